@@ -1,0 +1,166 @@
+using System.Reflection;
+using System.Runtime.Loader;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Scripting;
+using Microsoft.CodeAnalysis.Scripting;
+
+namespace MapReduce.Actors.UserCode;
+
+/// <summary>
+/// Compiles task.csx with Roslyn scripting and binds its Map / Reduce / Reducer / Combine functions
+/// by name and signature. The assembly is emitted into a collectible AssemblyLoadContext (the
+/// scripting runtime's own loader never unloads), so dropping a compiled task frees its code.
+/// </summary>
+public static class ScriptCompiler
+{
+    public const string ScriptFileName = "task.csx";
+
+    private static readonly string[] Imports =
+    [
+        "System", "System.Linq", "System.Collections.Generic", "System.Text", "System.IO",
+        "System.Globalization", "System.Text.RegularExpressions",
+    ];
+
+    private static readonly ScriptOptions Options = ScriptOptions.Default
+        .WithImports(Imports)
+        .AddReferences(typeof(Enumerable).Assembly, typeof(Regex).Assembly, typeof(System.Collections.Immutable.ImmutableArray).Assembly)
+        .WithOptimizationLevel(OptimizationLevel.Release)
+        .WithFilePath(ScriptFileName)
+        .WithEmitDebugInformation(false)
+        .WithAllowUnsafe(false);
+
+    public static IUserTask Compile(string source, string codeId = "task")
+    {
+        var script = CSharpScript.Create(source, Options);
+        var compilation = script.GetCompilation();
+        using var pe = new MemoryStream();
+        var emitted = compilation.Emit(pe);
+        var errors = emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        if (!emitted.Success || errors.Count > 0)
+            throw new CompileErrorException(FormatDiagnostics(errors));
+
+        pe.Position = 0;
+        var context = new AssemblyLoadContext($"user-code-{codeId}", isCollectible: true);
+        var assembly = context.LoadFromStream(pe);
+        var submission = CreateSubmission(assembly, compilation.ScriptClass?.MetadataName ?? "Submission#0");
+        return Bind(submission);
+    }
+
+    /// <summary>"task.csx(3,9): error CS0103: The name 'x' does not exist ..." one per line, as compilers print them.</summary>
+    private static string FormatDiagnostics(IEnumerable<Diagnostic> errors)
+    {
+        var lines = errors.Take(20).Select(d =>
+        {
+            var span = d.Location.GetLineSpan();
+            var where = span.IsValid ? $"{ScriptFileName}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1})" : ScriptFileName;
+            return $"{where}: error {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";
+        }).ToList();
+        return "task.csx does not compile:\n" + string.Join('\n', lines);
+    }
+
+    /// <summary>
+    /// Runs the script's top-level code the way the scripting runtime does: the submission class's
+    /// static factory creates the instance, stores it in the submission array and runs its initializer.
+    /// </summary>
+    private static object CreateSubmission(Assembly assembly, string scriptClassName)
+    {
+        var type = assembly.GetType(scriptClassName, throwOnError: true)!;
+        var factory = type.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+                      ?? throw new InvalidOperationException("the compiled script has no factory method");
+        var submissionArray = new object?[2];
+        try
+        {
+            var run = (Task)factory.Invoke(null, [submissionArray])!;
+            run.GetAwaiter().GetResult();
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            throw new UserCodeException($"task.csx threw while starting: {e.InnerException.GetType().Name}: {e.InnerException.Message}", e.InnerException);
+        }
+        catch (Exception e) when (e is not UserCodeException)
+        {
+            throw new UserCodeException($"task.csx threw while starting: {e.GetType().Name}: {e.Message}", e);
+        }
+        return submissionArray[1] ?? throw new InvalidOperationException("the compiled script did not create its submission");
+    }
+
+    private static IUserTask Bind(object submission)
+    {
+        var methods = submission.GetType().GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly);
+        var map = Single(methods, "Map")
+                  ?? throw new CompileErrorException("task.csx must define: IEnumerable<(TKey, TValue)> Map(string docId, string chunk)");
+        var mapParameters = map.GetParameters();
+        var pairType = ElementOfEnumerable(map.ReturnType);
+        if (mapParameters.Length != 2 || mapParameters[0].ParameterType != typeof(string) || mapParameters[1].ParameterType != typeof(string)
+            || pairType is null || !IsPair(pairType))
+            throw new CompileErrorException($"task.csx: Map must have the signature IEnumerable<(TKey, TValue)> Map(string docId, string chunk); found {Describe(map)}");
+        var keyType = pairType.GetGenericArguments()[0];
+        var valueType = pairType.GetGenericArguments()[1];
+
+        var reduce = Single(methods, "Reduce");
+        var reducer = Single(methods, "Reducer");
+        var combine = Single(methods, "Combine");
+        Type resultType;
+        if (reduce is not null)
+        {
+            CheckKeyValues(reduce, keyType, valueType, "TResult Reduce(TKey key, IEnumerable<TValue> values)");
+            resultType = reduce.ReturnType;
+            if (resultType == typeof(void)) throw new CompileErrorException("task.csx: Reduce must return a value");
+        }
+        else if (reducer is not null)
+        {
+            var parameters = reducer.GetParameters();
+            var dictionary = typeof(IDictionary<,>).MakeGenericType(keyType, typeof(List<>).MakeGenericType(valueType));
+            var resultPair = ElementOfEnumerable(reducer.ReturnType);
+            if (parameters.Length != 1 || parameters[0].ParameterType != dictionary || resultPair is null || !IsPair(resultPair)
+                || resultPair.GetGenericArguments()[0] != keyType)
+                throw new CompileErrorException($"task.csx: Reducer must have the signature IEnumerable<(TKey, TResult)> Reducer(IDictionary<TKey, List<TValue>> keyValues) with the TKey and TValue of Map; found {Describe(reducer)}");
+            resultType = resultPair.GetGenericArguments()[1];
+        }
+        else
+        {
+            throw new CompileErrorException("task.csx must define TResult Reduce(TKey key, IEnumerable<TValue> values) or IEnumerable<(TKey, TResult)> Reducer(IDictionary<TKey, List<TValue>> keyValues)");
+        }
+        if (combine is not null)
+        {
+            CheckKeyValues(combine, keyType, valueType, "TValue Combine(TKey key, IEnumerable<TValue> values)");
+            if (combine.ReturnType != valueType)
+                throw new CompileErrorException($"task.csx: Combine must return the value type of Map ({valueType.Name}); found {Describe(combine)}");
+        }
+
+        var taskType = typeof(CompiledTask<,,>).MakeGenericType(keyType, valueType, resultType);
+        return (IUserTask)Activator.CreateInstance(taskType, submission, map, reduce, reducer, combine)!;
+    }
+
+    private static void CheckKeyValues(MethodInfo method, Type keyType, Type valueType, string signature)
+    {
+        var parameters = method.GetParameters();
+        if (parameters.Length != 2 || parameters[0].ParameterType != keyType
+            || parameters[1].ParameterType != typeof(IEnumerable<>).MakeGenericType(valueType))
+            throw new CompileErrorException($"task.csx: {method.Name} must have the signature {signature} with TKey = {keyType.Name} and TValue = {valueType.Name} as Map yields; found {Describe(method)}");
+    }
+
+    private static MethodInfo? Single(MethodInfo[] methods, string name)
+    {
+        var found = methods.Where(m => m.Name == name).ToList();
+        if (found.Count > 1) throw new CompileErrorException($"task.csx defines {found.Count} functions named {name}; define exactly one");
+        return found.FirstOrDefault();
+    }
+
+    private static Type? ElementOfEnumerable(Type type)
+    {
+        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IEnumerable<>)) return type.GetGenericArguments()[0];
+        return type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
+    }
+
+    private static bool IsPair(Type type) => type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ValueTuple<,>);
+
+    private static string Describe(MethodInfo method) =>
+        $"{TypeName(method.ReturnType)} {method.Name}({string.Join(", ", method.GetParameters().Select(p => $"{TypeName(p.ParameterType)} {p.Name}"))})";
+
+    private static string TypeName(Type type) =>
+        type.IsGenericType
+            ? $"{type.Name[..type.Name.IndexOf('`')]}<{string.Join(", ", type.GetGenericArguments().Select(TypeName))}>"
+            : type.Name;
+}

@@ -1,0 +1,89 @@
+using LinqToDB.Mapping;
+
+namespace MapReduce.Storage.Catalog;
+
+/// <summary>A stored set of documents: an uploaded input folder, or the output of a job.</summary>
+[Table("datasets")]
+public sealed class DatasetRow
+{
+    [Column("dir_id"), PrimaryKey] public string DirId { get; set; } = "";
+    [Column("kind"), NotNull] public string Kind { get; set; } = DatasetKind.Input;
+    [Column("source"), Nullable] public string? Source { get; set; }
+    [Column("documents")] public int Documents { get; set; }
+    [Column("chunks")] public int Chunks { get; set; }
+    [Column("bytes")] public long Bytes { get; set; }
+    [Column("created_at")] public DateTime CreatedAt { get; set; }
+}
+
+public static class DatasetKind
+{
+    public const string Input = "input";
+    public const string Output = "output";
+}
+
+/// <summary>One chunk of one document of a dataset; <see cref="ChunkId"/> is its blob key in the kvstore.</summary>
+[Table("chunks")]
+public sealed class ChunkRow
+{
+    [Column("dir_id"), PrimaryKey(0)] public string DirId { get; set; } = "";
+    [Column("doc_id"), PrimaryKey(1)] public string DocId { get; set; } = "";
+    [Column("chunk_index"), PrimaryKey(2)] public int ChunkIndex { get; set; }
+    [Column("chunk_id"), NotNull] public string ChunkId { get; set; } = "";
+    [Column("bytes")] public long Bytes { get; set; }
+}
+
+/// <summary>Uploaded user code (task.csx); the id is a hash of the script.</summary>
+[Table("codes")]
+public sealed class CodeRow
+{
+    [Column("code_id"), PrimaryKey] public string CodeId { get; set; } = "";
+    [Column("blob_key"), NotNull] public string BlobKey { get; set; } = "";
+    [Column("source"), Nullable] public string? Source { get; set; }
+    [Column("created_at")] public DateTime CreatedAt { get; set; }
+}
+
+[Table("jobs")]
+public sealed class JobRow
+{
+    [Column("exec_id"), PrimaryKey] public string ExecId { get; set; } = "";
+    [Column("code_id"), NotNull] public string CodeId { get; set; } = "";
+    [Column("dir_id"), NotNull] public string DirId { get; set; } = "";
+    [Column("status"), NotNull] public string Status { get; set; } = ExecutionStatus.Pending;
+    [Column("result_dir_id"), Nullable] public string? ResultDirId { get; set; }
+    [Column("reducers")] public int Reducers { get; set; }
+    [Column("map_tasks")] public int MapTasks { get; set; }
+    [Column("error"), Nullable] public string? Error { get; set; }
+    [Column("submitted_at")] public DateTime SubmittedAt { get; set; }
+    [Column("finished_at"), Nullable] public DateTime? FinishedAt { get; set; }
+}
+
+/// <summary>One attempt of one task of a job: map tasks name their chunk, reduce tasks their partition.</summary>
+[Table("executions")]
+public sealed class ExecutionRow
+{
+    [Column("exec_id"), PrimaryKey(0)] public string ExecId { get; set; } = "";
+    [Column("attempt_id"), PrimaryKey(1)] public string AttemptId { get; set; } = "";
+    [Column("task_id"), NotNull] public string TaskId { get; set; } = "";
+    [Column("exec_type"), NotNull] public string ExecType { get; set; } = ExecutionType.Map;
+    [Column("chunk_id"), Nullable] public string? ChunkId { get; set; }
+    [Column("partition"), Nullable] public int? Partition { get; set; }
+    [Column("status"), NotNull] public string Status { get; set; } = ExecutionStatus.Pending;
+    [Column("result_doc_id"), Nullable] public string? ResultDocId { get; set; }
+    [Column("worker"), Nullable] public string? Worker { get; set; }
+    [Column("error"), Nullable] public string? Error { get; set; }
+    [Column("updated_at")] public DateTime UpdatedAt { get; set; }
+}
+
+public static class ExecutionStatus
+{
+    public const string Pending = "pending";
+    public const string Running = "running";
+    public const string Success = "success";
+    public const string Failure = "failure";
+}
+
+public static class ExecutionType
+{
+    public const string Map = "map";
+    public const string Reduce = "reduce";
+}

@@ -1,0 +1,104 @@
+using System.Text;
+using MapReduce.Actors.UserCode;
+
+namespace MapReduce.Tests.UserCode;
+
+public class ScriptCompilerTests
+{
+    private const string WordCount = """
+        IEnumerable<(string, int)> Map(string docId, string chunk)
+        {
+            foreach (var w in chunk.Split(default(char[]), StringSplitOptions.RemoveEmptyEntries)) yield return (w, 1);
+        }
+        int Reduce(string key, IEnumerable<int> values) => values.Sum();
+        """;
+
+    [Fact]
+    public void Binds_the_types_Map_and_Reduce_declare()
+    {
+        var task = ScriptCompiler.Compile(WordCount);
+        Assert.Equal(typeof(string), task.KeyType);
+        Assert.Equal(typeof(int), task.ValueType);
+        Assert.Equal(typeof(int), task.ResultType);
+        Assert.False(task.HasCombine);
+    }
+
+    [Fact]
+    public void Map_then_reduce_counts_words_across_chunks_and_partitions()
+    {
+        var task = ScriptCompiler.Compile(WordCount);
+        var runsByPartition = new Dictionary<int, List<MemoryStream>>();
+        foreach (var chunk in new[] { "b a c\na\n", "c a\n" })
+        {
+            task.RunMap("doc.txt", chunk, 3, p =>
+            {
+                var run = new KeepOpenStream();
+                if (!runsByPartition.TryGetValue(p, out var list)) runsByPartition[p] = list = [];
+                list.Add(run);
+                return run;
+            }, "test");
+        }
+        var lines = new List<string>();
+        foreach (var (_, runs) in runsByPartition.OrderBy(kv => kv.Key))
+        {
+            using var output = new MemoryStream();
+            foreach (var run in runs) run.Position = 0;
+            task.RunReduce(runs.Cast<Stream>().ToList(), output, "test");
+            lines.AddRange(Encoding.UTF8.GetString(output.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        Assert.Equal(["a\t3", "b\t1", "c\t2"], lines.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Compile_errors_name_the_file_line_and_column()
+    {
+        var e = Assert.Throws<CompileErrorException>(() => ScriptCompiler.Compile("int x = ;\nIEnumerable<(string,int)> Map(string d, string c) => null;\nint Reduce(string k, IEnumerable<int> v) => undefinedThing;"));
+        Assert.Contains("task.csx(1,9): error CS1525", e.Message);
+        Assert.Contains("task.csx(3,45): error CS0103: The name 'undefinedThing' does not exist in the current context", e.Message);
+    }
+
+    [Fact]
+    public void A_script_without_Map_is_rejected_with_the_expected_signature()
+    {
+        var e = Assert.Throws<CompileErrorException>(() => ScriptCompiler.Compile("int Reduce(string k, IEnumerable<int> v) => 0;"));
+        Assert.Equal("task.csx must define: IEnumerable<(TKey, TValue)> Map(string docId, string chunk)", e.Message);
+    }
+
+    [Fact]
+    public void A_Reduce_whose_types_differ_from_Map_is_rejected()
+    {
+        var e = Assert.Throws<CompileErrorException>(() => ScriptCompiler.Compile(
+            "IEnumerable<(string,int)> Map(string d, string c) { yield break; }\nint Reduce(string k, IEnumerable<long> v) => 0;"));
+        Assert.StartsWith("task.csx: Reduce must have the signature TResult Reduce(TKey key, IEnumerable<TValue> values) with TKey = String and TValue = Int32", e.Message);
+    }
+
+    [Fact]
+    public void A_throwing_Map_names_the_place_and_the_exception()
+    {
+        var task = ScriptCompiler.Compile("IEnumerable<(string,int)> Map(string d, string c) { throw new InvalidOperationException(\"boom\"); }\nint Reduce(string k, IEnumerable<int> v) => 0;");
+        var e = Assert.Throws<UserCodeException>(() => task.RunMap("a.txt", "x", 1, _ => new MemoryStream(), "document 'a.txt' chunk 0"));
+        Assert.Equal("Map threw on document 'a.txt' chunk 0: InvalidOperationException: boom", e.Message);
+    }
+
+    [Fact]
+    public void User_declared_record_values_round_trip_through_runs()
+    {
+        var task = ScriptCompiler.Compile("""
+            public record Stat(int Count, string First);
+            IEnumerable<(string, Stat)> Map(string d, string c) { foreach (var w in c.Split(' ')) yield return (w.ToLowerInvariant(), new Stat(1, w)); }
+            string Reduce(string k, IEnumerable<Stat> v) { var all = v.ToList(); return $"{all.Sum(s => s.Count)}:{all[0].First}"; }
+            """);
+        var run = new KeepOpenStream();
+        task.RunMap("d", "Hi hi HI yo", 1, _ => run, "t");
+        run.Position = 0;
+        using var output = new MemoryStream();
+        task.RunReduce([run], output, "t");
+        Assert.Equal("hi\t3:Hi\nyo\t1:yo\n", Encoding.UTF8.GetString(output.ToArray()));
+    }
+
+    /// <summary>A MemoryStream that survives the using-block of the writer, so the test can read it back.</summary>
+    private sealed class KeepOpenStream : MemoryStream
+    {
+        protected override void Dispose(bool disposing) { }
+    }
+}
