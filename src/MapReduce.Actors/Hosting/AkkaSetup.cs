@@ -1,0 +1,88 @@
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
+using Akka.Streams;
+using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Master;
+using MapReduce.Actors.UserCode;
+using MapReduce.Actors.Worker;
+using MapReduce.Storage.Blobs;
+using MapReduce.Storage.Catalog;
+using Microsoft.Data.Sqlite;
+
+namespace MapReduce.Actors.Hosting;
+
+/// <summary>
+/// The one place a process's actor system is put together (Akka.Hosting): HOCON from hocon/,
+/// remoting and clustering from flags, then per role the kvstore actor, the job master singleton
+/// with its SQL journal, or a worker. Node and Submit both call it.
+/// </summary>
+public static class AkkaSetup
+{
+    public const string SystemName = "mapreduce";
+    public const string MasterSingletonName = "job-master";
+
+    public static void Configure(AkkaConfigurationBuilder akka, ClusterNodeOptions node, Config config, MapReduceSettings settings)
+    {
+        akka.AddHocon(config, HoconAddMode.Append)
+            .AddHocon(ActorMaterializer.DefaultConfig(), HoconAddMode.Append)
+            .WithRemoting(new RemoteOptions { HostName = node.Host, Port = node.Port })
+            .WithClustering(new ClusterOptions { Roles = [.. node.Roles], SeedNodes = [.. node.Seeds] });
+
+        // The proxy otherwise warns on every start, before the master has even joined.
+        var singletonOptions = new ClusterSingletonOptions { Role = NodeRoles.Master, LogSingletonIdentificationFailure = false };
+        CatalogStore? catalog = null;
+        if (node.Has(NodeRoles.Master) || node.Has(NodeRoles.KvStore))
+        {
+            catalog = new CatalogStore(node.Catalog);
+            catalog.EnsureCreated();
+        }
+
+        if (node.Has(NodeRoles.Master))
+        {
+            PrepareJournal(node.Journal);
+            akka.WithSqlPersistence(node.Journal.ConnectionString, node.Journal.Linq2DbProvider, autoInitialize: true);
+            akka.WithSingleton<JobMasterKey>(MasterSingletonName,
+                (_, _, _) => Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(
+                    JobMaster.Props(catalog!, settings), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),
+                singletonOptions, createProxyToo: true);
+        }
+        else
+        {
+            akka.WithSingletonProxy<JobMasterKey>(MasterSingletonName, singletonOptions);
+        }
+
+        if (node.Has(NodeRoles.KvStore))
+        {
+            var blobs = new LocalBlobStore(Path.Combine(node.DataFolder, "kvstore"));
+            akka.WithActors((system, _) => system.ActorOf(KvStoreActor.Props(blobs, catalog!), "kvstore"));
+        }
+
+        if (node.Has(NodeRoles.Worker))
+        {
+            var scratch = Path.Combine(node.DataFolder, "scratch", Environment.ProcessId.ToString());
+            Directory.CreateDirectory(scratch);
+            akka.WithActors((system, registry) =>
+            {
+                var executor = new TaskExecutor(new BlobClient(system, new KvStoreLocator(system)), new CompiledCodeCache(), scratch);
+                system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, executor), "worker");
+            });
+        }
+    }
+
+    /// <summary>Creates the SQLite journal file in WAL mode, so a reader never blocks the writer.</summary>
+    private static void PrepareJournal(SqlLocation journal)
+    {
+        if (journal.Provider != SqlLocation.Sqlite) return;
+        var builder = new SqliteConnectionStringBuilder(journal.ConnectionString);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(builder.DataSource))!);
+        using var connection = new SqliteConnection(journal.ConnectionString);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode=WAL;";
+        command.ExecuteNonQuery();
+    }
+}

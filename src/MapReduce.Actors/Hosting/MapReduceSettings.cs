@@ -1,0 +1,38 @@
+using Akka.Configuration;
+
+namespace MapReduce.Actors.Hosting;
+
+/// <summary>The "mapreduce" section of the HOCON configuration, with flags applied on top.</summary>
+public sealed record MapReduceSettings(
+    IReadOnlyList<string> SeedNodes,
+    int BlockSize,
+    int TasksPerWorker,
+    int Reducers,
+    int MaxTaskAttempts,
+    int LocalWorkers)
+{
+    public static MapReduceSettings From(Config config)
+    {
+        var section = config.GetConfig("mapreduce");
+        return new MapReduceSettings(
+            section.GetStringList("seed-nodes").ToList(),
+            checked((int)(section.GetByteSize("block-size") ?? 1 << 20)),
+            section.GetInt("tasks-per-worker", 2),
+            section.GetInt("reducers", 4),
+            section.GetInt("max-task-attempts", 3),
+            section.GetInt("local.workers", 4));
+    }
+
+    public static Config LoadConfig(string? extraFile = null)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, "hocon", "mapreduce.hocon");
+        if (!File.Exists(path)) throw new FileNotFoundException($"cluster configuration not found at {path}");
+        var config = ConfigurationFactory.ParseString(File.ReadAllText(path));
+        if (extraFile is not null)
+        {
+            if (!File.Exists(extraFile)) throw new FileNotFoundException($"configuration file '{extraFile}' does not exist");
+            config = ConfigurationFactory.ParseString(File.ReadAllText(extraFile)).WithFallback(config);
+        }
+        return config;
+    }
+}

@@ -1,0 +1,275 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Worker;
+using MapReduce.Storage.Catalog;
+using static MapReduce.Actors.Master.MasterProtocol;
+
+namespace MapReduce.Actors.Master;
+
+/// <summary>
+/// The job master: a cluster singleton that journals every job and task transition. It cuts a job
+/// into one map task per chunk and R reduce tasks, and hands tasks to workers that have a free
+/// slot, never more than the slots a worker announced. State lives in <see cref="MasterState"/>;
+/// this actor only validates commands, persists events and reacts to them.
+/// </summary>
+public sealed class JobMaster : ReceivePersistentActor
+{
+    public const string PersistenceIdValue = "job-master";
+
+    private sealed class WorkerSlots(int slots)
+    {
+        public int Slots { get; set; } = slots;
+        public HashSet<string> Running { get; } = [];
+        public int Free => Slots - Running.Count;
+    }
+
+    private sealed record Assignment(IActorRef Worker, string ExecId, string TaskId);
+
+    private readonly CatalogStore _catalog;
+    private readonly MapReduceSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly IActorRef _projection;
+    private readonly Dictionary<IActorRef, WorkerSlots> _workers = new();
+    private readonly Dictionary<string, Assignment> _assignments = new();
+    private MasterState _state = MasterState.Empty;
+
+    public override string PersistenceId => PersistenceIdValue;
+
+    public JobMaster(CatalogStore catalog, MapReduceSettings settings)
+    {
+        _catalog = catalog;
+        _settings = settings;
+        _projection = Context.ActorOf(CatalogProjection.Props(catalog), "catalog-projection");
+
+        Recover<IMasterEvent>(e => _state = _state.Apply(e));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            var open = _state.Jobs.Values.Count(j => !j.IsFinished);
+            _log.Info("job master recovered {0} jobs from the journal, {1} unfinished", _state.Jobs.Count, open);
+        });
+
+        Command<SubmitJob>(OnSubmit);
+        Command<GetJobStatus>(m => Sender.Tell(_state.Jobs.TryGetValue(m.ExecId, out var job) ? StatusOf(job) : new UnknownJob(m.ExecId)));
+        Command<RegisterWorker>(OnRegisterWorker);
+        Command<Terminated>(OnWorkerTerminated);
+        Command<MapTaskSucceeded>(OnMapSucceeded);
+        Command<ReduceTaskSucceeded>(OnReduceSucceeded);
+        Command<TaskAttemptFailed>(OnTaskFailed);
+        Command<TaskRejected>(m =>
+        {
+            if (!Release(m.AttemptId)) return;
+            PersistAndApply(new TaskFailed(m.ExecId, m.TaskId, m.AttemptId, "worker had no free slot", false, DateTime.UtcNow), Dispatch);
+        });
+    }
+
+    public static Props Props(CatalogStore catalog, MapReduceSettings settings) =>
+        Akka.Actor.Props.Create(() => new JobMaster(catalog, settings));
+
+    private void OnSubmit(SubmitJob m)
+    {
+        var problem = Validate(m, out var chunks);
+        if (problem is not null)
+        {
+            Sender.Tell(new JobRejected(problem));
+            return;
+        }
+        var execId = $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+        var maps = chunks.Select((c, i) => new MapInput(TaskState.MapTaskId(i), c.DocId, c.ChunkIndex, c.ChunkId)).ToArray();
+        var submitter = Sender;
+        PersistAndApply(new JobSubmitted(execId, m.CodeId, m.DirId, m.Reducers, maps, DateTime.UtcNow), () =>
+        {
+            _log.Info("job {0}: {1} map tasks, {2} reduce tasks (code {3}, data {4})", execId, maps.Length, m.Reducers, m.CodeId, m.DirId);
+            submitter.Tell(new JobAccepted(execId, maps.Length, m.Reducers));
+            Dispatch();
+        });
+    }
+
+    private string? Validate(SubmitJob m, out IReadOnlyList<ChunkRow> chunks)
+    {
+        chunks = [];
+        if (m.Reducers is < 1 or > 10_000) return $"--reducers must be between 1 and 10000, not {m.Reducers}";
+        try
+        {
+            if (_catalog.GetDataset(m.DirId) is null) return $"dataset '{m.DirId}' is not in the store";
+            if (_catalog.GetCode(m.CodeId) is null) return $"code '{m.CodeId}' is not in the store";
+            chunks = _catalog.GetChunks(m.DirId);
+            return null;
+        }
+        catch (Exception e) when (e is LinqToDB.LinqToDBException or System.Data.Common.DbException)
+        {
+            return $"the catalog cannot be read: {e.Message}";
+        }
+    }
+
+    private void OnRegisterWorker(RegisterWorker m)
+    {
+        if (!_workers.TryGetValue(m.Worker, out var worker))
+        {
+            _workers[m.Worker] = worker = new WorkerSlots(m.Slots);
+            Context.Watch(m.Worker);
+            _log.Info("worker {0} joined with {1} slots", m.Worker.Path.Address, m.Slots);
+        }
+        worker.Slots = m.Slots;
+        Dispatch();
+    }
+
+    private void OnWorkerTerminated(Terminated m)
+    {
+        if (!_workers.Remove(m.ActorRef, out var worker)) return;
+        _log.Warning("worker {0} is gone; re-queueing its {1} tasks", m.ActorRef.Path.Address, worker.Running.Count);
+        var lost = worker.Running
+            .Select(a => (AttemptId: a, Assignment: _assignments[a]))
+            .Select(x => new TaskFailed(x.Assignment.ExecId, x.Assignment.TaskId, x.AttemptId, $"worker {m.ActorRef.Path.Address} left the cluster", false, DateTime.UtcNow))
+            .ToList();
+        foreach (var e in lost) _assignments.Remove(e.AttemptId);
+        PersistAllAndApply(lost, Dispatch);
+    }
+
+    private void OnMapSucceeded(MapTaskSucceeded m)
+    {
+        Release(m.AttemptId);
+        if (!Accepts(m.ExecId, m.TaskId, m.AttemptId)) return;
+        var nonEmpty = m.PairsPerPartition.Select((count, p) => (count, p)).Where(x => x.count > 0).Select(x => x.p).ToArray();
+        PersistAndApply(new MapSucceeded(m.ExecId, m.TaskId, m.AttemptId, nonEmpty, DateTime.UtcNow), Dispatch);
+    }
+
+    private void OnReduceSucceeded(ReduceTaskSucceeded m)
+    {
+        Release(m.AttemptId);
+        if (!Accepts(m.ExecId, m.TaskId, m.AttemptId)) return;
+        PersistAndApply(new ReduceSucceeded(m.ExecId, m.TaskId, m.AttemptId, m.OutputKey, DateTime.UtcNow), () =>
+        {
+            var job = _state.Jobs[m.ExecId];
+            if (!job.ReducesDone)
+            {
+                Dispatch();
+                return;
+            }
+            var parts = job.Reduces.OrderBy(r => r.Index).Select(r => r.OutputKey!).ToArray();
+            PersistAndApply(new JobSucceeded(m.ExecId, BlobKeys.ResultDirId(m.ExecId), parts, DateTime.UtcNow), () =>
+            {
+                _log.Info("job {0} succeeded", m.ExecId);
+                Dispatch();
+            });
+        });
+    }
+
+    private void OnTaskFailed(TaskAttemptFailed m)
+    {
+        Release(m.AttemptId);
+        if (!Accepts(m.ExecId, m.TaskId, m.AttemptId)) return;
+        _log.Warning("job {0}: attempt {1} failed ({2}): {3}", m.ExecId, m.AttemptId, m.Kind, m.Error);
+        var counted = m.Kind != FailureKind.CompileError;
+        PersistAndApply(new TaskFailed(m.ExecId, m.TaskId, m.AttemptId, m.Error, counted, DateTime.UtcNow), () =>
+        {
+            var task = _state.Jobs[m.ExecId].Task(m.TaskId);
+            string? reason = null;
+            if (m.Kind == FailureKind.CompileError) reason = m.Error;
+            else if (task.CountedFailures >= _settings.MaxTaskAttempts)
+                reason = $"{Describe(_state.Jobs[m.ExecId], task)} failed {task.CountedFailures} times; last error: {m.Error}";
+            if (reason is null)
+            {
+                Dispatch();
+                return;
+            }
+            PersistAndApply(new JobFailed(m.ExecId, reason, DateTime.UtcNow), () =>
+            {
+                _log.Warning("job {0} failed: {1}", m.ExecId, reason);
+                Dispatch();
+            });
+        });
+    }
+
+    private static string Describe(JobState job, TaskState task) =>
+        task.Kind == TaskKind.Map
+            ? $"map task {task.TaskId} (document '{task.Input!.DocId}', chunk {task.Input.ChunkIndex})"
+            : $"reduce task {task.TaskId} (partition {task.Index})";
+
+    /// <summary>Whether a result for this attempt still counts: the job runs, the task is not done yet, and the attempt was issued.</summary>
+    private bool Accepts(string execId, string taskId, string attemptId)
+    {
+        if (!_state.Jobs.TryGetValue(execId, out var job) || job.IsFinished) return false;
+        var task = job.Task(taskId);
+        if (task.IsDone) return false;
+        var dot = attemptId.LastIndexOf('.');
+        return dot > 0 && attemptId[..dot] == taskId && int.TryParse(attemptId[(dot + 1)..], out var n) && n >= 1 && n <= task.Attempts;
+    }
+
+    /// <summary>Frees the slot an attempt held; false when the master did not know the attempt (already released).</summary>
+    private bool Release(string attemptId)
+    {
+        if (!_assignments.Remove(attemptId, out var assignment)) return false;
+        if (_workers.TryGetValue(assignment.Worker, out var worker)) worker.Running.Remove(attemptId);
+        return true;
+    }
+
+    /// <summary>
+    /// Hands runnable tasks to workers with free slots, oldest job first. Each hand-out is journaled
+    /// (TaskStarted) before the task is sent, so attempt numbers survive a failover.
+    /// </summary>
+    private void Dispatch()
+    {
+        var started = new List<(TaskStarted Event, IActorRef Worker)>();
+        foreach (var job in _state.Jobs.Values.Where(j => !j.IsFinished).OrderBy(j => j.SubmittedAt))
+        {
+            foreach (var task in job.Runnable)
+            {
+                if (task.CurrentAttempt is not null && _assignments.ContainsKey(task.CurrentAttempt)) continue;
+                var worker = _workers.Where(w => w.Value.Free > 0).OrderByDescending(w => w.Value.Free).Select(w => w.Key).FirstOrDefault();
+                if (worker is null) goto send;
+                var attemptId = task.NextAttemptId;
+                _assignments[attemptId] = new Assignment(worker, job.ExecId, task.TaskId);
+                _workers[worker].Running.Add(attemptId);
+                started.Add((new TaskStarted(job.ExecId, task.TaskId, attemptId, worker.Path.Address.ToString(), DateTime.UtcNow), worker));
+            }
+        }
+        send:
+        if (started.Count == 0) return;
+        var workers = started.ToDictionary(s => s.Event.AttemptId, s => s.Worker);
+        PersistAll(started.Select(s => s.Event), e =>
+        {
+            ApplyAndProject(e);
+            var job = _state.Jobs[e.ExecId];
+            var task = job.Task(e.TaskId);
+            object run = task.Kind == TaskKind.Map
+                ? new WorkerProtocol.RunMapTask(job.ExecId, task.TaskId, e.AttemptId, job.CodeId, task.Input!.DocId, task.Input.ChunkIndex, task.Input.ChunkKey, job.Reducers)
+                : new WorkerProtocol.RunReduceTask(job.ExecId, task.TaskId, e.AttemptId, job.CodeId, task.Index, job.RunKeysFor(task.Index), BlobKeys.ReduceOutput(job.ExecId, e.AttemptId, task.Index));
+            workers[e.AttemptId].Tell(run);
+        });
+    }
+
+    private void PersistAndApply(IMasterEvent e, Action then) => Persist(e, persisted =>
+    {
+        ApplyAndProject(persisted);
+        then();
+    });
+
+    private void PersistAllAndApply(IReadOnlyList<IMasterEvent> events, Action then)
+    {
+        if (events.Count == 0)
+        {
+            then();
+            return;
+        }
+        var remaining = events.Count;
+        PersistAll(events, persisted =>
+        {
+            ApplyAndProject(persisted);
+            if (--remaining == 0) then();
+        });
+    }
+
+    private void ApplyAndProject(IMasterEvent e)
+    {
+        _state = _state.Apply(e);
+        if (_state.Jobs.TryGetValue(e.ExecId, out var job)) _projection.Tell(new CatalogProjection.Project(e, job));
+    }
+
+    private static JobStatus StatusOf(JobState job) => new(
+        job.ExecId, job.Status,
+        job.Maps.Count(t => t.IsDone), job.Maps.Length,
+        job.Reduces.Count(t => t.IsDone), job.Reduces.Length,
+        job.Error, job.ResultDirId, [.. job.ResultParts]);
+}

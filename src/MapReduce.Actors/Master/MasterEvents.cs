@@ -1,0 +1,28 @@
+namespace MapReduce.Actors.Master;
+
+/// <summary>
+/// What the master journals. Each event is a fact about one job; replaying them in order through
+/// <see cref="MasterState.Apply"/> rebuilds every job after a restart or failover. Serialized as
+/// JSON under the type's name (see JournalEventSerializer): rename with care.
+/// </summary>
+public interface IMasterEvent
+{
+    string ExecId { get; }
+}
+
+public sealed record MapInput(string TaskId, string DocId, int ChunkIndex, string ChunkKey);
+
+public sealed record JobSubmitted(string ExecId, string CodeId, string DirId, int Reducers, MapInput[] Maps, DateTime At) : IMasterEvent;
+
+public sealed record TaskStarted(string ExecId, string TaskId, string AttemptId, string Worker, DateTime At) : IMasterEvent;
+
+public sealed record MapSucceeded(string ExecId, string TaskId, string AttemptId, int[] NonEmptyPartitions, DateTime At) : IMasterEvent;
+
+public sealed record ReduceSucceeded(string ExecId, string TaskId, string AttemptId, string OutputKey, DateTime At) : IMasterEvent;
+
+/// <summary>An attempt failed. <see cref="Counted"/> attempts count against the retry limit; lost ones (worker gone, rejected) do not.</summary>
+public sealed record TaskFailed(string ExecId, string TaskId, string AttemptId, string Error, bool Counted, DateTime At) : IMasterEvent;
+
+public sealed record JobSucceeded(string ExecId, string ResultDirId, string[] PartKeys, DateTime At) : IMasterEvent;
+
+public sealed record JobFailed(string ExecId, string Reason, DateTime At) : IMasterEvent;

@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Akka.Actor;
+using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Master;
+using MapReduce.Storage.Chunking;
+using static MapReduce.Actors.Master.MasterProtocol;
+using static MapReduce.Actors.Submitter.SubmitterProtocol;
+
+namespace MapReduce.Actors.Submitter;
+
+/// <summary>
+/// The CLI's actor in the cluster: uploads input and code to the kvstore, submits the job to the
+/// master singleton (through its proxy, so it follows a failover), follows progress and downloads
+/// the result parts. It works on one job at a time; a user mistake becomes a failed
+/// <see cref="JobOutcome"/> with a one-line message, never an exception.
+/// </summary>
+public sealed class SubmitterActor : ReceiveActor
+{
+    private const int ParallelUploads = 4;
+    private static readonly TimeSpan MasterTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly IActorRef _master;
+    private readonly BlobClient _blobs;
+    private readonly Action<Progress> _report;
+
+    public SubmitterActor(IActorRef masterProxy, BlobClient blobs, Action<Progress> report)
+    {
+        _master = masterProxy;
+        _blobs = blobs;
+        _report = report;
+        ReceiveAsync<RunJob>(async job =>
+        {
+            var sender = Sender;
+            sender.Tell(await RunAsync(job));
+        });
+    }
+
+    public static Props Props(IActorRef masterProxy, BlobClient blobs, Action<Progress> report) =>
+        Akka.Actor.Props.Create(() => new SubmitterActor(masterProxy, blobs, report));
+
+    private async Task<JobOutcome> RunAsync(RunJob job)
+    {
+        string? dataId = job.DataId, codeId = job.CodeId, execId = null;
+        try
+        {
+            if (job.CodeFile is not null) codeId = await UploadCodeAsync(job.CodeFile);
+            if (job.Documents is not null) dataId = await UploadDataAsync(job.Documents, job.DataSource ?? "", job.BlockSize);
+
+            var reply = await _master.Ask<object>(new SubmitJob(codeId!, dataId!, job.Reducers), MasterTimeout);
+            if (reply is JobRejected rejected) return new JobOutcome(false, null, dataId, codeId, rejected.Reason, []);
+            var accepted = (JobAccepted)reply;
+            execId = accepted.ExecId;
+            _report(new Submitted(execId, accepted.MapTasks, accepted.ReduceTasks));
+
+            var status = await FollowAsync(execId);
+            if (status.Status != Storage.Catalog.ExecutionStatus.Success)
+                return new JobOutcome(false, execId, dataId, codeId, $"job {execId} failed: {status.Error}", []);
+
+            var files = await DownloadAsync(status.ResultParts, job.OutputFolder, execId);
+            return new JobOutcome(true, execId, dataId, codeId, $"job {execId} succeeded", files);
+        }
+        catch (AskTimeoutException)
+        {
+            return new JobOutcome(false, execId, dataId, codeId, $"the master did not answer within {MasterTimeout.TotalSeconds:0} s; is a node with role master up?", []);
+        }
+        catch (Exception e) when (e is KvStoreException or TimeoutException or IOException or InputException or UnauthorizedAccessException)
+        {
+            return new JobOutcome(false, execId, dataId, codeId, e.Message, []);
+        }
+    }
+
+    private async Task<string> UploadCodeAsync(string codeFile)
+    {
+        var watch = Stopwatch.StartNew();
+        var bytes = await File.ReadAllBytesAsync(codeFile);
+        // Content-addressed: the same script always gets the same id, and workers compile it once.
+        var codeId = "code-" + Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
+        var key = BlobKeys.Code(codeId);
+        await _blobs.PutAsync(key, bytes);
+        var kv = await _blobs.KvStoreAsync();
+        Expect<KvStoreProtocol.CodeRegistered>(await kv.Ask<object>(new KvStoreProtocol.RegisterCode(codeId, key, codeFile), MasterTimeout));
+        _report(new Uploaded("code", codeId, 1, 1, bytes.Length, watch.Elapsed));
+        return codeId;
+    }
+
+    private async Task<string> UploadDataAsync(IReadOnlyList<InputDocument> documents, string source, int blockSize)
+    {
+        var watch = Stopwatch.StartNew();
+        var dirId = $"data-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
+        var total = documents.Sum(d => d.Length);
+        long done = 0;
+        var chunks = new List<KvStoreProtocol.DocumentChunk>();
+        var inFlight = new List<Task>();
+        var lastReport = Stopwatch.StartNew();
+        for (var docIndex = 0; docIndex < documents.Count; docIndex++)
+        {
+            var doc = documents[docIndex];
+            await using var stream = InputFolder.OpenText(doc);
+            var chunkIndex = 0;
+            foreach (var chunk in LineChunker.Chunks(stream, blockSize))
+            {
+                var key = BlobKeys.Chunk(dirId, docIndex, chunkIndex);
+                chunks.Add(new KvStoreProtocol.DocumentChunk(doc.DocId, chunkIndex, key, chunk.Length));
+                chunkIndex++;
+                if (inFlight.Count >= ParallelUploads)
+                {
+                    var finished = await Task.WhenAny(inFlight);
+                    inFlight.Remove(finished);
+                    await finished;
+                }
+                inFlight.Add(Upload(key, chunk));
+            }
+        }
+        await Task.WhenAll(inFlight);
+
+        var kv = await _blobs.KvStoreAsync();
+        Expect<KvStoreProtocol.DatasetRegistered>(await kv.Ask<object>(new KvStoreProtocol.RegisterDataset(dirId, source, documents.Count, [.. chunks]), MasterTimeout));
+        _report(new Uploaded("data", dirId, documents.Count, chunks.Count, total, watch.Elapsed));
+        return dirId;
+
+        async Task Upload(string key, byte[] chunk)
+        {
+            await _blobs.PutAsync(key, chunk);
+            var now = Interlocked.Add(ref done, chunk.Length);
+            if (lastReport.ElapsedMilliseconds > 500)
+            {
+                lastReport.Restart();
+                _report(new UploadProgress(now, total));
+            }
+        }
+    }
+
+    private async Task<JobStatus> FollowAsync(string execId)
+    {
+        JobProgress? last = null;
+        while (true)
+        {
+            var reply = await _master.Ask<object>(new GetJobStatus(execId), MasterTimeout);
+            if (reply is UnknownJob) throw new KvStoreException($"the master does not know job {execId}");
+            var status = (JobStatus)reply;
+            var progress = new JobProgress(status.MapsDone, status.MapsTotal, status.ReducesDone, status.ReducesTotal);
+            if (progress != last)
+            {
+                _report(progress);
+                last = progress;
+            }
+            if (status.IsFinished) return status;
+            await Task.Delay(PollInterval);
+        }
+    }
+
+    /// <summary>
+    /// Downloads every part into a hidden folder inside the output folder, then swaps it in: old
+    /// part-* files are removed only once all new parts are complete, so a failed download never
+    /// leaves a mix of two results.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> DownloadAsync(string[] parts, string outputFolder, string execId)
+    {
+        var watch = Stopwatch.StartNew();
+        Directory.CreateDirectory(outputFolder);
+        var incoming = Path.Combine(outputFolder, $".incoming-{execId}");
+        Directory.CreateDirectory(incoming);
+        try
+        {
+            var names = parts.Select((_, i) => BlobKeys.PartName(i)).ToArray();
+            using (var limit = new SemaphoreSlim(ParallelUploads))
+            {
+                await Task.WhenAll(parts.Select(async (key, i) =>
+                {
+                    await limit.WaitAsync();
+                    try { await _blobs.GetToFileAsync(key, Path.Combine(incoming, names[i])); }
+                    finally { limit.Release(); }
+                }));
+            }
+            foreach (var old in Directory.EnumerateFiles(outputFolder, "part-*")) File.Delete(old);
+            var files = new List<string>();
+            long bytes = 0;
+            foreach (var name in names)
+            {
+                var target = Path.Combine(outputFolder, name);
+                File.Move(Path.Combine(incoming, name), target);
+                files.Add(target);
+                bytes += new FileInfo(target).Length;
+            }
+            _report(new Downloaded(files.Count, bytes, outputFolder, watch.Elapsed));
+            return files;
+        }
+        finally
+        {
+            try { Directory.Delete(incoming, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static T Expect<T>(object reply) => reply switch
+    {
+        T t => t,
+        KvStoreProtocol.KvStoreFailure f => throw new KvStoreException(f.Message),
+        _ => throw new KvStoreException($"unexpected reply {reply.GetType().Name}"),
+    };
+}

@@ -1,0 +1,119 @@
+using System.Text;
+using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Master;
+using MapReduce.Actors.UserCode;
+using static MapReduce.Actors.Master.MasterProtocol;
+using static MapReduce.Actors.Worker.WorkerProtocol;
+
+namespace MapReduce.Actors.Worker;
+
+/// <summary>
+/// Runs one task attempt on this worker node: fetches its input from the kvstore, runs the
+/// compiled user code, stores the output under the attempt's own keys and returns the message
+/// for the master. Any failure becomes a <see cref="TaskAttemptFailed"/>, never an exception.
+/// </summary>
+public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, string scratchFolder)
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(false, false);
+
+    public async Task<object> RunMapAsync(RunMapTask task)
+    {
+        var scratch = Directory.CreateDirectory(Path.Combine(scratchFolder, task.AttemptId + "-" + Guid.NewGuid().ToString("N")[..6])).FullName;
+        try
+        {
+            var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
+            var chunk = StrictUtf8.GetString(await blobs.GetBytesAsync(task.ChunkKey).ConfigureAwait(false));
+            var where = $"document '{task.DocId}', chunk {task.ChunkIndex}";
+            var counts = await Task.Run(() => compiled.RunMap(task.DocId, chunk, task.Reducers,
+                p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where)).ConfigureAwait(false);
+            var uploads = Enumerable.Range(0, task.Reducers).Where(p => counts[p] > 0)
+                .Select(p => blobs.PutFileAsync(BlobKeys.MapRun(task.ExecId, task.AttemptId, p), RunPath(scratch, p)));
+            await Task.WhenAll(uploads).ConfigureAwait(false);
+            return new MapTaskSucceeded(task.ExecId, task.TaskId, task.AttemptId, counts);
+        }
+        catch (Exception e)
+        {
+            return Failed(task.ExecId, task.TaskId, task.AttemptId, e);
+        }
+        finally
+        {
+            TryDeleteFolder(scratch);
+        }
+    }
+
+    public async Task<object> RunReduceAsync(RunReduceTask task)
+    {
+        var scratch = Directory.CreateDirectory(Path.Combine(scratchFolder, task.AttemptId + "-" + Guid.NewGuid().ToString("N")[..6])).FullName;
+        try
+        {
+            var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
+            var runFiles = task.RunKeys.Select((_, i) => Path.Combine(scratch, $"run-{i:D6}")).ToArray();
+            using (var limit = new SemaphoreSlim(4))
+            {
+                await Task.WhenAll(task.RunKeys.Select(async (key, i) =>
+                {
+                    await limit.WaitAsync().ConfigureAwait(false);
+                    try { await blobs.GetToFileAsync(key, runFiles[i]).ConfigureAwait(false); }
+                    finally { limit.Release(); }
+                })).ConfigureAwait(false);
+            }
+            var outputFile = Path.Combine(scratch, "output");
+            var lines = await Task.Run(() =>
+            {
+                var streams = runFiles.Select(f => (Stream)new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16)).ToList();
+                try
+                {
+                    using var output = new FileStream(outputFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+                    return compiled.RunReduce(streams, output, $"partition {task.Partition}");
+                }
+                finally
+                {
+                    foreach (var s in streams) s.Dispose();
+                }
+            }).ConfigureAwait(false);
+            await blobs.PutFileAsync(task.OutputKey, outputFile).ConfigureAwait(false);
+            return new ReduceTaskSucceeded(task.ExecId, task.TaskId, task.AttemptId, task.OutputKey, lines);
+        }
+        catch (Exception e)
+        {
+            return Failed(task.ExecId, task.TaskId, task.AttemptId, e);
+        }
+        finally
+        {
+            TryDeleteFolder(scratch);
+        }
+    }
+
+    private async Task<IUserTask> CompileAsync(string codeId)
+    {
+        try
+        {
+            return await code.GetOrCompile(codeId, async () => Encoding.UTF8.GetString(await blobs.GetBytesAsync(BlobKeys.Code(codeId)).ConfigureAwait(false))).ConfigureAwait(false);
+        }
+        catch (KvStoreException)
+        {
+            code.Forget(codeId);
+            throw;
+        }
+        catch (TimeoutException)
+        {
+            code.Forget(codeId);
+            throw;
+        }
+    }
+
+    private static string RunPath(string scratch, int partition) => Path.Combine(scratch, $"p{partition:D5}");
+
+    private static TaskAttemptFailed Failed(string execId, string taskId, string attemptId, Exception e) => e switch
+    {
+        CompileErrorException c => new TaskAttemptFailed(execId, taskId, attemptId, FailureKind.CompileError, c.Message),
+        UserCodeException u => new TaskAttemptFailed(execId, taskId, attemptId, FailureKind.UserCode, u.Message),
+        DecoderFallbackException => new TaskAttemptFailed(execId, taskId, attemptId, FailureKind.UserCode, "input is not valid UTF-8 text"),
+        _ => new TaskAttemptFailed(execId, taskId, attemptId, FailureKind.Infrastructure, $"{e.GetType().Name}: {e.Message}"),
+    };
+
+    private static void TryDeleteFolder(string folder)
+    {
+        try { Directory.Delete(folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

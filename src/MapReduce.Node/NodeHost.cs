@@ -1,0 +1,68 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Hosting;
+using MapReduce.Actors.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MapReduce.Node;
+
+/// <summary>Runs one cluster node until Ctrl+C, SIGTERM, or the death of the process that started it.</summary>
+public static class NodeHost
+{
+    /// <summary>Printed on stdout once the node is Up in the cluster; local mode waits for it.</summary>
+    public const string ReadyLine = "MAPREDUCE-NODE-READY";
+
+    public static async Task<int> RunAsync(ClusterNodeOptions node, string? configFile, int? parentPid, CancellationToken ct)
+    {
+        var config = MapReduceSettings.LoadConfig(configFile);
+        var settings = MapReduceSettings.From(config);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddAkka(AkkaSetup.SystemName, (akka, _) => AkkaSetup.Configure(akka, node, config, settings));
+        using var host = builder.Build();
+        await host.StartAsync(ct);
+
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        var cluster = Cluster.Get(system);
+        cluster.RegisterOnMemberUp(() =>
+            Console.WriteLine($"{ReadyLine} roles={string.Join(',', node.Roles)} address={cluster.SelfAddress}"));
+        Console.WriteLine($"node {cluster.SelfAddress} starting with roles {string.Join(',', node.Roles)}; seeds: {string.Join(' ', node.Seeds)}");
+
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        if (parentPid is { } pid) _ = WatchParentAsync(pid, lifetime);
+        // Leaving the cluster (downed, or SIGTERM through coordinated shutdown) ends the process.
+        _ = system.WhenTerminated.ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
+        await host.WaitForShutdownAsync(ct);
+        return 0;
+    }
+
+    /// <summary>A node started for a local-mode run stops when its parent is gone, even if the parent was killed.</summary>
+    private static async Task WatchParentAsync(int pid, IHostApplicationLifetime lifetime)
+    {
+        while (!lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            if (!ProcessAlive(pid))
+            {
+                Console.WriteLine($"parent process {pid} is gone; stopping");
+                lifetime.StopApplication();
+                return;
+            }
+            await Task.Delay(500);
+        }
+    }
+
+    private static bool ProcessAlive(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+}

@@ -1,0 +1,179 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using Akka.Hosting;
+using MapReduce.Actors.Hosting;
+using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Submitter;
+using MapReduce.Actors.UserCode;
+using MapReduce.Node;
+using MapReduce.Storage.Catalog;
+using MapReduce.Storage.Chunking;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using static MapReduce.Actors.Submitter.SubmitterProtocol;
+
+namespace MapReduce.Submit;
+
+public sealed record JobOptions(
+    string? DataFolder,
+    string? DataId,
+    string? CodeFolder,
+    string? CodeId,
+    string OutputFolder,
+    int? Reducers,
+    IReadOnlyList<string> Seeds,
+    string StoreFolder,
+    int? Workers,
+    int? TasksPerWorker,
+    string? ConfigFile);
+
+/// <summary>
+/// Runs one job: checks the user's folders, starts a local cluster when no seed is given, joins
+/// the cluster as a submitter node and lets the submitter actor do the rest.
+/// </summary>
+public static class JobCommand
+{
+    public const int Ok = 0;
+    public const int JobFailed = 1;
+    public const int UsageError = 2;
+    public const int ClusterError = 3;
+
+    public static async Task<int> RunAsync(JobOptions options, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        Config config;
+        MapReduceSettings settings;
+        IReadOnlyList<InputDocument>? documents;
+        string? codeFile;
+        try
+        {
+            config = MapReduceSettings.LoadConfig(options.ConfigFile);
+            settings = MapReduceSettings.From(config);
+            (documents, codeFile) = CheckInputs(options);
+        }
+        catch (Exception e) when (e is InputException or FileNotFoundException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
+
+        var progress = new ConsoleProgress(output);
+        LocalCluster? local = null;
+        try
+        {
+            var seeds = options.Seeds;
+            if (seeds.Count == 0)
+            {
+                var workers = options.Workers ?? settings.LocalWorkers;
+                output.WriteLine($"starting a local cluster (1 kvstore, 1 master, {workers} workers) in {Path.GetFullPath(options.StoreFolder)}");
+                local = await LocalCluster.StartAsync(new LocalClusterOptions(options.StoreFolder, workers,
+                    options.TasksPerWorker ?? settings.TasksPerWorker, 0, options.ConfigFile), ct);
+                seeds = [local.Seed];
+                output.WriteLine($"cluster is up ({watch.Elapsed.TotalSeconds:0.0} s)");
+            }
+
+            var outcome = await SubmitAsync(options, documents, codeFile, seeds, config, settings, progress, ct);
+            if (outcome.Succeeded)
+            {
+                output.WriteLine($"job {outcome.ExecId} succeeded in {watch.Elapsed.TotalSeconds:0.0} s");
+                output.WriteLine($"output: {Path.GetFullPath(options.OutputFolder)} ({outcome.OutputFiles.Count} parts)");
+                output.WriteLine($"reuse without uploading: --data-id {outcome.DataId} --code-id {outcome.CodeId}");
+                return Ok;
+            }
+            error.WriteLine($"error: {outcome.Message}");
+            return JobFailed;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("cancelled");
+            return JobFailed;
+        }
+        catch (TimeoutException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ClusterError;
+        }
+        catch (InvalidOperationException e) when (local is null || e.Message.Contains("node"))
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ClusterError;
+        }
+        finally
+        {
+            if (local is not null) await local.DisposeAsync();
+        }
+    }
+
+    /// <summary>Everything that can be checked before a cluster is involved, with messages for the user.</summary>
+    private static (IReadOnlyList<InputDocument>? Documents, string? CodeFile) CheckInputs(JobOptions o)
+    {
+        if ((o.DataFolder is null) == (o.DataId is null)) throw new InputException("give the input as --data FOLDER or --data-id ID (exactly one)");
+        if ((o.CodeFolder is null) == (o.CodeId is null)) throw new InputException("give the code as --code FOLDER or --code-id ID (exactly one)");
+        if (File.Exists(o.OutputFolder)) throw new InputException($"output '{o.OutputFolder}' is a file; give a folder");
+        if (o.Reducers is < 1 or > 10_000) throw new InputException($"--reducers must be between 1 and 10000, not {o.Reducers}");
+
+        IReadOnlyList<InputDocument>? documents = null;
+        if (o.DataFolder is not null)
+        {
+            var data = Path.GetFullPath(o.DataFolder);
+            var output = Path.GetFullPath(o.OutputFolder);
+            if (output == data || output.StartsWith(data.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                throw new InputException("the output folder must not be inside the input folder (its parts would become input of the next run)");
+            documents = InputFolder.List(o.DataFolder);
+            if (documents.Count == 0) throw new InputException($"input folder '{o.DataFolder}' holds no files");
+        }
+
+        string? codeFile = null;
+        if (o.CodeFolder is not null)
+        {
+            if (!Directory.Exists(o.CodeFolder)) throw new InputException($"code folder '{o.CodeFolder}' does not exist");
+            codeFile = Path.Combine(o.CodeFolder, ScriptCompiler.ScriptFileName);
+            if (!File.Exists(codeFile)) throw new InputException($"code folder '{o.CodeFolder}' has no {ScriptCompiler.ScriptFileName}");
+        }
+        return (documents, codeFile);
+    }
+
+    private static async Task<JobOutcome> SubmitAsync(JobOptions options, IReadOnlyList<InputDocument>? documents, string? codeFile,
+        IReadOnlyList<string> seeds, Config config, MapReduceSettings settings, ConsoleProgress progress, CancellationToken ct)
+    {
+        var node = new ClusterNodeOptions([NodeRoles.Submitter], "127.0.0.1", 0, seeds, options.StoreFolder,
+            SqlLocation.SqliteFile(Path.Combine(options.StoreFolder, "catalog.db")), SqlLocation.SqliteFile(Path.Combine(options.StoreFolder, "journal.db")), 0);
+        // The CLI's own node logs only warnings and worse: its output is for the user.
+        var quiet = ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING").WithFallback(config);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddAkka(AkkaSetup.SystemName, (akka, _) => AkkaSetup.Configure(akka, node, quiet, settings));
+        using var host = builder.Build();
+        await host.StartAsync(ct);
+        try
+        {
+            var system = host.Services.GetRequiredService<ActorSystem>();
+            await WaitUpAsync(system, seeds, ct);
+            var registry = host.Services.GetRequiredService<ActorRegistry>();
+            var blobs = new BlobClient(system, new KvStoreLocator(system));
+            var submitter = system.ActorOf(SubmitterActor.Props(registry.Get<JobMasterKey>(), blobs, progress.Report), "submitter");
+            var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
+                codeFile, options.CodeId, options.OutputFolder, options.Reducers ?? settings.Reducers, settings.BlockSize);
+            return await submitter.Ask<JobOutcome>(run, Timeout.InfiniteTimeSpan, ct);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task WaitUpAsync(ActorSystem system, IReadOnlyList<string> seeds, CancellationToken ct)
+    {
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+        var timeout = TimeSpan.FromSeconds(30);
+        if (await Task.WhenAny(up.Task, Task.Delay(timeout, ct)) != up.Task)
+        {
+            ct.ThrowIfCancellationRequested();
+            throw new TimeoutException($"could not join the cluster at {string.Join(", ", seeds)} within {timeout.TotalSeconds:0} s");
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System.CommandLine;
+using MapReduce.Storage.Catalog;
+using MapReduce.Submit;
+
+// MapReduce.Submit: run a job (uploading input and code, or reusing ids), or inspect jobs with `status`.
+var data = new Option<string?>("--data", "-d") { Description = "Folder of input text files (every file below it, hidden ones skipped)" };
+var dataId = new Option<string?>("--data-id") { Description = "Id of a dataset already in the store, instead of --data" };
+var code = new Option<string?>("--code", "-c") { Description = "Folder holding task.csx with Map and Reduce (or Reducer)" };
+var codeId = new Option<string?>("--code-id") { Description = "Id of code already in the store, instead of --code" };
+var output = new Option<string>("--output", "-o") { Description = "Folder that receives part-00000, part-00001, ...", Required = true };
+var reducers = new Option<int?>("--reducers", "-r") { Description = "Reduce tasks, one output part each (default from hocon: 4)" };
+var seeds = new Option<string[]>("--seed") { Description = "Join this running cluster (repeatable); without it a local cluster is started for the job" };
+var store = new Option<string>("--store") { Description = "Local mode: folder for blobs, catalog, journal and logs", DefaultValueFactory = _ => ".mapreduce" };
+var workers = new Option<int?>("--workers", "-w") { Description = "Local mode: worker processes (default from hocon: 4)" };
+var tasksPerWorker = new Option<int?>("--tasks-per-worker") { Description = "Local mode: tasks each worker runs at once (default from hocon: 2)" };
+var config = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+
+var root = new RootCommand("MapReduce.NET: run a map/reduce job written in C# on an Akka.NET cluster")
+{
+    data, dataId, code, codeId, output, reducers, seeds, store, workers, tasksPerWorker, config,
+};
+root.SetAction(async (parse, ct) => await JobCommand.RunAsync(new JobOptions(
+        parse.GetValue(data), parse.GetValue(dataId), parse.GetValue(code), parse.GetValue(codeId), parse.GetValue(output)!,
+        parse.GetValue(reducers), parse.GetValue(seeds) ?? [], parse.GetValue(store)!, parse.GetValue(workers),
+        parse.GetValue(tasksPerWorker), parse.GetValue(config)),
+    Console.Out, Console.Error, ct));
+
+var execId = new Argument<string?>("job-id") { Description = "A job id; without it every job is listed", Arity = ArgumentArity.ZeroOrOne };
+var catalog = new Option<string?>("--catalog") { Description = "Catalog database (SQLite path or postgres:...); default STORE/catalog.db" };
+var statusStore = new Option<string>("--store") { Description = "Local-mode store folder", DefaultValueFactory = _ => ".mapreduce" };
+var status = new Command("status", "List jobs, or show one job's tasks, from the catalog") { execId, catalog, statusStore };
+status.SetAction(parse =>
+{
+    var location = SqlLocation.Parse(parse.GetValue(catalog) ?? Path.Combine(parse.GetValue(statusStore)!, "catalog.db"));
+    return StatusCommand.Run(location, parse.GetValue(execId), Console.Out, Console.Error);
+});
+root.Subcommands.Add(status);
+
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,193 @@
+using Akka.Actor;
+using Akka.Configuration;
+using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Master;
+using MapReduce.Storage.Catalog;
+using MapReduce.Tests.Support;
+using static MapReduce.Actors.Master.MasterProtocol;
+using static MapReduce.Actors.Worker.WorkerProtocol;
+
+namespace MapReduce.Tests.Master;
+
+public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly Config InMemoryJournal = ConfigurationFactory.ParseString("""
+        akka.loglevel = WARNING
+        akka.persistence.journal.plugin = "akka.persistence.journal.inmem"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        """);
+
+    private static readonly MapReduceSettings Settings = new([], 1 << 20, 2, 2, 3, 4);
+
+    private readonly TempFolder _folder = new();
+    private readonly CatalogStore _catalog;
+
+    public JobMasterTests() : base(InMemoryJournal)
+    {
+        _catalog = new CatalogStore(SqlLocation.SqliteFile(_folder.File("catalog.db")));
+        _catalog.EnsureCreated();
+        _catalog.RegisterDataset(new DatasetRow { DirId = "data-1", Documents = 2, Chunks = 3, CreatedAt = DateTime.UtcNow },
+        [
+            new ChunkRow { DirId = "data-1", DocId = "a.txt", ChunkIndex = 0, ChunkId = "data/data-1/000000-000000" },
+            new ChunkRow { DirId = "data-1", DocId = "a.txt", ChunkIndex = 1, ChunkId = "data/data-1/000000-000001" },
+            new ChunkRow { DirId = "data-1", DocId = "b.txt", ChunkIndex = 0, ChunkId = "data/data-1/000001-000000" },
+        ]);
+        _catalog.RegisterCode(new CodeRow { CodeId = "code-1", BlobKey = "code/code-1/task.csx", CreatedAt = DateTime.UtcNow });
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        _folder.Dispose();
+    }
+
+    private IActorRef NewMaster() => Sys.ActorOf(JobMaster.Props(_catalog, Settings));
+
+    private string Submit(IActorRef master, int reducers = 2)
+    {
+        master.Tell(new SubmitJob("code-1", "data-1", reducers));
+        return ExpectMsg<JobAccepted>().ExecId;
+    }
+
+    [Fact]
+    public void A_worker_never_holds_more_tasks_than_its_slots_and_the_job_completes()
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, 2, []));
+        var execId = Submit(master);
+
+        var first = worker.ExpectMsg<RunMapTask>();
+        var second = worker.ExpectMsg<RunMapTask>();
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(("m00000.1", "a.txt", 0), (first.AttemptId, first.DocId, first.ChunkIndex));
+        Assert.Equal(("m00001.1", "a.txt", 1), (second.AttemptId, second.DocId, second.ChunkIndex));
+
+        master.Tell(new MapTaskSucceeded(execId, first.TaskId, first.AttemptId, [5, 0]));
+        var third = worker.ExpectMsg<RunMapTask>();
+        Assert.Equal("b.txt", third.DocId);
+        master.Tell(new MapTaskSucceeded(execId, second.TaskId, second.AttemptId, [1, 2]));
+        // No reduce may start before every map is done.
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        master.Tell(new MapTaskSucceeded(execId, third.TaskId, third.AttemptId, [0, 7]));
+
+        var reduces = new[] { worker.ExpectMsg<RunReduceTask>(), worker.ExpectMsg<RunReduceTask>() }.OrderBy(r => r.Partition).ToArray();
+        Assert.Equal([$"jobs/{execId}/map/m00000.1/p00000", $"jobs/{execId}/map/m00001.1/p00000"], reduces[0].RunKeys);
+        Assert.Equal([$"jobs/{execId}/map/m00001.1/p00001", $"jobs/{execId}/map/m00002.1/p00001"], reduces[1].RunKeys);
+        foreach (var r in reduces) master.Tell(new ReduceTaskSucceeded(execId, r.TaskId, r.AttemptId, r.OutputKey, 1));
+
+        master.Tell(new GetJobStatus(execId));
+        var status = ExpectMsg<JobStatus>();
+        Assert.Equal(ExecutionStatus.Success, status.Status);
+        Assert.Equal([reduces[0].OutputKey, reduces[1].OutputKey], status.ResultParts);
+        Assert.Equal((3, 3, 2, 2), (status.MapsDone, status.MapsTotal, status.ReducesDone, status.ReducesTotal));
+    }
+
+    [Fact]
+    public void The_catalog_records_the_job_its_executions_and_the_result_dataset()
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, 10, []));
+        var execId = Submit(master, reducers: 1);
+        for (var i = 0; i < 3; i++)
+        {
+            var map = worker.ExpectMsg<RunMapTask>();
+            master.Tell(new MapTaskSucceeded(execId, map.TaskId, map.AttemptId, [1]));
+        }
+        var reduce = worker.ExpectMsg<RunReduceTask>();
+        master.Tell(new ReduceTaskSucceeded(execId, reduce.TaskId, reduce.AttemptId, reduce.OutputKey, 1));
+
+        AwaitAssert(() =>
+        {
+            var job = _catalog.GetJob(execId)!;
+            Assert.Equal((ExecutionStatus.Success, $"result-{execId}", 3), (job.Status, job.ResultDirId, job.MapTasks));
+            var executions = _catalog.GetExecutions(execId);
+            Assert.Equal(4, executions.Count);
+            Assert.All(executions, e => Assert.Equal(ExecutionStatus.Success, e.Status));
+            Assert.Equal(["data/data-1/000000-000000", "data/data-1/000000-000001", "data/data-1/000001-000000", null],
+                executions.Select(e => e.ChunkId));
+            Assert.Equal(reduce.OutputKey, executions.Single(e => e.ExecType == ExecutionType.Reduce).ResultDocId);
+            Assert.Equal([reduce.OutputKey], _catalog.GetChunks($"result-{execId}").Select(c => c.ChunkId));
+        }, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void A_map_that_keeps_throwing_fails_the_job_after_three_attempts_naming_the_chunk()
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, 1, []));
+        var execId = Submit(master);
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            var map = worker.ExpectMsg<RunMapTask>();
+            Assert.Equal($"m00000.{attempt}", map.AttemptId);
+            master.Tell(new TaskAttemptFailed(execId, map.TaskId, map.AttemptId, FailureKind.UserCode, "Map threw on document 'a.txt', chunk 0: InvalidOperationException: boom"));
+        }
+        master.Tell(new GetJobStatus(execId));
+        var status = ExpectMsg<JobStatus>();
+        Assert.Equal(ExecutionStatus.Failure, status.Status);
+        Assert.Equal("map task m00000 (document 'a.txt', chunk 0) failed 3 times; last error: Map threw on document 'a.txt', chunk 0: InvalidOperationException: boom", status.Error);
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void A_compile_error_fails_the_job_at_once_with_the_diagnostics()
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, 1, []));
+        var execId = Submit(master);
+        var map = worker.ExpectMsg<RunMapTask>();
+        master.Tell(new TaskAttemptFailed(execId, map.TaskId, map.AttemptId, FailureKind.CompileError, "task.csx does not compile:\ntask.csx(1,9): error CS1525: Invalid expression term ';'"));
+        master.Tell(new GetJobStatus(execId));
+        var status = ExpectMsg<JobStatus>();
+        Assert.Equal((ExecutionStatus.Failure, "task.csx does not compile:\ntask.csx(1,9): error CS1525: Invalid expression term ';'"), (status.Status, status.Error));
+        worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void Unknown_data_or_code_is_rejected_with_a_reason()
+    {
+        var master = NewMaster();
+        master.Tell(new SubmitJob("code-1", "data-missing", 2));
+        Assert.Equal("dataset 'data-missing' is not in the store", ExpectMsg<JobRejected>().Reason);
+        master.Tell(new SubmitJob("code-missing", "data-1", 2));
+        Assert.Equal("code 'code-missing' is not in the store", ExpectMsg<JobRejected>().Reason);
+        master.Tell(new SubmitJob("code-1", "data-1", 0));
+        Assert.Equal("--reducers must be between 1 and 10000, not 0", ExpectMsg<JobRejected>().Reason);
+    }
+
+    [Fact]
+    public void A_restarted_master_recovers_from_the_journal_and_reissues_what_was_in_flight()
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, 2, []));
+        var execId = Submit(master);
+        var done = worker.ExpectMsg<RunMapTask>();
+        var inFlight = worker.ExpectMsg<RunMapTask>();
+        master.Tell(new MapTaskSucceeded(execId, done.TaskId, done.AttemptId, [1, 1]));
+        worker.ExpectMsg<RunMapTask>(); // the third map, also in flight when the master dies
+        Watch(master);
+        Sys.Stop(master);
+        ExpectTerminated(master);
+
+        var recovered = NewMaster();
+        recovered.Tell(new GetJobStatus(execId));
+        var status = ExpectMsg<JobStatus>();
+        Assert.Equal((ExecutionStatus.Running, 1), (status.Status, status.MapsDone));
+
+        var newWorker = CreateTestProbe();
+        recovered.Tell(new RegisterWorker(newWorker.Ref, 4, []));
+        var reissued = new[] { newWorker.ExpectMsg<RunMapTask>(), newWorker.ExpectMsg<RunMapTask>() }.OrderBy(m => m.TaskId).ToArray();
+        // New attempt numbers: the journal remembers that attempt 1 of each was handed out.
+        Assert.Equal(["m00001.2", "m00002.2"], reissued.Select(m => m.AttemptId));
+        // A late result of the old attempt still counts (first success wins) and the duplicate is ignored.
+        recovered.Tell(new MapTaskSucceeded(execId, inFlight.TaskId, inFlight.AttemptId, [1, 0]));
+        recovered.Tell(new MapTaskSucceeded(execId, reissued[0].TaskId, reissued[0].AttemptId, [0, 1]));
+        recovered.Tell(new GetJobStatus(execId));
+        Assert.Equal(2, ExpectMsg<JobStatus>().MapsDone);
+    }
+}

@@ -1,0 +1,41 @@
+using Akka.Actor;
+using MapReduce.Actors.Master;
+using MapReduce.Actors.Serialization;
+
+namespace MapReduce.Tests.Master;
+
+public sealed class JournalEventSerializerTests : Akka.TestKit.Xunit2.TestKit
+{
+    public static TheoryData<IMasterEvent> Events() =>
+    [
+        new JobSubmitted("job-1", "code-1", "data-1", 4, [new MapInput("m00000", "a/b.txt", 0, "data/data-1/000000-000000")], new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc)),
+        new TaskStarted("job-1", "m00000", "m00000.1", "akka.tcp://mapreduce@127.0.0.1:1234", DateTime.UnixEpoch),
+        new MapSucceeded("job-1", "m00000", "m00000.1", [0, 3], DateTime.UnixEpoch),
+        new ReduceSucceeded("job-1", "r00000", "r00000.2", "jobs/job-1/reduce/r00000.2/part-00000", DateTime.UnixEpoch),
+        new TaskFailed("job-1", "m00000", "m00000.1", "boom", true, DateTime.UnixEpoch),
+        new JobSucceeded("job-1", "result-job-1", ["a", "b"], DateTime.UnixEpoch),
+        new JobFailed("job-1", "reason", DateTime.UnixEpoch),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Events))]
+    public void Events_round_trip_under_a_stable_manifest(IMasterEvent e)
+    {
+        var serializer = new JournalEventSerializer((ExtendedActorSystem)Sys);
+        var manifest = serializer.Manifest(e);
+        Assert.Equal(e.GetType().Name, manifest);
+        var back = serializer.FromBinary(serializer.ToBinary(e), manifest);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(e, e.GetType()), System.Text.Json.JsonSerializer.Serialize(back, back.GetType()));
+        Assert.DoesNotContain("MapReduce.Actors", System.Text.Encoding.UTF8.GetString(serializer.ToBinary(e)));
+    }
+
+    [Fact]
+    public void The_hocon_binds_events_to_the_journal_serializer()
+    {
+        var config = MapReduce.Actors.Hosting.MapReduceSettings.LoadConfig();
+        using var system = ActorSystem.Create("bind-check", Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.provider = local").WithFallback(config));
+        var serializer = system.Serialization.FindSerializerFor(new JobFailed("j", "r", DateTime.UnixEpoch));
+        Assert.IsType<JournalEventSerializer>(serializer);
+        Assert.Equal("Hyperion", system.Serialization.FindSerializerFor(new MasterProtocol.GetJobStatus("j")).GetType().Name.Replace("Serializer", ""));
+    }
+}

@@ -1,0 +1,78 @@
+using MapReduce.Storage.Blobs;
+using MapReduce.Tests.Support;
+
+namespace MapReduce.Tests.Storage;
+
+public class BlobStoreTests
+{
+    [Theory]
+    [InlineData("data/ds-1/000001-000002")]
+    [InlineData("code/code-abc/task.csx")]
+    [InlineData("a")]
+    [InlineData("A.b_c-d/e")]
+    public void Valid_keys_pass(string key) => Assert.Null(BlobKey.Problem(key));
+
+    [Theory]
+    [InlineData("../etc/passwd")]
+    [InlineData("data/../../x")]
+    [InlineData("/absolute")]
+    [InlineData("a//b")]
+    [InlineData("a/")]
+    [InlineData("a/./b")]
+    [InlineData(".hidden")]
+    [InlineData("back\\slash")]
+    [InlineData("space here")]
+    [InlineData("nul\0byte")]
+    [InlineData("")]
+    public void Keys_that_could_escape_or_are_malformed_are_rejected(string key)
+    {
+        var e = Assert.Throws<InvalidBlobKeyException>(() => BlobKey.Validate(key));
+        Assert.Contains(key.Length == 0 ? "must not be empty" : "invalid blob key", e.Message);
+    }
+
+    [Fact]
+    public void A_too_long_key_is_rejected_with_its_length()
+    {
+        var e = Assert.Throws<InvalidBlobKeyException>(() => BlobKey.Validate(new string('k', 401)));
+        Assert.Equal("blob key is 401 characters long; at most 400 are allowed", e.Message);
+    }
+
+    [Fact]
+    public async Task Put_get_and_replace_round_trip()
+    {
+        using var folder = new TempFolder();
+        var store = new LocalBlobStore(folder.Path);
+        store.Put("a/b", [1, 2, 3]);
+        Assert.Equal([1, 2, 3], store.ReadAll("a/b"));
+        await store.PutAsync("a/b", new MemoryStream([9]));
+        Assert.Equal([9], store.ReadAll("a/b"));
+        Assert.Null(store.ReadAll("a/c"));
+        Assert.Null(store.OpenRead("missing/key"));
+    }
+
+    [Fact]
+    public async Task A_failed_write_leaves_neither_a_blob_nor_a_temp_file()
+    {
+        using var folder = new TempFolder();
+        var store = new LocalBlobStore(folder.Path);
+        await Assert.ThrowsAsync<IOException>(() => store.PutAsync("x/y", new FailingStream()));
+        Assert.False(store.Exists("x/y"));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(folder.Path, "incoming")));
+    }
+
+    [Fact]
+    public void Stale_temp_files_from_a_crash_are_removed_on_start()
+    {
+        using var folder = new TempFolder();
+        var first = new LocalBlobStore(folder.Path);
+        File.WriteAllText(first.NewTempPath(), "half a blob");
+        _ = new LocalBlobStore(folder.Path);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(folder.Path, "incoming")));
+    }
+
+    private sealed class FailingStream : MemoryStream
+    {
+        public FailingStream() : base(new byte[100]) { }
+        public override Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken) => throw new IOException("disk gone");
+    }
+}
