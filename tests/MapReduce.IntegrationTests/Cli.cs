@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace MapReduce.IntegrationTests;
+
+public sealed record CliResult(int ExitCode, string Output, string Error)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";
+}
+
+/// <summary>Runs MapReduce.Submit / MapReduce.Node as real processes from the test's output folder.</summary>
+public static class Cli
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string Samples(string path) => Path.Combine(RepoRoot, "samples", path);
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "MapReduce.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("MapReduce.sln not found above the test folder");
+    }
+
+    public static ProcessStartInfo StartInfo(string program, IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program + ".dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        return start;
+    }
+
+    public static async Task<CliResult> RunAsync(string program, IEnumerable<string> args, TimeSpan timeout)
+    {
+        using var process = new Process { StartInfo = StartInfo(program, args) };
+        var output = new StringBuilder();
+        var error = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish within {timeout}:\n{output}\n{error}");
+        }
+        return new CliResult(process.ExitCode, output.ToString(), error.ToString());
+    }
+
+    public static Task<CliResult> SubmitAsync(params string[] args) => RunAsync("MapReduce.Submit", args, TimeSpan.FromMinutes(4));
+
+    /// <summary>PIDs of MapReduce.Node processes whose command line names this store folder.</summary>
+    public static IReadOnlyList<int> NodeProcessesUsing(string store)
+    {
+        var pids = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                if (cmdline.Contains("MapReduce.Node.dll") && cmdline.Contains(store)) pids.Add(pid);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return pids;
+    }
+}

@@ -1,0 +1,61 @@
+namespace MapReduce.IntegrationTests;
+
+/// <summary>User mistakes caught before any cluster starts: one clear line on stderr, exit code 2, no stack trace.</summary>
+public sealed class InputErrorTests : IDisposable
+{
+    private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_work, recursive: true); } catch (IOException) { }
+    }
+
+    private async Task AssertUsageError(string expected, params string[] args)
+    {
+        var result = await Cli.RunAsync("MapReduce.Submit", [.. args, "--store", Path.Combine(_work, "store")], TimeSpan.FromSeconds(60));
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal($"error: {expected}", result.Error.Trim());
+        Assert.False(Directory.Exists(Path.Combine(_work, "store", "logs")), "no cluster may be started for a usage error");
+    }
+
+    [Fact]
+    public Task A_missing_input_folder() =>
+        AssertUsageError($"input folder '{Path.Combine(_work, "nope")}' does not exist", "-d", Path.Combine(_work, "nope"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"));
+
+    [Fact]
+    public Task A_code_folder_without_task_csx()
+    {
+        var code = Directory.CreateDirectory(Path.Combine(_work, "code")).FullName;
+        return AssertUsageError($"code folder '{code}' has no task.csx", "-d", Cli.Samples("data"), "-c", code, "-o", Path.Combine(_work, "o"));
+    }
+
+    [Fact]
+    public Task An_empty_input_folder()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_work, "empty")).FullName;
+        return AssertUsageError($"input folder '{data}' holds no files", "-d", data, "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"));
+    }
+
+    [Fact]
+    public async Task A_binary_input_file()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_work, "bin")).FullName;
+        await File.WriteAllBytesAsync(Path.Combine(data, "image.png"), [0x89, 0x50, 0x4E, 0x47, 0x00, 0x01]);
+        await AssertUsageError("input file 'image.png' looks binary (a NUL byte at offset 4); MapReduce.NET reads text files (UTF-8)",
+            "-d", data, "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"));
+    }
+
+    [Fact]
+    public Task An_output_folder_inside_the_input_folder()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_work, "in")).FullName;
+        File.WriteAllText(Path.Combine(data, "a.txt"), "a b\n");
+        return AssertUsageError("the output folder must not be inside the input folder (its parts would become input of the next run)",
+            "-d", data, "-c", Cli.Samples("wordcount"), "-o", Path.Combine(data, "out"));
+    }
+
+    [Fact]
+    public Task Both_data_and_data_id() =>
+        AssertUsageError("give the input as --data FOLDER or --data-id ID (exactly one)",
+            "-d", Cli.Samples("data"), "--data-id", "data-x", "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"));
+}

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace MapReduce.IntegrationTests;
+
+/// <summary>
+/// A local cluster started with `MapReduce.Node local` (a kvstore, a master and two workers, each
+/// its own process) for the tests of one class; stopped with SIGTERM afterwards, and checked to
+/// leave no node process behind.
+/// </summary>
+public sealed class RunningCluster : IAsyncLifetime
+{
+    private Process? _process;
+
+    public string Store { get; } = Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"));
+    public string Seed { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Store);
+        var port = FreePort();
+        _process = Process.Start(Cli.StartInfo("MapReduce.Node", ["local", "--store", Store, "--workers", "2", "--port", port.ToString()]))!;
+        var up = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.StartsWith("cluster is up; seed ", StringComparison.Ordinal) == true) up.TrySetResult(e.Data["cluster is up; seed ".Length..]);
+        };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.Exited += (_, _) => up.TrySetException(new InvalidOperationException("MapReduce.Node local exited early"));
+        _process.EnableRaisingEvents = true;
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var finished = await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(120)));
+        if (finished != up.Task) throw new TimeoutException("local cluster did not come up within 120 s");
+        Seed = await up.Task;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_process is not null)
+        {
+            if (!_process.HasExited) kill(_process.Id, 15);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            try { await _process.WaitForExitAsync(cts.Token); }
+            catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
+            _process.Dispose();
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Cli.NodeProcessesUsing(Store).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(200);
+        var left = Cli.NodeProcessesUsing(Store);
+        foreach (var pid in left) kill(pid, 9);
+        try { Directory.Delete(Store, recursive: true); } catch (IOException) { }
+        Assert.True(left.Count == 0, $"node processes left running after the cluster stopped: {string.Join(", ", left)}");
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
