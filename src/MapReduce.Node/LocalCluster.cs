@@ -5,7 +5,7 @@ using MapReduce.Actors.Hosting;
 
 namespace MapReduce.Node;
 
-public sealed record LocalClusterOptions(string StoreFolder, int Workers, int TasksPerWorker, int SeedPort = 0, string? ConfigFile = null);
+public sealed record LocalClusterOptions(string StoreFolder, int Workers, int TasksPerWorker, int SeedPort = 0, string? ConfigFile = null, int Masters = 2);
 
 /// <summary>One node process of a local cluster; its output goes to a log file in the store.</summary>
 public sealed record NodeProcess(string Name, string Roles, Process Process, string LogFile);
@@ -20,30 +20,31 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly List<NodeProcess> _nodes = [];
     private readonly List<StreamWriter> _logs = [];
 
-    private LocalCluster(string seed, string store)
+    private readonly LocalClusterOptions _options;
+
+    private LocalCluster(string seed, string store, LocalClusterOptions options)
     {
         Seed = seed;
         StoreFolder = store;
+        _options = options;
     }
 
     public string Seed { get; }
     public string StoreFolder { get; }
     public IReadOnlyList<NodeProcess> Nodes => _nodes;
 
+    /// <summary>Starts the whole cluster and returns once every node has joined.</summary>
     public static async Task<LocalCluster> StartAsync(LocalClusterOptions options, CancellationToken ct = default)
     {
-        var store = Path.GetFullPath(options.StoreFolder);
-        Directory.CreateDirectory(Path.Combine(store, "logs"));
-        var port = options.SeedPort == 0 ? FreePort() : options.SeedPort;
-        var seed = $"akka.tcp://{AkkaSetup.SystemName}@127.0.0.1:{port}";
-        var cluster = new LocalCluster(seed, store);
+        var cluster = Create(options);
         try
         {
             // The kvstore is the seed: it must be up before anyone can store or fetch anything.
-            var kv = cluster.Launch("kvstore", NodeRoles.KvStore, port, options);
+            var kv = cluster.Launch("kvstore", NodeRoles.KvStore, cluster.SeedPort);
             await cluster.WaitReadyAsync([kv], TimeSpan.FromSeconds(60), ct);
-            var others = new List<NodeProcess> { cluster.Launch("master", NodeRoles.Master, 0, options) };
-            for (var i = 1; i <= options.Workers; i++) others.Add(cluster.Launch($"worker-{i}", NodeRoles.Worker, 0, options));
+            var others = new List<NodeProcess>();
+            for (var i = 1; i <= options.Masters; i++) others.Add(cluster.Launch($"master-{i}", NodeRoles.Master));
+            for (var i = 1; i <= options.Workers; i++) others.Add(cluster.Launch($"worker-{i}", NodeRoles.Worker));
             await cluster.WaitReadyAsync(others, TimeSpan.FromSeconds(90), ct);
             return cluster;
         }
@@ -54,8 +55,26 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    public NodeProcess Launch(string name, string roles, int port, LocalClusterOptions options)
+    /// <summary>A cluster with no node started yet; <see cref="Launch"/> starts them one by one (tests use this to kill and restart nodes).</summary>
+    public static LocalCluster Create(LocalClusterOptions options)
     {
+        var store = Path.GetFullPath(options.StoreFolder);
+        Directory.CreateDirectory(Path.Combine(store, "logs"));
+        var port = options.SeedPort == 0 ? FreePort() : options.SeedPort;
+        return new LocalCluster($"akka.tcp://{AkkaSetup.SystemName}@127.0.0.1:{port}", store, options) { SeedPort = port };
+    }
+
+    public int SeedPort { get; private init; }
+
+    /// <summary>SIGKILL, as a crash would: no coordinated shutdown, no goodbye to the cluster.</summary>
+    public static void Kill(NodeProcess node)
+    {
+        try { node.Process.Kill(); } catch (InvalidOperationException) { }
+    }
+
+    public NodeProcess Launch(string name, string roles, int port = 0)
+    {
+        var options = _options;
         var (fileName, prefix) = NodeCommandLine();
         var start = new ProcessStartInfo(fileName)
         {
@@ -82,7 +101,9 @@ public sealed class LocalCluster : IAsyncDisposable
         }
 
         var logFile = Path.Combine(StoreFolder, "logs", $"{name}.log");
-        var log = new StreamWriter(logFile, append: false) { AutoFlush = true };
+        // Appending: a node restarted under the same name keeps the earlier run's log.
+        // Shared write access: the writer of a killed node's earlier run may not be closed yet.
+        var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
         _logs.Add(log);
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var node = new NodeProcess(name, roles, process, logFile);
@@ -118,7 +139,7 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private Dictionary<NodeProcess, TaskCompletionSource> Ready { get; } = new();
 
-    private async Task WaitReadyAsync(IReadOnlyList<NodeProcess> nodes, TimeSpan timeout, CancellationToken ct)
+    public async Task WaitReadyAsync(IReadOnlyList<NodeProcess> nodes, TimeSpan timeout, CancellationToken ct = default)
     {
         var all = Task.WhenAll(nodes.Select(n => Ready[n].Task));
         var finished = await Task.WhenAny(all, Task.Delay(timeout, ct));
@@ -146,6 +167,12 @@ public sealed class LocalCluster : IAsyncDisposable
         return (host, [dll]);
     }
 
+    private static bool HasExited(NodeProcess node)
+    {
+        try { return node.Process.HasExited; }
+        catch (InvalidOperationException) { return true; }
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -156,7 +183,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // All at once: when the whole cluster goes down there is nobody to hand work over to.
-        await Task.WhenAll(_nodes.Select(n => ProcessSignals.StopAsync(n.Process, TimeSpan.FromSeconds(10))));
+        await Task.WhenAll(_nodes.Where(n => !HasExited(n)).Select(n => ProcessSignals.StopAsync(n.Process, TimeSpan.FromSeconds(10))));
         foreach (var node in _nodes) node.Process.Dispose();
         foreach (var log in _logs)
         {

@@ -61,8 +61,8 @@ local.SetAction(async (parse, ct) =>
 {
     var settings = MapReduceSettings.From(MapReduceSettings.LoadConfig(parse.GetValue(config)?.FullName));
     var options = new LocalClusterOptions(parse.GetValue(store)!.FullName, parse.GetValue(workers) ?? settings.LocalWorkers,
-        parse.GetValue(tasksPerWorker) ?? settings.TasksPerWorker, parse.GetValue(seedPort), parse.GetValue(config)?.FullName);
-    Console.WriteLine($"starting a local cluster: 1 kvstore, 1 master, {options.Workers} workers; store {options.StoreFolder}");
+        parse.GetValue(tasksPerWorker) ?? settings.TasksPerWorker, parse.GetValue(seedPort), parse.GetValue(config)?.FullName, settings.LocalMasters);
+    Console.WriteLine($"starting a local cluster: 1 kvstore, {options.Masters} masters, {options.Workers} workers; store {options.StoreFolder}");
     await using var cluster = await LocalCluster.StartAsync(options, ct);
     Console.WriteLine($"cluster is up; seed {cluster.Seed}");
     Console.WriteLine($"submit with: dotnet run --project src/MapReduce.Submit -- -d DATA -c CODE -o OUT --seed {cluster.Seed} --store {options.StoreFolder}");

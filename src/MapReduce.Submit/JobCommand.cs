@@ -28,7 +28,8 @@ public sealed record JobOptions(
     string StoreFolder,
     int? Workers,
     int? TasksPerWorker,
-    string? ConfigFile);
+    string? ConfigFile,
+    int? BlockSize = null);
 
 /// <summary>
 /// Runs one job: checks the user's folders, starts a local cluster when no seed is given, joins
@@ -68,9 +69,9 @@ public static class JobCommand
             if (seeds.Count == 0)
             {
                 var workers = options.Workers ?? settings.LocalWorkers;
-                output.WriteLine($"starting a local cluster (1 kvstore, 1 master, {workers} workers) in {Path.GetFullPath(options.StoreFolder)}");
+                output.WriteLine($"starting a local cluster (1 kvstore, {settings.LocalMasters} masters, {workers} workers) in {Path.GetFullPath(options.StoreFolder)}");
                 local = await LocalCluster.StartAsync(new LocalClusterOptions(options.StoreFolder, workers,
-                    options.TasksPerWorker ?? settings.TasksPerWorker, 0, options.ConfigFile), ct);
+                    options.TasksPerWorker ?? settings.TasksPerWorker, 0, options.ConfigFile, settings.LocalMasters), ct);
                 seeds = [local.Seed];
                 output.WriteLine($"cluster is up ({watch.Elapsed.TotalSeconds:0.0} s)");
             }
@@ -114,6 +115,7 @@ public static class JobCommand
         if ((o.CodeFolder is null) == (o.CodeId is null)) throw new InputException("give the code as --code FOLDER or --code-id ID (exactly one)");
         if (File.Exists(o.OutputFolder)) throw new InputException($"output '{o.OutputFolder}' is a file; give a folder");
         if (o.Reducers is < 1 or > 10_000) throw new InputException($"--reducers must be between 1 and 10000, not {o.Reducers}");
+        if (o.BlockSize is < 1024) throw new InputException($"--block-size must be at least 1024 bytes, not {o.BlockSize}");
 
         IReadOnlyList<InputDocument>? documents = null;
         if (o.DataFolder is not null)
@@ -141,8 +143,8 @@ public static class JobCommand
     {
         var node = new ClusterNodeOptions([NodeRoles.Submitter], "127.0.0.1", 0, seeds, options.StoreFolder,
             SqlLocation.SqliteFile(Path.Combine(options.StoreFolder, "catalog.db")), SqlLocation.SqliteFile(Path.Combine(options.StoreFolder, "journal.db")), 0);
-        // The CLI's own node logs only warnings and worse: its output is for the user.
-        var quiet = ConfigurationFactory.ParseString("akka.loglevel = WARNING\nakka.stdout-loglevel = WARNING").WithFallback(config);
+        // The CLI's own node logs nothing: its output is for the user; the cluster's view of trouble is in the node logs.
+        var quiet = ConfigurationFactory.ParseString("akka.loglevel = OFF\nakka.stdout-loglevel = OFF").WithFallback(config);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddAkka(AkkaSetup.SystemName, (akka, _) => AkkaSetup.Configure(akka, node, quiet, settings));
@@ -156,7 +158,7 @@ public static class JobCommand
             var blobs = new BlobClient(system, new KvStoreLocator(system));
             var submitter = system.ActorOf(SubmitterActor.Props(registry.Get<JobMasterKey>(), blobs, progress.Report), "submitter");
             var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
-                codeFile, options.CodeId, options.OutputFolder, options.Reducers ?? settings.Reducers, settings.BlockSize);
+                codeFile, options.CodeId, options.OutputFolder, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize);
             return await submitter.Ask<JobOutcome>(run, Timeout.InfiniteTimeSpan, ct);
         }
         finally

@@ -14,15 +14,16 @@ var store = new Option<string>("--store") { Description = "Local mode: folder fo
 var workers = new Option<int?>("--workers", "-w") { Description = "Local mode: worker processes (default from hocon: 4)" };
 var tasksPerWorker = new Option<int?>("--tasks-per-worker") { Description = "Local mode: tasks each worker runs at once (default from hocon: 2)" };
 var config = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+var blockSize = new Option<int?>("--block-size") { Description = "Largest chunk of input one map task reads, in bytes (default from hocon: 1 MiB); chunks end at line ends" };
 
 var root = new RootCommand("MapReduce.NET: run a map/reduce job written in C# on an Akka.NET cluster")
 {
-    data, dataId, code, codeId, output, reducers, seeds, store, workers, tasksPerWorker, config,
+    data, dataId, code, codeId, output, reducers, seeds, store, workers, tasksPerWorker, config, blockSize,
 };
 root.SetAction(async (parse, ct) => await JobCommand.RunAsync(new JobOptions(
         parse.GetValue(data), parse.GetValue(dataId), parse.GetValue(code), parse.GetValue(codeId), parse.GetValue(output)!,
         parse.GetValue(reducers), parse.GetValue(seeds) ?? [], parse.GetValue(store)!, parse.GetValue(workers),
-        parse.GetValue(tasksPerWorker), parse.GetValue(config)),
+        parse.GetValue(tasksPerWorker), parse.GetValue(config), parse.GetValue(blockSize)),
     Console.Out, Console.Error, ct));
 
 var execId = new Argument<string?>("job-id") { Description = "A job id; without it every job is listed", Arity = ArgumentArity.ZeroOrOne };

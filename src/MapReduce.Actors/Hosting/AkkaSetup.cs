@@ -45,6 +45,7 @@ public static class AkkaSetup
         {
             PrepareJournal(node.Journal);
             akka.WithSqlPersistence(node.Journal.ConnectionString, node.Journal.Linq2DbProvider, autoInitialize: true);
+            akka.WithActors((system, _) => system.ActorOf(JournalWarmup.Props(Akka.Cluster.Cluster.Get(system).SelfAddress.Port?.ToString() ?? "0"), "journal-warmup"));
             akka.WithSingleton<JobMasterKey>(MasterSingletonName,
                 (_, _, _) => Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(
                     JobMaster.Props(catalog!, settings), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),

@@ -11,6 +11,15 @@ public sealed record MapReduceSettings(
     int MaxTaskAttempts,
     int LocalWorkers)
 {
+    /// <summary>Master nodes local mode starts; two, so the singleton can fail over.</summary>
+    public int LocalMasters { get; init; } = 2;
+
+    /// <summary>An attempt running longer than this is presumed hung and run again elsewhere.</summary>
+    public TimeSpan TaskTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A worker that has not announced itself for this long is presumed dead, even while still a cluster member.</summary>
+    public TimeSpan WorkerTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     public static MapReduceSettings From(Config config)
     {
         var section = config.GetConfig("mapreduce");
@@ -20,7 +29,12 @@ public sealed record MapReduceSettings(
             section.GetInt("tasks-per-worker", 2),
             section.GetInt("reducers", 4),
             section.GetInt("max-task-attempts", 3),
-            section.GetInt("local.workers", 4));
+            section.GetInt("local.workers", 4))
+        {
+            LocalMasters = section.GetInt("local.masters", 2),
+            TaskTimeout = section.GetTimeSpan("task-timeout", TimeSpan.FromMinutes(10)),
+            WorkerTimeout = section.GetTimeSpan("worker-timeout", TimeSpan.FromSeconds(10)),
+        };
     }
 
     public static Config LoadConfig(string? extraFile = null)

@@ -11,7 +11,8 @@ namespace MapReduce.Actors.Master;
 /// </summary>
 public sealed class CatalogProjection : ReceiveActor, IWithTimers
 {
-    public sealed record Project(IMasterEvent Event, JobState Job);
+    /// <summary>Writes the job as <paramref name="Job"/> shows it; <paramref name="Event"/> (if any) says which execution row changed.</summary>
+    public sealed record Project(IMasterEvent? Event, JobState Job);
 
     private sealed class Flush
     {
@@ -41,7 +42,7 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
 
     protected override void PostStop() => FlushNow();
 
-    private void Add(IMasterEvent e, JobState job)
+    private void Add(IMasterEvent? e, JobState job)
     {
         var now = DateTime.UtcNow;
         _jobs[job.ExecId] = new JobRow

@@ -14,18 +14,35 @@ namespace MapReduce.Actors.Master;
 /// slot, never more than the slots a worker announced. State lives in <see cref="MasterState"/>;
 /// this actor only validates commands, persists events and reacts to them.
 /// </summary>
-public sealed class JobMaster : ReceivePersistentActor
+public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 {
     public const string PersistenceIdValue = "job-master";
 
+    /// <summary>What the master knows of one worker. <see cref="Foreign"/> counts attempts the worker runs that this master did not hand it (from before a failover, or timed out here): they hold slots too.</summary>
     private sealed class WorkerSlots(int slots)
     {
         public int Slots { get; set; } = slots;
         public HashSet<string> Running { get; } = [];
-        public int Free => Slots - Running.Count;
+        public int Foreign { get; set; }
+        public DateTime LastSeen { get; set; } = DateTime.UtcNow;
+        public int Free => Slots - Running.Count - Foreign;
     }
 
-    private sealed record Assignment(IActorRef Worker, string ExecId, string TaskId);
+    private sealed record Assignment(IActorRef Worker, string ExecId, string TaskId, DateTime Since);
+
+    private sealed class Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    /// <summary>
+    /// After a restart, tasks the journal shows running are given this long to be claimed by the
+    /// workers still running them (they announce every 2 s) before they are started again.
+    /// </summary>
+    private static readonly TimeSpan RecoveryGrace = TimeSpan.FromSeconds(3);
+
+    /// <summary>An assignment the worker does not list this long after it was sent was lost on the way.</summary>
+    private static readonly TimeSpan LostAfter = TimeSpan.FromSeconds(5);
 
     private readonly CatalogStore _catalog;
     private readonly MapReduceSettings _settings;
@@ -33,9 +50,14 @@ public sealed class JobMaster : ReceivePersistentActor
     private readonly IActorRef _projection;
     private readonly Dictionary<IActorRef, WorkerSlots> _workers = new();
     private readonly Dictionary<string, Assignment> _assignments = new();
+    private readonly HashSet<IActorRef> _departed = [];
+    private readonly HashSet<string> _failing = [];
+    private readonly DateTime _startedAt = DateTime.UtcNow;
     private MasterState _state = MasterState.Empty;
 
     public override string PersistenceId => PersistenceIdValue;
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public JobMaster(CatalogStore catalog, MapReduceSettings settings)
     {
@@ -48,17 +70,31 @@ public sealed class JobMaster : ReceivePersistentActor
         {
             var open = _state.Jobs.Values.Count(j => !j.IsFinished);
             _log.Info("job master recovered {0} jobs from the journal, {1} unfinished", _state.Jobs.Count, open);
+            foreach (var job in _state.Jobs.Values.Where(j => !j.IsFinished)) _projection.Tell(new CatalogProjection.Project(null, job));
+            Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
         });
 
         Command<SubmitJob>(OnSubmit);
         Command<GetJobStatus>(m => Sender.Tell(_state.Jobs.TryGetValue(m.ExecId, out var job) ? StatusOf(job) : new UnknownJob(m.ExecId)));
         Command<RegisterWorker>(OnRegisterWorker);
-        Command<Terminated>(OnWorkerTerminated);
+        Command<Terminated>(m =>
+        {
+            _departed.Remove(m.ActorRef);
+            DropWorker(m.ActorRef, "left the cluster");
+        });
+        Command<WorkerLeaving>(m =>
+        {
+            _departed.Add(m.Worker);
+            DropWorker(m.Worker, "is shutting down");
+        });
+        Command<Tick>(_ => OnTick());
         Command<MapTaskSucceeded>(OnMapSucceeded);
         Command<ReduceTaskSucceeded>(OnReduceSucceeded);
         Command<TaskAttemptFailed>(OnTaskFailed);
         Command<TaskRejected>(m =>
         {
+            if (_assignments.TryGetValue(m.AttemptId, out var rejected) && _workers.TryGetValue(rejected.Worker, out var full))
+                full.Foreign = full.Slots; // it is busier than this master knew: no more tasks until it announces again
             if (!Release(m.AttemptId)) return;
             PersistAndApply(new TaskFailed(m.ExecId, m.TaskId, m.AttemptId, "worker had no free slot", false, DateTime.UtcNow), Dispatch);
         });
@@ -105,6 +141,8 @@ public sealed class JobMaster : ReceivePersistentActor
 
     private void OnRegisterWorker(RegisterWorker m)
     {
+        if (_departed.Contains(m.Worker)) return;
+        var now = DateTime.UtcNow;
         if (!_workers.TryGetValue(m.Worker, out var worker))
         {
             _workers[m.Worker] = worker = new WorkerSlots(m.Slots);
@@ -112,19 +150,73 @@ public sealed class JobMaster : ReceivePersistentActor
             _log.Info("worker {0} joined with {1} slots", m.Worker.Path.Address, m.Slots);
         }
         worker.Slots = m.Slots;
-        Dispatch();
+        worker.LastSeen = now;
+
+        // Adopt attempts this worker runs that the journal shows as the task's current attempt:
+        // after a failover they finish where they are instead of starting again.
+        foreach (var running in m.Running)
+        {
+            if (_assignments.ContainsKey(running.AttemptId)) continue;
+            if (!_state.Jobs.TryGetValue(running.ExecId, out var job) || job.IsFinished) continue;
+            var task = job.Task(running.TaskId);
+            if (task.IsDone || task.CurrentAttempt != running.AttemptId) continue;
+            _assignments[running.AttemptId] = new Assignment(m.Worker, running.ExecId, running.TaskId, now);
+            worker.Running.Add(running.AttemptId);
+        }
+        var reported = m.Running.Select(r => r.AttemptId).ToHashSet();
+        worker.Foreign = reported.Count(a => !worker.Running.Contains(a));
+
+        // Attempts sent to this worker long enough ago that it would list them, but it does not: the message was lost.
+        var lost = worker.Running
+            .Where(a => !reported.Contains(a) && now - _assignments[a].Since > LostAfter)
+            .ToList()
+            .Select(a => Requeue(a, $"worker {m.Worker.Path.Address} never received it", counted: false))
+            .ToList();
+        PersistAllAndApply(lost, Dispatch);
     }
 
-    private void OnWorkerTerminated(Terminated m)
+    /// <summary>Forgets a worker and re-queues every task it held (not counted against the retry limit: not the task's fault).</summary>
+    private void DropWorker(IActorRef workerRef, string why)
     {
-        if (!_workers.Remove(m.ActorRef, out var worker)) return;
-        _log.Warning("worker {0} is gone; re-queueing its {1} tasks", m.ActorRef.Path.Address, worker.Running.Count);
-        var lost = worker.Running
-            .Select(a => (AttemptId: a, Assignment: _assignments[a]))
-            .Select(x => new TaskFailed(x.Assignment.ExecId, x.Assignment.TaskId, x.AttemptId, $"worker {m.ActorRef.Path.Address} left the cluster", false, DateTime.UtcNow))
-            .ToList();
-        foreach (var e in lost) _assignments.Remove(e.AttemptId);
+        if (!_workers.Remove(workerRef, out var worker)) return;
+        Context.Unwatch(workerRef);
+        _log.Warning("worker {0} {1}; re-queueing its {2} tasks", workerRef.Path.Address, why, worker.Running.Count);
+        var lost = worker.Running.ToList().Select(a => Requeue(a, $"worker {workerRef.Path.Address} {why}", counted: false)).ToList();
         PersistAllAndApply(lost, Dispatch);
+    }
+
+    /// <summary>Releases an assignment and makes the event that puts its task back in the queue.</summary>
+    private TaskFailed Requeue(string attemptId, string why, bool counted)
+    {
+        var assignment = _assignments[attemptId];
+        Release(attemptId);
+        return new TaskFailed(assignment.ExecId, assignment.TaskId, attemptId, why, counted, DateTime.UtcNow);
+    }
+
+    /// <summary>Once a second: drop silent workers, give up on hung attempts, and hand out what is runnable.</summary>
+    private void OnTick()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var silent in _workers.Where(w => now - w.Value.LastSeen > _settings.WorkerTimeout).Select(w => w.Key).ToList())
+            DropWorker(silent, $"has not answered for {_settings.WorkerTimeout.TotalSeconds:0} s");
+        var hung = _assignments.Where(a => now - a.Value.Since > _settings.TaskTimeout).ToList();
+        var failures = new List<TaskFailed>();
+        foreach (var (attemptId, assignment) in hung)
+        {
+            // The worker still runs it, so its slot stays taken until the worker stops listing it.
+            if (_workers.TryGetValue(assignment.Worker, out var worker)) worker.Foreign++;
+            failures.Add(Requeue(attemptId, $"timed out after {_settings.TaskTimeout.TotalSeconds:0} s on {assignment.Worker.Path.Address}", counted: true));
+        }
+        if (failures.Count == 0)
+        {
+            Dispatch();
+            return;
+        }
+        PersistAllAndApply(failures, () =>
+        {
+            foreach (var failed in failures) FailJobIfExhausted(failed.ExecId, failed.TaskId, failed.Error);
+            Dispatch();
+        });
     }
 
     private void OnMapSucceeded(MapTaskSucceeded m)
@@ -164,25 +256,28 @@ public sealed class JobMaster : ReceivePersistentActor
         var counted = m.Kind != FailureKind.CompileError;
         PersistAndApply(new TaskFailed(m.ExecId, m.TaskId, m.AttemptId, m.Error, counted, DateTime.UtcNow), () =>
         {
-            var task = _state.Jobs[m.ExecId].Task(m.TaskId);
-            string? reason = null;
-            if (m.Kind == FailureKind.CompileError) reason = m.Error;
-            else if (task.CountedFailures >= _settings.MaxTaskAttempts)
-                reason = $"{Describe(_state.Jobs[m.ExecId], task)} failed {task.CountedFailures} times; last error: {m.Error}";
-            if (reason is null)
-            {
-                Dispatch();
-                return;
-            }
-            PersistAndApply(new JobFailed(m.ExecId, reason, DateTime.UtcNow), () =>
-            {
-                _log.Warning("job {0} failed: {1}", m.ExecId, reason);
-                Dispatch();
-            });
+            if (m.Kind == FailureKind.CompileError) FailJob(m.ExecId, m.Error);
+            else FailJobIfExhausted(m.ExecId, m.TaskId, m.Error);
+            Dispatch();
         });
     }
 
-    private static string Describe(JobState job, TaskState task) =>
+    private void FailJobIfExhausted(string execId, string taskId, string lastError)
+    {
+        var job = _state.Jobs[execId];
+        var task = job.Task(taskId);
+        if (job.IsFinished || task.CountedFailures < _settings.MaxTaskAttempts) return;
+        FailJob(execId, $"{Describe(task)} failed {task.CountedFailures} times; last error: {lastError}");
+    }
+
+    private void FailJob(string execId, string reason)
+    {
+        if (_state.Jobs[execId].IsFinished || !_failing.Add(execId)) return;
+        PersistAndApply(new JobFailed(execId, reason, DateTime.UtcNow), () => _log.Warning("job {0} failed: {1}", execId, reason));
+        foreach (var attempt in _assignments.Where(a => a.Value.ExecId == execId).Select(a => a.Key).ToList()) Release(attempt);
+    }
+
+    private static string Describe(TaskState task) =>
         task.Kind == TaskKind.Map
             ? $"map task {task.TaskId} (document '{task.Input!.DocId}', chunk {task.Input.ChunkIndex})"
             : $"reduce task {task.TaskId} (partition {task.Index})";
@@ -217,10 +312,11 @@ public sealed class JobMaster : ReceivePersistentActor
             foreach (var task in job.Runnable)
             {
                 if (task.CurrentAttempt is not null && _assignments.ContainsKey(task.CurrentAttempt)) continue;
+                if (task.Status == ExecutionStatus.Running && DateTime.UtcNow - _startedAt < RecoveryGrace) continue;
                 var worker = _workers.Where(w => w.Value.Free > 0).OrderByDescending(w => w.Value.Free).Select(w => w.Key).FirstOrDefault();
                 if (worker is null) goto send;
                 var attemptId = task.NextAttemptId;
-                _assignments[attemptId] = new Assignment(worker, job.ExecId, task.TaskId);
+                _assignments[attemptId] = new Assignment(worker, job.ExecId, task.TaskId, DateTime.UtcNow);
                 _workers[worker].Running.Add(attemptId);
                 started.Add((new TaskStarted(job.ExecId, task.TaskId, attemptId, worker.Path.Address.ToString(), DateTime.UtcNow), worker));
             }

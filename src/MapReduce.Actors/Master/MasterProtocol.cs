@@ -33,7 +33,13 @@ public static class MasterProtocol
     /// A worker announces itself and its slots (TASKS_PER_WORKER), and repeats it every few seconds
     /// so that a master started after a failover learns about every worker.
     /// </summary>
-    public sealed record RegisterWorker(IActorRef Worker, int Slots, string[] RunningAttempts);
+    public sealed record RegisterWorker(IActorRef Worker, int Slots, RunningAttempt[] Running);
+
+    /// <summary>An attempt a worker is running; after a failover the new master adopts these instead of starting them again.</summary>
+    public sealed record RunningAttempt(string ExecId, string TaskId, string AttemptId);
+
+    /// <summary>A worker is shutting down (SIGTERM): its tasks are re-queued at once, not after the failure detector notices.</summary>
+    public sealed record WorkerLeaving(IActorRef Worker);
 
     public sealed record MapTaskSucceeded(string ExecId, string TaskId, string AttemptId, int[] PairsPerPartition);
 

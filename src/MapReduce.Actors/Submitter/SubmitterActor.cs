@@ -20,6 +20,7 @@ public sealed class SubmitterActor : ReceiveActor
     private const int ParallelUploads = 4;
     private static readonly TimeSpan MasterTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromSeconds(3);
 
     private readonly IActorRef _master;
     private readonly BlobClient _blobs;
@@ -132,12 +133,27 @@ public sealed class SubmitterActor : ReceiveActor
         }
     }
 
+    /// <summary>
+    /// Polls the master until the job ends. A poll sent while the master fails over is lost, so
+    /// each poll waits only a few seconds and is sent again; the job is given up on only when the
+    /// master has not answered at all for <see cref="MasterTimeout"/>.
+    /// </summary>
     private async Task<JobStatus> FollowAsync(string execId)
     {
         JobProgress? last = null;
+        var lastAnswer = Stopwatch.StartNew();
         while (true)
         {
-            var reply = await _master.Ask<object>(new GetJobStatus(execId), MasterTimeout);
+            object reply;
+            try
+            {
+                reply = await _master.Ask<object>(new GetJobStatus(execId), PollTimeout);
+            }
+            catch (AskTimeoutException) when (lastAnswer.Elapsed < MasterTimeout)
+            {
+                continue;
+            }
+            lastAnswer.Restart();
             if (reply is UnknownJob) throw new KvStoreException($"the master does not know job {execId}");
             var status = (JobStatus)reply;
             var progress = new JobProgress(status.MapsDone, status.MapsTotal, status.ReducesDone, status.ReducesTotal);

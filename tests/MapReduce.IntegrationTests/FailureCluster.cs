@@ -1,0 +1,119 @@
+using MapReduce.Actors.Hosting;
+using MapReduce.Node;
+using MapReduce.Storage.Catalog;
+
+namespace MapReduce.IntegrationTests;
+
+/// <summary>
+/// A cluster whose nodes the test starts, kills (SIGKILL, by PID) and restarts one by one: a
+/// kvstore, two masters (master-1 started first, so it hosts the singleton) and workers.
+/// </summary>
+public sealed class FailureCluster : IAsyncDisposable
+{
+    private readonly LocalCluster _cluster;
+    private readonly Dictionary<string, NodeProcess> _nodes = new();
+
+    private FailureCluster(LocalCluster cluster, string work)
+    {
+        _cluster = cluster;
+        Work = work;
+    }
+
+    public string Work { get; }
+    public string Store => _cluster.StoreFolder;
+    public string Seed => _cluster.Seed;
+    public string Gates => Path.Combine(Work, "gates");
+    public CatalogStore Catalog => new(SqlLocation.SqliteFile(Path.Combine(Store, "catalog.db")));
+
+    public static async Task<FailureCluster> StartAsync(int workers)
+    {
+        var work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;
+        Directory.CreateDirectory(Path.Combine(work, "gates"));
+        var cluster = new FailureCluster(LocalCluster.Create(new LocalClusterOptions(Path.Combine(work, "store"), workers, 2)), work);
+        await cluster.StartNodeAsync("kvstore", NodeRoles.KvStore, cluster._cluster.SeedPort);
+        await cluster.StartNodeAsync("master-1", NodeRoles.Master);
+        await Task.WhenAll(new[] { cluster.StartNodeAsync("master-2", NodeRoles.Master) }
+            .Concat(Enumerable.Range(1, workers).Select(i => cluster.StartNodeAsync($"worker-{i}", NodeRoles.Worker))));
+        return cluster;
+    }
+
+    public async Task StartNodeAsync(string name, string role, int port = 0)
+    {
+        var node = _cluster.Launch(name, role, port);
+        _nodes[name] = node;
+        await _cluster.WaitReadyAsync([node], TimeSpan.FromSeconds(90));
+    }
+
+    public NodeProcess Node(string name) => _nodes[name];
+
+    public void Kill(string name) => LocalCluster.Kill(_nodes[name]);
+
+    public void Open(string gate) => File.WriteAllText(Path.Combine(Gates, gate), "");
+
+    /// <summary>A script that counts words like samples/wordcount, but whose Map and Reduce wait until the test opens their gate.</summary>
+    public string GatedWordCount()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(Work, "gated")).FullName;
+        File.WriteAllText(Path.Combine(folder, "task.csx"), $$"""
+            using System.Threading;
+            static readonly string Gates = @"{{Gates}}";
+            static void Wait(string gate) { while (!File.Exists(Path.Combine(Gates, gate))) Thread.Sleep(50); }
+
+            IEnumerable<(string, int)> Map(string docId, string chunk)
+            {
+                Wait("map");
+                foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(chunk, @"\p{L}+"))
+                    yield return (m.Value, 1);
+            }
+
+            int Reduce(string word, IEnumerable<int> counts)
+            {
+                Wait("reduce");
+                return counts.Sum();
+            }
+            """);
+        return folder;
+    }
+
+    /// <summary>Waits until the catalog shows at least <paramref name="count"/> attempts of a kind running.</summary>
+    public async Task WaitRunningAsync(string execType, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var jobs = Catalog.ListJobs();
+            if (jobs.Count > 0)
+            {
+                var running = Catalog.GetExecutions(jobs[^1].ExecId).Count(e => e.ExecType == execType && e.Status == ExecutionStatus.Running);
+                if (running >= count) return;
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"fewer than {count} {execType} attempts running after {timeout}");
+    }
+
+    /// <summary>Waits until the named master's log shows a recovered job master; returns when that happened.</summary>
+    public async Task<DateTime> WaitMasterRecoveredAsync(string name, TimeSpan timeout)
+    {
+        var log = _nodes[name].LogFile;
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            string text;
+            using (var reader = new StreamReader(new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))) text = await reader.ReadToEndAsync();
+            if (text.Contains("job master recovered")) return DateTime.UtcNow;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{name} did not take over the job master within {timeout}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Cli.NodeProcessesUsing(Store).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(200);
+        var left = Cli.NodeProcessesUsing(Store);
+        try { Directory.Delete(Work, recursive: true); } catch (IOException) { }
+        Assert.True(left.Count == 0, $"node processes left running: {string.Join(", ", left)}");
+    }
+}

@@ -1,0 +1,191 @@
+using System.Diagnostics;
+using Xunit.Abstractions;
+
+namespace MapReduce.IntegrationTests;
+
+/// <summary>
+/// Nodes killed by PID in the middle of a job: the job still finishes, with exactly the output of
+/// an undisturbed run, and the CLI exits 0.
+/// </summary>
+public sealed class FailureTests(ITestOutputHelper log)
+{
+    private static readonly SortedSet<string> Expected = Oracle.WordCount(Cli.Samples("data"));
+
+    private static Task<CliResult> SubmitGated(FailureCluster cluster, string output) =>
+        Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", cluster.GatedWordCount(), "-o", output, "--seed", cluster.Seed,
+            "--block-size", "131072", "--reducers", "4");
+
+    private async Task AssertExactOutput(Task<CliResult> submit, string output)
+    {
+        var result = await submit;
+        log.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(Expected, Oracle.ReadParts(output, 4));
+    }
+
+    [Fact]
+    public async Task A_worker_killed_mid_map()
+    {
+        await using var cluster = await FailureCluster.StartAsync(workers: 2);
+        var output = Path.Combine(cluster.Work, "out");
+        var submit = SubmitGated(cluster, output);
+        await cluster.WaitRunningAsync("map", 4, TimeSpan.FromSeconds(90));
+        cluster.Kill("worker-1");
+        cluster.Open("map");
+        cluster.Open("reduce");
+        await AssertExactOutput(submit, output);
+    }
+
+    [Fact]
+    public async Task A_worker_killed_mid_reduce()
+    {
+        await using var cluster = await FailureCluster.StartAsync(workers: 2);
+        var output = Path.Combine(cluster.Work, "out");
+        var submit = SubmitGated(cluster, output);
+        cluster.Open("map");
+        await cluster.WaitRunningAsync("reduce", 4, TimeSpan.FromSeconds(90));
+        cluster.Kill("worker-2");
+        cluster.Open("reduce");
+        await AssertExactOutput(submit, output);
+    }
+
+    [Fact]
+    public async Task The_master_killed_mid_map_fails_over_within_10_seconds()
+    {
+        await using var cluster = await FailureCluster.StartAsync(workers: 2);
+        var output = Path.Combine(cluster.Work, "out");
+        var submit = SubmitGated(cluster, output);
+        await cluster.WaitRunningAsync("map", 4, TimeSpan.FromSeconds(90));
+        var killed = Stopwatch.StartNew();
+        cluster.Kill("master-1");
+        await cluster.WaitMasterRecoveredAsync("master-2", TimeSpan.FromSeconds(60));
+        var failover = killed.Elapsed;
+        log.WriteLine($"failover: singleton running again on master-2 {failover.TotalSeconds:0.0} s after SIGKILL");
+        foreach (var line in File.ReadLines(cluster.Node("master-2").LogFile).Where(l => l.Contains("UNREACHABLE") || l.Contains("SBR") || l.Contains("Singleton") || l.Contains("recovered") || l.Contains("Leader is removing") || l.Contains("Marking")))
+            log.WriteLine(line.Length > 200 ? line[..200] : line);
+        cluster.Open("map");
+        cluster.Open("reduce");
+        await AssertExactOutput(submit, output);
+        Assert.True(failover < TimeSpan.FromSeconds(10), $"failover took {failover.TotalSeconds:0.0} s");
+    }
+
+    [Fact]
+    public async Task The_master_killed_mid_reduce()
+    {
+        await using var cluster = await FailureCluster.StartAsync(workers: 2);
+        var output = Path.Combine(cluster.Work, "out");
+        var submit = SubmitGated(cluster, output);
+        cluster.Open("map");
+        await cluster.WaitRunningAsync("reduce", 4, TimeSpan.FromSeconds(90));
+        cluster.Kill("master-1");
+        // Results of the reduces finishing during the failover wait in the proxies for the new master.
+        cluster.Open("reduce");
+        await cluster.WaitMasterRecoveredAsync("master-2", TimeSpan.FromSeconds(60));
+        await AssertExactOutput(submit, output);
+    }
+
+    [Fact]
+    public async Task A_worker_and_the_master_killed_together_mid_map()
+    {
+        await using var cluster = await FailureCluster.StartAsync(workers: 2);
+        var output = Path.Combine(cluster.Work, "out");
+        var submit = SubmitGated(cluster, output);
+        await cluster.WaitRunningAsync("map", 4, TimeSpan.FromSeconds(90));
+        cluster.Kill("master-1");
+        cluster.Kill("worker-1");
+        await cluster.WaitMasterRecoveredAsync("master-2", TimeSpan.FromSeconds(60));
+        cluster.Open("map");
+        cluster.Open("reduce");
+        await AssertExactOutput(submit, output);
+    }
+
+    [Fact]
+    public async Task Crash_soak_workers_that_kill_themselves_are_restarted_and_the_output_is_exact()
+    {
+        await using var cluster = await FailureCluster.StartAsync(workers: 2);
+        var markers = Directory.CreateDirectory(Path.Combine(cluster.Work, "markers")).FullName;
+        var code = Directory.CreateDirectory(Path.Combine(cluster.Work, "soak")).FullName;
+        // A third of map tasks (by a stable hash of the chunk) kill their process the first time they
+        // run and another third sleep up to 2 s; Reduce kills its process on the first key of up to
+        // four hash buckets and sleeps on a few keys. A marker file makes each death happen once.
+        await File.WriteAllTextAsync(Path.Combine(code, "task.csx"), $$"""
+            using System.Threading;
+            static readonly string Markers = @"{{markers}}";
+            static int Stable(string s) { var h = 17; foreach (var c in s) h = unchecked(h * 31 + c); return h & 0x7fffffff; }
+            static bool Once(string name)
+            {
+                try { using var f = new FileStream(Path.Combine(Markers, name), FileMode.CreateNew); return true; }
+                catch (IOException) { return false; }
+            }
+
+            IEnumerable<(string, int)> Map(string docId, string chunk)
+            {
+                var h = Stable(docId + ":" + chunk.Length + ":" + chunk.Substring(0, Math.Min(64, chunk.Length)));
+                if (h % 3 == 0 && Once("map-" + h)) Environment.Exit(1);
+                if (h % 3 == 1) Thread.Sleep(h % 2000);
+                foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(chunk, @"\p{L}+"))
+                    yield return (m.Value, 1);
+            }
+
+            int Reduce(string word, IEnumerable<int> counts)
+            {
+                var h = Stable(word);
+                if (h % 3 == 0 && Once("reduce-" + (h % 4))) Environment.Exit(1);
+                if (h % 2000 == 1) Thread.Sleep(200);
+                return counts.Sum();
+            }
+            """);
+
+        // The supervisor: a worker that died is started again under the same name.
+        using var stop = new CancellationTokenSource();
+        var restarts = 0;
+        var supervisor = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var name in new[] { "worker-1", "worker-2" })
+                {
+                    if (!cluster.Node(name).Process.HasExited) continue;
+                    Interlocked.Increment(ref restarts);
+                    await cluster.StartNodeAsync(name, MapReduce.Actors.Hosting.NodeRoles.Worker);
+                }
+                await Task.Delay(300);
+            }
+        });
+
+        var output = Path.Combine(cluster.Work, "out");
+        var submit = Cli.RunAsync("MapReduce.Submit", ["-d", Cli.Samples("data"), "-c", code, "-o", output, "--seed", cluster.Seed,
+            "--block-size", "262144", "--reducers", "4"], TimeSpan.FromMinutes(6));
+        try
+        {
+            if (await Task.WhenAny(submit, supervisor) == supervisor) await supervisor; // a supervisor that failed fails the test now
+            await AssertExactOutput(submit, output);
+        }
+        finally
+        {
+            stop.Cancel();
+            await supervisor;
+        }
+        var deaths = Directory.EnumerateFiles(markers).Count();
+        log.WriteLine($"{deaths} deaths, {restarts} worker restarts");
+        Assert.True(deaths >= 3, $"the soak should have killed workers; it killed {deaths}");
+    }
+
+    [Fact]
+    public async Task Sigterm_on_the_master_hands_the_singleton_over_in_a_few_seconds()
+    {
+        await using var cluster = await FailureCluster.StartAsync(workers: 1);
+        var stopped = Stopwatch.StartNew();
+        MapReduce.Node.ProcessSignals.Terminate(cluster.Node("master-1").Process);
+        await cluster.WaitMasterRecoveredAsync("master-2", TimeSpan.FromSeconds(30));
+        var handover = stopped.Elapsed;
+        log.WriteLine($"graceful hand-over: {handover.TotalSeconds:0.0} s");
+        Assert.True(handover < TimeSpan.FromSeconds(5), $"hand-over took {handover.TotalSeconds:0.0} s");
+
+        // The cluster still runs jobs afterwards.
+        var output = Path.Combine(cluster.Work, "out");
+        var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--seed", cluster.Seed);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(Expected, Oracle.ReadParts(output, 4));
+    }
+}
