@@ -307,7 +307,8 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private void Dispatch()
     {
         var started = new List<(TaskStarted Event, IActorRef Worker)>();
-        foreach (var job in _state.Jobs.Values.Where(j => !j.IsFinished).OrderBy(j => j.SubmittedAt))
+        // A job whose JobFailed is being persisted hands out nothing more.
+        foreach (var job in _state.Jobs.Values.Where(j => !j.IsFinished && !_failing.Contains(j.ExecId)).OrderBy(j => j.SubmittedAt))
         {
             foreach (var task in job.Runnable)
             {

@@ -181,7 +181,10 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
 
         var newWorker = CreateTestProbe();
         recovered.Tell(new RegisterWorker(newWorker.Ref, 4, []));
-        var reissued = new[] { newWorker.ExpectMsg<RunMapTask>(), newWorker.ExpectMsg<RunMapTask>() }.OrderBy(m => m.TaskId).ToArray();
+        // Tasks the journal shows running are re-issued only after the recovery grace period (3 s),
+        // in which workers still running them can claim them.
+        newWorker.ExpectNoMsg(TimeSpan.FromSeconds(2));
+        var reissued = new[] { newWorker.ExpectMsg<RunMapTask>(TimeSpan.FromSeconds(5)), newWorker.ExpectMsg<RunMapTask>() }.OrderBy(m => m.TaskId).ToArray();
         // New attempt numbers: the journal remembers that attempt 1 of each was handed out.
         Assert.Equal(["m00001.2", "m00002.2"], reissued.Select(m => m.AttemptId));
         // A late result of the old attempt still counts (first success wins) and the duplicate is ignored.
@@ -189,5 +192,52 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
         recovered.Tell(new MapTaskSucceeded(execId, reissued[0].TaskId, reissued[0].AttemptId, [0, 1]));
         recovered.Tell(new GetJobStatus(execId));
         Assert.Equal(2, ExpectMsg<JobStatus>().MapsDone);
+    }
+
+    [Fact]
+    public void A_leaving_worker_has_its_tasks_run_elsewhere_at_once_without_counting_a_failure()
+    {
+        var master = NewMaster();
+        var leaving = CreateTestProbe();
+        master.Tell(new RegisterWorker(leaving.Ref, 2, []));
+        var execId = Submit(master);
+        var held = new[] { leaving.ExpectMsg<RunMapTask>(), leaving.ExpectMsg<RunMapTask>() };
+        var other = CreateTestProbe();
+        master.Tell(new RegisterWorker(other.Ref, 3, []));
+        Assert.Equal("m00002.1", other.ExpectMsg<RunMapTask>().AttemptId);
+
+        master.Tell(new WorkerLeaving(leaving.Ref));
+        var moved = new[] { other.ExpectMsg<RunMapTask>(), other.ExpectMsg<RunMapTask>() }.Select(m => m.AttemptId).Order();
+        Assert.Equal(["m00000.2", "m00001.2"], moved);
+        // Its later announcements do not bring it back.
+        master.Tell(new RegisterWorker(leaving.Ref, 2, []));
+        leaving.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+
+        AwaitAssert(() =>
+        {
+            var failed = _catalog.GetExecutions(execId).Where(e => e.Status == ExecutionStatus.Failure).ToList();
+            Assert.Equal(held.Select(h => h.AttemptId).Order(), failed.Select(f => f.AttemptId).Order());
+            Assert.All(failed, f => Assert.EndsWith("is shutting down", f.Error));
+        }, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void After_a_restart_attempts_a_worker_still_runs_are_adopted_not_started_again()
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, 3, []));
+        var execId = Submit(master);
+        var running = new[] { worker.ExpectMsg<RunMapTask>(), worker.ExpectMsg<RunMapTask>(), worker.ExpectMsg<RunMapTask>() };
+        Watch(master);
+        Sys.Stop(master);
+        ExpectTerminated(master);
+
+        var recovered = NewMaster();
+        recovered.Tell(new RegisterWorker(worker.Ref, 3, running.Select(r => new RunningAttempt(r.ExecId, r.TaskId, r.AttemptId)).ToArray()));
+        // Past the recovery grace period nothing is handed out again: all three are adopted.
+        worker.ExpectNoMsg(TimeSpan.FromSeconds(4));
+        foreach (var r in running) recovered.Tell(new MapTaskSucceeded(execId, r.TaskId, r.AttemptId, [1, 1]));
+        Assert.Equal(2, new[] { worker.ExpectMsg<RunReduceTask>(), worker.ExpectMsg<RunReduceTask>() }.Length);
     }
 }
