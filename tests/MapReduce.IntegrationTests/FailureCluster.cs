@@ -44,6 +44,9 @@ public sealed class FailureCluster : IAsyncDisposable
         await _cluster.WaitReadyAsync([node], TimeSpan.FromSeconds(90));
     }
 
+    /// <summary>Starts a node again without waiting for it to join: under a crash soak it may die (by design) before it reports ready.</summary>
+    public void Relaunch(string name, string role) => _nodes[name] = _cluster.Launch(name, role);
+
     public NodeProcess Node(string name) => _nodes[name];
 
     public void Kill(string name) => LocalCluster.Kill(_nodes[name]);
