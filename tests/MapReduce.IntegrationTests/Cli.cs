@@ -79,4 +79,17 @@ public static class Cli
         }
         return pids;
     }
+
+    /// <summary>Waits up to 20 s for every node process of a store to end, kills stragglers, and fails if there were any.</summary>
+    public static async Task AssertNoNodeProcessesLeftAsync(string store)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (NodeProcessesUsing(store).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(200);
+        var left = NodeProcessesUsing(store);
+        foreach (var pid in left)
+        {
+            try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { } catch (InvalidOperationException) { }
+        }
+        Assert.True(left.Count == 0, $"node processes left running after the cluster stopped: {string.Join(", ", left)}");
+    }
 }

@@ -113,10 +113,10 @@ public sealed class FailureCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _cluster.DisposeAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (Cli.NodeProcessesUsing(Store).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(200);
-        var left = Cli.NodeProcessesUsing(Store);
-        try { Directory.Delete(Work, recursive: true); } catch (IOException) { }
-        Assert.True(left.Count == 0, $"node processes left running: {string.Join(", ", left)}");
+        try { await Cli.AssertNoNodeProcessesLeftAsync(Store); }
+        finally
+        {
+            try { Directory.Delete(Work, recursive: true); } catch (IOException) { }
+        }
     }
 }

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 
 namespace MapReduce.IntegrationTests;
 
@@ -20,7 +17,7 @@ public sealed class RunningCluster : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Store);
-        var port = FreePort();
+        var port = MapReduce.Node.LocalCluster.FreePort();
         _process = Process.Start(Cli.StartInfo("MapReduce.Node", ["local", "--store", Store, "--workers", "2", "--port", port.ToString()]))!;
         var up = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         _process.OutputDataReceived += (_, e) =>
@@ -41,27 +38,17 @@ public sealed class RunningCluster : IAsyncLifetime
     {
         if (_process is not null)
         {
-            if (!_process.HasExited) kill(_process.Id, 15);
+            MapReduce.Node.ProcessSignals.Terminate(_process);
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try { await _process.WaitForExitAsync(cts.Token); }
             catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
             _process.Dispose();
         }
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (Cli.NodeProcessesUsing(Store).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(200);
-        var left = Cli.NodeProcessesUsing(Store);
-        foreach (var pid in left) kill(pid, 9);
-        try { Directory.Delete(Store, recursive: true); } catch (IOException) { }
-        Assert.True(left.Count == 0, $"node processes left running after the cluster stopped: {string.Join(", ", left)}");
+        try { await Cli.AssertNoNodeProcessesLeftAsync(Store); }
+        finally
+        {
+            try { Directory.Delete(Store, recursive: true); } catch (IOException) { }
+        }
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int signal);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -13,10 +13,36 @@ public sealed class JournalWarmup : ReceivePersistentActor
     public JournalWarmup(string persistenceId)
     {
         PersistenceId = persistenceId;
-        Recover<RecoveryCompleted>(_ => Context.Stop(Self));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            WarmSerializer(Context.System.Serialization);
+            Context.Stop(Self);
+        });
     }
 
     public override string PersistenceId { get; }
+
+    /// <summary>Round-trips one of each event type: a replay after failover then finds the JSON metadata built.</summary>
+    private static void WarmSerializer(Akka.Serialization.Serialization serialization)
+    {
+        var at = DateTime.UtcNow;
+        IMasterEvent[] samples =
+        [
+            new JobSubmitted("warmup", "code", "data", 1, [new MapInput("m00000", "doc", 0, "key")], at),
+            new TaskStarted("warmup", "m00000", "m00000.1", "worker", at),
+            new MapSucceeded("warmup", "m00000", "m00000.1", [0], at),
+            new ReduceSucceeded("warmup", "r00000", "r00000.1", "key", at),
+            new TaskFailed("warmup", "m00000", "m00000.1", "error", true, at),
+            new JobSucceeded("warmup", "result", ["key"], at),
+            new JobFailed("warmup", "reason", at),
+        ];
+        foreach (var sample in samples)
+        {
+            var serializer = (Akka.Serialization.SerializerWithStringManifest)serialization.FindSerializerFor(sample);
+            serializer.FromBinary(serializer.ToBinary(sample), serializer.Manifest(sample));
+        }
+        _ = MasterState.Empty.Apply(samples[0]).Apply(samples[1]).Apply(samples[2]);
+    }
 
     public static Props Props(string nodeAddress) =>
         Akka.Actor.Props.Create(() => new JournalWarmup("journal-warmup-" + nodeAddress));
