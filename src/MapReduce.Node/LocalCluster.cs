@@ -5,6 +5,9 @@ using MapReduce.Actors.Hosting;
 
 namespace MapReduce.Node;
 
+/// <summary>A node of a local cluster could not be started; the message names it and its log.</summary>
+public sealed class LocalClusterException(string message) : Exception(message);
+
 public sealed record LocalClusterOptions(string StoreFolder, int Workers, int TasksPerWorker, int SeedPort = 0, string? ConfigFile = null, int Masters = 2);
 
 /// <summary>One node process of a local cluster; its output goes to a log file in the store.</summary>
@@ -120,7 +123,7 @@ public sealed class LocalCluster : IAsyncDisposable
             if (e.Data is null) return;
             WriteLog(log, e.Data);
         };
-        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"node {name} exited before joining the cluster; see {logFile}"));
+        process.Exited += (_, _) => ready.TrySetException(new LocalClusterException($"node {name} exited before joining the cluster; see {logFile}"));
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

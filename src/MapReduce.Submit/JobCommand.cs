@@ -97,7 +97,7 @@ public static class JobCommand
             error.WriteLine($"error: {e.Message}");
             return ClusterError;
         }
-        catch (InvalidOperationException e) when (local is null || e.Message.Contains("node"))
+        catch (LocalClusterException e)
         {
             error.WriteLine($"error: {e.Message}");
             return ClusterError;

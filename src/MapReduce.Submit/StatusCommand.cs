@@ -7,14 +7,10 @@ public static class StatusCommand
 {
     public static int Run(SqlLocation catalogLocation, string? execId, TextWriter output, TextWriter error)
     {
-        if (catalogLocation.Provider == SqlLocation.Sqlite)
+        if (catalogLocation.SqliteFilePath is { } file && !File.Exists(file))
         {
-            var file = catalogLocation.ConnectionString.Split(';')[0]["Data Source=".Length..];
-            if (!File.Exists(file))
-            {
-                error.WriteLine($"error: no catalog at {file}; run a job first or pass --store / --catalog");
-                return JobCommand.UsageError;
-            }
+            error.WriteLine($"error: no catalog at {file}; run a job first or pass --store / --catalog");
+            return JobCommand.UsageError;
         }
         var catalog = new CatalogStore(catalogLocation);
         if (execId is null)

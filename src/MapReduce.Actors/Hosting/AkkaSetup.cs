@@ -77,9 +77,8 @@ public static class AkkaSetup
     /// <summary>Creates the SQLite journal file in WAL mode, so a reader never blocks the writer.</summary>
     private static void PrepareJournal(SqlLocation journal)
     {
-        if (journal.Provider != SqlLocation.Sqlite) return;
-        var builder = new SqliteConnectionStringBuilder(journal.ConnectionString);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(builder.DataSource))!);
+        if (journal.SqliteFilePath is not { } file) return;
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
         using var connection = new SqliteConnection(journal.ConnectionString);
         connection.Open();
         using var command = connection.CreateCommand();

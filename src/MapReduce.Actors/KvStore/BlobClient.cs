@@ -21,7 +21,33 @@ public sealed class BlobClient(ActorSystem system, KvStoreLocator locator)
     private const int StreamElementSize = 64 * 1024;
     private readonly IMaterializer _materializer = system.Materializer();
 
-    public Task<IActorRef> KvStoreAsync(CancellationToken ct = default) => locator.ResolveAsync(LocateTimeout, ct);
+    private Task<IActorRef> KvStoreAsync(CancellationToken ct = default) => locator.ResolveAsync(LocateTimeout, ct);
+
+    /// <summary>Records stored code in the catalog (through the kvstore, which owns datasets and code).</summary>
+    public async Task RegisterCodeAsync(RegisterCode code, CancellationToken ct = default)
+    {
+        var kv = await KvStoreAsync(ct).ConfigureAwait(false);
+        Expect<CodeRegistered>(await kv.Ask<object>(code, RequestTimeout, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>Records an uploaded dataset in the catalog once all its chunks are stored.</summary>
+    public async Task RegisterDatasetAsync(RegisterDataset dataset, CancellationToken ct = default)
+    {
+        var kv = await KvStoreAsync(ct).ConfigureAwait(false);
+        Expect<DatasetRegistered>(await kv.Ask<object>(dataset, RequestTimeout, ct).ConfigureAwait(false));
+    }
+
+    /// <summary>Downloads several blobs into files, at most <paramref name="parallelism"/> at a time.</summary>
+    public async Task GetToFilesAsync(IReadOnlyList<(string Key, string Path)> downloads, int parallelism, CancellationToken ct = default)
+    {
+        using var limit = new SemaphoreSlim(parallelism);
+        await Task.WhenAll(downloads.Select(async d =>
+        {
+            await limit.WaitAsync(ct).ConfigureAwait(false);
+            try { await GetToFileAsync(d.Key, d.Path, ct).ConfigureAwait(false); }
+            finally { limit.Release(); }
+        })).ConfigureAwait(false);
+    }
 
     public async Task<long> PutAsync(string key, byte[] data, CancellationToken ct = default)
     {

@@ -80,8 +80,7 @@ public sealed class SubmitterActor : ReceiveActor
         var codeId = "code-" + Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
         var key = BlobKeys.Code(codeId);
         await _blobs.PutAsync(key, bytes);
-        var kv = await _blobs.KvStoreAsync();
-        Expect<KvStoreProtocol.CodeRegistered>(await kv.Ask<object>(new KvStoreProtocol.RegisterCode(codeId, key, codeFile), MasterTimeout));
+        await _blobs.RegisterCodeAsync(new KvStoreProtocol.RegisterCode(codeId, key, codeFile));
         _report(new Uploaded("code", codeId, 1, 1, bytes.Length, watch.Elapsed));
         return codeId;
     }
@@ -116,8 +115,7 @@ public sealed class SubmitterActor : ReceiveActor
         }
         await Task.WhenAll(inFlight);
 
-        var kv = await _blobs.KvStoreAsync();
-        Expect<KvStoreProtocol.DatasetRegistered>(await kv.Ask<object>(new KvStoreProtocol.RegisterDataset(dirId, source, documents.Count, [.. chunks]), MasterTimeout));
+        await _blobs.RegisterDatasetAsync(new KvStoreProtocol.RegisterDataset(dirId, source, documents.Count, [.. chunks]));
         _report(new Uploaded("data", dirId, documents.Count, chunks.Count, total, watch.Elapsed));
         return dirId;
 
@@ -181,15 +179,7 @@ public sealed class SubmitterActor : ReceiveActor
         try
         {
             var names = parts.Select((_, i) => BlobKeys.PartName(i)).ToArray();
-            using (var limit = new SemaphoreSlim(ParallelUploads))
-            {
-                await Task.WhenAll(parts.Select(async (key, i) =>
-                {
-                    await limit.WaitAsync();
-                    try { await _blobs.GetToFileAsync(key, Path.Combine(incoming, names[i])); }
-                    finally { limit.Release(); }
-                }));
-            }
+            await _blobs.GetToFilesAsync(parts.Select((key, i) => (key, Path.Combine(incoming, names[i]))).ToList(), ParallelUploads);
             foreach (var old in Directory.EnumerateFiles(outputFolder, "part-*")) File.Delete(old);
             var files = new List<string>();
             long bytes = 0;
@@ -208,11 +198,4 @@ public sealed class SubmitterActor : ReceiveActor
             try { Directory.Delete(incoming, recursive: true); } catch (IOException) { }
         }
     }
-
-    private static T Expect<T>(object reply) => reply switch
-    {
-        T t => t,
-        KvStoreProtocol.KvStoreFailure f => throw new KvStoreException(f.Message),
-        _ => throw new KvStoreException($"unexpected reply {reply.GetType().Name}"),
-    };
 }

@@ -18,7 +18,7 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
 
     public async Task<object> RunMapAsync(RunMapTask task)
     {
-        var scratch = Directory.CreateDirectory(Path.Combine(scratchFolder, task.AttemptId + "-" + Guid.NewGuid().ToString("N")[..6])).FullName;
+        var scratch = NewScratchFolder(task.AttemptId);
         try
         {
             var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
@@ -43,20 +43,12 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
 
     public async Task<object> RunReduceAsync(RunReduceTask task)
     {
-        var scratch = Directory.CreateDirectory(Path.Combine(scratchFolder, task.AttemptId + "-" + Guid.NewGuid().ToString("N")[..6])).FullName;
+        var scratch = NewScratchFolder(task.AttemptId);
         try
         {
             var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
             var runFiles = task.RunKeys.Select((_, i) => Path.Combine(scratch, $"run-{i:D6}")).ToArray();
-            using (var limit = new SemaphoreSlim(4))
-            {
-                await Task.WhenAll(task.RunKeys.Select(async (key, i) =>
-                {
-                    await limit.WaitAsync().ConfigureAwait(false);
-                    try { await blobs.GetToFileAsync(key, runFiles[i]).ConfigureAwait(false); }
-                    finally { limit.Release(); }
-                })).ConfigureAwait(false);
-            }
+            await blobs.GetToFilesAsync(task.RunKeys.Select((key, i) => (key, runFiles[i])).ToList(), 4).ConfigureAwait(false);
             var outputFile = Path.Combine(scratch, "output");
             var lines = await Task.Run(() =>
             {
@@ -90,17 +82,16 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
         {
             return await code.GetOrCompile(codeId, async () => Encoding.UTF8.GetString(await blobs.GetBytesAsync(BlobKeys.Code(codeId)).ConfigureAwait(false))).ConfigureAwait(false);
         }
-        catch (KvStoreException)
+        catch (Exception e) when (e is KvStoreException or TimeoutException)
         {
-            code.Forget(codeId);
-            throw;
-        }
-        catch (TimeoutException)
-        {
-            code.Forget(codeId);
+            code.Forget(codeId); // the source could not be fetched: let a later task try again
             throw;
         }
     }
+
+    /// <summary>A folder of this attempt's own: two attempts of one task may run on one node.</summary>
+    private string NewScratchFolder(string attemptId) =>
+        Directory.CreateDirectory(Path.Combine(scratchFolder, attemptId + "-" + Guid.NewGuid().ToString("N")[..6])).FullName;
 
     private static string RunPath(string scratch, int partition) => Path.Combine(scratch, $"p{partition:D5}");
 

@@ -25,8 +25,12 @@ public sealed record SqlLocation(string Provider, string ConnectionString)
         return SqliteFile(value);
     }
 
+    /// <summary>The database file of a SQLite location; null for PostgreSQL.</summary>
+    public string? SqliteFilePath =>
+        Provider == Sqlite ? new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(ConnectionString).DataSource : null;
+
     /// <summary>The linq2db provider name, as Akka.Persistence.Sql also expects it.</summary>
     public string Linq2DbProvider => Provider == Postgres ? ProviderName.PostgreSQL15 : ProviderName.SQLiteMS;
 
-    public override string ToString() => Provider == Sqlite ? $"sqlite ({ConnectionString.Split(';')[0]})" : "postgres";
+    public override string ToString() => Provider == Sqlite ? $"sqlite ({SqliteFilePath})" : "postgres";
 }

@@ -24,11 +24,7 @@ public sealed class CatalogStore
     /// <summary>Creates the tables that do not exist yet; with SQLite also turns on WAL so readers never block writers.</summary>
     public void EnsureCreated()
     {
-        if (Location.Provider == SqlLocation.Sqlite)
-        {
-            var file = Location.ConnectionString.Split(';')[0]["Data Source=".Length..];
-            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        }
+        if (Location.SqliteFilePath is { } file) Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         using var db = Open();
         if (Location.Provider == SqlLocation.Sqlite) db.Execute("PRAGMA journal_mode=WAL;");
         db.CreateTable<DatasetRow>(tableOptions: TableOptions.CheckExistence);
