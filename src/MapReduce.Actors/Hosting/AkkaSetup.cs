@@ -68,7 +68,7 @@ public static class AkkaSetup
             Directory.CreateDirectory(scratch);
             akka.WithActors((system, registry) =>
             {
-                var executor = new TaskExecutor(new BlobClient(system, new KvStoreLocator(system)), new CompiledCodeCache(), scratch);
+                var executor = new TaskExecutor(new BlobClient(system, new KvStoreLocator(system)), new CompiledCodeCache(), scratch, settings.MapBufferEntries);
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, executor), "worker");
             });
         }

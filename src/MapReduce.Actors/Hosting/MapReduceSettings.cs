@@ -20,6 +20,9 @@ public sealed record MapReduceSettings(
     /// <summary>A worker that has not announced itself for this long is presumed dead, even while still a cluster member.</summary>
     public TimeSpan WorkerTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Entries (distinct keys with Combine, pairs without) a map task buffers before spilling a sorted run to disk.</summary>
+    public int MapBufferEntries { get; init; } = 500_000;
+
     public static MapReduceSettings From(Config config)
     {
         var section = config.GetConfig("mapreduce");
@@ -34,6 +37,7 @@ public sealed record MapReduceSettings(
             LocalMasters = section.GetInt("local.masters", 2),
             TaskTimeout = section.GetTimeSpan("task-timeout", TimeSpan.FromMinutes(10)),
             WorkerTimeout = section.GetTimeSpan("worker-timeout", TimeSpan.FromSeconds(10)),
+            MapBufferEntries = section.GetInt("map-buffer-entries", 500_000),
         };
     }
 

@@ -30,45 +30,50 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         : method.IsStatic ? (TDelegate)method.CreateDelegate(typeof(TDelegate))
         : (TDelegate)method.CreateDelegate(typeof(TDelegate), submission);
 
-    public int[] RunMap(string docId, string chunk, int partitions, Func<int, Stream> openRun, string where)
+    public IMapOutput NewMapOutput(int partitions, int spillLimit, string spillFolder) =>
+        new MapOutput(new MapOutputBuffer<TKey, TValue>(partitions, GuardedCombine(), spillLimit, spillFolder));
+
+    /// <summary>Combine as the buffer calls it: what it throws is marked, so the error names Combine and the key, not Map.</summary>
+    private Func<TKey, IEnumerable<TValue>, TValue>? GuardedCombine()
     {
-        var partitioner = new Partitioner<TKey>(partitions);
-        var buckets = new List<KeyValuePair<TKey, TValue>>[partitions];
-        for (var p = 0; p < partitions; p++) buckets[p] = [];
+        var combine = _combine;
+        if (combine is null) return null;
+        return (key, values) =>
+        {
+            try { return combine(key, values); }
+            catch (Exception e) { throw new CombineFailedException(OutputFormat.Text(key), e); }
+        };
+    }
+
+    private sealed class CombineFailedException(string key, Exception inner) : Exception(inner.Message, inner)
+    {
+        public string Key => key;
+    }
+
+    public void RunMap(string docId, string chunk, IMapOutput output, string where)
+    {
+        var buffer = ((MapOutput)output).Buffer;
         Guard("Map", where, () =>
         {
             foreach (var (key, value) in _map(docId, chunk))
             {
                 if (key is null) throw new InvalidOperationException("Map yielded a null key");
-                buckets[partitioner.PartitionOf(key)].Add(new(key, value));
+                buffer.Add(key, value);
             }
         });
-        var counts = new int[partitions];
-        for (var p = 0; p < partitions; p++)
-        {
-            var pairs = _combine is null ? buckets[p] : Combine(buckets[p], where);
-            if (pairs.Count == 0) continue;
-            using var run = openRun(p);
-            SortedRun.Write(run, pairs);
-            counts[p] = pairs.Count;
-        }
-        return counts;
     }
 
-    private List<KeyValuePair<TKey, TValue>> Combine(List<KeyValuePair<TKey, TValue>> pairs, string where)
+    private sealed class MapOutput(MapOutputBuffer<TKey, TValue> buffer) : IMapOutput
     {
-        var groups = new Dictionary<TKey, List<TValue>>(KeyOrder.EqualityFor<TKey>());
-        foreach (var (key, value) in pairs)
+        public MapOutputBuffer<TKey, TValue> Buffer => buffer;
+        public int Spills => buffer.Spills;
+
+        public int[] WriteRuns(Func<int, Stream> openRun, string where)
         {
-            if (!groups.TryGetValue(key, out var values)) groups[key] = values = [];
-            values.Add(value);
+            var counts = Array.Empty<int>();
+            Guard("Combine", where, () => counts = buffer.WriteRuns(openRun));
+            return counts;
         }
-        var combined = new List<KeyValuePair<TKey, TValue>>(groups.Count);
-        Guard("Combine", where, () =>
-        {
-            foreach (var (key, values) in groups) combined.Add(new(key, _combine!(key, values)));
-        });
-        return combined;
     }
 
     public long RunReduce(IReadOnlyList<Stream> runs, Stream output, string where)
@@ -116,6 +121,11 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         try
         {
             action();
+        }
+        catch (CombineFailedException c)
+        {
+            var inner = c.InnerException!;
+            throw new UserCodeException($"Combine threw on {where} at key '{c.Key}': {inner.GetType().Name}: {inner.Message}", inner);
         }
         catch (Exception e) when (e is not IOException)
         {

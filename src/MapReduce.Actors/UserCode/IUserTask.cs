@@ -9,15 +9,31 @@ public interface IUserTask
     bool HasCombine { get; }
 
     /// <summary>
-    /// Runs Map (and Combine) over one chunk, splits the pairs into <paramref name="partitions"/>
-    /// by key hash and writes each non-empty partition as a sorted run to <c>openRun(partition)</c>.
-    /// Returns the number of pairs written per partition (0 where no run was written).
+    /// A buffer for one map task's output over <paramref name="partitions"/> partitions: combined
+    /// as it fills when the script has Combine, spilled as sorted runs into
+    /// <paramref name="spillFolder"/> past <paramref name="spillLimit"/> entries.
     /// </summary>
-    int[] RunMap(string docId, string chunk, int partitions, Func<int, Stream> openRun, string where);
+    IMapOutput NewMapOutput(int partitions, int spillLimit, string spillFolder);
+
+    /// <summary>Runs Map over one chunk into <paramref name="output"/>; <paramref name="where"/> names the chunk in error messages.</summary>
+    void RunMap(string docId, string chunk, IMapOutput output, string where);
 
     /// <summary>
     /// Merges the sorted runs of one partition, calls Reduce per key (or Reducer once) and writes
     /// "key\tvalue" lines in key order. Returns the number of lines written.
     /// </summary>
     long RunReduce(IReadOnlyList<Stream> runs, Stream output, string where);
+}
+
+/// <summary>The output of one map task, typed by the script behind this interface.</summary>
+public interface IMapOutput
+{
+    /// <summary>
+    /// Writes one sorted run per non-empty partition to <c>openRun(partition)</c> and returns the
+    /// pairs written per partition (0 where no run was written).
+    /// </summary>
+    int[] WriteRuns(Func<int, Stream> openRun, string where);
+
+    /// <summary>Times the buffer spilled to disk.</summary>
+    int Spills { get; }
 }

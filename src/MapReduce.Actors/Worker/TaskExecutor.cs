@@ -12,7 +12,7 @@ namespace MapReduce.Actors.Worker;
 /// compiled user code, stores the output under the attempt's own keys and returns the message
 /// for the master. Any failure becomes a <see cref="TaskAttemptFailed"/>, never an exception.
 /// </summary>
-public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, string scratchFolder)
+public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, string scratchFolder, int mapBufferEntries)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, false);
 
@@ -24,8 +24,12 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
             var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
             var chunk = StrictUtf8.GetString(await blobs.GetBytesAsync(task.ChunkKey).ConfigureAwait(false));
             var where = $"document '{task.DocId}', chunk {task.ChunkIndex}";
-            var counts = await Task.Run(() => compiled.RunMap(task.DocId, chunk, task.Reducers,
-                p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where)).ConfigureAwait(false);
+            var counts = await Task.Run(() =>
+            {
+                var output = compiled.NewMapOutput(task.Reducers, mapBufferEntries, scratch);
+                compiled.RunMap(task.DocId, chunk, output, where);
+                return output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where);
+            }).ConfigureAwait(false);
             var uploads = Enumerable.Range(0, task.Reducers).Where(p => counts[p] > 0)
                 .Select(p => blobs.PutFileAsync(BlobKeys.MapRun(task.ExecId, task.AttemptId, p), RunPath(scratch, p)));
             await Task.WhenAll(uploads).ConfigureAwait(false);

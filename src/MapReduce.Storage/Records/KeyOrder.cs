@@ -11,4 +11,18 @@ public static class KeyOrder
 
     public static IEqualityComparer<TKey> EqualityFor<TKey>() =>
         typeof(TKey) == typeof(string) ? (IEqualityComparer<TKey>)(object)StringComparer.Ordinal : EqualityComparer<TKey>.Default;
+
+    /// <summary>Sorts pairs by key; equal keys keep their order (List.Sort alone is unstable).</summary>
+    public static void SortStable<TKey, TValue>(List<KeyValuePair<TKey, TValue>> pairs)
+    {
+        var order = For<TKey>();
+        var indexed = new (KeyValuePair<TKey, TValue> Pair, int Index)[pairs.Count];
+        for (var i = 0; i < pairs.Count; i++) indexed[i] = (pairs[i], i);
+        Array.Sort(indexed, (a, b) =>
+        {
+            var c = order.Compare(a.Pair.Key, b.Pair.Key);
+            return c != 0 ? c : a.Index.CompareTo(b.Index);
+        });
+        for (var i = 0; i < indexed.Length; i++) pairs[i] = indexed[i].Pair;
+    }
 }

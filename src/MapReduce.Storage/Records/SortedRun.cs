@@ -12,16 +12,9 @@ public static class SortedRun
     /// <summary>Sorts the pairs by key (stable for equal keys) and writes them as a run.</summary>
     public static void Write<TKey, TValue>(Stream output, List<KeyValuePair<TKey, TValue>> pairs)
     {
-        var order = KeyOrder.For<TKey>();
-        // List.Sort is unstable; the index as tie-breaker keeps equal keys in emission order.
-        var indexed = new (TKey Key, int Index)[pairs.Count];
-        for (var i = 0; i < pairs.Count; i++) indexed[i] = (pairs[i].Key, i);
-        Array.Sort(indexed, (a, b) =>
-        {
-            var c = order.Compare(a.Key, b.Key);
-            return c != 0 ? c : a.Index.CompareTo(b.Index);
-        });
-        WriteSorted(output, indexed.Select(x => pairs[x.Index]));
+        var sorted = new List<KeyValuePair<TKey, TValue>>(pairs);
+        KeyOrder.SortStable(sorted);
+        WriteSorted(output, sorted);
     }
 
     /// <summary>Writes pairs that are already in key order.</summary>

@@ -30,7 +30,7 @@ public class ScriptCompilerTests
         var runsByPartition = new Dictionary<int, List<MemoryStream>>();
         foreach (var chunk in new[] { "b a c\na\n", "c a\n" })
         {
-            task.RunMap("doc.txt", chunk, 3, p =>
+            RunMap(task, "doc.txt", chunk, 3, p =>
             {
                 var run = new KeepOpenStream();
                 if (!runsByPartition.TryGetValue(p, out var list)) runsByPartition[p] = list = [];
@@ -76,7 +76,7 @@ public class ScriptCompilerTests
     public void A_throwing_Map_names_the_place_and_the_exception()
     {
         var task = ScriptCompiler.Compile("IEnumerable<(string,int)> Map(string d, string c) { throw new InvalidOperationException(\"boom\"); }\nint Reduce(string k, IEnumerable<int> v) => 0;");
-        var e = Assert.Throws<UserCodeException>(() => task.RunMap("a.txt", "x", 1, _ => new MemoryStream(), "document 'a.txt' chunk 0"));
+        var e = Assert.Throws<UserCodeException>(() => RunMap(task, "a.txt", "x", 1, _ => new MemoryStream(), "document 'a.txt' chunk 0"));
         Assert.Equal("Map threw on document 'a.txt' chunk 0: InvalidOperationException: boom", e.Message);
     }
 
@@ -89,11 +89,40 @@ public class ScriptCompilerTests
             string Reduce(string k, IEnumerable<Stat> v) { var all = v.ToList(); return $"{all.Sum(s => s.Count)}:{all[0].First}"; }
             """);
         var run = new KeepOpenStream();
-        task.RunMap("d", "Hi hi HI yo", 1, _ => run, "t");
+        RunMap(task, "d", "Hi hi HI yo", 1, _ => run, "t");
         run.Position = 0;
         using var output = new MemoryStream();
         task.RunReduce([run], output, "t");
         Assert.Equal("hi\t3:Hi\nyo\t1:yo\n", Encoding.UTF8.GetString(output.ToArray()));
+    }
+
+    [Fact]
+    public void Combine_folds_values_as_they_arrive_and_the_total_is_exact()
+    {
+        var task = ScriptCompiler.Compile(WordCount + "\nint Combine(string key, IEnumerable<int> values) => values.Sum();");
+        Assert.True(task.HasCombine);
+        var run = new KeepOpenStream();
+        RunMap(task, "d", string.Join(' ', Enumerable.Repeat("a", 1000)) + " b", 1, _ => run, "t");
+        run.Position = 0;
+        using var output = new MemoryStream();
+        task.RunReduce([run], output, "t");
+        Assert.Equal("a\t1000\nb\t1\n", Encoding.UTF8.GetString(output.ToArray()));
+    }
+
+    [Fact]
+    public void A_throwing_Combine_is_named_with_its_key()
+    {
+        var task = ScriptCompiler.Compile(WordCount + "\nint Combine(string key, IEnumerable<int> values) => throw new ArgumentException(\"no\");");
+        var e = Assert.Throws<UserCodeException>(() => RunMap(task, "a.txt", "x x", 1, _ => new MemoryStream(), "document 'a.txt', chunk 0"));
+        Assert.Equal("Combine threw on document 'a.txt', chunk 0 at key 'x': ArgumentException: no", e.Message);
+    }
+
+    /// <summary>Map one chunk the way a worker does: a fresh output buffer, then its runs.</summary>
+    private static int[] RunMap(IUserTask task, string docId, string chunk, int partitions, Func<int, Stream> openRun, string where)
+    {
+        var output = task.NewMapOutput(partitions, 1000, Path.GetTempPath());
+        task.RunMap(docId, chunk, output, where);
+        return output.WriteRuns(openRun, where);
     }
 
     /// <summary>A MemoryStream that survives the using-block of the writer, so the test can read it back.</summary>

@@ -1,0 +1,179 @@
+using System.Runtime.InteropServices;
+
+namespace MapReduce.Storage.Records;
+
+/// <summary>
+/// Collects the pairs one map task emits and turns them into one sorted run per partition.
+/// With a combine function, values of a key are folded as they arrive (every
+/// <see cref="CombineBatch"/> values), so memory holds about one value per distinct key. Once more
+/// than <c>spillLimit</c> entries are buffered, they are sorted and spilled to disk as runs; the
+/// final runs are a streaming merge of the spills, so a map task's memory stays bounded whatever
+/// its chunk produces.
+/// </summary>
+public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
+{
+    /// <summary>Values a key collects before they are combined into one.</summary>
+    public const int CombineBatch = 32;
+
+    private readonly int _partitions;
+    private readonly Func<TKey, IEnumerable<TValue>, TValue>? _combine;
+    private readonly int _spillLimit;
+    private readonly string _spillFolder;
+    private readonly Partitioner<TKey> _partitioner;
+    private readonly IComparer<TKey> _order = KeyOrder.For<TKey>();
+    private readonly Dictionary<TKey, List<TValue>> _groups;
+    private readonly List<KeyValuePair<TKey, TValue>> _pairs = [];
+    private readonly List<string?[]> _spills = [];
+    private int _buffered;
+
+    public MapOutputBuffer(int partitions, Func<TKey, IEnumerable<TValue>, TValue>? combine, int spillLimit, string spillFolder)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(spillLimit, 1);
+        _partitions = partitions;
+        _combine = combine;
+        _spillLimit = spillLimit;
+        _spillFolder = spillFolder;
+        _partitioner = new Partitioner<TKey>(partitions);
+        _groups = new Dictionary<TKey, List<TValue>>(KeyOrder.EqualityFor<TKey>());
+    }
+
+    /// <summary>Runs spilled to disk so far (each spill writes one run per non-empty partition).</summary>
+    public int Spills => _spills.Count;
+
+    public void Add(TKey key, TValue value)
+    {
+        if (_combine is null)
+        {
+            _pairs.Add(new(key, value));
+            if (++_buffered >= _spillLimit) Spill();
+            return;
+        }
+        ref var values = ref CollectionsMarshal.GetValueRefOrAddDefault(_groups, key, out var exists);
+        if (!exists)
+        {
+            values = [value];
+            if (++_buffered >= _spillLimit) Spill();
+            return;
+        }
+        values!.Add(value);
+        if (values.Count >= CombineBatch) Fold(key, values);
+    }
+
+    /// <summary>
+    /// Writes one sorted run per non-empty partition to <c>openRun(partition)</c> and returns the
+    /// pairs written per partition. Deletes the spill files it merged.
+    /// </summary>
+    public int[] WriteRuns(Func<int, Stream> openRun)
+    {
+        var counts = new int[_partitions];
+        if (_spills.Count == 0)
+        {
+            var sorted = SortedPartitions();
+            for (var p = 0; p < _partitions; p++)
+            {
+                if (sorted[p].Count == 0) continue;
+                using var run = openRun(p);
+                SortedRun.WriteSorted(run, sorted[p]);
+                counts[p] = sorted[p].Count;
+            }
+            return counts;
+        }
+        if (_buffered > 0) Spill();
+        for (var p = 0; p < _partitions; p++)
+        {
+            var files = _spills.Select(s => s[p]).OfType<string>().ToList();
+            if (files.Count == 0) continue;
+            var streams = files.Select(f => (Stream)new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16)).ToList();
+            try
+            {
+                var merged = RunMerger.Merge(streams.Select(SortedRun.Read<TKey, TValue>).ToList());
+                using var run = openRun(p);
+                var counter = new Counter<KeyValuePair<TKey, TValue>>(_combine is null ? merged : CombineGroups(merged));
+                SortedRun.WriteSorted(run, counter.Items());
+                counts[p] = counter.Count;
+            }
+            finally
+            {
+                foreach (var s in streams) s.Dispose();
+            }
+            foreach (var f in files) File.Delete(f);
+        }
+        return counts;
+    }
+
+    private void Fold(TKey key, List<TValue> values)
+    {
+        var folded = _combine!(key, values);
+        values.Clear();
+        values.Add(folded);
+    }
+
+    private IEnumerable<KeyValuePair<TKey, TValue>> CombineGroups(IEnumerable<KeyValuePair<TKey, TValue>> sorted)
+    {
+        var batch = new List<TValue>();
+        foreach (var (key, values) in RunMerger.Groups(sorted))
+        {
+            batch.Clear();
+            batch.AddRange(values);
+            yield return new(key, batch.Count == 1 ? batch[0] : _combine!(key, batch));
+        }
+    }
+
+    /// <summary>The buffered entries split by partition, each in key order (equal keys in emission order), and the buffer emptied.</summary>
+    private List<KeyValuePair<TKey, TValue>>[] SortedPartitions()
+    {
+        var parts = new List<KeyValuePair<TKey, TValue>>[_partitions];
+        for (var p = 0; p < _partitions; p++) parts[p] = [];
+        if (_combine is null)
+        {
+            foreach (var pair in _pairs) parts[_partitioner.PartitionOf(pair.Key)].Add(pair);
+            _pairs.Clear();
+        }
+        else
+        {
+            foreach (var (key, values) in _groups)
+            {
+                if (values.Count > 1) Fold(key, values);
+                parts[_partitioner.PartitionOf(key)].Add(new(key, values[0]));
+            }
+            _groups.Clear();
+        }
+        _buffered = 0;
+        // Keys are unique per partition with a combine function; without one, a stable sort keeps equal keys in emission order.
+        var order = _order;
+        foreach (var part in parts)
+        {
+            if (_combine is not null) part.Sort((a, b) => order.Compare(a.Key, b.Key));
+            else KeyOrder.SortStable(part);
+        }
+        return parts;
+    }
+
+    private void Spill()
+    {
+        var sorted = SortedPartitions();
+        var files = new string?[_partitions];
+        for (var p = 0; p < _partitions; p++)
+        {
+            if (sorted[p].Count == 0) continue;
+            var file = files[p] = Path.Combine(_spillFolder, $"spill-{_spills.Count:D4}-p{p:D5}");
+            using var run = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            SortedRun.WriteSorted(run, sorted[p]);
+        }
+        _spills.Add(files);
+    }
+
+    private sealed class Counter<T>(IEnumerable<T> source)
+    {
+        public int Count { get; private set; }
+
+        public IEnumerable<T> Items()
+        {
+            foreach (var item in source)
+            {
+                Count++;
+                yield return item;
+            }
+        }
+    }
+}
