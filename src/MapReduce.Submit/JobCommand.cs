@@ -141,41 +141,9 @@ public static class JobCommand
     private static async Task<JobOutcome> SubmitAsync(JobOptions options, IReadOnlyList<InputDocument>? documents, string? codeFile,
         IReadOnlyList<string> seeds, Config config, MapReduceSettings settings, ConsoleProgress progress, CancellationToken ct)
     {
-        var node = new ClusterNodeOptions([NodeRoles.Submitter], "127.0.0.1", 0, seeds, options.StoreFolder,
-            SqlLocation.SqliteFile(Path.Combine(options.StoreFolder, "catalog.db")), SqlLocation.SqliteFile(Path.Combine(options.StoreFolder, "journal.db")), 0);
-        // The CLI's own node logs nothing: its output is for the user; the cluster's view of trouble is in the node logs.
-        var quiet = ConfigurationFactory.ParseString("akka.loglevel = OFF\nakka.stdout-loglevel = OFF").WithFallback(config);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddAkka(AkkaSetup.SystemName, (akka, _) => AkkaSetup.Configure(akka, node, quiet, settings));
-        using var host = builder.Build();
-        await host.StartAsync(ct);
-        try
-        {
-            var system = host.Services.GetRequiredService<ActorSystem>();
-            await WaitUpAsync(system, seeds, ct);
-            var registry = host.Services.GetRequiredService<ActorRegistry>();
-            var blobs = new BlobClient(system, new KvStoreLocator(system));
-            var submitter = system.ActorOf(SubmitterActor.Props(registry.Get<JobMasterKey>(), blobs, progress.Report), "submitter");
-            var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
-                codeFile, options.CodeId, options.OutputFolder, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize);
-            return await submitter.Ask<JobOutcome>(run, Timeout.InfiniteTimeSpan, ct);
-        }
-        finally
-        {
-            await host.StopAsync(CancellationToken.None);
-        }
-    }
-
-    private static async Task WaitUpAsync(ActorSystem system, IReadOnlyList<string> seeds, CancellationToken ct)
-    {
-        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
-        var timeout = TimeSpan.FromSeconds(30);
-        if (await Task.WhenAny(up.Task, Task.Delay(timeout, ct)) != up.Task)
-        {
-            ct.ThrowIfCancellationRequested();
-            throw new TimeoutException($"could not join the cluster at {string.Join(", ", seeds)} within {timeout.TotalSeconds:0} s");
-        }
+        await using var node = await SubmitterNode.JoinAsync(seeds, options.StoreFolder, config, settings, ct);
+        var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
+            codeFile, options.CodeId, options.OutputFolder, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize);
+        return await node.RunAsync(run, progress.Report, ct);
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MapReduce.Storage.Catalog;
 using MapReduce.Submit;
+using MapReduce.Submit.Bench;
 
 // MapReduce.Submit: run a job (uploading input and code, or reusing ids), or inspect jobs with `status`.
 var data = new Option<string?>("--data", "-d") { Description = "Folder of input text files (every file below it, hidden ones skipped)" };
@@ -36,5 +37,29 @@ status.SetAction(parse =>
     return StatusCommand.Run(location, parse.GetValue(execId), Console.Out, Console.Error);
 });
 root.Subcommands.Add(status);
+
+var size = new Option<string>("--size") { Description = "Input size to generate: bytes, or with KB, MB, GB (powers of 1000)", DefaultValueFactory = _ => "200MB" };
+var files = new Option<int>("--files") { Description = "Input files the size is spread over", DefaultValueFactory = _ => 64 };
+var benchWorkers = new Option<int>("--workers", "-w") { Description = "Worker processes in the local cluster", DefaultValueFactory = _ => 2 };
+var benchCode = new Option<string>("--code", "-c") { Description = "Folder holding the task.csx to run", DefaultValueFactory = _ => Path.Combine("samples", "wordcount") };
+var samples = new Option<string>("--samples") { Description = "Folder of .txt files the input is made of", DefaultValueFactory = _ => Path.Combine("samples", "data") };
+var benchDir = new Option<string>("--dir") { Description = "Folder for generated input, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
+var tinyRuns = new Option<int>("--tiny-runs") { Description = "Tiny jobs timed on the running cluster", DefaultValueFactory = _ => 5 };
+var benchConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+var bench = new Command("bench", "Benchmark: the same job sequentially in one process and on a local cluster; prints times, ratio, peak memory, and checks the outputs match")
+{
+    size, files, benchWorkers, benchCode, samples, benchDir, tinyRuns, benchConfig,
+};
+bench.SetAction(async (parse, ct) =>
+{
+    if (ByteSize.Parse(parse.GetValue(size)!) is not { } bytes || bytes < 1)
+    {
+        Console.Error.WriteLine($"error: --size '{parse.GetValue(size)}' is not a size such as 200MB or 1GB");
+        return JobCommand.UsageError;
+    }
+    return await BenchCommand.RunAsync(new BenchOptions(bytes, parse.GetValue(files), parse.GetValue(benchWorkers), parse.GetValue(benchCode)!,
+        parse.GetValue(samples)!, parse.GetValue(benchDir)!, parse.GetValue(tinyRuns), parse.GetValue(benchConfig)), Console.Out, Console.Error, ct);
+});
+root.Subcommands.Add(bench);
 
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,33 @@
+using System.Text;
+using MapReduce.Storage.Chunking;
+
+namespace MapReduce.Actors.UserCode;
+
+/// <summary>
+/// A whole job in this process on one thread, with no cluster: read every file, Map, Combine
+/// (where the script has one), group, sort, Reduce. It is the benchmark's baseline, and uses the
+/// same map buffer, runs and reduce as the workers, so the two differ only in distribution.
+/// </summary>
+public static class SequentialJob
+{
+    private static readonly UTF8Encoding Utf8 = new(false, false);
+
+    /// <summary>Writes the result as key-ordered lines into <paramref name="outputFile"/>; returns the line count.</summary>
+    public static long Run(IUserTask task, IReadOnlyList<InputDocument> documents, string outputFile, string scratchFolder, int bufferEntries)
+    {
+        Directory.CreateDirectory(scratchFolder);
+        var output = task.NewMapOutput(1, bufferEntries, scratchFolder);
+        foreach (var doc in documents)
+        {
+            string text;
+            using (var reader = new StreamReader(InputFolder.OpenText(doc), Utf8, detectEncodingFromByteOrderMarks: false)) text = reader.ReadToEnd();
+            task.RunMap(doc.DocId, text, output, $"document '{doc.DocId}'");
+        }
+        var runFile = Path.Combine(scratchFolder, "run");
+        var counts = output.WriteRuns(_ => new FileStream(runFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), "the input");
+        using var result = new FileStream(outputFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        if (counts[0] == 0) return 0;
+        using var run = new FileStream(runFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        return task.RunReduce([run], result, "the input");
+    }
+}

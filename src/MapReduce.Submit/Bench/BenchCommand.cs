@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using MapReduce.Actors.Hosting;
+using MapReduce.Actors.UserCode;
+using MapReduce.Node;
+using MapReduce.Storage.Chunking;
+using static MapReduce.Actors.Submitter.SubmitterProtocol;
+
+namespace MapReduce.Submit.Bench;
+
+public sealed record BenchOptions(
+    long Bytes,
+    int Files,
+    int Workers,
+    string CodeFolder,
+    string SamplesFolder,
+    string BenchFolder,
+    int TinyRuns,
+    string? ConfigFile);
+
+/// <summary>
+/// The speed benchmark: word count (or any task.csx) over generated input, once sequentially in
+/// this process and once through a local cluster, with the same code; prints wall times, MB/s,
+/// the ratio, tiny-job latency and peak memory of every process, and checks the outputs match.
+/// </summary>
+public static class BenchCommand
+{
+    public static async Task<int> RunAsync(BenchOptions o, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        var config = MapReduceSettings.LoadConfig(o.ConfigFile);
+        var settings = MapReduceSettings.From(config);
+        var codeFile = Path.Combine(o.CodeFolder, ScriptCompiler.ScriptFileName);
+        if (!File.Exists(codeFile))
+        {
+            error.WriteLine($"error: code folder '{o.CodeFolder}' has no {ScriptCompiler.ScriptFileName}");
+            return JobCommand.UsageError;
+        }
+        Directory.CreateDirectory(o.BenchFolder);
+        output.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+        var watch = Stopwatch.StartNew();
+        var inputFolder = BenchInput.Ensure(o.BenchFolder, o.SamplesFolder, o.Bytes, o.Files);
+        var tinyFolder = BenchInput.EnsureTiny(o.BenchFolder, o.SamplesFolder);
+        var documents = InputFolder.List(inputFolder);
+        var inputBytes = documents.Sum(d => d.Length);
+        output.WriteLine($"input: {Mb(inputBytes)} in {documents.Count} files at {inputFolder} (ready in {watch.Elapsed.TotalSeconds:0.0} s)");
+
+        // Sequential baseline: compile first (once per process, as on a worker), then time the job alone.
+        var sequentialOutput = Path.Combine(o.BenchFolder, "sequential.txt");
+        watch.Restart();
+        var compiled = ScriptCompiler.Compile(await File.ReadAllTextAsync(codeFile, ct));
+        var compileTime = watch.Elapsed;
+        PeakMemory.ResetSelf();
+        watch.Restart();
+        var lines = SequentialJob.Run(compiled, documents, sequentialOutput, Path.Combine(o.BenchFolder, "sequential-scratch"), settings.MapBufferEntries);
+        var sequentialTime = watch.Elapsed;
+        var sequentialPeak = PeakMemory.Of(Process.GetCurrentProcess());
+        output.WriteLine($"sequential: {Seconds(sequentialTime)}, {Rate(inputBytes, sequentialTime)}, {lines} lines, peak {PeakMemory.Megabytes(sequentialPeak)} (compile {Seconds(compileTime)}, not counted)");
+        PeakMemory.ResetSelf();
+
+        var store = Path.Combine(o.BenchFolder, "store");
+        if (Directory.Exists(store)) Directory.Delete(store, recursive: true);
+        watch.Restart();
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, settings.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
+        await using var node = await SubmitterNode.JoinAsync([cluster.Seed], store, config, settings, ct);
+        output.WriteLine($"cluster: 1 kvstore, {settings.LocalMasters} masters, {o.Workers} workers x {settings.TasksPerWorker} tasks, up and joined in {Seconds(watch.Elapsed)}");
+
+        // First job: uploads the code and makes every worker compile it; not counted.
+        var tinyDocs = InputFolder.List(tinyFolder);
+        watch.Restart();
+        var first = await RunJobAsync(node, new RunJob(tinyDocs, tinyFolder, null, codeFile, null, Path.Combine(o.BenchFolder, "out-tiny"), settings.Reducers, settings.BlockSize), null, ct);
+        output.WriteLine($"first job (code upload and compile on workers): {Seconds(watch.Elapsed)}");
+        var codeId = first.CodeId!;
+
+        var tiny = new List<TimeSpan>();
+        for (var i = 0; i < o.TinyRuns; i++)
+        {
+            watch.Restart();
+            await RunJobAsync(node, new RunJob(tinyDocs, tinyFolder, null, null, codeId, Path.Combine(o.BenchFolder, "out-tiny"), settings.Reducers, settings.BlockSize), null, ct);
+            tiny.Add(watch.Elapsed);
+        }
+        if (tiny.Count > 0)
+            output.WriteLine($"tiny job ({Mb(tinyDocs.Sum(d => d.Length), 3)} uploaded, compiled code), submit to output written: median {Ms(Median(tiny))}, min {Ms(tiny.Min())}, max {Ms(tiny.Max())} over {tiny.Count} runs");
+
+        var phases = new PhaseClock();
+        var clusterOutput = Path.Combine(o.BenchFolder, "out-cluster");
+        watch.Restart();
+        var outcome = await RunJobAsync(node, new RunJob(documents, inputFolder, null, null, codeId, clusterOutput, settings.Reducers, settings.BlockSize), phases, ct);
+        var clusterTime = watch.Elapsed;
+        var ratio = clusterTime / sequentialTime;
+        output.WriteLine($"cluster: {Seconds(clusterTime)}, {Rate(inputBytes, clusterTime)}, ratio cluster/sequential {ratio:0.00}");
+        output.WriteLine($"  {phases.Describe()}");
+
+        var peaks = cluster.Nodes.Select(n => (n.Name, Peak: PeakMemory.Of(n.Process))).ToList();
+        peaks.Add(("submitter (this process)", PeakMemory.Of(Process.GetCurrentProcess())));
+        output.WriteLine("peak memory: " + string.Join(", ", peaks.Select(p => $"{p.Name} {PeakMemory.Megabytes(p.Peak)}")));
+
+        var same = SameLines(sequentialOutput, outcome.OutputFiles, out var detail);
+        output.WriteLine(same ? $"outputs: identical ({detail})" : $"outputs: DIFFERENT ({detail})");
+
+        var gb = 1_000_000_000L;
+        output.WriteLine("targets: " + string.Join("; ", new[]
+        {
+            o.Bytes <= 200_000_000 ? Target($"{Mb(inputBytes)} end to end under 10 s", clusterTime < TimeSpan.FromSeconds(10)) : null,
+            Target("cluster at most 0.7x sequential", ratio <= 0.7),
+            tiny.Count > 0 ? Target("tiny job under 300 ms", Median(tiny) < TimeSpan.FromMilliseconds(300)) : null,
+            Target("every node under 1 GB peak", peaks.All(p => p.Peak < gb)),
+        }.OfType<string>()));
+        return same ? JobCommand.Ok : JobCommand.JobFailed;
+    }
+
+    private static async Task<JobOutcome> RunJobAsync(SubmitterNode node, RunJob job, PhaseClock? phases, CancellationToken ct)
+    {
+        var outcome = await node.RunAsync(job, p => phases?.Record(p), ct);
+        if (!outcome.Succeeded) throw new BenchException($"job failed: {outcome.Message}");
+        return outcome;
+    }
+
+    /// <summary>Both outputs hold the same lines (the cluster's are spread over parts, each part in key order).</summary>
+    private static bool SameLines(string sequentialFile, IReadOnlyList<string> parts, out string detail)
+    {
+        var expected = File.ReadAllLines(sequentialFile);
+        var actual = parts.SelectMany(File.ReadAllLines).ToArray();
+        Array.Sort(expected, StringComparer.Ordinal);
+        Array.Sort(actual, StringComparer.Ordinal);
+        if (expected.SequenceEqual(actual))
+        {
+            detail = $"{expected.Length} lines";
+            return true;
+        }
+        var (left, right) = expected.Zip(actual).FirstOrDefault(pair => pair.Item1 != pair.Item2);
+        detail = $"sequential {expected.Length} lines, cluster {actual.Length}; first difference: '{left}' vs '{right}'";
+        return false;
+    }
+
+    private static string Target(string what, bool met) => $"{what}: {(met ? "met" : "MISSED")}";
+    private static TimeSpan Median(List<TimeSpan> times) => times.Order().ElementAt(times.Count / 2);
+    private static string Mb(long bytes, int decimals = 1) => (bytes / 1_000_000.0).ToString("F" + decimals) + " MB";
+    private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.00} s";
+    private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:0} ms";
+    private static string Rate(long bytes, TimeSpan t) => $"{bytes / 1_000_000.0 / t.TotalSeconds:0.0} MB/s";
+}
+
+public sealed class BenchException(string message) : Exception(message);

@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using static MapReduce.Actors.Submitter.SubmitterProtocol;
+
+namespace MapReduce.Submit.Bench;
+
+/// <summary>
+/// Times a job's phases from what the submitter reports: upload, map (submit until the last map
+/// finished), reduce with its shuffle (until the last reduce finished), download. Progress is
+/// polled, so phase edges are exact to about the poll interval.
+/// </summary>
+public sealed class PhaseClock
+{
+    private readonly Stopwatch _watch = Stopwatch.StartNew();
+    private TimeSpan? _uploaded, _submitted, _mapsDone, _reducesDone, _downloaded;
+
+    public void Record(Progress progress)
+    {
+        var now = _watch.Elapsed;
+        switch (progress)
+        {
+            case Uploaded u when u.What != "code":
+                _uploaded = now;
+                break;
+            case Submitted:
+                _submitted = now;
+                break;
+            case JobProgress j:
+                if (j.MapsDone == j.MapsTotal) _mapsDone ??= now;
+                if (j.ReducesDone == j.ReducesTotal) _reducesDone ??= now;
+                break;
+            case Downloaded:
+                _downloaded = now;
+                break;
+        }
+    }
+
+    public string Describe()
+    {
+        var upload = _uploaded ?? TimeSpan.Zero;
+        var submitted = _submitted ?? upload;
+        var maps = _mapsDone ?? submitted;
+        var reduces = _reducesDone ?? maps;
+        var downloaded = _downloaded ?? reduces;
+        return $"upload {S(upload)}, submit {S(submitted - upload)}, map {S(maps - submitted)}, shuffle+reduce {S(reduces - maps)}, download {S(downloaded - reduces)}";
+    }
+
+    private static string S(TimeSpan t) => $"{t.TotalSeconds:0.00} s";
+}
