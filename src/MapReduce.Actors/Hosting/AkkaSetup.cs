@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
@@ -68,7 +69,7 @@ public static class AkkaSetup
             Directory.CreateDirectory(scratch);
             akka.WithActors((system, registry) =>
             {
-                var executor = new TaskExecutor(new BlobClient(system, new KvStoreLocator(system)), new CompiledCodeCache(), scratch, settings.MapBufferEntries);
+                var executor = new TaskExecutor(new BlobClient(system, new KvStoreLocator(system)), new CompiledCodeCache(), scratch, settings.MapBufferEntries, message => system.Log.Info("{0}", message));
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, executor), "worker");
             });
         }

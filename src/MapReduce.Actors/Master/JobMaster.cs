@@ -41,6 +41,9 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     /// </summary>
     private static readonly TimeSpan RecoveryGrace = TimeSpan.FromSeconds(3);
 
+    /// <summary>A held status question is answered after this long even if nothing changed (the asker's timeout is longer).</summary>
+    private static readonly TimeSpan WatchFor = TimeSpan.FromSeconds(1);
+
     /// <summary>An assignment the worker does not list this long after it was sent was lost on the way.</summary>
     private static readonly TimeSpan LostAfter = TimeSpan.FromSeconds(5);
 
@@ -52,6 +55,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private readonly Dictionary<string, Assignment> _assignments = new();
     private readonly HashSet<IActorRef> _departed = [];
     private readonly HashSet<string> _failing = [];
+    private readonly Dictionary<string, List<(IActorRef Asker, DateTime Since, GetJobStatus Question)>> _watchers = new();
     private readonly DateTime _startedAt = DateTime.UtcNow;
     private MasterState _state = MasterState.Empty;
 
@@ -75,7 +79,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         });
 
         Command<SubmitJob>(OnSubmit);
-        Command<GetJobStatus>(m => Sender.Tell(_state.Jobs.TryGetValue(m.ExecId, out var job) ? StatusOf(job) : new UnknownJob(m.ExecId)));
+        Command<GetJobStatus>(OnGetJobStatus);
         Command<RegisterWorker>(OnRegisterWorker);
         Command<Terminated>(m =>
         {
@@ -102,6 +106,39 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     public static Props Props(CatalogStore catalog, MapReduceSettings settings) =>
         Akka.Actor.Props.Create(() => new JobMaster(catalog, settings));
+
+    private void OnGetJobStatus(GetJobStatus m)
+    {
+        if (!_state.Jobs.TryGetValue(m.ExecId, out var job))
+        {
+            Sender.Tell(new UnknownJob(m.ExecId));
+            return;
+        }
+        var status = StatusOf(job);
+        if (status.IsFinished || status.MapsDone != m.KnownMapsDone || status.ReducesDone != m.KnownReducesDone)
+        {
+            Sender.Tell(status);
+            return;
+        }
+        if (!_watchers.TryGetValue(m.ExecId, out var waiting)) _watchers[m.ExecId] = waiting = [];
+        waiting.Add((Sender, DateTime.UtcNow, m));
+    }
+
+    /// <summary>Answers the held status questions of a job whose counts changed, or that waited long enough.</summary>
+    private void AnswerWatchers(string execId, bool timedOutOnly)
+    {
+        if (!_watchers.TryGetValue(execId, out var waiting) || !_state.Jobs.TryGetValue(execId, out var job)) return;
+        var status = StatusOf(job);
+        var cutoff = DateTime.UtcNow - WatchFor;
+        waiting.RemoveAll(w =>
+        {
+            var changed = status.IsFinished || status.MapsDone != w.Question.KnownMapsDone || status.ReducesDone != w.Question.KnownReducesDone;
+            if (!changed && (!timedOutOnly || w.Since > cutoff)) return false;
+            w.Asker.Tell(status);
+            return true;
+        });
+        if (waiting.Count == 0) _watchers.Remove(execId);
+    }
 
     private void OnSubmit(SubmitJob m)
     {
@@ -197,6 +234,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private void OnTick()
     {
         var now = DateTime.UtcNow;
+        foreach (var execId in _watchers.Keys.ToList()) AnswerWatchers(execId, timedOutOnly: true);
         foreach (var silent in _workers.Where(w => now - w.Value.LastSeen > _settings.WorkerTimeout).Select(w => w.Key).ToList())
             DropWorker(silent, $"has not answered for {_settings.WorkerTimeout.TotalSeconds:0} s");
         var hung = _assignments.Where(a => now - a.Value.Since > _settings.TaskTimeout).ToList();
@@ -361,7 +399,9 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private void ApplyAndProject(IMasterEvent e)
     {
         _state = _state.Apply(e);
-        if (_state.Jobs.TryGetValue(e.ExecId, out var job)) _projection.Tell(new CatalogProjection.Project(e, job));
+        if (!_state.Jobs.TryGetValue(e.ExecId, out var job)) return;
+        _projection.Tell(new CatalogProjection.Project(e, job));
+        if (e is not TaskStarted) AnswerWatchers(e.ExecId, timedOutOnly: false);
     }
 
     private static JobStatus StatusOf(JobState job) => new(

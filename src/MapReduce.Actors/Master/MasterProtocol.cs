@@ -11,7 +11,12 @@ public static class MasterProtocol
 
     public sealed record JobRejected(string Reason);
 
-    public sealed record GetJobStatus(string ExecId);
+    /// <summary>
+    /// Asks for a job's status. With the counts the caller already knows, the master holds the
+    /// question until they change or about a second has passed (a long poll): progress and the end
+    /// of a job reach the submitter at once, and a question lost in a failover is simply asked again.
+    /// </summary>
+    public sealed record GetJobStatus(string ExecId, int KnownMapsDone = -1, int KnownReducesDone = -1);
 
     public sealed record JobStatus(
         string ExecId,

@@ -19,7 +19,6 @@ public sealed class SubmitterActor : ReceiveActor
 {
     private const int ParallelUploads = 4;
     private static readonly TimeSpan MasterTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan PollTimeout = TimeSpan.FromSeconds(3);
 
     private readonly IActorRef _master;
@@ -132,9 +131,10 @@ public sealed class SubmitterActor : ReceiveActor
     }
 
     /// <summary>
-    /// Polls the master until the job ends. A poll sent while the master fails over is lost, so
-    /// each poll waits only a few seconds and is sent again; the job is given up on only when the
-    /// master has not answered at all for <see cref="MasterTimeout"/>.
+    /// Follows the job with long polls (the master answers when the counts change, or after about a
+    /// second) until it ends. A poll sent while the master fails over is lost, so each waits only a
+    /// few seconds and is sent again; the job is given up on only when the master has not answered
+    /// at all for <see cref="MasterTimeout"/>.
     /// </summary>
     private async Task<JobStatus> FollowAsync(string execId)
     {
@@ -145,7 +145,7 @@ public sealed class SubmitterActor : ReceiveActor
             object reply;
             try
             {
-                reply = await _master.Ask<object>(new GetJobStatus(execId), PollTimeout);
+                reply = await _master.Ask<object>(new GetJobStatus(execId, last?.MapsDone ?? -1, last?.ReducesDone ?? -1), PollTimeout);
             }
             catch (AskTimeoutException) when (lastAnswer.Elapsed < MasterTimeout)
             {
@@ -161,7 +161,6 @@ public sealed class SubmitterActor : ReceiveActor
                 last = progress;
             }
             if (status.IsFinished) return status;
-            await Task.Delay(PollInterval);
         }
     }
 

@@ -12,7 +12,7 @@ namespace MapReduce.Actors.Worker;
 /// compiled user code, stores the output under the attempt's own keys and returns the message
 /// for the master. Any failure becomes a <see cref="TaskAttemptFailed"/>, never an exception.
 /// </summary>
-public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, string scratchFolder, int mapBufferEntries)
+public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, string scratchFolder, int mapBufferEntries, Action<string>? log = null)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, false);
 
@@ -21,8 +21,11 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
         var scratch = NewScratchFolder(task.AttemptId);
         try
         {
+            var clock = new PhaseTimes();
             var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
+            clock.Lap("code");
             var chunk = StrictUtf8.GetString(await blobs.GetBytesAsync(task.ChunkKey).ConfigureAwait(false));
+            clock.Lap("fetch");
             var where = $"document '{task.DocId}', chunk {task.ChunkIndex}";
             var counts = await Task.Run(() =>
             {
@@ -30,9 +33,12 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
                 compiled.RunMap(task.DocId, chunk, output, where);
                 return output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where);
             }).ConfigureAwait(false);
+            clock.Lap("map");
             var uploads = Enumerable.Range(0, task.Reducers).Where(p => counts[p] > 0)
                 .Select(p => blobs.PutFileAsync(BlobKeys.MapRun(task.ExecId, task.AttemptId, p), RunPath(scratch, p)));
             await Task.WhenAll(uploads).ConfigureAwait(false);
+            clock.Lap("store");
+            log?.Invoke($"{task.AttemptId} of {task.ExecId}: {clock}");
             return new MapTaskSucceeded(task.ExecId, task.TaskId, task.AttemptId, counts);
         }
         catch (Exception e)
@@ -50,9 +56,12 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
         var scratch = NewScratchFolder(task.AttemptId);
         try
         {
+            var clock = new PhaseTimes();
             var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
+            clock.Lap("code");
             var runFiles = task.RunKeys.Select((_, i) => Path.Combine(scratch, $"run-{i:D6}")).ToArray();
             await blobs.GetToFilesAsync(task.RunKeys.Select((key, i) => (key, runFiles[i])).ToList(), 4).ConfigureAwait(false);
+            clock.Lap("fetch");
             var outputFile = Path.Combine(scratch, "output");
             var lines = await Task.Run(() =>
             {
@@ -67,7 +76,10 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
                     foreach (var s in streams) s.Dispose();
                 }
             }).ConfigureAwait(false);
+            clock.Lap("reduce");
             await blobs.PutFileAsync(task.OutputKey, outputFile).ConfigureAwait(false);
+            clock.Lap("store");
+            log?.Invoke($"{task.AttemptId} of {task.ExecId}: {clock}");
             return new ReduceTaskSucceeded(task.ExecId, task.TaskId, task.AttemptId, task.OutputKey, lines);
         }
         catch (Exception e)

@@ -50,6 +50,25 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_status_question_with_known_counts_is_answered_when_they_change_or_after_a_second()
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, 1, []));
+        var execId = Submit(master);
+        var map = worker.ExpectMsg<RunMapTask>();
+
+        master.Tell(new GetJobStatus(execId, 0, 0));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // nothing changed yet: held
+        master.Tell(new MapTaskSucceeded(execId, map.TaskId, map.AttemptId, [1, 0]));
+        Assert.Equal(1, ExpectMsg<JobStatus>().MapsDone);
+
+        master.Tell(new GetJobStatus(execId, 1, 0));
+        var unchanged = ExpectMsg<JobStatus>(TimeSpan.FromSeconds(3)); // answered by the tick though nothing changed
+        Assert.Equal((1, 0), (unchanged.MapsDone, unchanged.ReducesDone));
+    }
+
+    [Fact]
     public void A_worker_never_holds_more_tasks_than_its_slots_and_the_job_completes()
     {
         var master = NewMaster();
