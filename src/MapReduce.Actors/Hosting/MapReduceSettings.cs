@@ -20,6 +20,9 @@ public sealed record MapReduceSettings(
     /// <summary>A worker that has not announced itself for this long is presumed dead, even while still a cluster member.</summary>
     public TimeSpan WorkerTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Port of a kvstore node's HTTP data channel; 0 takes any free port (clients learn it over Akka).</summary>
+    public int KvStoreDataPort { get; init; }
+
     public static MapReduceSettings From(Config config)
     {
         var section = config.GetConfig("mapreduce");
@@ -34,6 +37,7 @@ public sealed record MapReduceSettings(
             LocalMasters = section.GetInt("local.masters", 2),
             TaskTimeout = section.GetTimeSpan("task-timeout", TimeSpan.FromMinutes(10)),
             WorkerTimeout = section.GetTimeSpan("worker-timeout", TimeSpan.FromSeconds(10)),
+            KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
         };
     }
 
