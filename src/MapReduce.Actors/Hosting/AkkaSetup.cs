@@ -18,7 +18,7 @@ namespace MapReduce.Actors.Hosting;
 
 /// <summary>
 /// The one place a process's actor system is put together (Akka.Hosting): HOCON from hocon/,
-/// remoting and clustering from flags, then per role the kvstore actor, the job master singleton
+/// remoting and clustering from flags, then per role the kvstore (actor and HTTP data channel), the job master singleton
 /// with its SQL journal, or a worker. Node and Submit both call it.
 /// </summary>
 public static class AkkaSetup
@@ -60,7 +60,17 @@ public static class AkkaSetup
         if (node.Has(NodeRoles.KvStore))
         {
             var blobs = new LocalBlobStore(Path.Combine(node.DataFolder, "kvstore"));
-            akka.WithActors((system, _) => system.ActorOf(KvStoreActor.Props(blobs, catalog!), "kvstore"));
+            akka.WithActors((system, _) =>
+            {
+                // The data channel comes up first: the actor hands out its URL. It stops with the node.
+                var server = BlobHttpServer.StartAsync(blobs, node.Host, settings.KvStoreDataPort).GetAwaiter().GetResult();
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-blob-http-server", async () =>
+                {
+                    await server.DisposeAsync();
+                    return Akka.Done.Instance;
+                });
+                system.ActorOf(KvStoreActor.Props(blobs, catalog!, server.BaseUrl.ToString()), "kvstore");
+            });
         }
 
         if (node.Has(NodeRoles.Worker))

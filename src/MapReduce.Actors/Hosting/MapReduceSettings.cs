@@ -23,6 +23,9 @@ public sealed record MapReduceSettings(
     /// <summary>Entries (distinct keys with Combine, pairs without) a map task buffers before spilling a sorted run to disk.</summary>
     public int MapBufferEntries { get; init; } = 500_000;
 
+    /// <summary>Port of a kvstore node's HTTP data channel; 0 takes any free port (clients learn it over Akka).</summary>
+    public int KvStoreDataPort { get; init; }
+
     public static MapReduceSettings From(Config config)
     {
         var section = config.GetConfig("mapreduce");
@@ -38,6 +41,7 @@ public sealed record MapReduceSettings(
             TaskTimeout = section.GetTimeSpan("task-timeout", TimeSpan.FromMinutes(10)),
             WorkerTimeout = section.GetTimeSpan("worker-timeout", TimeSpan.FromSeconds(10)),
             MapBufferEntries = section.GetInt("map-buffer-entries", 500_000),
+            KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
         };
     }
 

@@ -1,8 +1,9 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using Akka.Actor;
-using Akka.IO;
-using Akka;
-using Akka.Streams;
-using Akka.Streams.Dsl;
+using Akka.Event;
 using static MapReduce.Actors.KvStore.KvStoreProtocol;
 
 namespace MapReduce.Actors.KvStore;
@@ -11,15 +12,32 @@ namespace MapReduce.Actors.KvStore;
 public sealed class KvStoreException(string message) : Exception(message);
 
 /// <summary>
-/// Reads and writes blobs in the cluster's kvstore from any node: inline for small payloads,
-/// through StreamRefs for large ones.
+/// Reads and writes blobs in the cluster's kvstore from any node. Blob bytes stream over the
+/// kvstore's HTTP data channel (<see cref="BlobHttpServer"/>); registering datasets and code are
+/// Akka asks to the kvstore actor.
 /// </summary>
 public sealed class BlobClient(ActorSystem system, KvStoreLocator locator)
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LocateTimeout = TimeSpan.FromSeconds(60);
-    private const int StreamElementSize = 64 * 1024;
-    private readonly IMaterializer _materializer = system.Materializer();
+    /// <summary>A transfer with no progress for this long fails; a long one that keeps moving never does.</summary>
+    private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(60);
+    private const int FileBufferSize = 1 << 20;
+
+    /// <summary>One client for the process: pooled keep-alive connections, enough of them for parallel task downloads.</summary>
+    private static readonly HttpClient Http = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        UseCookies = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        MaxConnectionsPerServer = 64,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
+    })
+    {
+        // Per-transfer idle timeouts instead: a whole-request limit would cut off a large blob.
+        Timeout = Timeout.InfiniteTimeSpan,
+    };
 
     private Task<IActorRef> KvStoreAsync(CancellationToken ct = default) => locator.ResolveAsync(LocateTimeout, ct);
 
@@ -51,85 +69,148 @@ public sealed class BlobClient(ActorSystem system, KvStoreLocator locator)
 
     public async Task<long> PutAsync(string key, byte[] data, CancellationToken ct = default)
     {
-        var kv = await KvStoreAsync(ct).ConfigureAwait(false);
-        if (data.Length <= InlineLimit)
-            return Expect<BlobWritten>(await kv.Ask<object>(new PutInline(key, data), RequestTimeout, ct).ConfigureAwait(false)).Length;
-        var source = Source.From(Enumerable.Range(0, (data.Length + StreamElementSize - 1) / StreamElementSize)
-            .Select(i => ByteString.CopyFrom(data, i * StreamElementSize, Math.Min(StreamElementSize, data.Length - i * StreamElementSize))));
-        return await StreamUpAsync(kv, key, source, ct).ConfigureAwait(false);
+        using var body = new MemoryStream(data, writable: false);
+        return await PutStreamAsync(key, body, ct).ConfigureAwait(false);
     }
 
     public async Task<long> PutFileAsync(string key, string path, CancellationToken ct = default)
     {
-        var length = new FileInfo(path).Length;
-        if (length <= InlineLimit) return await PutAsync(key, await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
-        var kv = await KvStoreAsync(ct).ConfigureAwait(false);
-        return await StreamUpAsync(kv, key, FileIO.FromFile(new FileInfo(path), StreamElementSize).MapMaterializedValue(_ => NotUsed.Instance), ct).ConfigureAwait(false);
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize,
+            FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return await PutStreamAsync(key, file, ct).ConfigureAwait(false);
     }
 
-    private async Task<long> StreamUpAsync(IActorRef kv, string key, Source<ByteString, NotUsed> source, CancellationToken ct)
-    {
-        var ready = Expect<WriteReady>(await kv.Ask<object>(new OpenWrite(key), RequestTimeout, ct).ConfigureAwait(false));
-        await source.RunWith(ready.Sink.Sink.MapMaterializedValue(_ => Task.CompletedTask), _materializer).ConfigureAwait(false);
-        return Expect<BlobWritten>(await kv.Ask<object>(new CommitWrite(ready.UploadId), RequestTimeout, ct).ConfigureAwait(false)).Length;
-    }
-
-    public async Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default)
-    {
-        var kv = await KvStoreAsync(ct).ConfigureAwait(false);
-        var reply = await kv.Ask<object>(new Get(key), RequestTimeout, ct).ConfigureAwait(false);
-        switch (reply)
+    private Task<long> PutStreamAsync(string key, Stream body, CancellationToken ct) =>
+        TransferAsync(key, async (url, idle) =>
         {
-            case InlineBlob inline:
-                return inline.Data;
-            case StreamedBlob streamed:
-                using (var buffer = new MemoryStream((int)streamed.Length))
-                {
-                    await streamed.Source.Source.RunForeach(b => b.WriteTo(buffer), _materializer).ConfigureAwait(false);
-                    return buffer.ToArray();
-                }
-            default:
-                throw Failure(reply, key);
-        }
-    }
+            using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new UploadContent(body, idle) };
+            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
+            return long.Parse(await response.Content.ReadAsStringAsync(idle.Token).ConfigureAwait(false), CultureInfo.InvariantCulture);
+        }, ct);
+
+    public Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default) =>
+        TransferAsync(key, async (url, idle) =>
+        {
+            using var response = await Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
+            var length = ExpectedLength(response, key);
+            if (length > Array.MaxLength) throw new KvStoreException($"blob {key} has {length} bytes, too many to hold in memory");
+            var data = new byte[length];
+            await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+            var filled = 0;
+            int read;
+            while (filled < data.Length && (read = await body.ReadAsync(data.AsMemory(filled), idle.Token).ConfigureAwait(false)) > 0)
+            {
+                filled += read;
+                idle.Touch();
+            }
+            if (filled < data.Length) throw CutShort(key, filled, length);
+            return data;
+        }, ct);
 
     /// <summary>Downloads a blob into a file (written to a temp name and renamed, so a crash never leaves half a file).</summary>
-    public async Task<long> GetToFileAsync(string key, string path, CancellationToken ct = default)
+    public Task<long> GetToFileAsync(string key, string path, CancellationToken ct = default) =>
+        TransferAsync(key, async (url, idle) =>
+        {
+            using var response = await Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
+            var length = ExpectedLength(response, key);
+            var temp = path + ".part";
+            try
+            {
+                long copied = 0;
+                await using (var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false))
+                await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous))
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(FileBufferSize);
+                    try
+                    {
+                        int read;
+                        while ((read = await body.ReadAsync(buffer.AsMemory(0, FileBufferSize), idle.Token).ConfigureAwait(false)) > 0)
+                        {
+                            await file.WriteAsync(buffer.AsMemory(0, read), idle.Token).ConfigureAwait(false);
+                            copied += read;
+                            idle.Touch();
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+                }
+                if (copied != length) throw CutShort(key, copied, length);
+                File.Move(temp, path, overwrite: true);
+                return copied;
+            }
+            catch
+            {
+                try { File.Delete(temp); } catch (IOException) { }
+                throw;
+            }
+        }, ct);
+
+    /// <summary>
+    /// Runs one HTTP transfer against the kvstore's data channel and turns transport failures into
+    /// <see cref="KvStoreException"/>s. A kvstore that cannot be reached is forgotten, so the next
+    /// request finds it again (it may have restarted on another port or node).
+    /// </summary>
+    private async Task<T> TransferAsync<T>(string key, Func<Uri, IdleTimeout, Task<T>> transfer, CancellationToken ct)
     {
-        var kv = await KvStoreAsync(ct).ConfigureAwait(false);
-        var reply = await kv.Ask<object>(new Get(key), RequestTimeout, ct).ConfigureAwait(false);
-        var temp = path + ".part";
+        var endpoint = await locator.ResolveDataUrlAsync(LocateTimeout, ct).ConfigureAwait(false);
+        var url = new Uri(endpoint, "blobs/" + Uri.EscapeDataString(key));
+        using var idle = new IdleTimeout(IdleLimit, ct);
         try
         {
-            switch (reply)
-            {
-                case InlineBlob inline:
-                    await File.WriteAllBytesAsync(temp, inline.Data, ct).ConfigureAwait(false);
-                    break;
-                case StreamedBlob streamed:
-                    var result = await streamed.Source.Source.RunWith(FileIO.ToFile(new FileInfo(temp)), _materializer).ConfigureAwait(false);
-                    if (result.Count != streamed.Length)
-                        throw new KvStoreException($"download of {key} was cut short: {result.Count} of {streamed.Length} bytes");
-                    break;
-                default:
-                    throw Failure(reply, key);
-            }
-            File.Move(temp, path, overwrite: true);
-            return new FileInfo(path).Length;
+            return await transfer(url, idle).ConfigureAwait(false);
         }
-        catch
+        catch (HttpRequestException e)
         {
-            try { File.Delete(temp); } catch (IOException) { }
-            throw;
+            throw Forget(new KvStoreException($"kvstore at {endpoint} is unreachable: {Reason(e)}"));
+        }
+        catch (IOException e) when (e is HttpIOException || e.InnerException is SocketException)
+        {
+            // The connection broke in the middle of the body.
+            throw Forget(new KvStoreException($"transfer of {key} with the kvstore at {endpoint} failed: {Reason(e)}"));
+        }
+        catch (OperationCanceledException) when (idle.Expired)
+        {
+            throw Forget(new KvStoreException($"kvstore at {endpoint} made no progress on {key} for {idle.Limit.TotalSeconds:0} s"));
         }
     }
 
-    private static T Expect<T>(object reply) => reply is T t ? t : throw Failure(reply, null);
-
-    private static Exception Failure(object reply, string? key) => reply switch
+    private KvStoreException Forget(KvStoreException e)
     {
-        BlobMissing m => new KvStoreException($"blob {m.Key} does not exist in the kvstore"),
+        locator.Invalidate();
+        system.Log.Warning("{0}; looking for the kvstore again", e.Message);
+        return e;
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string key, Uri url, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode) return;
+        if (response.StatusCode == HttpStatusCode.NotFound) throw new KvStoreException($"blob {key} does not exist in the kvstore");
+        var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.BadRequest && text.Length > 0) throw new KvStoreException(text);
+        throw new KvStoreException($"kvstore answered {(int)response.StatusCode} {response.ReasonPhrase} for {url}: {text}");
+    }
+
+    private static long ExpectedLength(HttpResponseMessage response, string key) =>
+        response.Content.Headers.ContentLength ?? throw new KvStoreException($"kvstore sent {key} without a length");
+
+    private static KvStoreException CutShort(string key, long received, long expected) =>
+        new($"download of {key} was cut short: {received} of {expected} bytes");
+
+    /// <summary>The innermost message: "Connection refused" says more than "An error occurred while sending the request".</summary>
+    private static string Reason(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e.Message;
+    }
+
+    private static T Expect<T>(object reply) => reply is T t ? t : throw reply switch
+    {
         KvStoreFailure f => new KvStoreException(f.Message),
-        _ => new KvStoreException($"unexpected kvstore reply {reply.GetType().Name}{(key is null ? "" : $" for {key}")}"),
+        _ => new KvStoreException($"unexpected kvstore reply {reply.GetType().Name}"),
     };
 }

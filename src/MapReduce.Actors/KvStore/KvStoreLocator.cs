@@ -1,19 +1,35 @@
 using Akka.Actor;
 using Akka.Cluster;
 using MapReduce.Actors.Hosting;
+using static MapReduce.Actors.KvStore.KvStoreProtocol;
 
 namespace MapReduce.Actors.KvStore;
 
 /// <summary>
-/// Finds the kvstore actor in the cluster: the one on the oldest Up member with role kvstore.
-/// Waits for one to appear (a node may start before the kvstore has joined).
+/// Finds the kvstore in the cluster: the actor on the oldest Up member with role kvstore, and the
+/// URL of its data channel. Waits for one to appear (a node may start before the kvstore has
+/// joined). Both are cached per member incarnation, so a kvstore restarted on the same address
+/// (with a new data port) is found anew.
 /// </summary>
 public sealed class KvStoreLocator(ActorSystem system)
 {
-    private IActorRef? _cached;
-    private Address? _cachedAddress;
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
 
-    public async Task<IActorRef> ResolveAsync(TimeSpan timeout, CancellationToken ct = default)
+    private sealed record Located(UniqueAddress Member, IActorRef Actor, Uri DataUrl);
+
+    private volatile Located? _cached;
+
+    public async Task<IActorRef> ResolveAsync(TimeSpan timeout, CancellationToken ct = default) =>
+        (await LocateAsync(timeout, ct).ConfigureAwait(false)).Actor;
+
+    /// <summary>Base URL of the kvstore's data channel, e.g. http://127.0.0.1:41234/.</summary>
+    public async Task<Uri> ResolveDataUrlAsync(TimeSpan timeout, CancellationToken ct = default) =>
+        (await LocateAsync(timeout, ct).ConfigureAwait(false)).DataUrl;
+
+    /// <summary>Forgets the cached kvstore; called when its data channel cannot be reached, so the next request looks again.</summary>
+    public void Invalidate() => _cached = null;
+
+    private async Task<Located> LocateAsync(TimeSpan timeout, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + timeout;
         var cluster = Cluster.Get(system);
@@ -26,15 +42,17 @@ public sealed class KvStoreLocator(ActorSystem system)
                 .FirstOrDefault();
             if (member is not null)
             {
-                if (_cached is not null && member.Address.Equals(_cachedAddress)) return _cached;
+                if (_cached is { } cached && cached.Member.Equals(member.UniqueAddress)) return cached;
                 try
                 {
                     var selection = system.ActorSelection(new RootActorPath(member.Address) / "user" / "kvstore");
-                    _cached = await selection.ResolveOne(TimeSpan.FromSeconds(3), ct).ConfigureAwait(false);
-                    _cachedAddress = member.Address;
-                    return _cached;
+                    var actor = await selection.ResolveOne(AskTimeout, ct).ConfigureAwait(false);
+                    var endpoint = await actor.Ask<DataEndpoint>(new GetDataEndpoint(), AskTimeout, ct).ConfigureAwait(false);
+                    var located = new Located(member.UniqueAddress, actor, new Uri(endpoint.BaseUrl));
+                    _cached = located;
+                    return located;
                 }
-                catch (ActorNotFoundException) { }
+                catch (Exception e) when (e is ActorNotFoundException or AskTimeoutException) { }
             }
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"no kvstore node is up in the cluster after {timeout.TotalSeconds:0} s");

@@ -1,33 +1,17 @@
-using Akka.IO;
-using Akka.Streams;
-
 namespace MapReduce.Actors.KvStore;
 
-/// <summary>Messages of the kvstore actor (role kvstore, at /user/kvstore).</summary>
+/// <summary>
+/// Control messages of the kvstore actor (role kvstore, at /user/kvstore). Blob bytes do not travel
+/// here: they go over the kvstore's HTTP data channel (<see cref="BlobHttpServer"/>), whose address
+/// <see cref="GetDataEndpoint"/> tells.
+/// </summary>
 public static class KvStoreProtocol
 {
-    /// <summary>Payloads up to this size travel inside one message; larger ones as a stream (a remoting frame holds 128 000 bytes).</summary>
-    public const int InlineLimit = 64 * 1024;
+    /// <summary>Asks where the kvstore serves blob bytes; answered with <see cref="DataEndpoint"/>.</summary>
+    public sealed record GetDataEndpoint;
 
-    public sealed record PutInline(string Key, byte[] Data);
-
-    /// <summary>Asks for a stream to write a blob into; answered with <see cref="WriteReady"/>.</summary>
-    public sealed record OpenWrite(string Key);
-
-    public sealed record WriteReady(string UploadId, ISinkRef<ByteString> Sink);
-
-    /// <summary>Sent after the stream into <see cref="WriteReady.Sink"/> completed: the blob is published once all bytes are on disk.</summary>
-    public sealed record CommitWrite(string UploadId);
-
-    public sealed record BlobWritten(string Key, long Length);
-
-    public sealed record Get(string Key);
-
-    public sealed record InlineBlob(string Key, byte[] Data);
-
-    public sealed record StreamedBlob(string Key, long Length, ISourceRef<ByteString> Source);
-
-    public sealed record BlobMissing(string Key);
+    /// <summary>Base URL of the kvstore's data channel, e.g. http://127.0.0.1:41234/.</summary>
+    public sealed record DataEndpoint(string BaseUrl);
 
     /// <summary>A request the kvstore could not serve (invalid key, I/O error); the message says why.</summary>
     public sealed record KvStoreFailure(string Message);

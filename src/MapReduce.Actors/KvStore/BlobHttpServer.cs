@@ -1,0 +1,169 @@
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using MapReduce.Storage.Blobs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MapReduce.Actors.KvStore;
+
+/// <summary>
+/// The kvstore's data channel: blob bytes over plain HTTP (Kestrel), next to the Akka messages that
+/// carry control. Remoting moves large payloads slowly (small frames, one connection shared with
+/// heartbeats), so bulk bytes go here, as in Spark's block transfer service or HDFS data transfer.
+/// <c>PUT /blobs/{key}</c> streams the body into a temp file and publishes it only once every byte
+/// arrived; <c>GET /blobs/{key}</c> streams the file back with its length.
+/// </summary>
+public sealed class BlobHttpServer : IAsyncDisposable
+{
+    private const string Prefix = "/blobs/";
+    private const int CopyBufferSize = 1 << 20;
+
+    private readonly WebApplication _app;
+
+    private BlobHttpServer(WebApplication app, Uri baseUrl)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+    }
+
+    /// <summary>Where clients reach this server, e.g. http://127.0.0.1:41234/.</summary>
+    public Uri BaseUrl { get; }
+
+    /// <summary>Starts serving <paramref name="blobs"/> on <paramref name="host"/>; port 0 takes any free port.</summary>
+    public static async Task<BlobHttpServer> StartAsync(LocalBlobStore blobs, string host, int port, CancellationToken ct = default)
+    {
+        // The empty builder reads no configuration files and adds no middleware: nothing on the byte path but Kestrel and routing.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = null;
+            if (IPAddress.TryParse(host, out var ip)) kestrel.Listen(ip, port);
+            else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) kestrel.Listen(IPAddress.Loopback, port);
+            else kestrel.ListenAnyIP(port);
+        });
+        var app = builder.Build();
+        app.MapPut(Prefix + "{**key}", context => PutAsync(context, blobs));
+        app.MapGet(Prefix + "{**key}", context => GetAsync(context, blobs));
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        // With port 0 only the started server knows its port.
+        var bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new BlobHttpServer(app, new UriBuilder(Uri.UriSchemeHttp, host, new Uri(bound).Port, "/").Uri);
+    }
+
+    private static async Task PutAsync(HttpContext context, LocalBlobStore blobs)
+    {
+        var key = KeyOf(context);
+        if (BlobKey.Problem(key) is { } problem)
+        {
+            await ReplyAsync(context, StatusCodes.Status400BadRequest, problem).ConfigureAwait(false);
+            return;
+        }
+        var temp = blobs.NewTempPath();
+        long length;
+        try
+        {
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferSize, FileOptions.Asynchronous))
+                await context.Request.BodyReader.CopyToAsync(file, context.RequestAborted).ConfigureAwait(false);
+            // Kestrel ends the body early only with an exception (client gone, or fewer bytes than
+            // Content-Length), so reaching this line means every byte is in the temp file.
+            length = blobs.Commit(temp, key!);
+        }
+        catch (Exception e)
+        {
+            blobs.Abort(temp);
+            if (context.RequestAborted.IsCancellationRequested) return;
+            if (e is BadHttpRequestException)
+                await ReplyAsync(context, StatusCodes.Status400BadRequest, $"upload of {key} was cut short: {e.Message}").ConfigureAwait(false);
+            else if (e is IOException or UnauthorizedAccessException)
+                await ReplyAsync(context, StatusCodes.Status500InternalServerError, $"cannot store {key}: {e.Message}").ConfigureAwait(false);
+            else
+                throw;
+            return;
+        }
+        await ReplyAsync(context, StatusCodes.Status200OK, length.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
+    }
+
+    private static async Task GetAsync(HttpContext context, LocalBlobStore blobs)
+    {
+        var key = KeyOf(context);
+        if (BlobKey.Problem(key) is { } problem)
+        {
+            await ReplyAsync(context, StatusCodes.Status400BadRequest, problem).ConfigureAwait(false);
+            return;
+        }
+        FileStream file;
+        try
+        {
+            // Opened before the length is read: a blob replaced meanwhile is still sent whole (the old inode).
+            file = new FileStream(blobs.PathOf(key!), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
+                bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            await ReplyAsync(context, StatusCodes.Status404NotFound, $"blob {key} does not exist in the kvstore").ConfigureAwait(false);
+            return;
+        }
+        await using (file)
+        {
+            context.Response.ContentType = "application/octet-stream";
+            context.Response.ContentLength = file.Length;
+            var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+            try
+            {
+                int read;
+                while ((read = await file.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
+                    await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The key as the client wrote it: taken from the raw target and unescaped once, since the
+    /// client escapes the whole key ('/' as %2F) and Kestrel's decoded path would keep %2F as is.
+    /// </summary>
+    private static string? KeyOf(HttpContext context)
+    {
+        var raw = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget;
+        var query = raw.IndexOf('?');
+        if (query >= 0) raw = raw[..query];
+        return raw.StartsWith(Prefix, StringComparison.Ordinal) ? Uri.UnescapeDataString(raw[Prefix.Length..]) : null;
+    }
+
+    private static Task ReplyAsync(HttpContext context, int status, string text)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        return context.Response.WriteAsync(text, context.RequestAborted);
+    }
+
+    /// <summary>Stops accepting requests, lets running ones finish for a few seconds, and releases the port.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try { await _app.StopAsync(grace.Token).ConfigureAwait(false); }
+        finally { await _app.DisposeAsync().ConfigureAwait(false); }
+    }
+}

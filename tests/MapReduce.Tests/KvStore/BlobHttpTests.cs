@@ -1,0 +1,201 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using MapReduce.Actors.KvStore;
+using MapReduce.Storage.Blobs;
+using MapReduce.Storage.Catalog;
+using MapReduce.Tests.Support;
+
+namespace MapReduce.Tests.KvStore;
+
+/// <summary>
+/// The kvstore's HTTP data channel, end to end: a real Kestrel on 127.0.0.1, a one-node cluster
+/// with the kvstore actor (so <see cref="BlobClient"/> finds the server the way nodes do), real files.
+/// </summary>
+public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+{
+    private static readonly Config OneNodeCluster = ConfigurationFactory.ParseString("""
+        akka.loglevel = WARNING
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp.hostname = 127.0.0.1
+        akka.remote.dot-netty.tcp.port = 0
+        akka.cluster.roles = [kvstore]
+        akka.cluster.log-info = off
+        """);
+
+    private readonly TempFolder _folder = new();
+    private readonly LocalBlobStore _blobs;
+    private BlobHttpServer? _server;
+
+    public BlobHttpTests() : base(OneNodeCluster) => _blobs = new LocalBlobStore(_folder.File("kvstore"));
+
+    private BlobHttpServer Server => _server ?? throw new InvalidOperationException("server not started");
+
+    public async Task InitializeAsync()
+    {
+        _server = await BlobHttpServer.StartAsync(_blobs, "127.0.0.1", 0);
+        var up = new TaskCompletionSource();
+        var cluster = Cluster.Get(Sys);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        cluster.Join(cluster.SelfAddress);
+        await up.Task.WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null) await _server.DisposeAsync();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        _folder.Dispose();
+    }
+
+    /// <summary>Starts the kvstore actor, advertising <paramref name="dataUrl"/> (the real server unless a test fakes one).</summary>
+    private BlobClient NewClient(string? dataUrl = null)
+    {
+        var catalog = new CatalogStore(SqlLocation.SqliteFile(_folder.File("catalog.db")));
+        catalog.EnsureCreated();
+        Sys.ActorOf(KvStoreActor.Props(_blobs, catalog, dataUrl ?? Server.BaseUrl.ToString()), "kvstore");
+        return new BlobClient(Sys, new KvStoreLocator(Sys));
+    }
+
+    private static byte[] RandomBytes(int count)
+    {
+        var data = new byte[count];
+        new Random(7).NextBytes(data);
+        return data;
+    }
+
+    [Fact]
+    public async Task A_10_MB_blob_round_trips_byte_exact()
+    {
+        var client = NewClient();
+        var data = RandomBytes(10 << 20);
+        var source = _folder.File("source.bin");
+        await File.WriteAllBytesAsync(source, data);
+
+        Assert.Equal(data.Length, await client.PutFileAsync("runs/exec-1/part-3", source));
+        Assert.True(_blobs.Exists("runs/exec-1/part-3"));
+        var target = _folder.File("target.bin");
+        Assert.Equal(data.Length, await client.GetToFileAsync("runs/exec-1/part-3", target));
+        Assert.Equal(data, await File.ReadAllBytesAsync(target));
+        Assert.False(File.Exists(target + ".part"));
+
+        Assert.Equal(data.Length, await client.PutAsync("bytes/blob", data));
+        Assert.Equal(data, await client.GetBytesAsync("bytes/blob"));
+        // An empty blob is a blob too.
+        Assert.Equal(0, await client.PutAsync("bytes/empty", []));
+        Assert.Empty(await client.GetBytesAsync("bytes/empty"));
+    }
+
+    [Fact]
+    public async Task Getting_a_missing_blob_fails_with_the_kvstore_message_and_leaves_no_file()
+    {
+        var client = NewClient();
+        var e = await Assert.ThrowsAsync<KvStoreException>(() => client.GetBytesAsync("no/such/blob"));
+        Assert.Equal("blob no/such/blob does not exist in the kvstore", e.Message);
+
+        var target = _folder.File("missing.bin");
+        e = await Assert.ThrowsAsync<KvStoreException>(() => client.GetToFileAsync("no/such/blob", target));
+        Assert.Equal("blob no/such/blob does not exist in the kvstore", e.Message);
+        Assert.False(File.Exists(target));
+        Assert.False(File.Exists(target + ".part"));
+    }
+
+    [Fact]
+    public async Task A_key_that_escapes_the_store_is_refused_and_nothing_is_written()
+    {
+        var client = NewClient();
+        var expected = BlobKey.Problem("../escape");
+        Assert.NotNull(expected);
+
+        var e = await Assert.ThrowsAsync<KvStoreException>(() => client.PutAsync("../escape", Encoding.UTF8.GetBytes("gotcha")));
+        Assert.Equal(expected, e.Message);
+
+        // The same at the HTTP level, the key escaped as a client would send it.
+        using var http = new HttpClient();
+        using var response = await http.PutAsync(new Uri(Server.BaseUrl, "blobs/..%2Fescape"), new ByteArrayContent([1, 2, 3]));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(expected, await response.Content.ReadAsStringAsync());
+
+        Assert.Empty(Directory.EnumerateFiles(_folder.Path, "escape*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_blobs.Root, "incoming")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_blobs.Root, "blobs")));
+    }
+
+    [Fact]
+    public async Task An_upload_cut_short_publishes_nothing_and_leaves_no_temp_file()
+    {
+        var incoming = Path.Combine(_blobs.Root, "incoming");
+        using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await socket.ConnectAsync(IPAddress.Loopback, Server.BaseUrl.Port);
+            var head = "PUT /blobs/cut/short HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n";
+            await socket.SendAsync(Encoding.ASCII.GetBytes(head));
+            await socket.SendAsync(RandomBytes(10));
+            // The server is streaming into a temp file once one shows up.
+            await Eventually(() => Directory.EnumerateFiles(incoming).Any());
+            socket.LingerState = new LingerOption(true, 0); // close with a reset: the client is gone, not done
+        }
+
+        await Eventually(() => !Directory.EnumerateFiles(incoming).Any());
+        Assert.False(_blobs.Exists("cut/short"));
+    }
+
+    [Fact]
+    public async Task A_download_cut_short_throws_and_leaves_no_half_file()
+    {
+        // A fake data server that promises 1000 bytes and sends 10.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var fake = Task.Run(async () =>
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                using var connection = await listener.AcceptSocketAsync();
+                var buffer = new byte[4096];
+                var request = "";
+                while (!request.Contains("\r\n\r\n")) request += Encoding.ASCII.GetString(buffer, 0, await connection.ReceiveAsync(buffer));
+                await connection.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789"));
+                connection.Shutdown(SocketShutdown.Both);
+            }
+        });
+        var client = NewClient($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
+
+        var target = _folder.File("half.bin");
+        var e = await Assert.ThrowsAsync<KvStoreException>(() => client.GetToFileAsync("some/blob", target));
+        Assert.Contains("some/blob", e.Message);
+        Assert.False(File.Exists(target));
+        Assert.False(File.Exists(target + ".part"));
+
+        await Assert.ThrowsAsync<KvStoreException>(() => client.GetBytesAsync("some/blob"));
+        await fake.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task A_kvstore_that_cannot_be_reached_is_reported_with_its_address()
+    {
+        var client = NewClient();
+        var url = Server.BaseUrl;
+        await Server.DisposeAsync();
+        _server = null;
+
+        var e = await Assert.ThrowsAsync<KvStoreException>(() => client.GetBytesAsync("any/blob"));
+        Assert.StartsWith($"kvstore at {url} is unreachable: ", e.Message);
+    }
+
+    private static async Task Eventually(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("condition not met within 10 s");
+            await Task.Delay(50);
+        }
+    }
+}
