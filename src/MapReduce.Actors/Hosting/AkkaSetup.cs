@@ -77,6 +77,8 @@ public static class AkkaSetup
         {
             var scratch = Path.Combine(node.DataFolder, "scratch", Environment.ProcessId.ToString());
             Directory.CreateDirectory(scratch);
+            // In the background: the node is ready at once, and the first job finds Roslyn warm.
+            _ = Task.Run(ScriptCompiler.WarmUp);
             akka.WithActors((system, registry) =>
             {
                 var executor = new TaskExecutor(new BlobClient(system, new KvStoreLocator(system)), new CompiledCodeCache(), scratch, settings.MapBufferEntries, message => system.Log.Info("{0}", message));

@@ -80,6 +80,7 @@ public static class BenchCommand
         if (tiny.Count > 0)
             output.WriteLine($"tiny job ({Mb(tinyDocs.Sum(d => d.Length), 3)} uploaded, compiled code), submit to output written: median {Ms(Median(tiny))}, min {Ms(tiny.Min())}, max {Ms(tiny.Max())} over {tiny.Count} runs");
 
+        var cpuBefore = CpuTimes(cluster);
         var phases = new PhaseClock();
         var clusterOutput = Path.Combine(o.BenchFolder, "out-cluster");
         watch.Restart();
@@ -88,6 +89,8 @@ public static class BenchCommand
         var ratio = clusterTime / sequentialTime;
         output.WriteLine($"cluster: {Seconds(clusterTime)}, {Rate(inputBytes, clusterTime)}, ratio cluster/sequential {ratio:0.00}");
         output.WriteLine($"  {phases.Describe()}");
+        var cpuAfter = CpuTimes(cluster);
+        output.WriteLine("  cpu time during the job: " + string.Join(", ", cpuAfter.Select(c => $"{c.Key} {(c.Value - cpuBefore[c.Key]).TotalSeconds:0.0} s")));
 
         var peaks = cluster.Nodes.Select(n => (n.Name, Peak: PeakMemory.Of(n.Process))).ToList();
         peaks.Add(("submitter (this process)", PeakMemory.Of(Process.GetCurrentProcess())));
@@ -105,6 +108,13 @@ public static class BenchCommand
             Target("every node under 1 GB peak", peaks.All(p => p.Peak < gb)),
         }.OfType<string>()));
         return same ? JobCommand.Ok : JobCommand.JobFailed;
+    }
+
+    private static Dictionary<string, TimeSpan> CpuTimes(LocalCluster cluster)
+    {
+        var times = cluster.Nodes.ToDictionary(n => n.Name, n => { n.Process.Refresh(); return n.Process.TotalProcessorTime; });
+        times["submitter"] = Process.GetCurrentProcess().TotalProcessorTime;
+        return times;
     }
 
     private static async Task<JobOutcome> RunJobAsync(SubmitterNode node, RunJob job, PhaseClock? phases, CancellationToken ct)

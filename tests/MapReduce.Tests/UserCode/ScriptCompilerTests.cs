@@ -117,6 +117,12 @@ public class ScriptCompilerTests
         Assert.Equal("Combine threw on document 'a.txt', chunk 0 at key 'x': ArgumentException: no", e.Message);
     }
 
+    [Fact]
+    public void Warm_up_compiles_its_own_script()
+    {
+        ScriptCompiler.WarmUp(); // throws if the warm-up script stopped compiling
+    }
+
     /// <summary>Map one chunk the way a worker does: a fresh output buffer, then its runs.</summary>
     private static int[] RunMap(IUserTask task, string docId, string chunk, int partitions, Func<int, Stream> openRun, string where)
     {
