@@ -22,7 +22,7 @@ public sealed class BlobClient(ActorSystem system, KvStoreLocator locator)
     private static readonly TimeSpan LocateTimeout = TimeSpan.FromSeconds(60);
     /// <summary>A transfer with no progress for this long fails; a long one that keeps moving never does.</summary>
     private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(60);
-    private const int FileBufferSize = 1 << 20;
+    private const int PieceSize = 1 << 20;
 
     /// <summary>One client for the process: pooled keep-alive connections, enough of them for parallel task downloads.</summary>
     private static readonly HttpClient Http = new(new SocketsHttpHandler
@@ -75,7 +75,8 @@ public sealed class BlobClient(ActorSystem system, KvStoreLocator locator)
 
     public async Task<long> PutFileAsync(string key, string path, CancellationToken ct = default)
     {
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileBufferSize,
+        // Unbuffered: UploadContent reads 1 MiB pieces into a pooled buffer.
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0,
             FileOptions.Asynchronous | FileOptions.SequentialScan);
         return await PutStreamAsync(key, file, ct).ConfigureAwait(false);
     }
@@ -121,13 +122,14 @@ public sealed class BlobClient(ActorSystem system, KvStoreLocator locator)
             {
                 long copied = 0;
                 await using (var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false))
-                await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, FileBufferSize, FileOptions.Asynchronous))
+                await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
                 {
-                    var buffer = ArrayPool<byte>.Shared.Rent(FileBufferSize);
+                    // Filled to 1 MiB before each write: few large disk writes from one pooled buffer.
+                    var buffer = ArrayPool<byte>.Shared.Rent(PieceSize);
                     try
                     {
                         int read;
-                        while ((read = await body.ReadAsync(buffer.AsMemory(0, FileBufferSize), idle.Token).ConfigureAwait(false)) > 0)
+                        while ((read = await body.ReadAtLeastAsync(buffer.AsMemory(0, PieceSize), PieceSize, throwOnEndOfStream: false, idle.Token).ConfigureAwait(false)) > 0)
                         {
                             await file.WriteAsync(buffer.AsMemory(0, read), idle.Token).ConfigureAwait(false);
                             copied += read;

@@ -81,8 +81,8 @@ public sealed class BlobHttpServer : IAsyncDisposable
         long length;
         try
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferSize, FileOptions.Asynchronous))
-                await context.Request.BodyReader.CopyToAsync(file, context.RequestAborted).ConfigureAwait(false);
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
+                await CopyAsync(context.Request.Body, file, context.RequestAborted).ConfigureAwait(false);
             // Kestrel ends the body early only with an exception (client gone, or fewer bytes than
             // Content-Length), so reaching this line means every byte is in the temp file.
             length = blobs.Commit(temp, key!);
@@ -126,17 +126,26 @@ public sealed class BlobHttpServer : IAsyncDisposable
         {
             context.Response.ContentType = "application/octet-stream";
             context.Response.ContentLength = file.Length;
-            var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-            try
-            {
-                int read;
-                while ((read = await file.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
-                    await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted).ConfigureAwait(false);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            await CopyAsync(file, context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Copies in 1 MiB pieces through a pooled buffer: few large disk writes, and no 1 MiB
+    /// FileStream buffer allocated (on the large object heap) per request.
+    /// </summary>
+    private static async Task CopyAsync(Stream source, Stream target, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            int read;
+            while ((read = await source.ReadAtLeastAsync(buffer.AsMemory(0, CopyBufferSize), CopyBufferSize, throwOnEndOfStream: false, ct).ConfigureAwait(false)) > 0)
+                await target.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
