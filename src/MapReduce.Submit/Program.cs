@@ -15,7 +15,7 @@ var store = new Option<string>("--store") { Description = "Local mode: folder fo
 var workers = new Option<int?>("--workers", "-w") { Description = "Local mode: worker processes (default from hocon: 4)" };
 var tasksPerWorker = new Option<int?>("--tasks-per-worker") { Description = "Local mode: tasks each worker runs at once (default from hocon: 2)" };
 var config = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
-var blockSize = new Option<int?>("--block-size") { Description = "Largest chunk of input one map task reads, in bytes (default from hocon: 1 MiB); chunks end at line ends" };
+var blockSize = new Option<int?>("--block-size") { Description = "Largest chunk of input one map task reads, in bytes (default from hocon: 8 MiB); chunks end at line ends" };
 
 var root = new RootCommand("MapReduce.NET: run a map/reduce job written in C# on an Akka.NET cluster")
 {
@@ -41,6 +41,7 @@ root.Subcommands.Add(status);
 var size = new Option<string>("--size") { Description = "Input size to generate: bytes, or with KB, MB, GB (powers of 1000)", DefaultValueFactory = _ => "200MB" };
 var files = new Option<int>("--files") { Description = "Input files the size is spread over", DefaultValueFactory = _ => 64 };
 var benchWorkers = new Option<int>("--workers", "-w") { Description = "Worker processes in the local cluster", DefaultValueFactory = _ => 2 };
+var benchSlots = new Option<int>("--tasks-per-worker") { Description = "Tasks each worker runs at once (1: one task per core with 2 workers on 2 cores)", DefaultValueFactory = _ => 1 };
 var benchCode = new Option<string>("--code", "-c") { Description = "Folder holding the task.csx to run", DefaultValueFactory = _ => Path.Combine("samples", "wordcount") };
 var samples = new Option<string>("--samples") { Description = "Folder of .txt files the input is made of", DefaultValueFactory = _ => Path.Combine("samples", "data") };
 var benchDir = new Option<string>("--dir") { Description = "Folder for generated input, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
@@ -48,7 +49,7 @@ var tinyRuns = new Option<int>("--tiny-runs") { Description = "Tiny jobs timed o
 var benchConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
 var bench = new Command("bench", "Benchmark: the same job sequentially in one process and on a local cluster; prints times, ratio, peak memory, and checks the outputs match")
 {
-    size, files, benchWorkers, benchCode, samples, benchDir, tinyRuns, benchConfig,
+    size, files, benchWorkers, benchSlots, benchCode, samples, benchDir, tinyRuns, benchConfig,
 };
 bench.SetAction(async (parse, ct) =>
 {
@@ -57,7 +58,7 @@ bench.SetAction(async (parse, ct) =>
         Console.Error.WriteLine($"error: --size '{parse.GetValue(size)}' is not a size such as 200MB or 1GB");
         return JobCommand.UsageError;
     }
-    return await BenchCommand.RunAsync(new BenchOptions(bytes, parse.GetValue(files), parse.GetValue(benchWorkers), parse.GetValue(benchCode)!,
+    return await BenchCommand.RunAsync(new BenchOptions(bytes, parse.GetValue(files), parse.GetValue(benchWorkers), parse.GetValue(benchSlots), parse.GetValue(benchCode)!,
         parse.GetValue(samples)!, parse.GetValue(benchDir)!, parse.GetValue(tinyRuns), parse.GetValue(benchConfig)), Console.Out, Console.Error, ct);
 });
 root.Subcommands.Add(bench);

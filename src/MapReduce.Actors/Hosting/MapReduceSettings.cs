@@ -31,7 +31,7 @@ public sealed record MapReduceSettings(
         var section = config.GetConfig("mapreduce");
         return new MapReduceSettings(
             section.GetStringList("seed-nodes").ToList(),
-            checked((int)(section.GetByteSize("block-size") ?? 1 << 20)),
+            checked((int)(section.GetByteSize("block-size") ?? 8 << 20)),
             section.GetInt("tasks-per-worker", 2),
             section.GetInt("reducers", 4),
             section.GetInt("max-task-attempts", 3),

@@ -11,6 +11,7 @@ public sealed record BenchOptions(
     long Bytes,
     int Files,
     int Workers,
+    int TasksPerWorker,
     string CodeFolder,
     string SamplesFolder,
     string BenchFolder,
@@ -59,9 +60,9 @@ public static class BenchCommand
         var store = Path.Combine(o.BenchFolder, "store");
         if (Directory.Exists(store)) Directory.Delete(store, recursive: true);
         watch.Restart();
-        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, settings.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
+        await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
         await using var node = await SubmitterNode.JoinAsync([cluster.Seed], store, config, settings, ct);
-        output.WriteLine($"cluster: 1 kvstore, {settings.LocalMasters} masters, {o.Workers} workers x {settings.TasksPerWorker} tasks, up and joined in {Seconds(watch.Elapsed)}");
+        output.WriteLine($"cluster: 1 kvstore, {settings.LocalMasters} masters, {o.Workers} workers x {o.TasksPerWorker} tasks, up and joined in {Seconds(watch.Elapsed)}");
 
         // First job: uploads the code and makes every worker compile it; not counted.
         var tinyDocs = InputFolder.List(tinyFolder);
