@@ -3,10 +3,13 @@
 #   build  - compile everything (Release)
 #   test   - run unit and integration tests (the same command as README.md and CI)
 #   demo   - word count on the sample books in local mode, output in out/wordcount
+#   bench  - speed benchmark (README "Speed"); extra arguments go to it, e.g. `bench --size 1GB`
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('build', 'test', 'demo')]
-    [string]$Task = 'build'
+    [ValidateSet('build', 'test', 'demo', 'bench')]
+    [string]$Task = 'build',
+    [Parameter(ValueFromRemainingArguments = $true)]
+    [string[]]$Rest = @()
 )
 $ErrorActionPreference = 'Stop'
 Set-Location $PSScriptRoot
@@ -23,5 +26,8 @@ switch ($Task) {
     'demo' {
         Invoke-Step dotnet @('run', '--project', 'src/MapReduce.Submit', '-c', 'Release', '--',
             '-d', 'samples/data', '-c', 'samples/wordcount', '-o', 'out/wordcount')
+    }
+    'bench' {
+        Invoke-Step dotnet (@('run', '--project', 'src/MapReduce.Submit', '-c', 'Release', '--', 'bench') + $Rest)
     }
 }
