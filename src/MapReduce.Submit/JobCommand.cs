@@ -76,16 +76,21 @@ public static class JobCommand
                 output.WriteLine($"cluster is up ({watch.Elapsed.TotalSeconds:0.0} s)");
             }
 
-            var outcome = await SubmitAsync(options, documents, codeFile, seeds, config, settings, progress, ct);
-            if (outcome.Succeeded)
+            var outcome = await SubmitAsync(options, documents, codeFile, seeds, config, settings, progress, ReportOutcome, ct);
+            return outcome.Succeeded ? Ok : JobFailed;
+
+            // Printed as soon as the output is written, before this node leaves the cluster (which takes a few seconds).
+            void ReportOutcome(JobOutcome outcome, TimeSpan jobTime)
             {
-                output.WriteLine($"job {outcome.ExecId} succeeded in {watch.Elapsed.TotalSeconds:0.0} s");
+                if (!outcome.Succeeded)
+                {
+                    error.WriteLine($"error: {outcome.Message}");
+                    return;
+                }
+                output.WriteLine($"job {outcome.ExecId} succeeded: upload, run and download took {jobTime.TotalSeconds:0.0} s ({watch.Elapsed.TotalSeconds:0.0} s since start)");
                 output.WriteLine($"output: {Path.GetFullPath(options.OutputFolder)} ({outcome.OutputFiles.Count} parts)");
                 output.WriteLine($"reuse without uploading: --data-id {outcome.DataId} --code-id {outcome.CodeId}");
-                return Ok;
             }
-            error.WriteLine($"error: {outcome.Message}");
-            return JobFailed;
         }
         catch (OperationCanceledException)
         {
@@ -139,11 +144,15 @@ public static class JobCommand
     }
 
     private static async Task<JobOutcome> SubmitAsync(JobOptions options, IReadOnlyList<InputDocument>? documents, string? codeFile,
-        IReadOnlyList<string> seeds, Config config, MapReduceSettings settings, ConsoleProgress progress, CancellationToken ct)
+        IReadOnlyList<string> seeds, Config config, MapReduceSettings settings, ConsoleProgress progress,
+        Action<JobOutcome, TimeSpan> report, CancellationToken ct)
     {
         await using var node = await SubmitterNode.JoinAsync(seeds, options.StoreFolder, config, settings, ct);
         var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
             codeFile, options.CodeId, options.OutputFolder, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize);
-        return await node.RunAsync(run, progress.Report, ct);
+        var watch = Stopwatch.StartNew();
+        var outcome = await node.RunAsync(run, progress.Report, ct);
+        report(outcome, watch.Elapsed);
+        return outcome;
     }
 }

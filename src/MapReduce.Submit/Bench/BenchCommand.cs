@@ -27,6 +27,42 @@ public static class BenchCommand
 {
     public static async Task<int> RunAsync(BenchOptions o, TextWriter output, TextWriter error, CancellationToken ct)
     {
+        if (Invalid(o) is { } mistake)
+        {
+            error.WriteLine($"error: {mistake}");
+            return JobCommand.UsageError;
+        }
+        try
+        {
+            return await RunCheckedAsync(o, output, error, ct);
+        }
+        catch (BenchInputException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return JobCommand.UsageError;
+        }
+        catch (Exception e) when (e is BenchException or CompileErrorException or UserCodeException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return JobCommand.JobFailed;
+        }
+        catch (Exception e) when (e is LocalClusterException or TimeoutException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return JobCommand.ClusterError;
+        }
+    }
+
+    private static string? Invalid(BenchOptions o) =>
+        o.Files < 1 ? "--files must be at least 1"
+        : o.Workers < 1 ? "--workers must be at least 1"
+        : o.TasksPerWorker < 1 ? "--tasks-per-worker must be at least 1"
+        : o.TinyRuns < 0 ? "--tiny-runs must not be negative"
+        : o.Bytes / o.Files < 1000 ? $"--size {o.Bytes} B over {o.Files} files leaves less than 1 KB per file"
+        : null;
+
+    private static async Task<int> RunCheckedAsync(BenchOptions o, TextWriter output, TextWriter error, CancellationToken ct)
+    {
         var config = MapReduceSettings.LoadConfig(o.ConfigFile);
         var settings = MapReduceSettings.From(config);
         var codeFile = Path.Combine(o.CodeFolder, ScriptCompiler.ScriptFileName);
@@ -150,4 +186,8 @@ public static class BenchCommand
     private static string Rate(long bytes, TimeSpan t) => $"{bytes / 1_000_000.0 / t.TotalSeconds:0.0} MB/s";
 }
 
+/// <summary>A job of the benchmark failed.</summary>
 public sealed class BenchException(string message) : Exception(message);
+
+/// <summary>The benchmark cannot make its input (no sample folder, no .txt in it).</summary>
+public sealed class BenchInputException(string message) : Exception(message);

@@ -27,9 +27,10 @@ public static class BenchInput
                 var take = (int)Math.Min(books.Length, perFile - written);
                 if (take < books.Length)
                 {
-                    // End on a line end, so no word is cut in two.
+                    // End on a line end, so no word is cut in two; a file's share may be a little short.
                     var newline = Array.LastIndexOf(books, (byte)'\n', take - 1);
-                    take = newline >= 0 ? newline + 1 : take;
+                    if (newline < 0) break;
+                    take = newline + 1;
                 }
                 output.Write(books, 0, take);
                 written += take;
@@ -52,7 +53,7 @@ public static class BenchInput
 
     private static byte[] SampleText(string samplesFolder)
     {
-        if (!Directory.Exists(samplesFolder)) throw new InvalidOperationException($"sample folder '{samplesFolder}' does not exist");
+        if (!Directory.Exists(samplesFolder)) throw new BenchInputException($"sample folder '{samplesFolder}' does not exist");
         var text = new MemoryStream();
         foreach (var file in Directory.GetFiles(samplesFolder, "*.txt").Order(StringComparer.Ordinal))
         {
@@ -61,7 +62,7 @@ public static class BenchInput
             text.Write(bytes, start, bytes.Length - start);
             if (bytes.Length > 0 && bytes[^1] != '\n') text.WriteByte((byte)'\n');
         }
-        if (text.Length == 0) throw new InvalidOperationException($"sample folder '{samplesFolder}' holds no .txt files");
+        if (text.Length == 0) throw new BenchInputException($"sample folder '{samplesFolder}' holds no .txt files");
         return text.ToArray();
     }
 }

@@ -1,0 +1,78 @@
+using System.Text.RegularExpressions;
+
+namespace MapReduce.IntegrationTests;
+
+/// <summary>
+/// The benchmark command end to end on a small input: a real local cluster of processes, the
+/// sequential baseline in the CLI's process, and both outputs checked against an independent count.
+/// </summary>
+public sealed class BenchTests : IDisposable
+{
+    private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_work, recursive: true); } catch (IOException) { }
+    }
+
+    private Task<CliResult> BenchAsync(params string[] args) =>
+        Cli.SubmitAsync(["bench", "--dir", _work, "--code", Cli.Samples("wordcount"), "--samples", Cli.Samples("data"), .. args]);
+
+    [Fact]
+    public async Task Bench_runs_both_ways_reports_every_figure_and_both_outputs_match_an_independent_count()
+    {
+        var result = await BenchAsync("--size", "3MB", "--files", "6", "--tiny-runs", "2");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var input = Path.Combine(_work, "input-3000000-6");
+        var files = Directory.GetFiles(input);
+        Assert.Equal(6, files.Length);
+        var inputBytes = files.Sum(f => new FileInfo(f).Length);
+        Assert.InRange(inputBytes, 2_400_000, 3_000_000); // each file ends at a line end at or before its share
+        Assert.All(files, f => Assert.EndsWith("\n", File.ReadAllText(f)));
+
+        var expected = Oracle.WordCount(input);
+        Assert.Equal(expected, new SortedSet<string>(File.ReadAllLines(Path.Combine(_work, "sequential.txt")), StringComparer.Ordinal));
+        Assert.Equal(expected, Oracle.ReadParts(Path.Combine(_work, "out-cluster"), 4));
+
+        var output = result.Output;
+        Assert.Contains($"input: {inputBytes / 1_000_000.0:F1} MB in 6 files", output);
+        Assert.Matches(@"sequential: \d+\.\d\d s, \d+\.\d MB/s, " + expected.Count + " lines, peak \\d+ MB", output);
+        Assert.Matches(@"cluster: 1 kvstore, 2 masters, 2 workers x 1 tasks, up and joined in", output);
+        Assert.Matches(@"tiny job \(0\.004 MB uploaded, compiled code\), submit to output written: median \d+ ms, min \d+ ms, max \d+ ms over 2 runs", output);
+        Assert.Matches(@"cluster: \d+\.\d\d s, \d+\.\d MB/s, ratio cluster/sequential \d+\.\d\d", output);
+        Assert.Matches(@"upload \d+\.\d\d s, submit \d+\.\d\d s, map \d+\.\d\d s, shuffle\+reduce \d+\.\d\d s, download \d+\.\d\d s", output);
+        var peaks = Regex.Match(output, "peak memory: (.*)").Groups[1].Value;
+        foreach (var node in new[] { "kvstore", "master-1", "master-2", "worker-1", "worker-2", "submitter (this process)" })
+            Assert.Matches(Regex.Escape(node) + @" \d+ MB", peaks);
+        Assert.Contains($"outputs: identical ({expected.Count} lines)", output);
+        Assert.Matches(@"targets: .*cluster at most 0\.7x sequential: (met|MISSED); tiny job under 300 ms: (met|MISSED); every node under 1 GB peak: (met|MISSED)", output);
+
+        await Cli.AssertNoNodeProcessesLeftAsync(Path.Combine(_work, "store"));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--files", "0" }, "error: --files must be at least 1")]
+    [InlineData(new[] { "--size", "lots" }, "error: --size 'lots' is not a size such as 200MB or 1GB")]
+    [InlineData(new[] { "--size", "10KB", "--files", "64" }, "error: --size 10000 B over 64 files leaves less than 1 KB per file")]
+    [InlineData(new[] { "--workers", "0" }, "error: --workers must be at least 1")]
+    public async Task Bench_rejects_bad_options_with_one_line_and_exit_code_2(string[] args, string message)
+    {
+        var result = await BenchAsync(args);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(message, result.Error.Trim());
+        Assert.Empty(Directory.GetDirectories(_work));
+    }
+
+    [Fact]
+    public async Task Bench_with_a_missing_sample_folder_says_so()
+    {
+        var missing = Path.Combine(_work, "no-such-samples");
+
+        var result = await Cli.SubmitAsync("bench", "--dir", _work, "--code", Cli.Samples("wordcount"), "--samples", missing, "--size", "1MB", "--files", "2");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"error: sample folder '{missing}' does not exist", result.Error.Trim());
+    }
+}
