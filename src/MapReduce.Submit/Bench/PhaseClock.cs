@@ -5,8 +5,8 @@ namespace MapReduce.Submit.Bench;
 
 /// <summary>
 /// Times a job's phases from what the submitter reports: upload, map (submit until the last map
-/// finished), reduce with its shuffle (until the last reduce finished), download. Progress is
-/// polled, so phase edges are exact to about the poll interval.
+/// finished), reduce with its shuffle (until the last reduce finished), download. Status is a long
+/// poll the master answers when a task finishes, so phase edges are exact to one round trip.
 /// </summary>
 public sealed class PhaseClock
 {
