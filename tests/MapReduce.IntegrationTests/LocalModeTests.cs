@@ -26,4 +26,24 @@ public sealed class LocalModeTests : IDisposable
         Assert.Empty(Cli.NodeProcessesUsing(store));
         Assert.True(File.Exists(Path.Combine(store, "catalog.db")) && File.Exists(Path.Combine(store, "journal.db")));
     }
+
+    [Fact]
+    public async Task Map_output_past_the_buffer_limit_spills_to_disk_and_the_output_is_still_exact()
+    {
+        var store = Path.Combine(_work, "store");
+        var output = Path.Combine(_work, "out");
+        var config = Path.Combine(_work, "small-buffer.hocon");
+        // A few hundred distinct words per buffer: every map task of the books spills many times.
+        await File.WriteAllTextAsync(config, "mapreduce.map-buffer-entries = 300");
+
+        var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--store", store, "--workers", "2", "--config", config);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 4));
+        var mapLines = Directory.GetFiles(Path.Combine(store, "logs"), "worker-*.log")
+            .SelectMany(File.ReadAllLines).Where(l => l.Contains(" m0000")).ToList();
+        Assert.Equal(8, mapLines.Count);
+        Assert.All(mapLines, l => Assert.Matches(@"map \d+ ms, store \d+ ms \(\d+ spills to disk\)", l));
+        Assert.Empty(Cli.NodeProcessesUsing(store));
+    }
 }

@@ -27,18 +27,19 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
             var chunk = StrictUtf8.GetString(await blobs.GetBytesAsync(task.ChunkKey).ConfigureAwait(false));
             clock.Lap("fetch");
             var where = $"document '{task.DocId}', chunk {task.ChunkIndex}";
-            var counts = await Task.Run(() =>
+            var (counts, spills) = await Task.Run(() =>
             {
                 var output = compiled.NewMapOutput(task.Reducers, mapBufferEntries, scratch);
                 compiled.RunMap(task.DocId, chunk, output, where);
-                return output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where);
+                var written = output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where);
+                return (written, output.Spills);
             }).ConfigureAwait(false);
             clock.Lap("map");
             var uploads = Enumerable.Range(0, task.Reducers).Where(p => counts[p] > 0)
                 .Select(p => blobs.PutFileAsync(BlobKeys.MapRun(task.ExecId, task.AttemptId, p), RunPath(scratch, p)));
             await Task.WhenAll(uploads).ConfigureAwait(false);
             clock.Lap("store");
-            log?.Invoke($"{task.AttemptId} of {task.ExecId}: {clock}");
+            log?.Invoke($"{task.AttemptId} of {task.ExecId}: {clock}{(spills > 0 ? $" ({spills} spills to disk)" : "")}");
             return new MapTaskSucceeded(task.ExecId, task.TaskId, task.AttemptId, counts);
         }
         catch (Exception e)
