@@ -50,7 +50,7 @@ root.SetAction(async (parse, ct) =>
     return await NodeHost.RunAsync(node, parse.GetValue(config)?.FullName, parse.GetValue(parentPid), ct);
 });
 
-var workers = new Option<int?>("--workers", "-w") { Description = "Worker processes to start (default from hocon: 4)" };
+var workers = new Option<int?>("--workers", "-w") { Description = "Worker processes to start (default from hocon: 2)" };
 var store = new Option<DirectoryInfo>("--store") { Description = "Folder shared by the local nodes: blobs, catalog, journal, logs", DefaultValueFactory = _ => new DirectoryInfo(".mapreduce") };
 var seedPort = new Option<int>("--port", "-p") { Description = "Port of the seed (kvstore) node", DefaultValueFactory = _ => 4053 };
 var local = new Command("local", "Start a kvstore, a master and N workers as separate processes on this machine; Ctrl+C stops them all")

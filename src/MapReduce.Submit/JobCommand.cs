@@ -63,6 +63,7 @@ public static class JobCommand
 
         var progress = new ConsoleProgress(output);
         LocalCluster? local = null;
+        SubmitterNode? node = null;
         try
         {
             var seeds = options.Seeds;
@@ -76,21 +77,21 @@ public static class JobCommand
                 output.WriteLine($"cluster is up ({watch.Elapsed.TotalSeconds:0.0} s)");
             }
 
-            var outcome = await SubmitAsync(options, documents, codeFile, seeds, config, settings, progress, ReportOutcome, ct);
-            return outcome.Succeeded ? Ok : JobFailed;
-
-            // Printed as soon as the output is written, before this node leaves the cluster (which takes a few seconds).
-            void ReportOutcome(JobOutcome outcome, TimeSpan jobTime)
+            node = await SubmitterNode.JoinAsync(seeds, options.StoreFolder, config, settings, ct);
+            var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
+                codeFile, options.CodeId, options.OutputFolder, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize);
+            var jobWatch = Stopwatch.StartNew();
+            var outcome = await node.RunAsync(run, progress.Report, ct);
+            // Reported as soon as the output is written; leaving the cluster (a few seconds) comes after.
+            if (!outcome.Succeeded)
             {
-                if (!outcome.Succeeded)
-                {
-                    error.WriteLine($"error: {outcome.Message}");
-                    return;
-                }
-                output.WriteLine($"job {outcome.ExecId} succeeded: upload, run and download took {jobTime.TotalSeconds:0.0} s ({watch.Elapsed.TotalSeconds:0.0} s since start)");
-                output.WriteLine($"output: {Path.GetFullPath(options.OutputFolder)} ({outcome.OutputFiles.Count} parts)");
-                output.WriteLine($"reuse without uploading: --data-id {outcome.DataId} --code-id {outcome.CodeId}");
+                error.WriteLine($"error: {outcome.Message}");
+                return JobFailed;
             }
+            output.WriteLine($"job {outcome.ExecId} succeeded: upload, run and download took {jobWatch.Elapsed.TotalSeconds:0.0} s ({watch.Elapsed.TotalSeconds:0.0} s since start)");
+            output.WriteLine($"output: {Path.GetFullPath(options.OutputFolder)} ({outcome.OutputFiles.Count} parts)");
+            output.WriteLine($"reuse without uploading: --data-id {outcome.DataId} --code-id {outcome.CodeId}");
+            return Ok;
         }
         catch (OperationCanceledException)
         {
@@ -109,7 +110,9 @@ public static class JobCommand
         }
         finally
         {
-            if (local is not null) await local.DisposeAsync();
+            // Leaving and stopping a local cluster both wait on cluster gossip: at once, not one after the other.
+            await Task.WhenAll(node is null ? Task.CompletedTask : node.DisposeAsync().AsTask(),
+                local is null ? Task.CompletedTask : local.DisposeAsync().AsTask());
         }
     }
 
@@ -141,18 +144,5 @@ public static class JobCommand
             if (!File.Exists(codeFile)) throw new InputException($"code folder '{o.CodeFolder}' has no {ScriptCompiler.ScriptFileName}");
         }
         return (documents, codeFile);
-    }
-
-    private static async Task<JobOutcome> SubmitAsync(JobOptions options, IReadOnlyList<InputDocument>? documents, string? codeFile,
-        IReadOnlyList<string> seeds, Config config, MapReduceSettings settings, ConsoleProgress progress,
-        Action<JobOutcome, TimeSpan> report, CancellationToken ct)
-    {
-        await using var node = await SubmitterNode.JoinAsync(seeds, options.StoreFolder, config, settings, ct);
-        var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
-            codeFile, options.CodeId, options.OutputFolder, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize);
-        var watch = Stopwatch.StartNew();
-        var outcome = await node.RunAsync(run, progress.Report, ct);
-        report(outcome, watch.Elapsed);
-        return outcome;
     }
 }

@@ -12,7 +12,7 @@ var output = new Option<string>("--output", "-o") { Description = "Folder that r
 var reducers = new Option<int?>("--reducers", "-r") { Description = "Reduce tasks, one output part each (default from hocon: 4)" };
 var seeds = new Option<string[]>("--seed") { Description = "Join this running cluster (repeatable); without it a local cluster is started for the job" };
 var store = new Option<string>("--store") { Description = "Local mode: folder for blobs, catalog, journal and logs", DefaultValueFactory = _ => ".mapreduce" };
-var workers = new Option<int?>("--workers", "-w") { Description = "Local mode: worker processes (default from hocon: 4)" };
+var workers = new Option<int?>("--workers", "-w") { Description = "Local mode: worker processes (default from hocon: 2)" };
 var tasksPerWorker = new Option<int?>("--tasks-per-worker") { Description = "Local mode: tasks each worker runs at once (default from hocon: 2)" };
 var config = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
 var blockSize = new Option<int?>("--block-size") { Description = "Largest chunk of input one map task reads, in bytes (default from hocon: 8 MiB); chunks end at line ends" };

@@ -35,7 +35,7 @@ public sealed record MapReduceSettings(
             section.GetInt("tasks-per-worker", 2),
             section.GetInt("reducers", 4),
             section.GetInt("max-task-attempts", 3),
-            section.GetInt("local.workers", 4))
+            section.GetInt("local.workers", 2))
         {
             LocalMasters = section.GetInt("local.masters", 2),
             TaskTimeout = section.GetTimeSpan("task-timeout", TimeSpan.FromMinutes(10)),
