@@ -23,6 +23,9 @@ public sealed record MapReduceSettings(
     /// <summary>Entries (distinct keys with Combine, pairs without) a map task buffers before spilling a sorted run to disk.</summary>
     public int MapBufferEntries { get; init; } = 500_000;
 
+    /// <summary>Most input bytes one map task reads: small files' chunks are packed up to it (see MapSplits).</summary>
+    public long SplitSize { get; init; } = 16 << 20;
+
     /// <summary>Port of a kvstore node's HTTP data channel; 0 takes any free port (clients learn it over Akka).</summary>
     public int KvStoreDataPort { get; init; }
 
@@ -42,6 +45,7 @@ public sealed record MapReduceSettings(
             WorkerTimeout = section.GetTimeSpan("worker-timeout", TimeSpan.FromSeconds(10)),
             MapBufferEntries = section.GetInt("map-buffer-entries", 500_000),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
+            SplitSize = section.GetByteSize("split-size") ?? 16 << 20,
         };
     }
 

@@ -149,7 +149,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             return;
         }
         var execId = $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
-        var maps = chunks.Select((c, i) => new MapInput(TaskState.MapTaskId(i), c.DocId, c.ChunkIndex, c.ChunkId)).ToArray();
+        var maps = MapSplits.Plan(chunks, _settings.SplitSize);
         var submitter = Sender;
         PersistAndApply(new JobSubmitted(execId, m.CodeId, m.DirId, m.Reducers, maps, DateTime.UtcNow), () =>
         {
@@ -317,7 +317,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     private static string Describe(TaskState task) =>
         task.Kind == TaskKind.Map
-            ? $"map task {task.TaskId} (document '{task.Input!.DocId}', chunk {task.Input.ChunkIndex})"
+            ? $"map task {task.TaskId} (document '{task.Input!.DocId}', chunk {task.Input.ChunkIndex}{(task.Input.More is { Length: > 0 } more ? $", and {more.Length} more chunks" : "")})"
             : $"reduce task {task.TaskId} (partition {task.Index})";
 
     /// <summary>Whether a result for this attempt still counts: the job runs, the task is not done yet, and the attempt was issued.</summary>
@@ -369,7 +369,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             var job = _state.Jobs[e.ExecId];
             var task = job.Task(e.TaskId);
             object run = task.Kind == TaskKind.Map
-                ? new WorkerProtocol.RunMapTask(job.ExecId, task.TaskId, e.AttemptId, job.CodeId, task.Input!.DocId, task.Input.ChunkIndex, task.Input.ChunkKey, job.Reducers)
+                ? new WorkerProtocol.RunMapTask(job.ExecId, task.TaskId, e.AttemptId, job.CodeId, task.Input!.Chunks(), job.Reducers)
                 : new WorkerProtocol.RunReduceTask(job.ExecId, task.TaskId, e.AttemptId, job.CodeId, task.Index, job.RunKeysFor(task.Index), BlobKeys.ReduceOutput(job.ExecId, e.AttemptId, task.Index));
             workers[e.AttemptId].Tell(run);
         });

@@ -28,7 +28,7 @@ public sealed class JournalWarmup : ReceivePersistentActor
         var at = DateTime.UtcNow;
         IMasterEvent[] samples =
         [
-            new JobSubmitted("warmup", "code", "data", 1, [new MapInput("m00000", "doc", 0, "key")], at),
+            new JobSubmitted("warmup", "code", "data", 1, [new MapInput("m00000", "doc", 0, "key", [new MapChunk("doc", 1, "key-1")])], at),
             new TaskStarted("warmup", "m00000", "m00000.1", "worker", at),
             new MapSucceeded("warmup", "m00000", "m00000.1", [0], at),
             new ReduceSucceeded("warmup", "r00000", "r00000.1", "key", at),

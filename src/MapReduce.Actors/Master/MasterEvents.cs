@@ -10,7 +10,17 @@ public interface IMasterEvent
     string ExecId { get; }
 }
 
-public sealed record MapInput(string TaskId, string DocId, int ChunkIndex, string ChunkKey);
+/// <summary>One chunk a map task reads.</summary>
+public sealed record MapChunk(string DocId, int ChunkIndex, string ChunkKey);
+
+/// <summary>
+/// A map task's input: its first chunk, and <see cref="More"/> chunks when small files share the
+/// task (see <see cref="MapSplits"/>). Events journaled before tasks were packed have no More.
+/// </summary>
+public sealed record MapInput(string TaskId, string DocId, int ChunkIndex, string ChunkKey, MapChunk[]? More = null)
+{
+    public MapChunk[] Chunks() => [new(DocId, ChunkIndex, ChunkKey), .. More ?? []];
+}
 
 public sealed record JobSubmitted(string ExecId, string CodeId, string DirId, int Reducers, MapInput[] Maps, DateTime At) : IMasterEvent;
 

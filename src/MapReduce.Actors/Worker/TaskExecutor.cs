@@ -24,22 +24,28 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
             var clock = new PhaseTimes();
             var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
             clock.Lap("code");
-            var chunk = StrictUtf8.GetString(await blobs.GetBytesAsync(task.ChunkKey).ConfigureAwait(false));
-            clock.Lap("fetch");
-            var where = $"document '{task.DocId}', chunk {task.ChunkIndex}";
-            var (counts, spills) = await Task.Run(() =>
+            var output = compiled.NewMapOutput(task.Reducers, mapBufferEntries, scratch);
+            // The next chunk downloads while this one is mapped.
+            var next = blobs.GetBytesAsync(task.Chunks[0].ChunkKey);
+            for (var i = 0; i < task.Chunks.Length; i++)
             {
-                var output = compiled.NewMapOutput(task.Reducers, mapBufferEntries, scratch);
-                compiled.RunMap(task.DocId, chunk, output, where);
-                var written = output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where);
-                return (written, output.Spills);
-            }).ConfigureAwait(false);
+                var chunk = task.Chunks[i];
+                var text = StrictUtf8.GetString(await next.ConfigureAwait(false));
+                if (i + 1 < task.Chunks.Length) next = blobs.GetBytesAsync(task.Chunks[i + 1].ChunkKey);
+                clock.Lap("fetch");
+                await Task.Run(() => compiled.RunMap(chunk.DocId, text, output, $"document '{chunk.DocId}', chunk {chunk.ChunkIndex}")).ConfigureAwait(false);
+                clock.Lap("map");
+            }
+            var where = task.Chunks.Length == 1 ? $"document '{task.Chunks[0].DocId}', chunk {task.Chunks[0].ChunkIndex}" : $"map task {task.TaskId}";
+            var counts = await Task.Run(() => output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where)).ConfigureAwait(false);
             clock.Lap("map");
+            var spills = output.Spills;
             var uploads = Enumerable.Range(0, task.Reducers).Where(p => counts[p] > 0)
                 .Select(p => blobs.PutFileAsync(BlobKeys.MapRun(task.ExecId, task.AttemptId, p), RunPath(scratch, p)));
             await Task.WhenAll(uploads).ConfigureAwait(false);
             clock.Lap("store");
-            log?.Invoke($"{task.AttemptId} of {task.ExecId}: {clock}{(spills > 0 ? $" ({spills} spills to disk)" : "")}");
+            var chunks = task.Chunks.Length > 1 ? $", {task.Chunks.Length} chunks" : "";
+            log?.Invoke($"{task.AttemptId} of {task.ExecId}: {clock}{chunks}{(spills > 0 ? $" ({spills} spills to disk)" : "")}");
             return new MapTaskSucceeded(task.ExecId, task.TaskId, task.AttemptId, counts);
         }
         catch (Exception e)

@@ -79,12 +79,12 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
         var first = worker.ExpectMsg<RunMapTask>();
         var second = worker.ExpectMsg<RunMapTask>();
         worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-        Assert.Equal(("m00000.1", "a.txt", 0), (first.AttemptId, first.DocId, first.ChunkIndex));
-        Assert.Equal(("m00001.1", "a.txt", 1), (second.AttemptId, second.DocId, second.ChunkIndex));
+        Assert.Equal(("m00000.1", new MapChunk("a.txt", 0, first.Chunks[0].ChunkKey)), (first.AttemptId, first.Chunks.Single()));
+        Assert.Equal(("m00001.1", new MapChunk("a.txt", 1, second.Chunks[0].ChunkKey)), (second.AttemptId, second.Chunks.Single()));
 
         master.Tell(new MapTaskSucceeded(execId, first.TaskId, first.AttemptId, [5, 0]));
         var third = worker.ExpectMsg<RunMapTask>();
-        Assert.Equal("b.txt", third.DocId);
+        Assert.Equal("b.txt", third.Chunks.Single().DocId);
         master.Tell(new MapTaskSucceeded(execId, second.TaskId, second.AttemptId, [1, 2]));
         // No reduce may start before every map is done.
         worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));

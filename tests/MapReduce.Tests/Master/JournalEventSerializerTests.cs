@@ -9,6 +9,7 @@ public sealed class JournalEventSerializerTests : Akka.TestKit.Xunit2.TestKit
     public static TheoryData<IMasterEvent> Events() =>
     [
         new JobSubmitted("job-1", "code-1", "data-1", 4, [new MapInput("m00000", "a/b.txt", 0, "data/data-1/000000-000000")], new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc)),
+        new JobSubmitted("job-2", "code-1", "data-1", 2, [new MapInput("m00000", "a.txt", 0, "k0", [new MapChunk("b.txt", 0, "k1"), new MapChunk("c.txt", 3, "k2")])], DateTime.UnixEpoch),
         new TaskStarted("job-1", "m00000", "m00000.1", "akka.tcp://mapreduce@127.0.0.1:1234", DateTime.UnixEpoch),
         new MapSucceeded("job-1", "m00000", "m00000.1", [0, 3], DateTime.UnixEpoch),
         new ReduceSucceeded("job-1", "r00000", "r00000.2", "jobs/job-1/reduce/r00000.2/part-00000", DateTime.UnixEpoch),
@@ -27,6 +28,18 @@ public sealed class JournalEventSerializerTests : Akka.TestKit.Xunit2.TestKit
         var back = serializer.FromBinary(serializer.ToBinary(e), manifest);
         Assert.Equal(System.Text.Json.JsonSerializer.Serialize(e, e.GetType()), System.Text.Json.JsonSerializer.Serialize(back, back.GetType()));
         Assert.DoesNotContain("MapReduce.Actors", System.Text.Encoding.UTF8.GetString(serializer.ToBinary(e)));
+    }
+
+    [Fact]
+    public void A_job_journaled_before_tasks_were_packed_reads_back_with_one_chunk_per_task()
+    {
+        var serializer = new JournalEventSerializer((ExtendedActorSystem)Sys);
+        var old = System.Text.Encoding.UTF8.GetBytes(
+            """{"ExecId":"job-1","CodeId":"code-1","DirId":"data-1","Reducers":4,"Maps":[{"TaskId":"m00000","DocId":"a/b.txt","ChunkIndex":2,"ChunkKey":"data/data-1/000000-000002"}],"At":"2026-01-02T03:04:05Z"}""");
+
+        var submitted = Assert.IsType<JobSubmitted>(serializer.FromBinary(old, nameof(JobSubmitted)));
+
+        Assert.Equal([new MapChunk("a/b.txt", 2, "data/data-1/000000-000002")], submitted.Maps.Single().Chunks());
     }
 
     [Fact]
