@@ -28,22 +28,44 @@ public sealed class LocalModeTests : IDisposable
     }
 
     [Fact]
-    public async Task Map_output_past_the_buffer_limit_spills_to_disk_and_the_output_is_still_exact()
+    public async Task Small_files_share_map_tasks_a_small_buffer_spills_and_the_output_is_still_exact()
     {
         var store = Path.Combine(_work, "store");
+        var input = Directory.CreateDirectory(Path.Combine(_work, "small-files")).FullName;
         var output = Path.Combine(_work, "out");
         var config = Path.Combine(_work, "small-buffer.hocon");
-        // A few hundred distinct words per buffer: every map task of the books spills many times.
+        // 40 files of ~100 KB: each chunk counts 1 MiB more, against (40 x 1.15 MB) / 16 = 2.9 MB a
+        // task, so two files share each map task. A few hundred distinct words per buffer: every task spills.
+        WriteSmallFiles(input, 40, 100_000);
         await File.WriteAllTextAsync(config, "mapreduce.map-buffer-entries = 300");
 
-        var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--store", store, "--workers", "2", "--config", config);
+        var result = await Cli.SubmitAsync("-d", input, "-c", Cli.Samples("wordcount"), "-o", output, "--store", store, "--config", config);
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 4));
+        Assert.Contains("40 files", result.Output);
+        Assert.Contains("20 map tasks", result.Output);
+        Assert.Equal(Oracle.WordCount(input), Oracle.ReadParts(output, 4));
         var mapLines = Directory.GetFiles(Path.Combine(store, "logs"), "worker-*.log")
-            .SelectMany(File.ReadAllLines).Where(l => l.Contains(" m0000")).ToList();
-        Assert.Equal(8, mapLines.Count);
-        Assert.All(mapLines, l => Assert.Matches(@"map \d+ ms, store \d+ ms \(\d+ spills to disk\)", l));
+            .SelectMany(File.ReadAllLines).Where(l => l.Contains(" m000")).ToList();
+        Assert.Equal(20, mapLines.Count);
+        Assert.All(mapLines, l => Assert.Matches(@"map \d+ ms, store \d+ ms, 2 chunks \(\d+ spills to disk\)", l));
         Assert.Empty(Cli.NodeProcessesUsing(store));
+    }
+
+    /// <summary>Whole lines of the sample books, about <paramref name="bytes"/> per file.</summary>
+    private static void WriteSmallFiles(string folder, int files, int bytes)
+    {
+        var lines = Directory.GetFiles(Cli.Samples("data")).Order(StringComparer.Ordinal).SelectMany(File.ReadLines).ToList();
+        var next = 0;
+        for (var i = 0; i < files; i++)
+        {
+            using var writer = new StreamWriter(Path.Combine(folder, $"part-{i:D2}.txt"));
+            for (var written = 0; written < bytes; next = (next + 1) % lines.Count)
+            {
+                writer.Write(lines[next]);
+                writer.Write('\n');
+                written += lines[next].Length + 1;
+            }
+        }
     }
 }
