@@ -21,7 +21,7 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
     private readonly string _spillFolder;
     private readonly Partitioner<TKey> _partitioner;
     private readonly IComparer<TKey> _order = KeyOrder.For<TKey>();
-    private readonly Dictionary<TKey, List<TValue>> _groups;
+    private readonly Dictionary<TKey, Group> _groups;
     private readonly List<KeyValuePair<TKey, TValue>> _pairs = [];
     private readonly List<string?[]> _spills = [];
     private int _buffered;
@@ -34,7 +34,7 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
         _spillLimit = spillLimit;
         _spillFolder = spillFolder;
         _partitioner = new Partitioner<TKey>(partitions);
-        _groups = new Dictionary<TKey, List<TValue>>(KeyOrder.EqualityFor<TKey>());
+        _groups = new Dictionary<TKey, Group>(KeyOrder.EqualityFor<TKey>());
     }
 
     /// <summary>Runs spilled to disk so far (each spill writes one run per non-empty partition).</summary>
@@ -48,15 +48,29 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
             if (++_buffered >= _spillLimit) Spill();
             return;
         }
-        ref var values = ref CollectionsMarshal.GetValueRefOrAddDefault(_groups, key, out var exists);
+        ref var group = ref CollectionsMarshal.GetValueRefOrAddDefault(_groups, key, out var exists);
         if (!exists)
         {
-            values = [value];
+            group.Single = value;
             if (++_buffered >= _spillLimit) Spill();
             return;
         }
-        values!.Add(value);
-        if (values.Count >= CombineBatch) Fold(key, values);
+        if (group.Values is null) group.Values = new List<TValue>(CombineBatch) { group.Single, value };
+        else group.Values.Add(value);
+        if (group.Values.Count >= CombineBatch) Fold(key, group.Values);
+    }
+
+    /// <summary>
+    /// A key's values so far: most keys of a task are seen once, and keep their value inline
+    /// without a list; a second value starts the list that is folded every CombineBatch values.
+    /// </summary>
+    private struct Group
+    {
+        public TValue Single;
+        public List<TValue>? Values;
+
+        public readonly TValue Folded(Func<TKey, IEnumerable<TValue>, TValue> combine, TKey key) =>
+            Values is null ? Single : Values.Count == 1 ? Values[0] : combine(key, Values);
     }
 
     /// <summary>
@@ -131,11 +145,8 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
         }
         else
         {
-            foreach (var (key, values) in _groups)
-            {
-                if (values.Count > 1) Fold(key, values);
-                parts[_partitioner.PartitionOf(key)].Add(new(key, values[0]));
-            }
+            foreach (var (key, group) in _groups)
+                parts[_partitioner.PartitionOf(key)].Add(new(key, group.Folded(_combine, key)));
             _groups.Clear();
         }
         _buffered = 0;
