@@ -45,8 +45,11 @@ public sealed class SubmitterActor : ReceiveActor
         string? dataId = job.DataId, codeId = job.CodeId, execId = null;
         try
         {
-            if (job.CodeFile is not null) codeId = await UploadCodeAsync(job.CodeFile);
-            if (job.Documents is not null) dataId = await UploadDataAsync(job.Documents, job.DataSource ?? "", job.BlockSize);
+            // Side by side: the code is small, but its first request pays for the data channel's set-up.
+            var code = job.CodeFile is { } codeFile ? UploadCodeAsync(codeFile) : Task.FromResult(codeId!);
+            var data = job.Documents is { } documents ? UploadDataAsync(documents, job.DataSource ?? "", job.BlockSize) : Task.FromResult(dataId!);
+            await Task.WhenAll(code, data);
+            (codeId, dataId) = (code.Result, data.Result);
 
             var reply = await _master.Ask<object>(new SubmitJob(codeId!, dataId!, job.Reducers), MasterTimeout);
             if (reply is JobRejected rejected) return new JobOutcome(false, null, dataId, codeId, rejected.Reason, []);
