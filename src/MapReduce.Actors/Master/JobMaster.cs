@@ -317,7 +317,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     private static string Describe(TaskState task) =>
         task.Kind == TaskKind.Map
-            ? $"map task {task.TaskId} (document '{task.Input!.DocId}', chunk {task.Input.ChunkIndex}{(task.Input.More is { Length: > 0 } more ? $", and {more.Length} more chunks" : "")})"
+            ? $"map task {task.TaskId} ({task.Input!.Chunks()[0].Describe()}{(task.Input.More is { Length: > 0 } more ? $", and {more.Length} more chunks" : "")})"
             : $"reduce task {task.TaskId} (partition {task.Index})";
 
     /// <summary>Whether a result for this attempt still counts: the job runs, the task is not done yet, and the attempt was issued.</summary>

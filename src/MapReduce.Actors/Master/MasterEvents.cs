@@ -11,7 +11,11 @@ public interface IMasterEvent
 }
 
 /// <summary>One chunk a map task reads.</summary>
-public sealed record MapChunk(string DocId, int ChunkIndex, string ChunkKey);
+public sealed record MapChunk(string DocId, int ChunkIndex, string ChunkKey)
+{
+    /// <summary>How errors name the chunk ("document 'a.txt', chunk 0"); a method, so the journal does not store it.</summary>
+    public string Describe() => $"document '{DocId}', chunk {ChunkIndex}";
+}
 
 /// <summary>
 /// A map task's input: its first chunk, and <see cref="More"/> chunks when small files share the

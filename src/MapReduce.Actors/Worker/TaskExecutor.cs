@@ -33,10 +33,10 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
                 var text = StrictUtf8.GetString(await next.ConfigureAwait(false));
                 if (i + 1 < task.Chunks.Length) next = blobs.GetBytesAsync(task.Chunks[i + 1].ChunkKey);
                 clock.Lap("fetch");
-                await Task.Run(() => compiled.RunMap(chunk.DocId, text, output, $"document '{chunk.DocId}', chunk {chunk.ChunkIndex}")).ConfigureAwait(false);
+                await Task.Run(() => compiled.RunMap(chunk.DocId, text, output, chunk.Describe())).ConfigureAwait(false);
                 clock.Lap("map");
             }
-            var where = task.Chunks.Length == 1 ? $"document '{task.Chunks[0].DocId}', chunk {task.Chunks[0].ChunkIndex}" : $"map task {task.TaskId}";
+            var where = task.Chunks.Length == 1 ? task.Chunks[0].Describe() : $"map task {task.TaskId}";
             var counts = await Task.Run(() => output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where)).ConfigureAwait(false);
             clock.Lap("map");
             var spills = output.Spills;
