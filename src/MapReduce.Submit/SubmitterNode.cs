@@ -25,11 +25,11 @@ public sealed class SubmitterNode : IAsyncDisposable
     private readonly IActorRef _master;
     private int _jobs;
 
-    private SubmitterNode(IHost host)
+    private SubmitterNode(IHost host, bool shortCircuit)
     {
         _host = host;
         _system = host.Services.GetRequiredService<ActorSystem>();
-        _blobs = new BlobClient(_system, new KvStoreLocator(_system));
+        _blobs = new BlobClient(_system, new KvStoreLocator(_system), shortCircuit);
         _master = host.Services.GetRequiredService<ActorRegistry>().Get<JobMasterKey>();
     }
 
@@ -48,7 +48,7 @@ public sealed class SubmitterNode : IAsyncDisposable
         try
         {
             await WaitUpAsync(host.Services.GetRequiredService<ActorSystem>(), seeds, ct);
-            return new SubmitterNode(host);
+            return new SubmitterNode(host, settings.KvStoreShortCircuit);
         }
         catch
         {

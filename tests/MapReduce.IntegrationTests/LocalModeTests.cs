@@ -25,6 +25,8 @@ public sealed class LocalModeTests : IDisposable
         Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 4));
         Assert.Empty(Cli.NodeProcessesUsing(store));
         Assert.True(File.Exists(Path.Combine(store, "catalog.db")) && File.Exists(Path.Combine(store, "journal.db")));
+        // Every process is on the kvstore's machine: workers read chunks from its folder directly.
+        Assert.All(WorkerLogs(store), log => Assert.Contains($"blob bytes are read and written directly in the kvstore's folder {Path.Combine(store, "kvstore")} (short circuit)", log));
     }
 
     [Fact]
@@ -35,9 +37,10 @@ public sealed class LocalModeTests : IDisposable
         var output = Path.Combine(_work, "out");
         var config = Path.Combine(_work, "small-buffer.hocon");
         // 40 files of ~100 KB: each chunk counts 1 MiB more, against (40 x 1.15 MB) / 16 = 2.9 MB a
-        // task, so two files share each map task. A few hundred distinct words per buffer: every task spills.
+        // task, so two files share each map task. A few hundred distinct words per buffer: every task
+        // spills. Blobs over the data channel, as between machines (the other tests short-circuit).
         WriteSmallFiles(input, 40, 100_000);
-        await File.WriteAllTextAsync(config, "mapreduce.map-buffer-entries = 300");
+        await File.WriteAllTextAsync(config, "mapreduce.map-buffer-entries = 300\nmapreduce.kvstore.short-circuit = off");
 
         var result = await Cli.SubmitAsync("-d", input, "-c", Cli.Samples("wordcount"), "-o", output, "--store", store, "--config", config);
 
@@ -45,11 +48,18 @@ public sealed class LocalModeTests : IDisposable
         Assert.Contains("40 files", result.Output);
         Assert.Contains("20 map tasks", result.Output);
         Assert.Equal(Oracle.WordCount(input), Oracle.ReadParts(output, 4));
-        var mapLines = Directory.GetFiles(Path.Combine(store, "logs"), "worker-*.log")
-            .SelectMany(File.ReadAllLines).Where(l => l.Contains(" m000")).ToList();
+        var mapLines = WorkerLogs(store).SelectMany(log => log.Split('\n')).Where(l => l.Contains(" m000")).ToList();
         Assert.Equal(20, mapLines.Count);
         Assert.All(mapLines, l => Assert.Matches(@"map \d+ ms, store \d+ ms, 2 chunks \(\d+ spills to disk\)", l));
+        Assert.All(WorkerLogs(store), log => Assert.Contains("blob bytes go over the kvstore's data channel", log));
         Assert.Empty(Cli.NodeProcessesUsing(store));
+    }
+
+    private static List<string> WorkerLogs(string store)
+    {
+        var logs = Directory.GetFiles(Path.Combine(store, "logs"), "worker-*.log").Select(File.ReadAllText).ToList();
+        Assert.Equal(2, logs.Count);
+        return logs;
     }
 
     /// <summary>Whole lines of the sample books, about <paramref name="bytes"/> per file.</summary>

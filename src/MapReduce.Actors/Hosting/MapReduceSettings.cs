@@ -29,6 +29,9 @@ public sealed record MapReduceSettings(
     /// <summary>Port of a kvstore node's HTTP data channel; 0 takes any free port (clients learn it over Akka).</summary>
     public int KvStoreDataPort { get; init; }
 
+    /// <summary>Whether a process on the kvstore's machine reads and writes its blob files directly instead of over HTTP (see BlobClient).</summary>
+    public bool KvStoreShortCircuit { get; init; } = true;
+
     public static MapReduceSettings From(Config config)
     {
         var section = config.GetConfig("mapreduce");
@@ -45,6 +48,7 @@ public sealed record MapReduceSettings(
             WorkerTimeout = section.GetTimeSpan("worker-timeout", TimeSpan.FromSeconds(10)),
             MapBufferEntries = section.GetInt("map-buffer-entries", 500_000),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
+            KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),
             SplitSize = section.GetByteSize("split-size") ?? 16 << 20,
         };
     }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Event;
+using MapReduce.Storage.Blobs;
 using static MapReduce.Actors.KvStore.KvStoreProtocol;
 
 namespace MapReduce.Actors.KvStore;
@@ -16,7 +17,15 @@ public sealed class KvStoreException(string message) : Exception(message);
 /// kvstore's HTTP data channel (<see cref="BlobHttpServer"/>); registering datasets and code are
 /// Akka asks to the kvstore actor.
 /// </summary>
-public sealed class BlobClient(ActorSystem system, KvStoreLocator locator)
+/// <remarks>
+/// Short circuit: a client on the kvstore's own machine (every process in local mode) reads and
+/// writes the blob files directly, with the store's own temp-and-rename protocol, as HDFS clients
+/// read local blocks and Spark reads host-local shuffle blocks from disk. The kvstore then spends
+/// no CPU on those bytes, and a whole input file is copied by the kernel. The client uses the
+/// folder only after finding in it the id the kvstore advertised, and falls back to HTTP for good
+/// if the folder refuses access. <c>mapreduce.kvstore.short-circuit = off</c> turns it off.
+/// </remarks>
+public sealed class BlobClient(ActorSystem system, KvStoreLocator locator, bool shortCircuit = true)
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LocateTimeout = TimeSpan.FromSeconds(60);
@@ -39,7 +48,54 @@ public sealed class BlobClient(ActorSystem system, KvStoreLocator locator)
         Timeout = Timeout.InfiniteTimeSpan,
     };
 
+    private volatile bool _shortCircuit = shortCircuit;
+    private int _announced;
+
     private Task<IActorRef> KvStoreAsync(CancellationToken ct = default) => locator.ResolveAsync(LocateTimeout, ct);
+
+    /// <summary>Whether blob bytes move as files on this machine rather than over the data channel.</summary>
+    public async Task<bool> IsShortCircuitAsync(CancellationToken ct = default) => await LocalStoreAsync(ct).ConfigureAwait(false) is not null;
+
+    /// <summary>Logs once per process how blob bytes travel, so a node's log tells.</summary>
+    private void Announce(string how)
+    {
+        if (Interlocked.Exchange(ref _announced, 1) == 0) system.Log.Info("blob bytes {0}", how);
+    }
+
+    private async Task<LocalBlobStore?> LocalStoreAsync(CancellationToken ct) =>
+        _shortCircuit ? await locator.ResolveLocalStoreAsync(LocateTimeout, ct).ConfigureAwait(false) : null;
+
+    /// <summary>
+    /// Runs <paramref name="local"/> on the kvstore's folder when this process may, else
+    /// <paramref name="remote"/> over HTTP. A missing file is a missing blob only for a read; for a
+    /// write it is the source file, and its own message says which.
+    /// </summary>
+    private async Task<T> ShortCircuitOrAsync<T>(string key, bool read, Func<LocalBlobStore, T> local, Func<Task<T>> remote, CancellationToken ct)
+    {
+        if (await LocalStoreAsync(ct).ConfigureAwait(false) is { } store)
+        {
+            Announce($"are read and written directly in the kvstore's folder {store.Root} (short circuit)");
+            try
+            {
+                return await Task.Run(() => local(store), ct).ConfigureAwait(false);
+            }
+            catch (InvalidBlobKeyException e)
+            {
+                throw new KvStoreException(e.Message);
+            }
+            catch (Exception e) when (read && e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new KvStoreException($"blob {key} does not exist in the kvstore");
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                _shortCircuit = false;
+                system.Log.Warning("cannot use the kvstore's folder {0} directly ({1}); blobs go over its data channel from now on", store.Root, e.Message);
+            }
+        }
+        Announce("go over the kvstore's data channel");
+        return await remote().ConfigureAwait(false);
+    }
 
     /// <summary>Records stored code in the catalog (through the kvstore, which owns datasets and code).</summary>
     public async Task RegisterCodeAsync(RegisterCode code, CancellationToken ct = default)
@@ -67,51 +123,105 @@ public sealed class BlobClient(ActorSystem system, KvStoreLocator locator)
         })).ConfigureAwait(false);
     }
 
-    public async Task<long> PutAsync(string key, byte[] data, CancellationToken ct = default)
-    {
-        using var body = new MemoryStream(data, writable: false);
-        return await PutStreamAsync(key, body, ct).ConfigureAwait(false);
-    }
+    public Task<long> PutAsync(string key, byte[] data, CancellationToken ct = default) =>
+        ShortCircuitOrAsync(key, read: false, store => store.Put(key, data), async () =>
+        {
+            using var body = new MemoryStream(data, writable: false);
+            return await PutStreamAsync(key, body, data.Length, ct).ConfigureAwait(false);
+        }, ct);
 
-    public async Task<long> PutFileAsync(string key, string path, CancellationToken ct = default)
-    {
-        // Unbuffered: UploadContent reads 1 MiB pieces into a pooled buffer.
-        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0,
-            FileOptions.Asynchronous | FileOptions.SequentialScan);
-        return await PutStreamAsync(key, file, ct).ConfigureAwait(false);
-    }
+    public Task<long> PutFileAsync(string key, string path, CancellationToken ct = default) =>
+        PutFileRangeAsync(key, path, 0, new FileInfo(path).Length, ct);
 
-    private Task<long> PutStreamAsync(string key, Stream body, CancellationToken ct) =>
+    /// <summary>
+    /// Stores <paramref name="length"/> bytes of a file from <paramref name="offset"/> (a chunk of an
+    /// input file). Short-circuited, a whole file is copied by the kernel; a file that changed
+    /// meanwhile fails with <see cref="SourceChangedException"/>.
+    /// </summary>
+    public Task<long> PutFileRangeAsync(string key, string path, long offset, long length, CancellationToken ct = default) =>
+        ShortCircuitOrAsync(key, read: false, store => store.PutFileRange(key, path, offset, length), async () =>
+        {
+            // Unbuffered: UploadContent reads 1 MiB pieces into a pooled buffer.
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0,
+                FileOptions.Asynchronous | FileOptions.SequentialScan);
+            if (file.Length < offset + length) throw new SourceChangedException(path, offset, length, Math.Max(0, file.Length - offset));
+            file.Position = offset;
+            return await PutStreamAsync(key, file, length, ct).ConfigureAwait(false);
+        }, ct);
+
+    private Task<long> PutStreamAsync(string key, Stream body, long length, CancellationToken ct) =>
         TransferAsync(key, async (url, idle) =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new UploadContent(body, idle) };
+            using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new UploadContent(body, length, idle) };
             using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
             await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
             return long.Parse(await response.Content.ReadAsStringAsync(idle.Token).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }, ct);
 
-    public Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default) =>
+    public async Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default) =>
+        (await ReadAsync(key, length => new byte[length], ct).ConfigureAwait(false)).Buffer;
+
+    /// <summary>A blob's bytes in a pooled buffer, to be disposed once used (a map task's chunks).</summary>
+    public async Task<RentedBlob> GetRentedAsync(string key, CancellationToken ct = default)
+    {
+        var (buffer, length) = await ReadAsync(key, ArrayPool<byte>.Shared.Rent, ct).ConfigureAwait(false);
+        return new RentedBlob(buffer, length);
+    }
+
+    /// <summary>Reads a whole blob into a buffer from <paramref name="allocate"/> (at least the blob's length).</summary>
+    private Task<(byte[] Buffer, int Length)> ReadAsync(string key, Func<int, byte[]> allocate, CancellationToken ct) =>
+        ShortCircuitOrAsync(key, read: true, store =>
+        {
+            using var file = store.OpenRead(key) ?? throw new FileNotFoundException(key);
+            var length = CheckedLength(file.Length, key);
+            var buffer = allocate(length);
+            file.ReadExactly(buffer, 0, length);
+            return (buffer, length);
+        }, () => ReadOverHttpAsync(key, allocate, ct), ct);
+
+    private static int CheckedLength(long length, string key) =>
+        length <= Array.MaxLength ? (int)length : throw new KvStoreException($"blob {key} has {length} bytes, too many to hold in memory");
+
+    private Task<(byte[] Buffer, int Length)> ReadOverHttpAsync(string key, Func<int, byte[]> allocate, CancellationToken ct) =>
         TransferAsync(key, async (url, idle) =>
         {
             using var response = await Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
             await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
-            var length = ExpectedLength(response, key);
-            if (length > Array.MaxLength) throw new KvStoreException($"blob {key} has {length} bytes, too many to hold in memory");
-            var data = new byte[length];
+            var length = CheckedLength(ExpectedLength(response, key), key);
+            var data = allocate(length);
             await using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
             var filled = 0;
             int read;
-            while (filled < data.Length && (read = await body.ReadAsync(data.AsMemory(filled), idle.Token).ConfigureAwait(false)) > 0)
+            while (filled < length && (read = await body.ReadAsync(data.AsMemory(filled, length - filled), idle.Token).ConfigureAwait(false)) > 0)
             {
                 filled += read;
                 idle.Touch();
             }
-            if (filled < data.Length) throw CutShort(key, filled, length);
-            return data;
+            if (filled < length) throw CutShort(key, filled, length);
+            return (data, length);
         }, ct);
 
     /// <summary>Downloads a blob into a file (written to a temp name and renamed, so a crash never leaves half a file).</summary>
     public Task<long> GetToFileAsync(string key, string path, CancellationToken ct = default) =>
+        ShortCircuitOrAsync(key, read: true, store => CopyOut(store, key, path), () => GetToFileOverHttpAsync(key, path, ct), ct);
+
+    private static long CopyOut(LocalBlobStore store, string key, string path)
+    {
+        var temp = path + ".part";
+        try
+        {
+            File.Copy(store.PathOf(key), temp, overwrite: true);
+            File.Move(temp, path, overwrite: true);
+            return new FileInfo(path).Length;
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    private Task<long> GetToFileOverHttpAsync(string key, string path, CancellationToken ct) =>
         TransferAsync(key, async (url, idle) =>
         {
             using var response = await Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);

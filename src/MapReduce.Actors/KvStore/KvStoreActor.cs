@@ -10,8 +10,14 @@ namespace MapReduce.Actors.KvStore;
 /// The kvstore's control side: tells where its data channel is (blob bytes move over HTTP, see
 /// <see cref="BlobHttpServer"/>) and records datasets and code in the catalog once their blobs are stored.
 /// </summary>
-public sealed class KvStoreActor : ReceiveActor
+public sealed class KvStoreActor : ReceiveActor, IWithTimers
 {
+    private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(10);
+    /// <summary>A temp file untouched this long was left by a writer that died; live transfers write every few milliseconds.</summary>
+    private static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(1);
+
+    private sealed record SweepIncoming;
+
     private readonly LocalBlobStore _blobs;
     private readonly CatalogStore _catalog;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -21,7 +27,19 @@ public sealed class KvStoreActor : ReceiveActor
         _blobs = blobs;
         _catalog = catalog;
 
-        Receive<GetDataEndpoint>(_ => Sender.Tell(new DataEndpoint(dataUrl)));
+        Receive<SweepIncoming>(_ =>
+        {
+            try
+            {
+                var deleted = _blobs.SweepAbandoned(AbandonedAfter);
+                if (deleted > 0) _log.Info("deleted {0} temp files abandoned by writers that died", deleted);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _log.Warning("sweeping abandoned temp files failed: {0}", e.Message);
+            }
+        });
+        Receive<GetDataEndpoint>(_ => Sender.Tell(new DataEndpoint(dataUrl, _blobs.Root, _blobs.StoreId)));
         Receive<RegisterDataset>(m => Reply(() =>
         {
             var missing = m.Chunks.FirstOrDefault(c => !_blobs.Exists(c.ChunkKey));
@@ -42,6 +60,10 @@ public sealed class KvStoreActor : ReceiveActor
             return new CodeRegistered(m.CodeId);
         }));
     }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    protected override void PreStart() => Timers.StartPeriodicTimer("sweep-incoming", new SweepIncoming(), SweepEvery);
 
     public static Props Props(LocalBlobStore blobs, CatalogStore catalog, string dataUrl) =>
         Akka.Actor.Props.Create(() => new KvStoreActor(blobs, catalog, dataUrl));

@@ -1,21 +1,22 @@
 using Akka.Actor;
 using Akka.Cluster;
 using MapReduce.Actors.Hosting;
+using MapReduce.Storage.Blobs;
 using static MapReduce.Actors.KvStore.KvStoreProtocol;
 
 namespace MapReduce.Actors.KvStore;
 
 /// <summary>
-/// Finds the kvstore in the cluster: the actor on the oldest Up member with role kvstore, and the
-/// URL of its data channel. Waits for one to appear (a node may start before the kvstore has
-/// joined). Both are cached per member incarnation, so a kvstore restarted on the same address
-/// (with a new data port) is found anew.
+/// Finds the kvstore in the cluster: the actor on the oldest Up member with role kvstore, the URL
+/// of its data channel and, when this process can see it, its blob folder. Waits for one to appear
+/// (a node may start before the kvstore has joined). All are cached per member incarnation, so a
+/// kvstore restarted on the same address (with a new data port) is found anew.
 /// </summary>
 public sealed class KvStoreLocator(ActorSystem system)
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
 
-    private sealed record Located(UniqueAddress Member, IActorRef Actor, Uri DataUrl);
+    private sealed record Located(UniqueAddress Member, IActorRef Actor, Uri DataUrl, LocalBlobStore? LocalStore);
 
     private volatile Located? _cached;
 
@@ -25,6 +26,10 @@ public sealed class KvStoreLocator(ActorSystem system)
     /// <summary>Base URL of the kvstore's data channel, e.g. http://127.0.0.1:41234/.</summary>
     public async Task<Uri> ResolveDataUrlAsync(TimeSpan timeout, CancellationToken ct = default) =>
         (await LocateAsync(timeout, ct).ConfigureAwait(false)).DataUrl;
+
+    /// <summary>The kvstore's blob folder when this process sees it (same machine), else null.</summary>
+    public async Task<LocalBlobStore?> ResolveLocalStoreAsync(TimeSpan timeout, CancellationToken ct = default) =>
+        (await LocateAsync(timeout, ct).ConfigureAwait(false)).LocalStore;
 
     /// <summary>Forgets the cached kvstore; called when its data channel cannot be reached, so the next request looks again.</summary>
     public void Invalidate() => _cached = null;
@@ -48,7 +53,8 @@ public sealed class KvStoreLocator(ActorSystem system)
                     var selection = system.ActorSelection(new RootActorPath(member.Address) / "user" / "kvstore");
                     var actor = await selection.ResolveOne(AskTimeout, ct).ConfigureAwait(false);
                     var endpoint = await actor.Ask<DataEndpoint>(new GetDataEndpoint(), AskTimeout, ct).ConfigureAwait(false);
-                    var located = new Located(member.UniqueAddress, actor, new Uri(endpoint.BaseUrl));
+                    var local = LocalBlobStore.TryAttach(endpoint.StoreRoot, endpoint.StoreId);
+                    var located = new Located(member.UniqueAddress, actor, new Uri(endpoint.BaseUrl), local);
                     _cached = located;
                     return located;
                 }

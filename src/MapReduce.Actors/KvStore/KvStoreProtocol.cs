@@ -10,8 +10,12 @@ public static class KvStoreProtocol
     /// <summary>Asks where the kvstore serves blob bytes; answered with <see cref="DataEndpoint"/>.</summary>
     public sealed record GetDataEndpoint;
 
-    /// <summary>Base URL of the kvstore's data channel, e.g. http://127.0.0.1:41234/.</summary>
-    public sealed record DataEndpoint(string BaseUrl);
+    /// <summary>
+    /// Base URL of the kvstore's data channel, e.g. http://127.0.0.1:41234/, and where its blob
+    /// folder is: a client on the same machine that finds <paramref name="StoreId"/> in that folder
+    /// reads and writes the files directly (see <see cref="BlobClient"/>).
+    /// </summary>
+    public sealed record DataEndpoint(string BaseUrl, string StoreRoot, string StoreId);
 
     /// <summary>A request the kvstore could not serve (invalid key, I/O error); the message says why.</summary>
     public sealed record KvStoreFailure(string Message);

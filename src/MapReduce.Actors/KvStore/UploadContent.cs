@@ -4,11 +4,12 @@ using System.Net;
 namespace MapReduce.Actors.KvStore;
 
 /// <summary>
-/// A request body streamed from <paramref name="source"/> in 1 MiB pieces, each one resetting the
-/// transfer's <see cref="IdleTimeout"/>. The source is rewound if the handler sends the body again
-/// (it may retry on a pooled connection that the server had closed).
+/// A request body of <paramref name="length"/> bytes streamed from <paramref name="source"/>'s
+/// current position in 1 MiB pieces, each one resetting the transfer's <see cref="IdleTimeout"/>.
+/// The source is rewound if the handler sends the body again (it may retry on a pooled connection
+/// that the server had closed). A source that ends early leaves the body short, which the server rejects.
 /// </summary>
-internal sealed class UploadContent(Stream source, IdleTimeout idle) : HttpContent
+internal sealed class UploadContent(Stream source, long length, IdleTimeout idle) : HttpContent
 {
     private const int PieceSize = 1 << 20;
     private readonly long _start = source.Position;
@@ -20,8 +21,10 @@ internal sealed class UploadContent(Stream source, IdleTimeout idle) : HttpConte
         try
         {
             int read;
-            while ((read = await source.ReadAsync(buffer.AsMemory(0, PieceSize), cancellationToken).ConfigureAwait(false)) > 0)
+            for (var left = length; left > 0; left -= read)
             {
+                read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(PieceSize, left)), cancellationToken).ConfigureAwait(false);
+                if (read == 0) break;
                 await stream.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
                 idle.Touch();
             }
@@ -35,9 +38,9 @@ internal sealed class UploadContent(Stream source, IdleTimeout idle) : HttpConte
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
-    protected override bool TryComputeLength(out long length)
+    protected override bool TryComputeLength(out long bodyLength)
     {
-        length = source.Length - _start;
+        bodyLength = length;
         return true;
     }
 }

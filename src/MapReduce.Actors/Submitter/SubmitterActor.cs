@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Chunking;
 using static MapReduce.Actors.Master.MasterProtocol;
 using static MapReduce.Actors.Submitter.SubmitterProtocol;
@@ -99,38 +100,53 @@ public sealed class SubmitterActor : ReceiveActor
         for (var docIndex = 0; docIndex < documents.Count; docIndex++)
         {
             var doc = documents[docIndex];
-            await using var stream = InputFolder.OpenText(doc);
-            var chunkIndex = 0;
-            foreach (var chunk in LineChunker.Chunks(stream, blockSize))
+            List<ChunkRange> ranges;
+            await using (var stream = InputFolder.OpenText(doc))
+            {
+                if (stream.Length != doc.Length) throw Changed(doc);
+                ranges = LineChunker.Cuts(stream, blockSize).ToList();
+            }
+            for (var chunkIndex = 0; chunkIndex < ranges.Count; chunkIndex++)
             {
                 var key = BlobKeys.Chunk(dirId, docIndex, chunkIndex);
-                chunks.Add(new KvStoreProtocol.DocumentChunk(doc.DocId, chunkIndex, key, chunk.Length));
-                chunkIndex++;
+                chunks.Add(new KvStoreProtocol.DocumentChunk(doc.DocId, chunkIndex, key, ranges[chunkIndex].Length));
                 if (inFlight.Count >= ParallelUploads)
                 {
                     var finished = await Task.WhenAny(inFlight);
                     inFlight.Remove(finished);
                     await finished;
                 }
-                inFlight.Add(Upload(key, chunk));
+                inFlight.Add(Upload(doc, key, ranges[chunkIndex]));
             }
         }
         await Task.WhenAll(inFlight);
+        // A file that grew or shrank after it was cut would be stored cut off or with a torn last line.
+        if (documents.FirstOrDefault(d => new FileInfo(d.FullPath).Length != d.Length) is { } changed) throw Changed(changed);
 
         await _blobs.RegisterDatasetAsync(new KvStoreProtocol.RegisterDataset(dirId, source, documents.Count, [.. chunks]));
         _report(new Uploaded("data", dirId, documents.Count, chunks.Count, total, watch.Elapsed));
         return dirId;
 
-        async Task Upload(string key, byte[] chunk)
+        async Task Upload(InputDocument doc, string key, ChunkRange range)
         {
-            await _blobs.PutAsync(key, chunk);
-            var now = Interlocked.Add(ref done, chunk.Length);
+            try
+            {
+                await _blobs.PutFileRangeAsync(key, doc.FullPath, range.Offset, range.Length);
+            }
+            catch (SourceChangedException)
+            {
+                throw Changed(doc);
+            }
+            var now = Interlocked.Add(ref done, range.Length);
             if (lastReport.ElapsedMilliseconds > 500)
             {
                 lastReport.Restart();
                 _report(new UploadProgress(now, total));
             }
         }
+
+        static InputException Changed(InputDocument doc) =>
+            new($"input file '{doc.DocId}' changed while it was uploaded; run the job again once the file is complete");
     }
 
     /// <summary>

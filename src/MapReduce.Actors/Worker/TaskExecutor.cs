@@ -26,12 +26,13 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
             clock.Lap("code");
             var output = compiled.NewMapOutput(task.Reducers, mapBufferEntries, scratch);
             // The next chunk downloads while this one is mapped.
-            var next = blobs.GetBytesAsync(task.Chunks[0].ChunkKey);
+            var next = blobs.GetRentedAsync(task.Chunks[0].ChunkKey);
             for (var i = 0; i < task.Chunks.Length; i++)
             {
                 var chunk = task.Chunks[i];
-                var text = StrictUtf8.GetString(await next.ConfigureAwait(false));
-                if (i + 1 < task.Chunks.Length) next = blobs.GetBytesAsync(task.Chunks[i + 1].ChunkKey);
+                string text;
+                using (var bytes = await next.ConfigureAwait(false)) text = StrictUtf8.GetString(bytes.Span);
+                if (i + 1 < task.Chunks.Length) next = blobs.GetRentedAsync(task.Chunks[i + 1].ChunkKey);
                 clock.Lap("fetch");
                 await Task.Run(() => compiled.RunMap(chunk.DocId, text, output, chunk.Describe())).ConfigureAwait(false);
                 clock.Lap("map");

@@ -3,24 +3,56 @@ namespace MapReduce.Storage.Blobs;
 /// <summary>
 /// Blobs as files under one folder. Writes go to a temp file in the same file system and are
 /// renamed into place, so a reader sees either nothing or the whole blob, never a partial one.
+/// The kvstore owns the folder; another process on the same machine may attach to it
+/// (<see cref="TryAttach"/>) and read and write blobs the same way, without the data channel.
 /// </summary>
 public sealed class LocalBlobStore
 {
+    private const string IdFileName = "store-id";
     private readonly string _blobRoot;
     private readonly string _tempRoot;
 
-    public LocalBlobStore(string root)
+    /// <summary>Opens (or creates) the store as its owner: stale temp files are removed and a new <see cref="StoreId"/> is written.</summary>
+    public LocalBlobStore(string root) : this(root, owner: true, storeId: Guid.NewGuid().ToString("N")) { }
+
+    private LocalBlobStore(string root, bool owner, string storeId)
     {
         Root = Path.GetFullPath(root);
+        StoreId = storeId;
         _blobRoot = Path.Combine(Root, "blobs");
         _tempRoot = Path.Combine(Root, "incoming");
+        if (!owner) return;
         Directory.CreateDirectory(_blobRoot);
         Directory.CreateDirectory(_tempRoot);
         // Temp files left by a crash are never valid blobs.
         foreach (var stale in Directory.EnumerateFiles(_tempRoot)) TryDelete(stale);
+        var idTemp = NewTempPath();
+        File.WriteAllText(idTemp, storeId);
+        File.Move(idTemp, Path.Combine(Root, IdFileName), overwrite: true);
     }
 
     public string Root { get; }
+
+    /// <summary>Names this opening of the store: a process that reads it from <see cref="Root"/> sees the same folder as the owner.</summary>
+    public string StoreId { get; }
+
+    /// <summary>
+    /// The store whose owner advertised <paramref name="root"/> and <paramref name="storeId"/>, when
+    /// this process sees that very folder (same machine or shared file system, readable); otherwise null.
+    /// </summary>
+    public static LocalBlobStore? TryAttach(string root, string storeId)
+    {
+        try
+        {
+            if (!Path.IsPathFullyQualified(root)) return null;
+            var id = File.ReadAllText(Path.Combine(root, IdFileName));
+            return id == storeId ? new LocalBlobStore(root, owner: false, storeId) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     public string PathOf(string key)
     {
@@ -54,6 +86,24 @@ public sealed class LocalBlobStore
     }
 
     public void Abort(string tempPath) => TryDelete(tempPath);
+
+    /// <summary>
+    /// Deletes temp files nobody wrote to for <paramref name="idle"/>: their writer died (a node
+    /// writing directly that was killed, say). A live writer touches its file with every write.
+    /// Returns how many it deleted.
+    /// </summary>
+    public int SweepAbandoned(TimeSpan idle)
+    {
+        var cutoff = DateTime.UtcNow - idle;
+        var deleted = 0;
+        foreach (var temp in new DirectoryInfo(_tempRoot).EnumerateFiles())
+        {
+            if (temp.LastWriteTimeUtc >= cutoff) continue;
+            TryDelete(temp.FullName);
+            deleted++;
+        }
+        return deleted;
+    }
 
     public long Put(string key, ReadOnlySpan<byte> data)
     {
@@ -89,6 +139,52 @@ public sealed class LocalBlobStore
         }
     }
 
+    /// <summary>
+    /// Stores <paramref name="length"/> bytes of <paramref name="sourceFile"/> from
+    /// <paramref name="offset"/> (a whole file is copied by the kernel). Throws
+    /// <see cref="SourceChangedException"/> when the file no longer has those bytes.
+    /// </summary>
+    public long PutFileRange(string key, string sourceFile, long offset, long length)
+    {
+        BlobKey.Validate(key);
+        var temp = NewTempPath();
+        try
+        {
+            if (offset == 0 && new FileInfo(sourceFile).Length == length) File.Copy(sourceFile, temp);
+            else CopyRange(sourceFile, offset, length, temp);
+            var copied = new FileInfo(temp).Length;
+            if (copied != length) throw new SourceChangedException(sourceFile, offset, length, copied);
+            return Commit(temp, key);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    private static void CopyRange(string sourceFile, long offset, long length, string target)
+    {
+        using var source = new FileStream(sourceFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        using var file = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            source.Position = offset;
+            for (var left = length; left > 0;)
+            {
+                var read = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                if (read == 0) break; // the file got shorter: the caller sees too few bytes
+                file.Write(buffer, 0, read);
+                left -= read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     public byte[]? ReadAll(string key)
     {
         var path = PathOf(key);
@@ -119,3 +215,7 @@ public sealed class LocalBlobStore
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }
+
+/// <summary>A file copied into the store no longer had the bytes it had when it was listed.</summary>
+public sealed class SourceChangedException(string file, long offset, long expected, long found)
+    : IOException($"'{file}' changed while it was stored: expected {expected} bytes from offset {offset}, found {found}");

@@ -1,66 +1,72 @@
 namespace MapReduce.Storage.Chunking;
 
+/// <summary>One chunk of a file: <see cref="Length"/> bytes from <see cref="Offset"/>.</summary>
+public readonly record struct ChunkRange(long Offset, long Length);
+
 /// <summary>
-/// Cuts a byte stream into chunks of at most <c>blockSize</c> bytes that end at a line end ('\n'),
-/// so no line (and so no word, and no multi-byte UTF-8 character, since 0x0A never occurs inside
-/// one) is ever split. A line longer than the block becomes one chunk of its own, longer than the
-/// block. The last chunk may lack a final '\n'. An empty stream yields no chunk.
+/// Cuts a file into chunks of at most <c>blockSize</c> bytes that end at a line end ('\n'), so no
+/// line (and so no word, and no multi-byte UTF-8 character, since 0x0A never occurs inside one) is
+/// ever split. A line longer than the block becomes one chunk of its own, longer than the block.
+/// The last chunk may lack a final '\n'. An empty input yields no chunk.
 /// </summary>
+/// <remarks>
+/// Only the bytes just before each cut are read (backwards from the block's end to its last
+/// '\n'), not the whole file: the chunks are then copied as byte ranges, which on one machine the
+/// kernel does without the bytes ever entering this process.
+/// </remarks>
 public static class LineChunker
 {
     public const int DefaultBlockSize = 1 << 20;
+    private const int ProbeSize = 1 << 16;
 
-    public static IEnumerable<byte[]> Chunks(Stream input, int blockSize = DefaultBlockSize)
+    /// <summary>The chunks of a seekable <paramref name="input"/> from its current position to its end.</summary>
+    public static IEnumerable<ChunkRange> Cuts(Stream input, int blockSize = DefaultBlockSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
-        var buffer = new byte[blockSize];
-        var filled = 0;
-        while (true)
+        var end = input.Length;
+        var position = input.Position;
+        var probe = new byte[Math.Min(ProbeSize, blockSize)];
+        while (end - position > blockSize)
         {
-            filled += ReadFully(input, buffer.AsSpan(filled));
-            if (filled == 0) yield break;
-            if (filled < buffer.Length)
-            {
-                // End of input: whatever is left is the last chunk.
-                yield return buffer.AsSpan(0, filled).ToArray();
-                yield break;
-            }
-            var cut = buffer.AsSpan(0, filled).LastIndexOf((byte)'\n') + 1;
-            if (cut == 0)
-            {
-                // No line end in a whole block: this line is longer than the block; keep reading to its end.
-                yield return ReadLongLine(input, buffer, filled);
-                filled = 0;
-                continue;
-            }
-            yield return buffer.AsSpan(0, cut).ToArray();
-            buffer.AsSpan(cut, filled - cut).CopyTo(buffer);
-            filled -= cut;
+            var cut = LastLineEnd(input, position, position + blockSize, probe) ?? NextLineEnd(input, position + blockSize, end, probe);
+            yield return new ChunkRange(position, cut - position);
+            position = cut;
         }
+        if (end > position) yield return new ChunkRange(position, end - position);
     }
 
-    private static byte[] ReadLongLine(Stream input, byte[] head, int headLength)
+    /// <summary>The offset just past the last '\n' in [from, to), or null when there is none.</summary>
+    private static long? LastLineEnd(Stream input, long from, long to, byte[] probe)
     {
-        using var line = new MemoryStream();
-        line.Write(head, 0, headLength);
-        int b;
-        while ((b = input.ReadByte()) >= 0)
+        for (var windowEnd = to; windowEnd > from;)
         {
-            line.WriteByte((byte)b);
-            if (b == '\n') break;
+            var windowStart = Math.Max(from, windowEnd - probe.Length);
+            var window = probe.AsSpan(0, (int)(windowEnd - windowStart));
+            ReadAt(input, windowStart, window);
+            var index = window.LastIndexOf((byte)'\n');
+            if (index >= 0) return windowStart + index + 1;
+            windowEnd = windowStart;
         }
-        return line.ToArray();
+        return null;
     }
 
-    private static int ReadFully(Stream input, Span<byte> target)
+    /// <summary>The offset just past the first '\n' at or after <paramref name="from"/>, or the end: a line longer than the block ends there.</summary>
+    private static long NextLineEnd(Stream input, long from, long end, byte[] probe)
     {
-        var total = 0;
-        while (total < target.Length)
+        for (var windowStart = from; windowStart < end;)
         {
-            var n = input.Read(target[total..]);
-            if (n == 0) break;
-            total += n;
+            var window = probe.AsSpan(0, (int)Math.Min(probe.Length, end - windowStart));
+            ReadAt(input, windowStart, window);
+            var index = window.IndexOf((byte)'\n');
+            if (index >= 0) return windowStart + index + 1;
+            windowStart += window.Length;
         }
-        return total;
+        return end;
+    }
+
+    private static void ReadAt(Stream input, long offset, Span<byte> target)
+    {
+        input.Position = offset;
+        input.ReadExactly(target);
     }
 }

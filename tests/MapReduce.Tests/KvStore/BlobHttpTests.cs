@@ -13,7 +13,9 @@ namespace MapReduce.Tests.KvStore;
 
 /// <summary>
 /// The kvstore's HTTP data channel, end to end: a real Kestrel on 127.0.0.1, a one-node cluster
-/// with the kvstore actor (so <see cref="BlobClient"/> finds the server the way nodes do), real files.
+/// with the kvstore actor (so <see cref="BlobClient"/> finds the server the way nodes do), real
+/// files. A client in this process sees the store's folder, so the tests that take
+/// <c>shortCircuit</c> check that the direct file path and HTTP behave the same.
 /// </summary>
 public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
@@ -56,12 +58,12 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
     }
 
     /// <summary>Starts the kvstore actor, advertising <paramref name="dataUrl"/> (the real server unless a test fakes one).</summary>
-    private BlobClient NewClient(string? dataUrl = null)
+    private BlobClient NewClient(string? dataUrl = null, bool shortCircuit = false)
     {
         var catalog = new CatalogStore(SqlLocation.SqliteFile(_folder.File("catalog.db")));
         catalog.EnsureCreated();
         Sys.ActorOf(KvStoreActor.Props(_blobs, catalog, dataUrl ?? Server.BaseUrl.ToString()), "kvstore");
-        return new BlobClient(Sys, new KvStoreLocator(Sys));
+        return new BlobClient(Sys, new KvStoreLocator(Sys), shortCircuit);
     }
 
     private static byte[] RandomBytes(int count)
@@ -71,10 +73,13 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         return data;
     }
 
-    [Fact]
-    public async Task A_10_MB_blob_round_trips_byte_exact()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_10_MB_blob_round_trips_byte_exact(bool shortCircuit)
     {
-        var client = NewClient();
+        var client = NewClient(shortCircuit: shortCircuit);
+        Assert.Equal(shortCircuit, await client.IsShortCircuitAsync());
         var data = RandomBytes(10 << 20);
         var source = _folder.File("source.bin");
         await File.WriteAllBytesAsync(source, data);
@@ -93,10 +98,48 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         Assert.Empty(await client.GetBytesAsync("bytes/empty"));
     }
 
-    [Fact]
-    public async Task Getting_a_missing_blob_fails_with_the_kvstore_message_and_leaves_no_file()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_range_of_a_file_is_stored_exactly_and_a_file_that_changed_is_refused(bool shortCircuit)
     {
-        var client = NewClient();
+        var client = NewClient(shortCircuit: shortCircuit);
+        var data = RandomBytes(3 << 20);
+        var source = _folder.File("input.txt");
+        await File.WriteAllBytesAsync(source, data);
+
+        Assert.Equal(1 << 20, await client.PutFileRangeAsync("data/d/1", source, 1 << 20, 1 << 20));
+        Assert.Equal(data.AsSpan(1 << 20, 1 << 20).ToArray(), await client.GetBytesAsync("data/d/1"));
+        Assert.Equal(data.Length, await client.PutFileRangeAsync("data/d/all", source, 0, data.Length));
+        Assert.Equal(data, await client.GetBytesAsync("data/d/all"));
+
+        // The file lost its last bytes since it was cut: nothing is stored under the key.
+        var e = await Assert.ThrowsAsync<SourceChangedException>(() => client.PutFileRangeAsync("data/d/2", source, 2 << 20, (1 << 20) + 5));
+        Assert.Equal($"'{source}' changed while it was stored: expected {(1 << 20) + 5} bytes from offset {2 << 20}, found {1 << 20}", e.Message);
+        Assert.False(_blobs.Exists("data/d/2"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_blobs.Root, "incoming")));
+    }
+
+    [Fact]
+    public async Task A_client_that_does_not_find_the_advertised_store_id_in_the_folder_uses_http()
+    {
+        var client = NewClient(shortCircuit: true);
+        // As a process on another machine would: the folder at that path is not this store.
+        await File.WriteAllTextAsync(Path.Combine(_blobs.Root, "store-id"), "another-store");
+
+        Assert.False(await client.IsShortCircuitAsync());
+        Assert.Equal(3, await client.PutAsync("over/http", [1, 2, 3]));
+        Assert.Equal([1, 2, 3], await client.GetBytesAsync("over/http"));
+        Assert.Null(LocalBlobStore.TryAttach("relative/path", _blobs.StoreId));
+        Assert.Null(LocalBlobStore.TryAttach(_folder.File("nowhere"), _blobs.StoreId));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Getting_a_missing_blob_fails_with_the_kvstore_message_and_leaves_no_file(bool shortCircuit)
+    {
+        var client = NewClient(shortCircuit: shortCircuit);
         var e = await Assert.ThrowsAsync<KvStoreException>(() => client.GetBytesAsync("no/such/blob"));
         Assert.Equal("blob no/such/blob does not exist in the kvstore", e.Message);
 
@@ -107,10 +150,12 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         Assert.False(File.Exists(target + ".part"));
     }
 
-    [Fact]
-    public async Task A_key_that_escapes_the_store_is_refused_and_nothing_is_written()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_key_that_escapes_the_store_is_refused_and_nothing_is_written(bool shortCircuit)
     {
-        var client = NewClient();
+        var client = NewClient(shortCircuit: shortCircuit);
         var expected = BlobKey.Problem("../escape");
         Assert.NotNull(expected);
 

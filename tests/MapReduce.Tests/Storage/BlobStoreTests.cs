@@ -70,6 +70,39 @@ public class BlobStoreTests
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(folder.Path, "incoming")));
     }
 
+    [Fact]
+    public void Temp_files_idle_for_the_limit_are_swept_and_live_ones_are_kept()
+    {
+        using var folder = new TempFolder();
+        var store = new LocalBlobStore(folder.Path);
+        var abandoned = store.NewTempPath();
+        var live = store.NewTempPath();
+        File.WriteAllText(abandoned, "a writer that died");
+        File.WriteAllText(live, "a writer still writing");
+        File.SetLastWriteTimeUtc(abandoned, DateTime.UtcNow.AddHours(-2));
+
+        Assert.Equal(1, store.SweepAbandoned(TimeSpan.FromHours(1)));
+        Assert.False(File.Exists(abandoned));
+        Assert.True(File.Exists(live));
+    }
+
+    [Fact]
+    public void A_process_attaches_to_the_store_only_with_its_current_id_and_then_shares_its_blobs()
+    {
+        using var folder = new TempFolder();
+        var owner = new LocalBlobStore(folder.Path);
+        var attached = LocalBlobStore.TryAttach(owner.Root, owner.StoreId);
+        Assert.NotNull(attached);
+        attached.Put("from/client", [4, 5]);
+        Assert.Equal([4, 5], owner.ReadAll("from/client"));
+
+        // The owner restarted: a new id, and the old one no longer attaches.
+        var restarted = new LocalBlobStore(folder.Path);
+        Assert.NotEqual(owner.StoreId, restarted.StoreId);
+        Assert.Null(LocalBlobStore.TryAttach(owner.Root, owner.StoreId));
+        Assert.NotNull(LocalBlobStore.TryAttach(restarted.Root, restarted.StoreId));
+    }
+
     private sealed class FailingStream : MemoryStream
     {
         public FailingStream() : base(new byte[100]) { }

@@ -5,7 +5,15 @@ namespace MapReduce.Tests.Storage;
 
 public class LineChunkerTests
 {
-    private static List<byte[]> Chunk(byte[] input, int blockSize) => LineChunker.Chunks(new MemoryStream(input), blockSize).ToList();
+    private static List<byte[]> Chunk(byte[] input, int blockSize, int start = 0)
+    {
+        var stream = new MemoryStream(input) { Position = start };
+        var ranges = LineChunker.Cuts(stream, blockSize).ToList();
+        // The ranges tile the input from the start position, in order, with no gap or overlap.
+        Assert.Equal(input.Length - start, ranges.Sum(r => r.Length));
+        Assert.All(ranges.Zip(ranges.Skip(1)), pair => Assert.Equal(pair.Item1.Offset + pair.Item1.Length, pair.Item2.Offset));
+        return ranges.Select(r => input.AsSpan((int)r.Offset, (int)r.Length).ToArray()).ToList();
+    }
 
     [Fact]
     public void Chunks_end_at_line_ends_and_rejoin_to_the_input()
@@ -47,6 +55,23 @@ public class LineChunkerTests
             Assert.Equal(text, string.Concat(chunks.Select(c => strict.GetString(c))));
             Assert.All(chunks.SkipLast(1), c => Assert.Equal((byte)'\n', c[^1]));
         }
+    }
+
+    [Fact]
+    public void Chunking_starts_at_the_stream_position_so_a_byte_order_mark_is_left_out()
+    {
+        var input = Encoding.UTF8.GetBytes("\uFEFFab\ncd\nef\n");
+        var chunks = Chunk(input, 6, start: 3);
+        Assert.Equal(["ab\ncd\n", "ef\n"], chunks.Select(c => Encoding.UTF8.GetString(c)));
+    }
+
+    [Fact]
+    public void A_line_end_far_before_the_block_end_is_found_across_probe_windows()
+    {
+        // The block is larger than one 64 KiB probe and its only '\n' is near its start.
+        var input = Encoding.ASCII.GetBytes("a\n" + new string('x', 200_000) + "\n" + "tail");
+        var chunks = Chunk(input, 150_000);
+        Assert.Equal([2, 200_001, 4], chunks.Select(c => c.Length));
     }
 
     [Fact]
