@@ -81,7 +81,7 @@ public static class AkkaSetup
             _ = Task.Run(ScriptCompiler.WarmUp);
             akka.WithActors((system, registry) =>
             {
-                var executor = new TaskExecutor(new BlobClient(system, new KvStoreLocator(system), settings.KvStoreShortCircuit), new CompiledCodeCache(), scratch, settings.MapBufferEntries, message => system.Log.Info("{0}", message));
+                var executor = new TaskExecutor(new BlobClient(system, new KvStoreLocator(system), settings.KvStoreShortCircuit), new CompiledCodeCache(), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, executor), "worker");
             });
         }

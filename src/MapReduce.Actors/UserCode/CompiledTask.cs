@@ -68,6 +68,8 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         public MapOutputBuffer<TKey, TValue> Buffer => buffer;
         public int Spills => buffer.Spills;
 
+        public void Reset(string spillFolder) => buffer.Reset(spillFolder);
+
         public int[] WriteRuns(Func<int, Stream> openRun, string where)
         {
             var counts = Array.Empty<int>();

@@ -36,4 +36,10 @@ public interface IMapOutput
 
     /// <summary>Times the buffer spilled to disk.</summary>
     int Spills { get; }
+
+    /// <summary>
+    /// Empties the buffer for another map task of the same job shape, spilling into
+    /// <paramref name="spillFolder"/>; what it learned (its table of keys) is kept.
+    /// </summary>
+    void Reset(string spillFolder);
 }

@@ -12,8 +12,10 @@ namespace MapReduce.Actors.Worker;
 /// compiled user code, stores the output under the attempt's own keys and returns the message
 /// for the master. Any failure becomes a <see cref="TaskAttemptFailed"/>, never an exception.
 /// </summary>
-public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, string scratchFolder, int mapBufferEntries, Action<string>? log = null)
+public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, string scratchFolder, int mapBufferEntries, int slots, Action<string>? log = null)
 {
+    private readonly MapOutputPool _buffers = new(slots);
+
     private static readonly UTF8Encoding StrictUtf8 = new(false, false);
 
     public async Task<object> RunMapAsync(RunMapTask task)
@@ -24,7 +26,7 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
             var clock = new PhaseTimes();
             var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
             clock.Lap("code");
-            var output = compiled.NewMapOutput(task.Reducers, mapBufferEntries, scratch);
+            var output = _buffers.Rent(task.CodeId, compiled, task.Reducers, mapBufferEntries, scratch);
             // The next chunk downloads while this one is mapped.
             var next = blobs.GetRentedAsync(task.Chunks[0].ChunkKey);
             for (var i = 0; i < task.Chunks.Length; i++)
@@ -41,6 +43,7 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
             var counts = await Task.Run(() => output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where)).ConfigureAwait(false);
             clock.Lap("map");
             var spills = output.Spills;
+            _buffers.Return(task.CodeId, task.Reducers, output);
             var uploads = Enumerable.Range(0, task.Reducers).Where(p => counts[p] > 0)
                 .Select(p => blobs.PutFileAsync(BlobKeys.MapRun(task.ExecId, task.AttemptId, p), RunPath(scratch, p)));
             await Task.WhenAll(uploads).ConfigureAwait(false);

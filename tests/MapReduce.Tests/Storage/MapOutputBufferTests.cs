@@ -47,6 +47,34 @@ public class MapOutputBufferTests
         Assert.Equal(spillLimit < expected.Count, buffer.Spills > 0);
     }
 
+    [Theory]
+    [InlineData(1_000_000, true)] // keys kept from task to task
+    [InlineData(1_000_000, false)]
+    [InlineData(40, true)]        // more keys than the limit: spills, and the table is cleared
+    [InlineData(40, false)]
+    public void A_reused_buffer_holds_only_the_next_tasks_pairs(int spillLimit, bool combine)
+    {
+        using var folder = new TempFolder();
+        var buffer = new MapOutputBuffer<string, int>(2, combine ? (_, values) => values.Sum() : null, spillLimit, folder.Path);
+        // A first task that fails half way (its pairs must not leak), then two tasks that overlap in words.
+        var tasks = new[] { Words[..2000], Words[1000..3000], Words[2500..] };
+        foreach (var word in tasks[0]) buffer.Add(word, 100);
+        for (var t = 1; t < tasks.Length; t++)
+        {
+            var spills = Directory.CreateDirectory(Path.Combine(folder.Path, $"task-{t}")).FullName;
+            buffer.Reset(spills);
+            foreach (var word in tasks[t]) buffer.Add(word, 1);
+            var actual = WriteRuns(buffer, 2).SelectMany(r => r).OrderBy(kv => kv.Key, StringComparer.Ordinal).ThenBy(kv => kv.Value).ToList();
+
+            var expected = combine
+                ? tasks[t].GroupBy(w => w).Select(g => new KeyValuePair<string, int>(g.Key, g.Count()))
+                : tasks[t].Select(w => new KeyValuePair<string, int>(w, 1));
+            Assert.Equal(expected.OrderBy(kv => kv.Key, StringComparer.Ordinal).ThenBy(kv => kv.Value), actual);
+            Assert.Equal(spillLimit < 1000, buffer.Spills > 0);
+            Assert.Empty(Directory.GetFiles(spills));
+        }
+    }
+
     private static List<KeyValuePair<string, int>>[] WriteRuns(MapOutputBuffer<string, int> buffer, int partitions)
     {
         var streams = new Dictionary<int, MemoryStream>();
