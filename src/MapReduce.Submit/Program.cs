@@ -46,10 +46,11 @@ var benchCode = new Option<string>("--code", "-c") { Description = "Folder holdi
 var samples = new Option<string>("--samples") { Description = "Folder of .txt files the input is made of", DefaultValueFactory = _ => Path.Combine("samples", "data") };
 var benchDir = new Option<string>("--dir") { Description = "Folder for generated input, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
 var tinyRuns = new Option<int>("--tiny-runs") { Description = "Tiny jobs timed on the running cluster", DefaultValueFactory = _ => 5 };
+var runs = new Option<int>("--runs") { Description = "Times each side runs the job; the ratio compares medians", DefaultValueFactory = _ => 3 };
 var benchConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
 var bench = new Command("bench", "Benchmark: the same job sequentially in one process and on a local cluster; prints times, ratio, peak memory, and checks the outputs match")
 {
-    size, files, benchWorkers, benchSlots, benchCode, samples, benchDir, tinyRuns, benchConfig,
+    size, files, benchWorkers, benchSlots, benchCode, samples, benchDir, tinyRuns, runs, benchConfig,
 };
 bench.SetAction(async (parse, ct) =>
 {
@@ -59,7 +60,7 @@ bench.SetAction(async (parse, ct) =>
         return JobCommand.UsageError;
     }
     return await BenchCommand.RunAsync(new BenchOptions(bytes, parse.GetValue(files), parse.GetValue(benchWorkers), parse.GetValue(benchSlots), parse.GetValue(benchCode)!,
-        parse.GetValue(samples)!, parse.GetValue(benchDir)!, parse.GetValue(tinyRuns), parse.GetValue(benchConfig)), Console.Out, Console.Error, ct);
+        parse.GetValue(samples)!, parse.GetValue(benchDir)!, parse.GetValue(tinyRuns), parse.GetValue(benchConfig), parse.GetValue(runs)), Console.Out, Console.Error, ct);
 });
 root.Subcommands.Add(bench);
 
