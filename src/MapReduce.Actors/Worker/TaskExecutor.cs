@@ -14,9 +14,9 @@ namespace MapReduce.Actors.Worker;
 /// </summary>
 public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, string scratchFolder, int mapBufferEntries, int slots, Action<string>? log = null)
 {
-    private readonly MapOutputPool _buffers = new(slots);
-
     private static readonly UTF8Encoding StrictUtf8 = new(false, false);
+
+    private readonly MapOutputPool _buffers = new(slots);
 
     public async Task<object> RunMapAsync(RunMapTask task)
     {
