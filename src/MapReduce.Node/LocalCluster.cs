@@ -8,7 +8,10 @@ namespace MapReduce.Node;
 /// <summary>A node of a local cluster could not be started; the message names it and its log.</summary>
 public sealed class LocalClusterException(string message) : Exception(message);
 
-public sealed record LocalClusterOptions(string StoreFolder, int Workers, int TasksPerWorker, int SeedPort = 0, string? ConfigFile = null, int Masters = 2);
+/// <param name="Catalog">Catalog database for every node (a SQLite path or <c>postgres:…</c>); null: <c>catalog.db</c> in the store folder.</param>
+/// <param name="Journal">The masters' journal database, likewise; null: <c>journal.db</c> in the store folder.</param>
+public sealed record LocalClusterOptions(string StoreFolder, int Workers, int TasksPerWorker, int SeedPort = 0, string? ConfigFile = null, int Masters = 2,
+    string? Catalog = null, string? Journal = null);
 
 /// <summary>One node process of a local cluster; its output goes to a log file in the store.</summary>
 public sealed record NodeProcess(string Name, string Roles, Process Process, string LogFile);
@@ -91,8 +94,8 @@ public sealed class LocalCluster : IAsyncDisposable
         [
             "--role", roles, "--port", port.ToString(), "--seed", Seed,
             "--data-dir", StoreFolder,
-            "--catalog", Path.Combine(StoreFolder, "catalog.db"),
-            "--journal", Path.Combine(StoreFolder, "journal.db"),
+            "--catalog", options.Catalog ?? Path.Combine(StoreFolder, "catalog.db"),
+            "--journal", options.Journal ?? Path.Combine(StoreFolder, "journal.db"),
             "--tasks-per-worker", options.TasksPerWorker.ToString(),
             "--parent-pid", Environment.ProcessId.ToString(),
         ];

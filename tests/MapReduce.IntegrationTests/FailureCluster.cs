@@ -13,23 +13,29 @@ public sealed class FailureCluster : IAsyncDisposable
     private readonly LocalCluster _cluster;
     private readonly Dictionary<string, NodeProcess> _nodes = new();
 
-    private FailureCluster(LocalCluster cluster, string work)
+    private readonly SqlLocation _catalog;
+
+    private FailureCluster(LocalCluster cluster, string work, SqlLocation catalog)
     {
         _cluster = cluster;
         Work = work;
+        _catalog = catalog;
     }
 
     public string Work { get; }
     public string Store => _cluster.StoreFolder;
     public string Seed => _cluster.Seed;
     public string Gates => Path.Combine(Work, "gates");
-    public CatalogStore Catalog => new(SqlLocation.SqliteFile(Path.Combine(Store, "catalog.db")));
+    public CatalogStore Catalog => new(_catalog);
 
-    public static async Task<FailureCluster> StartAsync(int workers)
+    /// <summary>Starts the nodes; <paramref name="catalog"/> and <paramref name="journal"/> as for --catalog/--journal (default: SQLite files in the store).</summary>
+    public static async Task<FailureCluster> StartAsync(int workers, string? catalog = null, string? journal = null)
     {
         var work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;
         Directory.CreateDirectory(Path.Combine(work, "gates"));
-        var cluster = new FailureCluster(LocalCluster.Create(new LocalClusterOptions(Path.Combine(work, "store"), workers, 2)), work);
+        var store = Path.Combine(work, "store");
+        var options = new LocalClusterOptions(store, workers, 2, Catalog: catalog, Journal: journal);
+        var cluster = new FailureCluster(LocalCluster.Create(options), work, SqlLocation.Parse(catalog ?? Path.Combine(store, "catalog.db")));
         await cluster.StartNodeAsync("kvstore", NodeRoles.KvStore, cluster._cluster.SeedPort);
         await cluster.StartNodeAsync("master-1", NodeRoles.Master);
         await Task.WhenAll(new[] { cluster.StartNodeAsync("master-2", NodeRoles.Master) }
