@@ -8,7 +8,9 @@ namespace MapReduce.Actors.KvStore;
 
 /// <summary>
 /// The kvstore's control side: tells where its data channel is (blob bytes move over HTTP, see
-/// <see cref="BlobHttpServer"/>) and records datasets and code in the catalog once their blobs are stored.
+/// <see cref="BlobHttpServer"/>) and where its folder is (a process on this machine reads and writes
+/// it directly, see <see cref="BlobClient"/>), sweeps temp files their writers abandoned, and records
+/// datasets and code in the catalog once their blobs are stored.
 /// </summary>
 public sealed class KvStoreActor : ReceiveActor, IWithTimers
 {

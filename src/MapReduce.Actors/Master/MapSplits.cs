@@ -7,7 +7,7 @@ namespace MapReduce.Actors.Master;
 /// reads at most maxSplit = min(split-size, max(OpenCost, total / MinTasks)) bytes, and each chunk
 /// counts OpenCost bytes more than its length (a fetch and a Map call cost something however small
 /// the chunk). A small input keeps one task per chunk, for parallelism; the many small files of a
-/// large input share tasks, so a task's fixed costs (a fresh buffer, one sorted run per partition
+/// large input share tasks, so a task's fixed costs (sorting and writing one run per partition
 /// for the reducers to merge, a round trip to the master) are paid fewer times. Chunks keep their
 /// catalog order; the plan is journaled with the job, so a replay never re-plans.
 /// </summary>
