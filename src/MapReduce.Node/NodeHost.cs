@@ -18,7 +18,7 @@ public static class NodeHost
     {
         var config = MapReduceSettings.LoadConfig(configFile);
         var settings = MapReduceSettings.From(config);
-        var builder = Host.CreateApplicationBuilder();
+        var builder = Host.CreateApplicationBuilder(HostWithoutDefaults.Settings());
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -40,7 +40,7 @@ public sealed class SubmitterNode : IAsyncDisposable
             SqlLocation.SqliteFile(Path.Combine(storeFolder, "catalog.db")), SqlLocation.SqliteFile(Path.Combine(storeFolder, "journal.db")), 0);
         // The CLI's own node logs nothing: its output is for the user; the cluster's view of trouble is in the node logs.
         var quiet = ConfigurationFactory.ParseString("akka.loglevel = OFF\nakka.stdout-loglevel = OFF").WithFallback(config);
-        var builder = Host.CreateApplicationBuilder();
+        var builder = Host.CreateApplicationBuilder(HostWithoutDefaults.Settings());
         builder.Logging.ClearProviders();
         builder.Services.AddAkka(AkkaSetup.SystemName, (akka, _) => AkkaSetup.Configure(akka, node, quiet, settings));
         var host = builder.Build();

@@ -41,6 +41,24 @@ public sealed class RunningClusterTests(RunningCluster cluster) : IClassFixture<
         Assert.Contains($"{execId}  success", list.Output);
     }
 
+    /// <summary>
+    /// Nodes run in their store folder; a host that watched it for configuration changes woke every
+    /// node on each file the job wrote there (see HostWithoutDefaults).
+    /// </summary>
+    [Fact]
+    public void No_node_watches_files()
+    {
+        var nodes = Cli.NodeProcessesUsing(cluster.Store);
+        Assert.Equal(6, nodes.Count); // the local-mode parent, kvstore, 2 masters, 2 workers
+        foreach (var pid in nodes)
+        {
+            var watchers = Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd")
+                .Select(fd => new FileInfo(fd).LinkTarget)
+                .Count(target => target == "anon_inode:inotify");
+            Assert.True(watchers == 0, $"node process {pid} holds {watchers} inotify instance(s)");
+        }
+    }
+
     [Fact]
     public async Task Code_that_does_not_compile_fails_the_job_with_the_compiler_diagnostics()
     {
