@@ -190,7 +190,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // All at once: when the whole cluster goes down there is nobody to hand work over to.
-        await Task.WhenAll(_nodes.Where(n => !HasExited(n)).Select(n => ProcessSignals.StopAsync(n.Process, TimeSpan.FromSeconds(10))));
+        await Task.WhenAll(_nodes.Where(n => !HasExited(n)).Select(n => ProcessSignals.StopAsync(n.Process, TimeSpan.FromSeconds(10), wholeCluster: true)));
         foreach (var node in _nodes) node.Process.Dispose();
         foreach (var log in _logs)
         {

@@ -33,6 +33,14 @@ public static class NodeHost
         Console.WriteLine($"node {cluster.SelfAddress} starting with roles {string.Join(',', node.Roles)}; seeds: {string.Join(' ', node.Seeds)}");
 
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        // Local mode stops every node at once: nobody would stay to see a graceful leave (each node
+        // waited out its 5 s cluster-exiting timeout), so each node downs the whole cluster instead.
+        // Only a node local mode started listens: a stray signal must not down a real cluster.
+        using var clusterStop = parentPid is null ? null : ProcessSignals.OnClusterStop(() =>
+        {
+            if (cluster.SelfMember.Status != MemberStatus.Up) lifetime.StopApplication(); // not in the cluster (yet): nothing to down
+            foreach (var member in cluster.State.Members) cluster.Down(member.Address);
+        });
         if (parentPid is { } pid) _ = WatchParentAsync(pid, lifetime);
         // Leaving the cluster (downed, or SIGTERM through coordinated shutdown) ends the process.
         _ = system.WhenTerminated.ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);

@@ -3,10 +3,18 @@ using System.Runtime.InteropServices;
 
 namespace MapReduce.Node;
 
-/// <summary>Graceful stop of a child process: SIGTERM (coordinated shutdown in the node), then a kill after a grace period.</summary>
+/// <summary>
+/// Graceful stop of a child process: SIGTERM (coordinated shutdown in the node), then a kill after
+/// a grace period. When local mode stops its whole cluster it first sends SIGUSR1 (Linux), on
+/// which a node downs the cluster instead of leaving it (see <see cref="NodeHost"/>).
+/// </summary>
 public static class ProcessSignals
 {
     private const int SigTerm = 15;
+    private const int SigUsr1 = 10; // its number on Linux; elsewhere the whole-cluster stop is a SIGTERM
+
+    /// <summary>How long a node may take to stop after the whole-cluster signal before it gets SIGTERM.</summary>
+    private static readonly TimeSpan ClusterStopGrace = TimeSpan.FromSeconds(5);
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SysKill(int pid, int signal);
@@ -18,19 +26,48 @@ public static class ProcessSignals
         else SysKill(process.Id, SigTerm);
     }
 
-    public static async Task StopAsync(Process process, TimeSpan grace)
+    /// <summary>Runs <paramref name="stop"/> when this process gets the whole-cluster stop signal; dispose to stop listening.</summary>
+    public static IDisposable? OnClusterStop(Action stop) =>
+        !OperatingSystem.IsLinux() ? null : PosixSignalRegistration.Create((PosixSignal)SigUsr1, context =>
+        {
+            context.Cancel = true; // not the default action, which ends the process at once
+            stop();
+        });
+
+    /// <summary>
+    /// Stops a node: with <paramref name="wholeCluster"/> (every node is being stopped) the
+    /// whole-cluster signal first, then SIGTERM; a kill after <paramref name="grace"/>.
+    /// </summary>
+    public static async Task StopAsync(Process process, TimeSpan grace, bool wholeCluster = false)
     {
         try
         {
+            if (wholeCluster && OperatingSystem.IsLinux() && !process.HasExited)
+            {
+                SysKill(process.Id, SigUsr1);
+                if (await ExitsWithinAsync(process, ClusterStopGrace)) return;
+            }
             Terminate(process);
-            using var timeout = new CancellationTokenSource(grace);
-            await process.WaitForExitAsync(timeout.Token);
+            if (!await ExitsWithinAsync(process, grace))
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+        }
+        catch (InvalidOperationException) { }
+    }
+
+    private static async Task<bool> ExitsWithinAsync(Process process, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+            return true;
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            return false;
         }
-        catch (InvalidOperationException) { }
     }
 }
