@@ -38,8 +38,9 @@ public static class NodeHost
         // Only a node local mode started listens: a stray signal must not down a real cluster.
         using var clusterStop = parentPid is null ? null : ProcessSignals.OnClusterStop(() =>
         {
-            if (cluster.SelfMember.Status != MemberStatus.Up) lifetime.StopApplication(); // not in the cluster (yet): nothing to down
-            foreach (var member in cluster.State.Members) cluster.Down(member.Address);
+            // Not in the cluster yet: nothing to down. Already downed by another node: shutting down.
+            if (!cluster.State.Members.Any(m => m.Address == cluster.SelfAddress)) lifetime.StopApplication();
+            else foreach (var member in cluster.State.Members) cluster.Down(member.Address);
         });
         if (parentPid is { } pid) _ = WatchParentAsync(pid, lifetime);
         // Leaving the cluster (downed, or SIGTERM through coordinated shutdown) ends the process.

@@ -27,14 +27,17 @@ public sealed class LocalModeTests : IDisposable
         Assert.True(File.Exists(Path.Combine(store, "catalog.db")) && File.Exists(Path.Combine(store, "journal.db")));
         // Every process is on the kvstore's machine: workers read chunks from its folder directly.
         Assert.All(WorkerLogs(store), log => Assert.Contains($"blob bytes are read and written directly in the kvstore's folder {Path.Combine(store, "kvstore")} (short circuit)", log));
-        // The whole cluster stops at once: every node downs it rather than waiting to leave it.
+        // The whole cluster stops at once: the nodes down it rather than each waiting out its
+        // cluster-exiting timeout to leave it. (A node downed by another before its own signal
+        // is handled stops through its host, which Akka logs as a CLR exit.)
         var nodeLogs = Directory.GetFiles(Path.Combine(store, "logs"), "*.log").Select(File.ReadAllText).ToList();
         Assert.Equal(5, nodeLogs.Count);
         Assert.All(nodeLogs, log =>
         {
-            Assert.Contains("CoordinatedShutdown invoked due to [Reason:Akka.Actor.CoordinatedShutdown+ClusterDowningReason]", log);
+            Assert.Contains("CoordinatedShutdown invoked due to [Reason:", log);
             Assert.DoesNotContain("timed out", log);
         });
+        Assert.Contains(nodeLogs, log => log.Contains("CoordinatedShutdown invoked due to [Reason:Akka.Actor.CoordinatedShutdown+ClusterDowningReason]"));
     }
 
     [Fact]
