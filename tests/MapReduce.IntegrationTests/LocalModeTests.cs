@@ -28,8 +28,7 @@ public sealed class LocalModeTests : IDisposable
         // Every process is on the kvstore's machine: workers read chunks from its folder directly.
         Assert.All(WorkerLogs(store), log => Assert.Contains($"blob bytes are read and written directly in the kvstore's folder {Path.Combine(store, "kvstore")} (short circuit)", log));
         // The whole cluster stops at once: the nodes down it rather than each waiting out its
-        // cluster-exiting timeout to leave it. (A node downed by another before its own signal
-        // is handled stops through its host, which Akka logs as a CLR exit.)
+        // cluster-exiting timeout to leave it (the old way logged "phase [cluster-exiting] timed out").
         var nodeLogs = Directory.GetFiles(Path.Combine(store, "logs"), "*.log").Select(File.ReadAllText).ToList();
         Assert.Equal(5, nodeLogs.Count);
         Assert.All(nodeLogs, log =>
