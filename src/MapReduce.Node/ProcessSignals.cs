@@ -13,6 +13,9 @@ public static class ProcessSignals
     private const int SigTerm = 15;
     private const int SigUsr1 = 10; // its number on Linux; elsewhere the whole-cluster stop is a SIGTERM
 
+    /// <summary>Whether nodes listen for, and local mode sends, the whole-cluster stop signal.</summary>
+    private static bool HasClusterStopSignal => OperatingSystem.IsLinux();
+
     /// <summary>How long a node may take to stop after the whole-cluster signal before it gets SIGTERM.</summary>
     private static readonly TimeSpan ClusterStopGrace = TimeSpan.FromSeconds(5);
 
@@ -28,7 +31,7 @@ public static class ProcessSignals
 
     /// <summary>Runs <paramref name="stop"/> when this process gets the whole-cluster stop signal; dispose to stop listening.</summary>
     public static IDisposable? OnClusterStop(Action stop) =>
-        !OperatingSystem.IsLinux() ? null : PosixSignalRegistration.Create((PosixSignal)SigUsr1, context =>
+        !HasClusterStopSignal ? null : PosixSignalRegistration.Create((PosixSignal)SigUsr1, context =>
         {
             context.Cancel = true; // not the default action, which ends the process at once
             stop();
@@ -42,7 +45,7 @@ public static class ProcessSignals
     {
         try
         {
-            if (wholeCluster && OperatingSystem.IsLinux() && !process.HasExited)
+            if (wholeCluster && HasClusterStopSignal && !process.HasExited)
             {
                 SysKill(process.Id, SigUsr1);
                 if (await ExitsWithinAsync(process, ClusterStopGrace)) return;

@@ -138,7 +138,7 @@ public static class BenchCommand
             var cpuAfter = CpuTimes(cluster);
             clusterRuns.Add((time, phases, string.Join(", ", cpuAfter.Select(c => $"{c.Key} {(c.Value - cpuBefore[c.Key]).TotalSeconds:0.00}")), job));
         }
-        var median = clusterRuns.OrderBy(r => r.Time).ElementAt(clusterRuns.Count / 2);
+        var median = MedianBy(clusterRuns, r => r.Time);
         var clusterTime = median.Time;
         var ratio = clusterTime / sequentialTime;
         output.WriteLine($"cluster: {Seconds(clusterTime)}, {Rate(inputBytes, clusterTime)}, ratio cluster/sequential {ratio:0.00} ({RunsOf(clusterRuns.Select(r => r.Time).ToList())})");
@@ -196,7 +196,9 @@ public static class BenchCommand
     }
 
     private static string Target(string what, bool met) => $"{what}: {(met ? "met" : "MISSED")}";
-    private static TimeSpan Median(List<TimeSpan> times) => times.Order().ElementAt(times.Count / 2);
+    private static TimeSpan Median(List<TimeSpan> times) => MedianBy(times, t => t);
+    /// <summary>The item of median time (the upper one of an even count).</summary>
+    private static T MedianBy<T>(IReadOnlyList<T> items, Func<T, TimeSpan> time) => items.OrderBy(time).ElementAt(items.Count / 2);
     private static string RunsOf(List<TimeSpan> times) =>
         times.Count == 1 ? "1 run" : $"median of {times.Count} runs: {string.Join(", ", times.Select(Seconds))}";
     private static string Mb(long bytes, int decimals = 1) => (bytes / 1_000_000.0).ToString("F" + decimals) + " MB";
