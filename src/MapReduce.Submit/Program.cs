@@ -3,7 +3,8 @@ using MapReduce.Storage.Catalog;
 using MapReduce.Submit;
 using MapReduce.Submit.Bench;
 
-// MapReduce.Submit: run a job (uploading input and code, or reusing ids), or inspect jobs with `status`.
+// MapReduce.Submit: run a job (uploading input and code, or reusing ids), inspect jobs with `status`,
+// list and delete stored datasets with `datasets` and `delete`, or measure speed with `bench`.
 var data = new Option<string?>("--data", "-d") { Description = "Folder of input text files (every file below it, hidden ones skipped)" };
 var dataId = new Option<string?>("--data-id") { Description = "Id of a dataset already in the store, instead of --data" };
 var code = new Option<string?>("--code", "-c") { Description = "Folder holding task.csx with Map and Reduce (or Reducer)" };
@@ -37,6 +38,28 @@ status.SetAction(parse =>
     return StatusCommand.Run(location, parse.GetValue(execId), Console.Out, Console.Error);
 });
 root.Subcommands.Add(status);
+
+var datasetsCatalog = new Option<string?>("--catalog") { Description = "Catalog database (SQLite path or postgres:...); default STORE/catalog.db" };
+var datasetsStore = new Option<string>("--store") { Description = "Local-mode store folder", DefaultValueFactory = _ => ".mapreduce" };
+var datasets = new Command("datasets", "List the stored datasets (uploaded inputs and job results) with their ids") { datasetsCatalog, datasetsStore };
+datasets.SetAction(parse =>
+{
+    var location = SqlLocation.Parse(parse.GetValue(datasetsCatalog) ?? Path.Combine(parse.GetValue(datasetsStore)!, "catalog.db"));
+    return DatasetsCommand.Run(location, Console.Out, Console.Error);
+});
+root.Subcommands.Add(datasets);
+
+var deleteIds = new Argument<string[]>("dataset-id") { Description = "Ids of stored datasets (data-... or result-job-...)", Arity = ArgumentArity.OneOrMore };
+var deleteSeeds = new Option<string[]>("--seed") { Description = "Ask this running cluster (repeatable); without it a local cluster is started on --store" };
+var deleteStore = new Option<string>("--store") { Description = "Local mode: the store folder", DefaultValueFactory = _ => ".mapreduce" };
+var deleteConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+var delete = new Command("delete", "Delete stored datasets: their chunks and catalog rows (refused while a job that has not finished reads one)")
+{
+    deleteIds, deleteSeeds, deleteStore, deleteConfig,
+};
+delete.SetAction(async (parse, ct) => await DeleteCommand.RunAsync(new DeleteOptions(parse.GetValue(deleteIds)!, parse.GetValue(deleteSeeds) ?? [],
+    parse.GetValue(deleteStore)!, parse.GetValue(deleteConfig)), Console.Out, Console.Error, ct));
+root.Subcommands.Add(delete);
 
 var size = new Option<string>("--size") { Description = "Input size to generate: bytes, or with KB, MB, GB (powers of 1000)", DefaultValueFactory = _ => "200MB" };
 var files = new Option<int>("--files") { Description = "Input files the size is spread over", DefaultValueFactory = _ => 64 };

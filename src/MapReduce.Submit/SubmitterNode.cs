@@ -4,6 +4,7 @@ using Akka.Configuration;
 using Akka.Hosting;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Master;
 using MapReduce.Actors.Submitter;
 using MapReduce.Storage.Catalog;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,6 +65,11 @@ public sealed class SubmitterNode : IAsyncDisposable
         var submitter = _system.ActorOf(SubmitterActor.Props(_master, _blobs, report), $"submitter-{Interlocked.Increment(ref _jobs)}");
         return submitter.Ask<JobOutcome>(job, Timeout.InfiniteTimeSpan, ct);
     }
+
+    /// <summary>Asks the master to delete a stored dataset; the answer is <see cref="MasterProtocol.DatasetDeleted"/> or <see cref="MasterProtocol.DeleteRejected"/>.</summary>
+    public Task<object> DeleteDatasetAsync(string dirId, CancellationToken ct) =>
+        // Longer than the master's own wait for the kvstore, so its answer arrives rather than a timeout here.
+        _master.Ask<object>(new MasterProtocol.DeleteDataset(dirId), TimeSpan.FromSeconds(90), ct);
 
     private static async Task WaitUpAsync(ActorSystem system, IReadOnlyList<string> seeds, CancellationToken ct)
     {

@@ -80,6 +80,14 @@ public static class Cli
         return pids;
     }
 
+    /// <summary>Waits for something another process does in its own time; fails with <paramref name="failure"/> after <paramref name="timeout"/>.</summary>
+    public static async Task EventuallyAsync(Func<bool> condition, TimeSpan timeout, string failure)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition() && DateTime.UtcNow < deadline) await Task.Delay(100);
+        Assert.True(condition(), failure);
+    }
+
     /// <summary>Waits up to 20 s for every node process of a store to end, kills stragglers, and fails if there were any.</summary>
     public static async Task AssertNoNodeProcessesLeftAsync(string store)
     {

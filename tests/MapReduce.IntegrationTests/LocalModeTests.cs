@@ -37,6 +37,15 @@ public sealed class LocalModeTests : IDisposable
             Assert.DoesNotContain("timed out", log);
         });
         Assert.Contains(nodeLogs, log => log.Contains("CoordinatedShutdown invoked due to [Reason:Akka.Actor.CoordinatedShutdown+ClusterDowningReason]"));
+
+        // delete without --seed starts a cluster on the same store (no workers) to ask its master.
+        var dataId = System.Text.RegularExpressions.Regex.Match(result.Output, @"--data-id (\S+)").Groups[1].Value;
+        Assert.True(Directory.Exists(Path.Combine(store, "kvstore", "blobs", "data", dataId)));
+        var delete = await Cli.SubmitAsync("delete", dataId, "--store", store);
+        Assert.True(delete.ExitCode == 0, delete.ToString());
+        Assert.Matches($@"deleted dataset {dataId}: 8 chunks, \d+\.\d MB", delete.Output);
+        Assert.False(Directory.Exists(Path.Combine(store, "kvstore", "blobs", "data", dataId)));
+        Assert.Empty(Cli.NodeProcessesUsing(store));
     }
 
     [Fact]

@@ -41,6 +41,49 @@ public sealed class RunningClusterTests(RunningCluster cluster) : IClassFixture<
         Assert.Contains($"{execId}  success", list.Output);
     }
 
+    [Fact]
+    public async Task A_finished_job_leaves_only_its_result_and_a_deleted_dataset_is_gone_and_refused()
+    {
+        var output = Path.Combine(_work, "count");
+        var job = await Cli.SubmitAsync(Seeded("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--reducers", "2"));
+        Assert.True(job.ExitCode == 0, job.ToString());
+        var dataId = Regex.Match(job.Output, @"--data-id (\S+)").Groups[1].Value;
+        var execId = Regex.Match(job.Output, @"job (job-\S+) succeeded").Groups[1].Value;
+        var blobs = Path.Combine(cluster.Store, "kvstore", "blobs");
+
+        // The map runs go once the job has ended; the two result parts stay.
+        var jobFolder = Path.Combine(blobs, "jobs", execId);
+        await Cli.EventuallyAsync(() => !Directory.Exists(Path.Combine(jobFolder, "map")), TimeSpan.FromSeconds(10), $"{jobFolder}/map still exists");
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(jobFolder, "reduce"), "part-*", SearchOption.AllDirectories).Length);
+
+        var listed = await Cli.SubmitAsync("datasets", "--store", cluster.Store);
+        Assert.Matches($@"{dataId}  input  8 files, 8 chunks, \d+\.\d MB  created .*  from {Regex.Escape(Cli.Samples("data"))}", listed.Output);
+        Assert.Contains($"result-{execId}  output 2 parts", listed.Output);
+
+        var bytes = Directory.GetFiles(Cli.Samples("data")).Sum(f => new FileInfo(f).Length);
+        var deleted = await Cli.SubmitAsync("delete", dataId, $"result-{execId}", "--seed", cluster.Seed);
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        Assert.Contains($"deleted dataset {dataId}: 8 chunks, {bytes / 1_000_000.0:0.0} MB", deleted.Output);
+        Assert.Matches($@"deleted dataset result-{execId}: 2 chunks, \d+\.\d MB", deleted.Output);
+        Assert.False(Directory.Exists(Path.Combine(blobs, "data", dataId)));
+        Assert.False(Directory.Exists(jobFolder));
+        var after = await Cli.SubmitAsync("datasets", "--store", cluster.Store);
+        Assert.DoesNotContain(dataId, after.Output);
+        Assert.DoesNotContain($"result-{execId}", after.Output);
+
+        var reuse = await Cli.SubmitAsync(Seeded("--data-id", dataId, "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "again")));
+        Assert.Equal(1, reuse.ExitCode);
+        Assert.Equal($"error: dataset '{dataId}' is not in the store", reuse.Error.Trim());
+        var again = await Cli.SubmitAsync("delete", dataId, "--seed", cluster.Seed);
+        Assert.Equal(1, again.ExitCode);
+        Assert.Equal($"error: dataset '{dataId}' is not in the store", again.Error.Trim());
+        // In local mode the catalog file answers at once, without starting a cluster.
+        var local = await Cli.SubmitAsync("delete", dataId, "--store", cluster.Store);
+        Assert.Equal(2, local.ExitCode);
+        Assert.Equal($"error: dataset '{dataId}' is not in the store at {cluster.Store} (the datasets command lists them)", local.Error.Trim());
+        Assert.DoesNotContain("starting a local cluster", local.Output);
+    }
+
     /// <summary>
     /// Nodes run in their store folder; a host that watched it for configuration changes woke every
     /// node on each file the job wrote there (see HostWithoutDefaults).

@@ -48,8 +48,8 @@ public static class AkkaSetup
             akka.WithSqlPersistence(node.Journal.ConnectionString, node.Journal.Linq2DbProvider, autoInitialize: true);
             akka.WithActors((system, _) => system.ActorOf(JournalWarmup.Props(Akka.Cluster.Cluster.Get(system).SelfAddress.Port?.ToString() ?? "0"), "journal-warmup"));
             akka.WithSingleton<JobMasterKey>(MasterSingletonName,
-                (_, _, _) => Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(
-                    JobMaster.Props(catalog!, settings), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),
+                (system, _, _) => Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(
+                    JobMaster.Props(catalog!, settings, FindKvStore(system)), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),
                 singletonOptions, createProxyToo: true);
         }
         else
@@ -85,6 +85,12 @@ public static class AkkaSetup
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, executor), "worker");
             });
         }
+    }
+
+    private static Func<TimeSpan, Task<IActorRef>> FindKvStore(ActorSystem system)
+    {
+        var locator = new KvStoreLocator(system);
+        return timeout => locator.ResolveAsync(timeout);
     }
 
     /// <summary>Creates the SQLite journal file in WAL mode, so a reader never blocks the writer.</summary>

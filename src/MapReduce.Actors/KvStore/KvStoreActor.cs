@@ -9,8 +9,8 @@ namespace MapReduce.Actors.KvStore;
 /// <summary>
 /// The kvstore's control side: tells where its data channel is (blob bytes move over HTTP, see
 /// <see cref="BlobHttpServer"/>) and where its folder is (a process on this machine reads and writes
-/// it directly, see <see cref="BlobClient"/>), sweeps temp files their writers abandoned, and records
-/// datasets and code in the catalog once their blobs are stored.
+/// it directly, see <see cref="BlobClient"/>), sweeps temp files their writers abandoned, records
+/// datasets and code in the catalog once their blobs are stored, and deletes what the master says is no longer needed.
 /// </summary>
 public sealed class KvStoreActor : ReceiveActor, IWithTimers
 {
@@ -55,6 +55,16 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
                 m.Chunks.Select(c => new ChunkRow { DirId = m.DirId, DocId = c.DocId, ChunkIndex = c.ChunkIndex, ChunkId = c.ChunkKey, Bytes = c.Bytes }).ToList());
             return new DatasetRegistered(m.DirId);
         }));
+        Receive<RemoveDataset>(m => Reply(() =>
+        {
+            // Catalog first: once the rows are gone no job can name the dataset. A crash before the
+            // files go leaves files nobody refers to, never a dataset with chunks missing.
+            if (_catalog.DeleteDataset(m.DirId) is not { Chunks: var chunks }) return new KvStoreFailure($"dataset '{m.DirId}' is not in the store");
+            var (blobs, bytes) = _blobs.DeleteAll(chunks.Select(c => c.ChunkId));
+            _log.Info("deleted dataset {0}: {1} of its {2} chunks were stored, {3} bytes", m.DirId, blobs, chunks.Count, bytes);
+            return new DatasetRemoved(m.DirId, chunks.Count, bytes);
+        }));
+        Receive<RemoveFolders>(m => Reply(() => new FoldersRemoved(m.Prefixes.Sum(_blobs.DeleteFolder))));
         Receive<RegisterCode>(m => Reply(() =>
         {
             if (!_blobs.Exists(m.BlobKey)) return new KvStoreFailure($"code {m.CodeId}: blob {m.BlobKey} was never stored");

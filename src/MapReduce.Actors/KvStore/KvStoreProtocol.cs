@@ -27,6 +27,20 @@ public static class KvStoreProtocol
 
     public sealed record DatasetRegistered(string DirId);
 
+    /// <summary>
+    /// Deletes a dataset: its catalog rows, then its chunks. Answered with <see cref="DatasetRemoved"/>,
+    /// or <see cref="KvStoreFailure"/> when there is no such dataset. Only the master sends it: it
+    /// knows which jobs still read a dataset.
+    /// </summary>
+    public sealed record RemoveDataset(string DirId);
+
+    public sealed record DatasetRemoved(string DirId, int Chunks, long Bytes);
+
+    /// <summary>Deletes every blob under these key prefixes (a finished job's map runs); answered with <see cref="FoldersRemoved"/>.</summary>
+    public sealed record RemoveFolders(string[] Prefixes);
+
+    public sealed record FoldersRemoved(int Blobs);
+
     public sealed record RegisterCode(string CodeId, string BlobKey, string Source);
 
     public sealed record CodeRegistered(string CodeId);

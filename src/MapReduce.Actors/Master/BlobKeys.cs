@@ -7,9 +7,16 @@ public static class BlobKeys
 
     public static string Code(string codeId) => $"code/{codeId}/task.csx";
 
-    public static string MapRun(string execId, string attemptId, int partition) => $"jobs/{execId}/map/{attemptId}/p{partition:D5}";
+    public static string MapRun(string execId, string attemptId, int partition) => $"{MapRunsFolder(execId)}/{attemptId}/p{partition:D5}";
 
-    public static string ReduceOutput(string execId, string attemptId, int partition) => $"jobs/{execId}/reduce/{attemptId}/{PartName(partition)}";
+    /// <summary>Everything a job wrote: its map runs and every reduce attempt's output.</summary>
+    public static string JobFolder(string execId) => $"jobs/{execId}";
+
+    public static string MapRunsFolder(string execId) => $"jobs/{execId}/map";
+
+    public static string ReduceAttemptFolder(string execId, string attemptId) => $"jobs/{execId}/reduce/{attemptId}";
+
+    public static string ReduceOutput(string execId, string attemptId, int partition) => $"{ReduceAttemptFolder(execId, attemptId)}/{PartName(partition)}";
 
     public static string PartName(int partition) => $"part-{partition:D5}";
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Catalog;
 using static MapReduce.Actors.Master.MasterProtocol;
@@ -47,10 +48,19 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     /// <summary>An assignment the worker does not list this long after it was sent was lost on the way.</summary>
     private static readonly TimeSpan LostAfter = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long the master waits to find the kvstore, and then for it to delete what it was asked to.</summary>
+    private static readonly TimeSpan KvStoreTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>A deletion the kvstore finished (or failed): its answer goes to whoever asked.</summary>
+    private sealed record DeletionFinished(string DirId, IActorRef Requester, object Reply);
+
     private readonly CatalogStore _catalog;
     private readonly MapReduceSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _projection;
+    private readonly Func<TimeSpan, Task<IActorRef>> _findKvStore;
+    /// <summary>Datasets the kvstore is deleting: no job may start on them meanwhile.</summary>
+    private readonly HashSet<string> _deleting = [];
     private readonly Dictionary<IActorRef, WorkerSlots> _workers = new();
     private readonly Dictionary<string, Assignment> _assignments = new();
     private readonly HashSet<IActorRef> _departed = [];
@@ -63,10 +73,12 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public JobMaster(CatalogStore catalog, MapReduceSettings settings)
+    /// <param name="findKvStore">Finds the kvstore actor within the timeout given (KvStoreLocator in a cluster).</param>
+    public JobMaster(CatalogStore catalog, MapReduceSettings settings, Func<TimeSpan, Task<IActorRef>> findKvStore)
     {
         _catalog = catalog;
         _settings = settings;
+        _findKvStore = findKvStore;
         _projection = Context.ActorOf(CatalogProjection.Props(catalog), "catalog-projection");
 
         Recover<IMasterEvent>(e => _state = _state.Apply(e));
@@ -80,6 +92,12 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
         Command<SubmitJob>(OnSubmit);
         Command<GetJobStatus>(OnGetJobStatus);
+        Command<DeleteDataset>(OnDeleteDataset);
+        Command<DeletionFinished>(m =>
+        {
+            _deleting.Remove(m.DirId);
+            m.Requester.Tell(m.Reply);
+        });
         Command<RegisterWorker>(OnRegisterWorker);
         Command<Terminated>(m =>
         {
@@ -104,8 +122,8 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         });
     }
 
-    public static Props Props(CatalogStore catalog, MapReduceSettings settings) =>
-        Akka.Actor.Props.Create(() => new JobMaster(catalog, settings));
+    public static Props Props(CatalogStore catalog, MapReduceSettings settings, Func<TimeSpan, Task<IActorRef>> findKvStore) =>
+        Akka.Actor.Props.Create(() => new JobMaster(catalog, settings, findKvStore));
 
     private void OnGetJobStatus(GetJobStatus m)
     {
@@ -165,6 +183,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         if (m.Reducers is < 1 or > 10_000) return $"--reducers must be between 1 and 10000, not {m.Reducers}";
         try
         {
+            if (_deleting.Contains(m.DirId)) return $"dataset '{m.DirId}' is being deleted";
             if (_catalog.GetDataset(m.DirId) is null) return $"dataset '{m.DirId}' is not in the store";
             if (_catalog.GetCode(m.CodeId) is null) return $"code '{m.CodeId}' is not in the store";
             chunks = _catalog.GetChunks(m.DirId);
@@ -174,6 +193,69 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         {
             return $"the catalog cannot be read: {e.Message}";
         }
+    }
+
+    private void OnDeleteDataset(DeleteDataset m)
+    {
+        var reader = _state.Jobs.Values.Where(j => !j.IsFinished && j.DirId == m.DirId).OrderBy(j => j.SubmittedAt).FirstOrDefault();
+        if (reader is not null)
+        {
+            Sender.Tell(new DeleteRejected($"dataset '{m.DirId}' is the input of job {reader.ExecId}, which has not finished; delete it after the job ends"));
+            return;
+        }
+        if (!_deleting.Add(m.DirId))
+        {
+            Sender.Tell(new DeleteRejected($"dataset '{m.DirId}' is already being deleted"));
+            return;
+        }
+        var requester = Sender;
+        RemoveDatasetAsync(m.DirId).PipeTo(Self, success: reply => new DeletionFinished(m.DirId, requester, reply));
+    }
+
+    private async Task<object> RemoveDatasetAsync(string dirId)
+    {
+        try
+        {
+            var kvstore = await _findKvStore(KvStoreTimeout).ConfigureAwait(false);
+            return await kvstore.Ask<object>(new KvStoreProtocol.RemoveDataset(dirId), KvStoreTimeout).ConfigureAwait(false) switch
+            {
+                KvStoreProtocol.DatasetRemoved r => new DatasetDeleted(r.DirId, r.Chunks, r.Bytes),
+                KvStoreProtocol.KvStoreFailure f => new DeleteRejected(f.Message),
+                var other => new DeleteRejected($"the kvstore answered {other.GetType().Name}"),
+            };
+        }
+        catch (Exception e)
+        {
+            return new DeleteRejected($"the kvstore did not delete dataset '{dirId}': {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// A job that ended needs none of its map runs, nor the outputs of reduce attempts that lost
+    /// (a failed job: nothing at all). Without this the store would keep a job's whole
+    /// intermediate data forever. Best effort: what a crash leaves behind is only space.
+    /// </summary>
+    private void DropIntermediateData(JobState job)
+    {
+        string[] prefixes = job.Status == ExecutionStatus.Success
+            ? [BlobKeys.MapRunsFolder(job.ExecId), .. job.Reduces.SelectMany(LosingAttempts).Select(a => BlobKeys.ReduceAttemptFolder(job.ExecId, a))]
+            : [BlobKeys.JobFolder(job.ExecId)];
+        var (log, execId) = (_log, job.ExecId);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var kvstore = await _findKvStore(KvStoreTimeout).ConfigureAwait(false);
+                kvstore.Tell(new KvStoreProtocol.RemoveFolders(prefixes));
+            }
+            catch (Exception e)
+            {
+                log.Warning("job {0}: its intermediate data stays in the store: {1}", execId, e.Message);
+            }
+        });
+
+        static IEnumerable<string> LosingAttempts(TaskState task) =>
+            Enumerable.Range(1, task.Attempts).Select(n => $"{task.TaskId}.{n}").Where(a => a != task.AcceptedAttempt);
     }
 
     private void OnRegisterWorker(RegisterWorker m)
@@ -281,6 +363,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             PersistAndApply(new JobSucceeded(m.ExecId, BlobKeys.ResultDirId(m.ExecId), parts, DateTime.UtcNow), () =>
             {
                 _log.Info("job {0} succeeded", m.ExecId);
+                DropIntermediateData(_state.Jobs[m.ExecId]);
                 Dispatch();
             });
         });
@@ -311,7 +394,11 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private void FailJob(string execId, string reason)
     {
         if (_state.Jobs[execId].IsFinished || !_failing.Add(execId)) return;
-        PersistAndApply(new JobFailed(execId, reason, DateTime.UtcNow), () => _log.Warning("job {0} failed: {1}", execId, reason));
+        PersistAndApply(new JobFailed(execId, reason, DateTime.UtcNow), () =>
+        {
+            _log.Warning("job {0} failed: {1}", execId, reason);
+            DropIntermediateData(_state.Jobs[execId]);
+        });
         foreach (var attempt in _assignments.Where(a => a.Value.ExecId == execId).Select(a => a.Key).ToList()) Release(attempt);
     }
 

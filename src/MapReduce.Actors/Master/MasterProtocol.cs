@@ -12,6 +12,17 @@ public static class MasterProtocol
     public sealed record JobRejected(string Reason);
 
     /// <summary>
+    /// Deletes a stored dataset (an uploaded input or a job's result): its catalog rows and chunks.
+    /// Refused while a job that has not finished reads it. Answered with <see cref="DatasetDeleted"/>
+    /// or <see cref="DeleteRejected"/>.
+    /// </summary>
+    public sealed record DeleteDataset(string DirId);
+
+    public sealed record DatasetDeleted(string DirId, int Chunks, long Bytes);
+
+    public sealed record DeleteRejected(string Reason);
+
+    /// <summary>
     /// Asks for a job's status. With the counts the caller already knows, the master holds the
     /// question until they change or about a second has passed (a long poll): progress and the end
     /// of a job reach the submitter at once, and a question lost in a failover is simply asked again.

@@ -210,6 +210,49 @@ public sealed class LocalBlobStore
         return true;
     }
 
+    /// <summary>
+    /// Deletes these blobs (a missing one is skipped), then the folders they leave empty. Returns
+    /// how many blobs it deleted and their bytes.
+    /// </summary>
+    public (int Blobs, long Bytes) DeleteAll(IEnumerable<string> keys)
+    {
+        var (blobs, bytes) = (0, 0L);
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            var length = LengthOf(key);
+            if (Delete(key)) (blobs, bytes) = (blobs + 1, bytes + (length ?? 0));
+            folders.Add(Path.GetDirectoryName(PathOf(key))!);
+        }
+        foreach (var folder in folders.OrderByDescending(f => f.Length)) PruneEmpty(folder);
+        return (blobs, bytes);
+    }
+
+    /// <summary>Deletes every blob under a key prefix ("jobs/job-1/map"), then the folders that leaves empty; returns how many blobs.</summary>
+    public int DeleteFolder(string prefix)
+    {
+        var path = PathOf(prefix);
+        if (!Directory.Exists(path)) return 0;
+        var blobs = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Count();
+        Directory.Delete(path, recursive: true);
+        PruneEmpty(Path.GetDirectoryName(path)!);
+        return blobs;
+    }
+
+    /// <summary>
+    /// Deletes <paramref name="folder"/> and its parents while they are empty, but never a top-level
+    /// folder ("data", "jobs", "code"): writers create those once and expect them to stay.
+    /// </summary>
+    private void PruneEmpty(string folder)
+    {
+        for (var dir = folder; Path.GetDirectoryName(dir) is { } parent && parent.StartsWith(_blobRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal); dir = parent)
+        {
+            try { Directory.Delete(dir); } // only an empty folder
+            catch (DirectoryNotFoundException) { }
+            catch (IOException) { return; } // not empty: a blob is still there
+        }
+    }
+
     private static void TryDelete(string path)
     {
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }

@@ -45,6 +45,20 @@ public sealed class CatalogStore
         tx.Commit();
     }
 
+    /// <summary>Removes a dataset and its chunks in one transaction and returns them; null when there is no such dataset.</summary>
+    public (DatasetRow Dataset, IReadOnlyList<ChunkRow> Chunks)? DeleteDataset(string dirId)
+    {
+        using var db = Open();
+        using var tx = db.BeginTransaction();
+        var dataset = db.GetTable<DatasetRow>().FirstOrDefault(d => d.DirId == dirId);
+        if (dataset is null) return null;
+        var chunks = db.GetTable<ChunkRow>().Where(c => c.DirId == dirId).ToList();
+        db.GetTable<ChunkRow>().Where(c => c.DirId == dirId).Delete();
+        db.GetTable<DatasetRow>().Where(d => d.DirId == dirId).Delete();
+        tx.Commit();
+        return (dataset, chunks);
+    }
+
     public DatasetRow? GetDataset(string dirId)
     {
         using var db = Open();

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Storage.Catalog;
 using MapReduce.Tests.Support;
@@ -21,6 +22,7 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
 
     private readonly TempFolder _folder = new();
     private readonly CatalogStore _catalog;
+    private readonly Akka.TestKit.TestProbe _kvstore;
 
     public JobMasterTests() : base(InMemoryJournal)
     {
@@ -33,6 +35,7 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
             new ChunkRow { DirId = "data-1", DocId = "b.txt", ChunkIndex = 0, ChunkId = "data/data-1/000001-000000" },
         ]);
         _catalog.RegisterCode(new CodeRow { CodeId = "code-1", BlobKey = "code/code-1/task.csx", CreatedAt = DateTime.UtcNow });
+        _kvstore = CreateTestProbe();
     }
 
     protected override void Dispose(bool disposing)
@@ -41,7 +44,7 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
         _folder.Dispose();
     }
 
-    private IActorRef NewMaster() => Sys.ActorOf(JobMaster.Props(_catalog, Settings));
+    private IActorRef NewMaster() => Sys.ActorOf(JobMaster.Props(_catalog, Settings, _ => Task.FromResult(_kvstore.Ref)));
 
     private string Submit(IActorRef master, int reducers = 2)
     {
@@ -149,6 +152,80 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(ExecutionStatus.Failure, status.Status);
         Assert.Equal("map task m00000 (document 'a.txt', chunk 0) failed 3 times; last error: Map threw on document 'a.txt', chunk 0: InvalidOperationException: boom", status.Error);
         worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void A_job_that_succeeded_has_its_map_runs_and_the_losing_reduce_attempts_removed_from_the_store()
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, 10, []));
+        var execId = Submit(master, reducers: 2);
+        for (var i = 0; i < 3; i++)
+        {
+            var map = worker.ExpectMsg<RunMapTask>();
+            master.Tell(new MapTaskSucceeded(execId, map.TaskId, map.AttemptId, [1, 1]));
+        }
+        var reduces = new[] { worker.ExpectMsg<RunReduceTask>(), worker.ExpectMsg<RunReduceTask>() }.OrderBy(r => r.Partition).ToArray();
+        master.Tell(new TaskAttemptFailed(execId, reduces[0].TaskId, reduces[0].AttemptId, FailureKind.Infrastructure, "disk full"));
+        var retry = worker.ExpectMsg<RunReduceTask>();
+        Assert.Equal("r00000.2", retry.AttemptId);
+        _kvstore.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // nothing goes while the job runs
+        master.Tell(new ReduceTaskSucceeded(execId, retry.TaskId, retry.AttemptId, retry.OutputKey, 1));
+        master.Tell(new ReduceTaskSucceeded(execId, reduces[1].TaskId, reduces[1].AttemptId, reduces[1].OutputKey, 1));
+
+        var removed = _kvstore.ExpectMsg<KvStoreProtocol.RemoveFolders>();
+        Assert.Equal([$"jobs/{execId}/map", $"jobs/{execId}/reduce/r00000.1"], removed.Prefixes);
+        Assert.StartsWith($"jobs/{execId}/reduce/r00000.2/", retry.OutputKey); // the result stays
+    }
+
+    [Fact]
+    public void A_failed_job_has_everything_it_wrote_removed_from_the_store()
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, 1, []));
+        var execId = Submit(master);
+        var map = worker.ExpectMsg<RunMapTask>();
+        master.Tell(new TaskAttemptFailed(execId, map.TaskId, map.AttemptId, FailureKind.CompileError, "task.csx does not compile"));
+        Assert.Equal([$"jobs/{execId}"], _kvstore.ExpectMsg<KvStoreProtocol.RemoveFolders>().Prefixes);
+    }
+
+    [Fact]
+    public void A_dataset_is_deleted_only_once_no_unfinished_job_reads_it_and_no_job_starts_on_it_meanwhile()
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, 1, []));
+        var execId = Submit(master);
+        master.Tell(new DeleteDataset("data-1"));
+        Assert.Equal($"dataset 'data-1' is the input of job {execId}, which has not finished; delete it after the job ends", ExpectMsg<DeleteRejected>().Reason);
+        _kvstore.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        var map = worker.ExpectMsg<RunMapTask>();
+        master.Tell(new TaskAttemptFailed(execId, map.TaskId, map.AttemptId, FailureKind.CompileError, "task.csx does not compile"));
+        _kvstore.ExpectMsg<KvStoreProtocol.RemoveFolders>();
+
+        master.Tell(new DeleteDataset("data-1"));
+        Assert.Equal("data-1", _kvstore.ExpectMsg<KvStoreProtocol.RemoveDataset>().DirId);
+        var deleter = _kvstore.LastSender;
+        master.Tell(new SubmitJob("code-1", "data-1", 2));
+        Assert.Equal("dataset 'data-1' is being deleted", ExpectMsg<JobRejected>().Reason);
+        master.Tell(new DeleteDataset("data-1"));
+        Assert.Equal("dataset 'data-1' is already being deleted", ExpectMsg<DeleteRejected>().Reason);
+
+        deleter.Tell(new KvStoreProtocol.DatasetRemoved("data-1", 3, 1234));
+        Assert.Equal(new DatasetDeleted("data-1", 3, 1234), ExpectMsg<DatasetDeleted>());
+    }
+
+    [Fact]
+    public void A_deletion_the_kvstore_refuses_is_answered_with_its_reason()
+    {
+        var master = NewMaster();
+        master.Tell(new DeleteDataset("data-9"));
+        _kvstore.ExpectMsg<KvStoreProtocol.RemoveDataset>();
+        _kvstore.Reply(new KvStoreProtocol.KvStoreFailure("dataset 'data-9' is not in the store"));
+        Assert.Equal("dataset 'data-9' is not in the store", ExpectMsg<DeleteRejected>().Reason);
     }
 
     [Fact]
