@@ -70,10 +70,11 @@ var samples = new Option<string>("--samples") { Description = "Folder of .txt fi
 var benchDir = new Option<string>("--dir") { Description = "Folder for generated input, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
 var tinyRuns = new Option<int>("--tiny-runs") { Description = "Tiny jobs timed on the running cluster", DefaultValueFactory = _ => 5 };
 var runs = new Option<int>("--runs") { Description = "Times each side runs the job; the ratio compares medians", DefaultValueFactory = _ => 3 };
+var warmups = new Option<int>("--warmups") { Description = "Untimed runs of each side before the timed ones (the cluster's first big job grows its workers' heaps)", DefaultValueFactory = _ => 1 };
 var benchConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
 var bench = new Command("bench", "Benchmark: the same job sequentially in one process and on a local cluster; prints times, ratio, peak memory, and checks the outputs match")
 {
-    size, files, benchWorkers, benchSlots, benchCode, samples, benchDir, tinyRuns, runs, benchConfig,
+    size, files, benchWorkers, benchSlots, benchCode, samples, benchDir, tinyRuns, runs, warmups, benchConfig,
 };
 bench.SetAction(async (parse, ct) =>
 {
@@ -83,7 +84,7 @@ bench.SetAction(async (parse, ct) =>
         return JobCommand.UsageError;
     }
     return await BenchCommand.RunAsync(new BenchOptions(bytes, parse.GetValue(files), parse.GetValue(benchWorkers), parse.GetValue(benchSlots), parse.GetValue(benchCode)!,
-        parse.GetValue(samples)!, parse.GetValue(benchDir)!, parse.GetValue(tinyRuns), parse.GetValue(benchConfig), parse.GetValue(runs)), Console.Out, Console.Error, ct);
+        parse.GetValue(samples)!, parse.GetValue(benchDir)!, parse.GetValue(tinyRuns), parse.GetValue(benchConfig), parse.GetValue(runs), parse.GetValue(warmups)), Console.Out, Console.Error, ct);
 });
 root.Subcommands.Add(bench);
 

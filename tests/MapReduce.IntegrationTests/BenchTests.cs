@@ -21,7 +21,7 @@ public sealed class BenchTests : IDisposable
     [Fact]
     public async Task Bench_runs_both_ways_reports_every_figure_and_both_outputs_match_an_independent_count()
     {
-        var result = await BenchAsync("--size", "3MB", "--files", "6", "--tiny-runs", "2", "--runs", "2");
+        var result = await BenchAsync("--size", "3MB", "--files", "6", "--tiny-runs", "2", "--runs", "2", "--warmups", "1");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         var input = Path.Combine(_work, "input-3000000-6");
@@ -37,12 +37,12 @@ public sealed class BenchTests : IDisposable
 
         var output = result.Output;
         Assert.Contains($"input: {inputBytes / 1_000_000.0:F1} MB in 6 files", output);
-        Assert.Matches(@"sequential: \d+\.\d\d s, \d+\.\d MB/s, " + expected.Count + @" lines, peak \d+ MB \(median of 2 runs: \d+\.\d\d s, \d+\.\d\d s; compile", output);
+        Assert.Matches(@"sequential: \d+\.\d\d s, \d+\.\d MB/s, " + expected.Count + @" lines, peak \d+ MB \(median of 2 runs: \d+\.\d\d s, \d+\.\d\d s; warm-up \d+\.\d\d s, not counted; compile", output);
         Assert.Matches(@"cluster: 1 kvstore, 2 masters, 2 workers x 1 tasks, up and joined in", output);
         Assert.Matches(@"tiny job \(0\.004 MB uploaded, compiled code\), submit to output written: median \d+ ms, min \d+ ms, max \d+ ms over 2 runs", output);
-        Assert.Matches(@"cluster: \d+\.\d\d s, \d+\.\d MB/s, ratio cluster/sequential \d+\.\d\d \(median of 2 runs: \d+\.\d\d s, \d+\.\d\d s\)", output);
-        for (var run = 1; run <= 2; run++)
-            Assert.Matches($@"run {run}: \d+\.\d\d s: upload \d+\.\d\d s, submit \d+\.\d\d s, map \d+\.\d\d s, shuffle\+reduce \d+\.\d\d s, download \d+\.\d\d s; "
+        Assert.Matches(@"cluster: \d+\.\d\d s, \d+\.\d MB/s, ratio cluster/sequential \d+\.\d\d \(median of 2 runs: \d+\.\d\d s, \d+\.\d\d s; warm-up \d+\.\d\d s, not counted\)", output);
+        foreach (var run in new[] { "warm-up 1", "run 1", "run 2" })
+            Assert.Matches($@"{run}: \d+\.\d\d s: upload \d+\.\d\d s, submit \d+\.\d\d s, map \d+\.\d\d s, shuffle\+reduce \d+\.\d\d s, download \d+\.\d\d s; "
                 + @"cpu seconds: kvstore \d+\.\d\d, master-1 \d+\.\d\d, master-2 \d+\.\d\d, worker-1 \d+\.\d\d, worker-2 \d+\.\d\d, submitter \d+\.\d\d", output);
         var peaks = Regex.Match(output, "peak memory: (.*)").Groups[1].Value;
         foreach (var node in new[] { "kvstore", "master-1", "master-2", "worker-1", "worker-2", "submitter (this process)" })
@@ -50,6 +50,8 @@ public sealed class BenchTests : IDisposable
         Assert.Contains($"outputs: identical ({expected.Count} lines)", output);
         Assert.Matches(@"targets: .*cluster at most 0\.7x sequential: (met|MISSED); tiny job under 300 ms: (met|MISSED); every node under 1 GB peak: (met|MISSED)", output);
 
+        // Each of the 3 big runs deleted its upload; the first job's and the 2 tiny jobs' stay.
+        Assert.Equal(3, Directory.GetDirectories(Path.Combine(_work, "store", "kvstore", "blobs", "data")).Length);
         await Cli.AssertNoNodeProcessesLeftAsync(Path.Combine(_work, "store"));
     }
 
@@ -59,6 +61,7 @@ public sealed class BenchTests : IDisposable
     [InlineData(new[] { "--size", "10KB", "--files", "64" }, "error: --size 10000 B over 64 files leaves less than 1 KB per file")]
     [InlineData(new[] { "--workers", "0" }, "error: --workers must be at least 1")]
     [InlineData(new[] { "--runs", "0" }, "error: --runs must be at least 1")]
+    [InlineData(new[] { "--warmups", "-1" }, "error: --warmups must not be negative")]
     public async Task Bench_rejects_bad_options_with_one_line_and_exit_code_2(string[] args, string message)
     {
         var result = await BenchAsync(args);
