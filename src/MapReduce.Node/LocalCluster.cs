@@ -27,12 +27,14 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly List<StreamWriter> _logs = [];
 
     private readonly LocalClusterOptions _options;
+    private readonly StoreLock _storeLock;
 
-    private LocalCluster(string seed, string store, LocalClusterOptions options)
+    private LocalCluster(string seed, string store, LocalClusterOptions options, StoreLock storeLock)
     {
         Seed = seed;
         StoreFolder = store;
         _options = options;
+        _storeLock = storeLock;
     }
 
     public string Seed { get; }
@@ -61,13 +63,19 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>A cluster with no node started yet; <see cref="Launch"/> starts them one by one (tests use this to kill and restart nodes).</summary>
+    /// <summary>
+    /// A cluster with no node started yet; <see cref="Launch"/> starts them one by one (tests use
+    /// this to kill and restart nodes). It holds the store until disposed: a second local cluster
+    /// on the same store is refused (<see cref="StoreLock"/>).
+    /// </summary>
     public static LocalCluster Create(LocalClusterOptions options)
     {
         var store = Path.GetFullPath(options.StoreFolder);
-        Directory.CreateDirectory(Path.Combine(store, "logs"));
         var port = options.SeedPort == 0 ? FreePort() : options.SeedPort;
-        return new LocalCluster($"akka.tcp://{AkkaSetup.SystemName}@127.0.0.1:{port}", store, options) { SeedPort = port };
+        var seed = $"akka.tcp://{AkkaSetup.SystemName}@127.0.0.1:{port}";
+        var storeLock = StoreLock.Acquire(store, seed);
+        Directory.CreateDirectory(Path.Combine(store, "logs"));
+        return new LocalCluster(seed, store, options, storeLock) { SeedPort = port };
     }
 
     public int SeedPort { get; private init; }
@@ -196,5 +204,6 @@ public sealed class LocalCluster : IAsyncDisposable
         {
             lock (log) log.Dispose();
         }
+        _storeLock.Dispose();
     }
 }

@@ -14,6 +14,9 @@ public sealed class RunningCluster : IAsyncLifetime
     public string Store { get; } = Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"));
     public string Seed { get; private set; } = "";
 
+    /// <summary>The `MapReduce.Node local` process, which holds the store.</summary>
+    public int Pid => _process?.Id ?? 0;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Store);

@@ -84,6 +84,18 @@ public sealed class RunningClusterTests(RunningCluster cluster) : IClassFixture<
         Assert.DoesNotContain("starting a local cluster", local.Output);
     }
 
+    /// <summary>Two local clusters on one store would share a blob folder and a journal: the second is refused before it starts a node.</summary>
+    [Fact]
+    public async Task A_local_cluster_on_a_store_another_one_runs_on_is_refused_with_the_way_to_reach_that_one()
+    {
+        var nodes = Cli.NodeProcessesUsing(cluster.Store);
+        var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "out"), "--store", cluster.Store);
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal($"error: a local cluster already runs on the store {cluster.Store} (process {cluster.Pid}); submit to it with --seed {cluster.Seed}, or use another --store", result.Error.Trim());
+        Assert.Equal(nodes.Order(), Cli.NodeProcessesUsing(cluster.Store).Order());
+        Assert.False(Directory.Exists(Path.Combine(_work, "out")));
+    }
+
     /// <summary>
     /// Nodes run in their store folder; a host that watched it for configuration changes woke every
     /// node on each file the job wrote there (see HostWithoutDefaults).

@@ -1,0 +1,57 @@
+namespace MapReduce.Node;
+
+/// <summary>
+/// One local cluster per store folder. Two on one store would run two kvstores over one blob
+/// folder (each deleting the other's in-flight temp files as it starts, each rewriting the store
+/// id) and two job masters appending to one journal under one persistence id. The lock is an OS
+/// file lock (.NET takes flock for FileShare.None on Unix), so it goes with its process however
+/// that ends; a second file names the holder, so the refusal can say how to reach it.
+/// </summary>
+public sealed class StoreLock : IDisposable
+{
+    private const string LockFileName = "local-cluster.lock";
+    private const string OwnerFileName = "local-cluster.owner";
+
+    private readonly FileStream _lock;
+    private readonly string _ownerFile;
+
+    private StoreLock(FileStream held, string ownerFile)
+    {
+        _lock = held;
+        _ownerFile = ownerFile;
+    }
+
+    /// <summary>Takes the store for a local cluster whose seed is <paramref name="seed"/>; a <see cref="LocalClusterException"/> when another holds it.</summary>
+    public static StoreLock Acquire(string store, string seed)
+    {
+        Directory.CreateDirectory(store);
+        var ownerFile = Path.Combine(store, OwnerFileName);
+        FileStream held;
+        try
+        {
+            held = new FileStream(Path.Combine(store, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new LocalClusterException(DescribeHolder(store, ownerFile));
+        }
+        File.WriteAllLines(ownerFile, [Environment.ProcessId.ToString(), seed]);
+        return new StoreLock(held, ownerFile);
+    }
+
+    private static string DescribeHolder(string store, string ownerFile)
+    {
+        string[] owner;
+        try { owner = File.ReadAllLines(ownerFile); }
+        catch (IOException) { owner = []; }
+        return owner.Length == 2
+            ? $"a local cluster already runs on the store {store} (process {owner[0]}); submit to it with --seed {owner[1]}, or use another --store"
+            : $"a local cluster already runs on the store {store}; submit to it with --seed, or use another --store";
+    }
+
+    public void Dispose()
+    {
+        try { File.Delete(_ownerFile); } catch (IOException) { }
+        _lock.Dispose();
+    }
+}
