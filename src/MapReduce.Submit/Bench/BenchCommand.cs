@@ -107,7 +107,12 @@ public static class BenchCommand
         PeakMemory.ResetSelf();
 
         var store = Path.Combine(o.BenchFolder, "store");
-        if (Directory.Exists(store)) Directory.Delete(store, recursive: true);
+        if (Directory.Exists(store))
+        {
+            // Never from under a cluster still running on it (another bench on the same --dir).
+            StoreLock.Acquire(store, "").Dispose();
+            Directory.Delete(store, recursive: true);
+        }
         watch.Restart();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
         await using var node = await SubmitterNode.JoinAsync([cluster.Seed], store, config, settings, ct);
