@@ -58,7 +58,12 @@ public static class DeleteCommand
             error.WriteLine("cancelled");
             return JobCommand.JobFailed;
         }
-        catch (Exception e) when (e is TimeoutException or LocalClusterException or Akka.Actor.AskTimeoutException)
+        catch (Akka.Actor.AskTimeoutException)
+        {
+            error.WriteLine($"error: the master did not answer within {SubmitterNode.DeleteTimeout.TotalSeconds:0} s; is a node with role master up? (`datasets` shows whether the dataset is still there)");
+            return JobCommand.ClusterError;
+        }
+        catch (Exception e) when (e is TimeoutException or LocalClusterException)
         {
             error.WriteLine($"error: {e.Message}");
             return JobCommand.ClusterError;

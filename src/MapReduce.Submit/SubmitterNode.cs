@@ -68,8 +68,10 @@ public sealed class SubmitterNode : IAsyncDisposable
 
     /// <summary>Asks the master to delete a stored dataset; the answer is <see cref="MasterProtocol.DatasetDeleted"/> or <see cref="MasterProtocol.DeleteRejected"/>.</summary>
     public Task<object> DeleteDatasetAsync(string dirId, CancellationToken ct) =>
-        // Longer than the master's own wait for the kvstore, so its answer arrives rather than a timeout here.
-        _master.Ask<object>(new MasterProtocol.DeleteDataset(dirId), TimeSpan.FromSeconds(90), ct);
+        _master.Ask<object>(new MasterProtocol.DeleteDataset(dirId), DeleteTimeout, ct);
+
+    /// <summary>Longer than the master's own waits for the kvstore, so its answer arrives rather than a timeout here.</summary>
+    public static readonly TimeSpan DeleteTimeout = TimeSpan.FromSeconds(90);
 
     private static async Task WaitUpAsync(ActorSystem system, IReadOnlyList<string> seeds, CancellationToken ct)
     {
