@@ -51,6 +51,9 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     /// <summary>How long the master waits to find the kvstore, and then for it to delete what it was asked to.</summary>
     private static readonly TimeSpan KvStoreTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>After a restart, jobs that ended this recently have their intermediate data deleted again, in case the request was lost.</summary>
+    private static readonly TimeSpan CleanupAgainWithin = TimeSpan.FromMinutes(10);
+
     /// <summary>A deletion the kvstore finished (or failed): its answer goes to whoever asked.</summary>
     private sealed record DeletionFinished(string DirId, IActorRef Requester, object Reply);
 
@@ -87,6 +90,9 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             var open = _state.Jobs.Values.Count(j => !j.IsFinished);
             _log.Info("job master recovered {0} jobs from the journal, {1} unfinished", _state.Jobs.Count, open);
             foreach (var job in _state.Jobs.Values.Where(j => !j.IsFinished)) _projection.Tell(new CatalogProjection.Project(null, job));
+            // The master before may have died between journaling a job's end and asking for its
+            // intermediate data to go: ask again for jobs that ended lately (deleting twice is harmless).
+            foreach (var job in _state.Jobs.Values.Where(j => j.FinishedAt > DateTime.UtcNow - CleanupAgainWithin)) DropIntermediateData(job);
             Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
         });
 
@@ -233,7 +239,8 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     /// <summary>
     /// A job that ended needs none of its map runs, nor the outputs of reduce attempts that lost
     /// (a failed job: nothing at all). Without this the store would keep a job's whole
-    /// intermediate data forever. Best effort: what a crash leaves behind is only space.
+    /// intermediate data forever. Best effort, repeated after a restart for jobs that ended in the
+    /// last <see cref="CleanupAgainWithin"/>: what is still left behind is only space.
     /// </summary>
     private void DropIntermediateData(JobState job)
     {

@@ -192,6 +192,24 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_restarted_master_asks_again_for_the_intermediate_data_of_jobs_that_ended_lately()
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, 1, []));
+        var execId = Submit(master);
+        var map = worker.ExpectMsg<RunMapTask>();
+        master.Tell(new TaskAttemptFailed(execId, map.TaskId, map.AttemptId, FailureKind.CompileError, "task.csx does not compile"));
+        _kvstore.ExpectMsg<KvStoreProtocol.RemoveFolders>();
+        Watch(master);
+        Sys.Stop(master);
+        ExpectTerminated(master);
+
+        NewMaster();
+        Assert.Equal([$"jobs/{execId}"], _kvstore.ExpectMsg<KvStoreProtocol.RemoveFolders>().Prefixes);
+    }
+
+    [Fact]
     public void A_dataset_is_deleted_only_once_no_unfinished_job_reads_it_and_no_job_starts_on_it_meanwhile()
     {
         var master = NewMaster();
