@@ -52,6 +52,25 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
         return ExpectMsg<JobAccepted>().ExecId;
     }
 
+    /// <summary>A master, one worker with <paramref name="slots"/> slots, and a job submitted to it.</summary>
+    private (IActorRef Master, Akka.TestKit.TestProbe Worker, string ExecId) StartJob(int slots, int reducers = 2)
+    {
+        var master = NewMaster();
+        var worker = CreateTestProbe();
+        master.Tell(new RegisterWorker(worker.Ref, slots, []));
+        return (master, worker, Submit(master, reducers));
+    }
+
+    /// <summary>Runs the job's three map tasks (data-1 has three chunks) to success, each writing <paramref name="pairsPerPartition"/>.</summary>
+    private static void SucceedMaps(IActorRef master, Akka.TestKit.TestProbe worker, string execId, int[] pairsPerPartition)
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            var map = worker.ExpectMsg<RunMapTask>();
+            master.Tell(new MapTaskSucceeded(execId, map.TaskId, map.AttemptId, pairsPerPartition));
+        }
+    }
+
     [Fact]
     public void A_status_question_with_known_counts_is_answered_when_they_change_or_after_a_second()
     {
@@ -108,15 +127,8 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void The_catalog_records_the_job_its_executions_and_the_result_dataset()
     {
-        var master = NewMaster();
-        var worker = CreateTestProbe();
-        master.Tell(new RegisterWorker(worker.Ref, 10, []));
-        var execId = Submit(master, reducers: 1);
-        for (var i = 0; i < 3; i++)
-        {
-            var map = worker.ExpectMsg<RunMapTask>();
-            master.Tell(new MapTaskSucceeded(execId, map.TaskId, map.AttemptId, [1]));
-        }
+        var (master, worker, execId) = StartJob(slots: 10, reducers: 1);
+        SucceedMaps(master, worker, execId, [1]);
         var reduce = worker.ExpectMsg<RunReduceTask>();
         master.Tell(new ReduceTaskSucceeded(execId, reduce.TaskId, reduce.AttemptId, reduce.OutputKey, 1));
 
@@ -157,15 +169,8 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_job_that_succeeded_has_its_map_runs_and_the_losing_reduce_attempts_removed_from_the_store()
     {
-        var master = NewMaster();
-        var worker = CreateTestProbe();
-        master.Tell(new RegisterWorker(worker.Ref, 10, []));
-        var execId = Submit(master, reducers: 2);
-        for (var i = 0; i < 3; i++)
-        {
-            var map = worker.ExpectMsg<RunMapTask>();
-            master.Tell(new MapTaskSucceeded(execId, map.TaskId, map.AttemptId, [1, 1]));
-        }
+        var (master, worker, execId) = StartJob(slots: 10);
+        SucceedMaps(master, worker, execId, [1, 1]);
         var reduces = new[] { worker.ExpectMsg<RunReduceTask>(), worker.ExpectMsg<RunReduceTask>() }.OrderBy(r => r.Partition).ToArray();
         master.Tell(new TaskAttemptFailed(execId, reduces[0].TaskId, reduces[0].AttemptId, FailureKind.Infrastructure, "disk full"));
         var retry = worker.ExpectMsg<RunReduceTask>();
@@ -182,10 +187,7 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_failed_job_has_everything_it_wrote_removed_from_the_store()
     {
-        var master = NewMaster();
-        var worker = CreateTestProbe();
-        master.Tell(new RegisterWorker(worker.Ref, 1, []));
-        var execId = Submit(master);
+        var (master, worker, execId) = StartJob(slots: 1);
         var map = worker.ExpectMsg<RunMapTask>();
         master.Tell(new TaskAttemptFailed(execId, map.TaskId, map.AttemptId, FailureKind.CompileError, "task.csx does not compile"));
         Assert.Equal([$"jobs/{execId}"], _kvstore.ExpectMsg<KvStoreProtocol.RemoveFolders>().Prefixes);
@@ -194,10 +196,7 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_restarted_master_asks_again_for_the_intermediate_data_of_jobs_that_ended_lately()
     {
-        var master = NewMaster();
-        var worker = CreateTestProbe();
-        master.Tell(new RegisterWorker(worker.Ref, 1, []));
-        var execId = Submit(master);
+        var (master, worker, execId) = StartJob(slots: 1);
         var map = worker.ExpectMsg<RunMapTask>();
         master.Tell(new TaskAttemptFailed(execId, map.TaskId, map.AttemptId, FailureKind.CompileError, "task.csx does not compile"));
         _kvstore.ExpectMsg<KvStoreProtocol.RemoveFolders>();
@@ -212,10 +211,7 @@ public sealed class JobMasterTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_dataset_is_deleted_only_once_no_unfinished_job_reads_it_and_no_job_starts_on_it_meanwhile()
     {
-        var master = NewMaster();
-        var worker = CreateTestProbe();
-        master.Tell(new RegisterWorker(worker.Ref, 1, []));
-        var execId = Submit(master);
+        var (master, worker, execId) = StartJob(slots: 1);
         master.Tell(new DeleteDataset("data-1"));
         Assert.Equal($"dataset 'data-1' is the input of job {execId}, which has not finished; delete it after the job ends", ExpectMsg<DeleteRejected>().Reason);
         _kvstore.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
