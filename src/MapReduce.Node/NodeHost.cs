@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
 using MapReduce.Actors.Hosting;
+using MapReduce.Storage.Blobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,9 +23,20 @@ public static class NodeHost
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // The host would log a failed start with its stack trace; RunAsync reports a known cause in
+        // one line, and anything else still escapes with its stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Services.AddAkka(AkkaSetup.SystemName, (akka, _) => AkkaSetup.Configure(akka, node, config, settings));
         using var host = builder.Build();
-        await host.StartAsync(ct);
+        try
+        {
+            await host.StartAsync(ct);
+        }
+        catch (StoreInUseException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 3;
+        }
 
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Cluster.Get(system);

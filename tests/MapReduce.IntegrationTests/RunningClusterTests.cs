@@ -96,6 +96,17 @@ public sealed class RunningClusterTests(RunningCluster cluster) : IClassFixture<
         Assert.False(Directory.Exists(Path.Combine(_work, "out")));
     }
 
+    /// <summary>A second kvstore node on a data folder another one owns would delete its half-written files and replace its id: it stops at once instead.</summary>
+    [Fact]
+    public async Task A_kvstore_node_on_a_folder_another_kvstore_owns_stops_with_one_line_and_touches_nothing()
+    {
+        var storeId = await File.ReadAllTextAsync(Path.Combine(cluster.Store, "kvstore", "store-id"));
+        var result = await Cli.RunAsync("MapReduce.Node", ["--role", "kvstore", "--port", "0", "--seed", cluster.Seed, "--data-dir", cluster.Store], TimeSpan.FromSeconds(60));
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal($"error: the kvstore folder {Path.Combine(cluster.Store, "kvstore")} is in use by another kvstore process", result.Error.Trim());
+        Assert.Equal(storeId, await File.ReadAllTextAsync(Path.Combine(cluster.Store, "kvstore", "store-id")));
+    }
+
     /// <summary>
     /// Nodes run in their store folder; a host that watched it for configuration changes woke every
     /// node on each file the job wrote there (see HostWithoutDefaults).

@@ -6,13 +6,21 @@ namespace MapReduce.Storage.Blobs;
 /// The kvstore owns the folder; another process on the same machine may attach to it
 /// (<see cref="TryAttach"/>) and read and write blobs the same way, without the data channel.
 /// </summary>
-public sealed class LocalBlobStore
+public sealed class LocalBlobStore : IDisposable
 {
     private const string IdFileName = "store-id";
+    private const string OwnerLockFileName = "owner.lock";
     private readonly string _blobRoot;
     private readonly string _tempRoot;
+    private readonly FileStream? _ownerLock;
 
-    /// <summary>Opens (or creates) the store as its owner: stale temp files are removed and a new <see cref="StoreId"/> is written.</summary>
+    /// <summary>
+    /// Opens (or creates) the store as its owner: stale temp files are removed and a new
+    /// <see cref="StoreId"/> is written. One owner at a time: while one holds the folder (an OS file
+    /// lock, released when its process ends however it ends, or on <see cref="Dispose"/>), another
+    /// gets a <see cref="StoreInUseException"/>, before it touches anything; it would delete the
+    /// owner's half-written files and replace its id.
+    /// </summary>
     public LocalBlobStore(string root) : this(root, owner: true, storeId: Guid.NewGuid().ToString("N")) { }
 
     private LocalBlobStore(string root, bool owner, string storeId)
@@ -22,6 +30,15 @@ public sealed class LocalBlobStore
         _blobRoot = Path.Combine(Root, "blobs");
         _tempRoot = Path.Combine(Root, "incoming");
         if (!owner) return;
+        Directory.CreateDirectory(Root);
+        try
+        {
+            _ownerLock = new FileStream(Path.Combine(Root, OwnerLockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new StoreInUseException($"the kvstore folder {Root} is in use by another kvstore process");
+        }
         Directory.CreateDirectory(_blobRoot);
         Directory.CreateDirectory(_tempRoot);
         // Temp files left by a crash are never valid blobs.
@@ -253,6 +270,9 @@ public sealed class LocalBlobStore
         }
     }
 
+    /// <summary>Gives up ownership (a process that ends gives it up anyway).</summary>
+    public void Dispose() => _ownerLock?.Dispose();
+
     private static void TryDelete(string path)
     {
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
@@ -262,3 +282,6 @@ public sealed class LocalBlobStore
 /// <summary>A file copied into the store no longer had the bytes it had when it was listed.</summary>
 public sealed class SourceChangedException(string file, long offset, long expected, long found)
     : IOException($"'{file}' changed while it was stored: expected {expected} bytes from offset {offset}, found {found}");
+
+/// <summary>Another process owns the store's folder.</summary>
+public sealed class StoreInUseException(string message) : IOException(message);

@@ -54,6 +54,7 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        _blobs.Dispose();
         _folder.Dispose();
     }
 

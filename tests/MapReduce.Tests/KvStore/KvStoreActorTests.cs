@@ -27,6 +27,7 @@ public sealed class KvStoreActorTests : Akka.TestKit.Xunit2.TestKit
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
+        _blobs.Dispose();
         _folder.Dispose();
     }
 

@@ -41,7 +41,7 @@ public class BlobStoreTests
     public async Task Put_get_and_replace_round_trip()
     {
         using var folder = new TempFolder();
-        var store = new LocalBlobStore(folder.Path);
+        using var store = new LocalBlobStore(folder.Path);
         store.Put("a/b", [1, 2, 3]);
         Assert.Equal([1, 2, 3], store.ReadAll("a/b"));
         await store.PutAsync("a/b", new MemoryStream([9]));
@@ -54,7 +54,7 @@ public class BlobStoreTests
     public async Task A_failed_write_leaves_neither_a_blob_nor_a_temp_file()
     {
         using var folder = new TempFolder();
-        var store = new LocalBlobStore(folder.Path);
+        using var store = new LocalBlobStore(folder.Path);
         await Assert.ThrowsAsync<IOException>(() => store.PutAsync("x/y", new FailingStream()));
         Assert.False(store.Exists("x/y"));
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(folder.Path, "incoming")));
@@ -66,15 +66,30 @@ public class BlobStoreTests
         using var folder = new TempFolder();
         var first = new LocalBlobStore(folder.Path);
         File.WriteAllText(first.NewTempPath(), "half a blob");
-        _ = new LocalBlobStore(folder.Path);
+        first.Dispose(); // its process ended
+        using var _ = new LocalBlobStore(folder.Path);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(folder.Path, "incoming")));
+    }
+
+    [Fact]
+    public void A_second_owner_is_refused_while_the_first_holds_the_folder_and_touches_nothing()
+    {
+        using var folder = new TempFolder();
+        using var first = new LocalBlobStore(folder.Path);
+        var writing = first.NewTempPath();
+        File.WriteAllText(writing, "a blob being written");
+
+        var refused = Assert.Throws<StoreInUseException>(() => new LocalBlobStore(folder.Path));
+        Assert.Equal($"the kvstore folder {Path.GetFullPath(folder.Path)} is in use by another kvstore process", refused.Message);
+        Assert.True(File.Exists(writing));
+        Assert.NotNull(LocalBlobStore.TryAttach(first.Root, first.StoreId)); // its id was not replaced
     }
 
     [Fact]
     public void Temp_files_idle_for_the_limit_are_swept_and_live_ones_are_kept()
     {
         using var folder = new TempFolder();
-        var store = new LocalBlobStore(folder.Path);
+        using var store = new LocalBlobStore(folder.Path);
         var abandoned = store.NewTempPath();
         var live = store.NewTempPath();
         File.WriteAllText(abandoned, "a writer that died");
@@ -97,7 +112,8 @@ public class BlobStoreTests
         Assert.Equal([4, 5], owner.ReadAll("from/client"));
 
         // The owner restarted: a new id, and the old one no longer attaches.
-        var restarted = new LocalBlobStore(folder.Path);
+        owner.Dispose();
+        using var restarted = new LocalBlobStore(folder.Path);
         Assert.NotEqual(owner.StoreId, restarted.StoreId);
         Assert.Null(LocalBlobStore.TryAttach(owner.Root, owner.StoreId));
         Assert.NotNull(LocalBlobStore.TryAttach(restarted.Root, restarted.StoreId));
