@@ -1,11 +1,13 @@
+using MapReduce.Storage;
+
 namespace MapReduce.Node;
 
 /// <summary>
 /// One local cluster per store folder. Two on one store would run two kvstores over one blob
 /// folder (each deleting the other's in-flight temp files as it starts, each rewriting the store
-/// id) and two job masters appending to one journal under one persistence id. The lock is an OS
-/// file lock (.NET takes flock for FileShare.None on Unix), so it goes with its process however
-/// that ends; a second file names the holder, so the refusal can say how to reach it.
+/// id) and two job masters appending to one journal under one persistence id. The lock is a
+/// <see cref="FileLock"/>, so it goes with its process however that ends; a second file names the
+/// holder, so the refusal can say how to reach it.
 /// </summary>
 public sealed class StoreLock : IDisposable
 {
@@ -26,15 +28,7 @@ public sealed class StoreLock : IDisposable
     {
         Directory.CreateDirectory(store);
         var ownerFile = Path.Combine(store, OwnerFileName);
-        FileStream held;
-        try
-        {
-            held = new FileStream(Path.Combine(store, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException)
-        {
-            throw new LocalClusterException(DescribeHolder(store, ownerFile));
-        }
+        var held = FileLock.TryTake(Path.Combine(store, LockFileName)) ?? throw new LocalClusterException(DescribeHolder(store, ownerFile));
         File.WriteAllLines(ownerFile, [Environment.ProcessId.ToString(), seed]);
         return new StoreLock(held, ownerFile);
     }

@@ -7,9 +7,9 @@ public static class DatasetsCommand
 {
     public static int Run(SqlLocation catalogLocation, TextWriter output, TextWriter error)
     {
-        if (catalogLocation.SqliteFilePath is { } file && !File.Exists(file))
+        if (StatusCommand.MissingCatalog(catalogLocation) is { } missing)
         {
-            error.WriteLine($"error: no catalog at {file}; run a job first or pass --store / --catalog");
+            error.WriteLine($"error: {missing}");
             return JobCommand.UsageError;
         }
         var datasets = new CatalogStore(catalogLocation).ListDatasets();

@@ -29,25 +29,10 @@ root.SetAction(async (parse, ct) => await JobCommand.RunAsync(new JobOptions(
     Console.Out, Console.Error, ct));
 
 var execId = new Argument<string?>("job-id") { Description = "A job id; without it every job is listed", Arity = ArgumentArity.ZeroOrOne };
-var catalog = new Option<string?>("--catalog") { Description = "Catalog database (SQLite path or postgres:...); default STORE/catalog.db" };
-var statusStore = new Option<string>("--store") { Description = "Local-mode store folder", DefaultValueFactory = _ => ".mapreduce" };
-var status = new Command("status", "List jobs, or show one job's tasks, from the catalog") { execId, catalog, statusStore };
-status.SetAction(parse =>
-{
-    var location = SqlLocation.Parse(parse.GetValue(catalog) ?? Path.Combine(parse.GetValue(statusStore)!, "catalog.db"));
-    return StatusCommand.Run(location, parse.GetValue(execId), Console.Out, Console.Error);
-});
-root.Subcommands.Add(status);
-
-var datasetsCatalog = new Option<string?>("--catalog") { Description = "Catalog database (SQLite path or postgres:...); default STORE/catalog.db" };
-var datasetsStore = new Option<string>("--store") { Description = "Local-mode store folder", DefaultValueFactory = _ => ".mapreduce" };
-var datasets = new Command("datasets", "List the stored datasets (uploaded inputs and job results) with their ids") { datasetsCatalog, datasetsStore };
-datasets.SetAction(parse =>
-{
-    var location = SqlLocation.Parse(parse.GetValue(datasetsCatalog) ?? Path.Combine(parse.GetValue(datasetsStore)!, "catalog.db"));
-    return DatasetsCommand.Run(location, Console.Out, Console.Error);
-});
-root.Subcommands.Add(datasets);
+root.Subcommands.Add(CatalogReader("status", "List jobs, or show one job's tasks, from the catalog", execId,
+    (location, parse) => StatusCommand.Run(location, parse.GetValue(execId), Console.Out, Console.Error)));
+root.Subcommands.Add(CatalogReader("datasets", "List the stored datasets (uploaded inputs and job results) with their ids", null,
+    (location, _) => DatasetsCommand.Run(location, Console.Out, Console.Error)));
 
 var deleteIds = new Argument<string[]>("dataset-id") { Description = "Ids of stored datasets (data-... or result-job-...)", Arity = ArgumentArity.OneOrMore };
 var deleteSeeds = new Option<string[]>("--seed") { Description = "Ask this running cluster (repeatable); without it a local cluster is started on --store" };
@@ -89,3 +74,14 @@ bench.SetAction(async (parse, ct) =>
 root.Subcommands.Add(bench);
 
 return await root.Parse(args).InvokeAsync();
+
+// A command that reads the catalog without joining the cluster: from --catalog, or STORE/catalog.db.
+static Command CatalogReader(string name, string description, Argument? argument, Func<SqlLocation, ParseResult, int> run)
+{
+    var catalog = new Option<string?>("--catalog") { Description = "Catalog database (SQLite path or postgres:...); default STORE/catalog.db" };
+    var store = new Option<string>("--store") { Description = "Local-mode store folder", DefaultValueFactory = _ => ".mapreduce" };
+    var command = new Command(name, description) { catalog, store };
+    if (argument is not null) command.Arguments.Add(argument);
+    command.SetAction(parse => run(SqlLocation.Parse(parse.GetValue(catalog) ?? Path.Combine(parse.GetValue(store)!, "catalog.db")), parse));
+    return command;
+}

@@ -7,9 +7,9 @@ public static class StatusCommand
 {
     public static int Run(SqlLocation catalogLocation, string? execId, TextWriter output, TextWriter error)
     {
-        if (catalogLocation.SqliteFilePath is { } file && !File.Exists(file))
+        if (MissingCatalog(catalogLocation) is { } missing)
         {
-            error.WriteLine($"error: no catalog at {file}; run a job first or pass --store / --catalog");
+            error.WriteLine($"error: {missing}");
             return JobCommand.UsageError;
         }
         var catalog = new CatalogStore(catalogLocation);
@@ -50,6 +50,10 @@ public static class StatusCommand
             output.WriteLine($"  failed {failed.AttemptId} on {failed.Worker}: {FirstLine(failed.Error ?? "")}");
         return JobCommand.Ok;
     }
+
+    /// <summary>Why there is nothing to read (a SQLite catalog file that does not exist), or null.</summary>
+    public static string? MissingCatalog(SqlLocation location) =>
+        location.SqliteFilePath is { } file && !File.Exists(file) ? $"no catalog at {file}; run a job first or pass --store / --catalog" : null;
 
     private static string FirstLine(string text) => text.Split('\n')[0];
 }

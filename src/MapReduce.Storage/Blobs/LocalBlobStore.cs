@@ -31,14 +31,8 @@ public sealed class LocalBlobStore : IDisposable
         _tempRoot = Path.Combine(Root, "incoming");
         if (!owner) return;
         Directory.CreateDirectory(Root);
-        try
-        {
-            _ownerLock = new FileStream(Path.Combine(Root, OwnerLockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException)
-        {
-            throw new StoreInUseException($"the kvstore folder {Root} is in use by another kvstore process");
-        }
+        _ownerLock = FileLock.TryTake(Path.Combine(Root, OwnerLockFileName))
+            ?? throw new StoreInUseException($"the kvstore folder {Root} is in use by another kvstore process");
         Directory.CreateDirectory(_blobRoot);
         Directory.CreateDirectory(_tempRoot);
         // Temp files left by a crash are never valid blobs.
@@ -237,9 +231,13 @@ public sealed class LocalBlobStore : IDisposable
         var folders = new HashSet<string>(StringComparer.Ordinal);
         foreach (var key in keys)
         {
-            var length = LengthOf(key);
-            if (Delete(key)) (blobs, bytes) = (blobs + 1, bytes + (length ?? 0));
-            folders.Add(Path.GetDirectoryName(PathOf(key))!);
+            var file = new FileInfo(PathOf(key));
+            if (file.Exists)
+            {
+                (blobs, bytes) = (blobs + 1, bytes + file.Length);
+                file.Delete();
+            }
+            folders.Add(file.DirectoryName!);
         }
         foreach (var folder in folders.OrderByDescending(f => f.Length)) PruneEmpty(folder);
         return (blobs, bytes);
