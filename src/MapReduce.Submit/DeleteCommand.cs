@@ -43,7 +43,7 @@ public static class DeleteCommand
                 switch (await node.DeleteDatasetAsync(dirId, ct))
                 {
                     case DatasetDeleted deleted:
-                        output.WriteLine($"deleted dataset {deleted.DirId}: {deleted.Chunks} chunks, {deleted.Bytes / 1_000_000.0:0.0} MB");
+                        output.WriteLine($"deleted dataset {deleted.DatasetId}: {deleted.Chunks} chunks, {deleted.Bytes / 1_000_000.0:0.0} MB");
                         break;
                     case DeleteRejected rejected:
                         error.WriteLine($"error: {rejected.Reason}");

@@ -49,7 +49,7 @@ public static class AkkaSetup
             akka.WithActors((system, _) => system.ActorOf(JournalWarmup.Props(Akka.Cluster.Cluster.Get(system).SelfAddress.Port?.ToString() ?? "0"), "journal-warmup"));
             akka.WithSingleton<JobMasterKey>(MasterSingletonName,
                 (system, _, _) => Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(
-                    JobMaster.Props(catalog!, settings, FindKvStore(system)), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),
+                    JobMaster.Props(catalog!, settings.Master, FindKvStore(system)), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),
                 singletonOptions, createProxyToo: true);
         }
         else
@@ -79,10 +79,12 @@ public static class AkkaSetup
             Directory.CreateDirectory(scratch);
             // In the background: the node is ready at once, and the first job finds Roslyn warm.
             _ = Task.Run(ScriptCompiler.WarmUp);
+            // Before the actor system exists, so it runs before Akka's exit hook leaves the cluster.
+            ProcessExitWatch.Install();
             akka.WithActors((system, registry) =>
             {
                 var executor = new TaskExecutor(new BlobClient(system, new KvStoreLocator(system), settings.KvStoreShortCircuit), new CompiledCodeCache(), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
-                system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, executor), "worker");
+                system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, settings.CancelGrace, executor), "worker");
             });
         }
     }

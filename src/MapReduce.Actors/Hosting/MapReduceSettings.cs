@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using MapReduce.Actors.Master;
 
 namespace MapReduce.Actors.Hosting;
 
@@ -14,11 +15,11 @@ public sealed record MapReduceSettings(
     /// <summary>Master nodes local mode starts; two, so the singleton can fail over.</summary>
     public int LocalMasters { get; init; } = 2;
 
-    /// <summary>An attempt running longer than this is presumed hung and run again elsewhere.</summary>
-    public TimeSpan TaskTimeout { get; init; } = TimeSpan.FromMinutes(10);
+    /// <summary>The master's timings and limits (task-timeout, worker-timeout, scheduling, snapshots, ...).</summary>
+    public required MasterSettings Master { get; init; }
 
-    /// <summary>A worker that has not announced itself for this long is presumed dead, even while still a cluster member.</summary>
-    public TimeSpan WorkerTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long a worker waits for a stopped attempt's user code to return before it exits to free the slot.</summary>
+    public required TimeSpan CancelGrace { get; init; }
 
     /// <summary>Entries (distinct keys with Combine, pairs without) a map task buffers before spilling a sorted run to disk.</summary>
     public int MapBufferEntries { get; init; } = 500_000;
@@ -44,8 +45,8 @@ public sealed record MapReduceSettings(
             section.GetInt("local.workers", 2))
         {
             LocalMasters = section.GetInt("local.masters", 2),
-            TaskTimeout = section.GetTimeSpan("task-timeout", TimeSpan.FromMinutes(10)),
-            WorkerTimeout = section.GetTimeSpan("worker-timeout", TimeSpan.FromSeconds(10)),
+            Master = MasterSettings.From(section),
+            CancelGrace = section.GetTimeSpan("cancel-grace"),
             MapBufferEntries = section.GetInt("map-buffer-entries", 500_000),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
             KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),

@@ -1,24 +1,36 @@
 namespace MapReduce.Actors.Master;
 
-/// <summary>Where everything lives in the kvstore. Task outputs sit under their attempt id, so attempts never overwrite each other.</summary>
+/// <summary>Where everything lives in the kvstore. Task outputs sit under their attempt, so attempts never overwrite each other.</summary>
 public static class BlobKeys
 {
-    public static string Chunk(string dirId, int docIndex, int chunkIndex) => $"data/{dirId}/{docIndex:D6}-{chunkIndex:D6}";
+    public static string Chunk(string datasetId, int docIndex, int chunkIndex) => $"data/{datasetId}/{docIndex:D6}-{chunkIndex:D6}";
 
     public static string Code(string codeId) => $"code/{codeId}/task.csx";
 
-    public static string MapRun(string execId, string attemptId, int partition) => $"{MapRunsFolder(execId)}/{attemptId}/p{partition:D5}";
+    public static string MapRun(AttemptId attempt, int partition) => $"{MapRunsFolder(attempt.Job)}/{attempt.Name}/p{partition:D5}";
 
     /// <summary>Everything a job wrote: its map runs and every reduce attempt's output.</summary>
-    public static string JobFolder(string execId) => $"jobs/{execId}";
+    public static string JobFolder(JobId job) => $"jobs/{job}";
 
-    public static string MapRunsFolder(string execId) => $"jobs/{execId}/map";
+    public static string MapRunsFolder(JobId job) => $"jobs/{job}/map";
 
-    public static string ReduceAttemptFolder(string execId, string attemptId) => $"jobs/{execId}/reduce/{attemptId}";
+    public static string ReduceAttemptFolder(AttemptId attempt) => $"jobs/{attempt.Job}/reduce/{attempt.Name}";
 
-    public static string ReduceOutput(string execId, string attemptId, int partition) => $"{ReduceAttemptFolder(execId, attemptId)}/{PartName(partition)}";
+    /// <summary>The output part a reduce attempt writes (its task's index is the partition).</summary>
+    public static string ReduceOutput(AttemptId attempt) => $"{ReduceAttemptFolder(attempt)}/{PartName(attempt.Task.Index)}";
 
     public static string PartName(int partition) => $"part-{partition:D5}";
 
-    public static string ResultDirId(string execId) => $"result-{execId}";
+    public static string ResultDatasetId(JobId job) => $"result-{job}";
+
+    /// <summary>The output parts of a job that succeeded, from each partition's accepted attempt number.</summary>
+    public static string[] ResultParts(JobId job, int[] partAttempts) =>
+        partAttempts.Select((n, p) => ReduceOutput(new AttemptId(job, TaskId.Reduce(p), n))).ToArray();
+
+    /// <summary>The attempt number in a reduce output key (<c>jobs/J/reduce/r00003.2/part-00003</c> gives 2), as the catalog keeps result parts.</summary>
+    public static int AttemptNumberOf(string reduceOutputKey)
+    {
+        var folder = reduceOutputKey[..reduceOutputKey.LastIndexOf('/')];
+        return int.Parse(folder.AsSpan(folder.LastIndexOf('.') + 1), System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

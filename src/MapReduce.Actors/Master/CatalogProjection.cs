@@ -8,22 +8,31 @@ namespace MapReduce.Actors.Master;
 /// Writes the master's journal events into the SQL catalog (jobs, executions, result datasets) for
 /// status queries. Rows are buffered and written in one transaction every few hundred
 /// milliseconds, so the master never waits for SQL; writes are upserts, so replaying is harmless.
+/// A finished job is answered with <see cref="JobProjected"/> once its final row is written: only
+/// then may the master forget it.
 /// </summary>
 public sealed class CatalogProjection : ReceiveActor, IWithTimers
 {
     /// <summary>Writes the job as <paramref name="Job"/> shows it; <paramref name="Event"/> (if any) says which execution row changed.</summary>
     public sealed record Project(IMasterEvent? Event, JobState Job);
 
+    /// <summary>The final state of a finished job is in the catalog.</summary>
+    public sealed record JobProjected(JobId Job);
+
     private sealed class Flush
     {
         public static readonly Flush Instance = new();
     }
 
+    private static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+
     private readonly CatalogStore _catalog;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<string, JobRow> _jobs = new();
-    private readonly Dictionary<(string, string), ExecutionRow> _executions = new();
-    private readonly List<(DatasetRow, List<ChunkRow>)> _datasets = [];
+    private readonly Dictionary<JobId, JobRow> _jobs = new();
+    private readonly Dictionary<(JobId, string), ExecutionRow> _executions = new();
+    private readonly Dictionary<JobId, (DatasetRow, List<ChunkRow>)> _datasets = new();
+    private readonly List<(IActorRef ReplyTo, JobId Job)> _finished = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -33,7 +42,8 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         Receive<Project>(p =>
         {
             Add(p.Event, p.Job);
-            if (!Timers.IsTimerActive("flush")) Timers.StartSingleTimer("flush", Flush.Instance, TimeSpan.FromMilliseconds(200));
+            if (p.Job.IsFinished) _finished.Add((Sender, p.Job.Id));
+            if (!Timers.IsTimerActive("flush")) Timers.StartSingleTimer("flush", Flush.Instance, FlushEvery);
         });
         Receive<Flush>(_ => FlushNow());
     }
@@ -45,18 +55,20 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
     private void Add(IMasterEvent? e, JobState job)
     {
         var now = DateTime.UtcNow;
-        _jobs[job.ExecId] = new JobRow
+        _jobs[job.Id] = new JobRow
         {
-            ExecId = job.ExecId, CodeId = job.CodeId, DirId = job.DirId, Status = job.Status, ResultDirId = job.ResultDirId,
+            ExecId = job.Id.Value, CodeId = job.CodeId, DirId = job.DatasetId, Status = CatalogNames.Of(job.Stage),
+            ResultDirId = job.Stage == JobStage.Succeeded ? job.ResultDatasetId : null,
             Reducers = job.Reducers, MapTasks = job.Maps.Length, Error = job.Error, SubmittedAt = job.SubmittedAt, FinishedAt = job.FinishedAt,
         };
+        if (job.Stage == JobStage.Succeeded) AddResultDataset(job);
         switch (e)
         {
             case TaskStarted s:
                 Execution(job, s.TaskId, s.AttemptId, ExecutionStatus.Running, s.Worker, null, null, now);
                 break;
             case MapSucceeded m:
-                Execution(job, m.TaskId, m.AttemptId, ExecutionStatus.Success, null, $"jobs/{job.ExecId}/map/{m.AttemptId}", null, now);
+                Execution(job, m.TaskId, m.AttemptId, ExecutionStatus.Success, null, $"{BlobKeys.MapRunsFolder(job.Id)}/{m.AttemptId}", null, now);
                 break;
             case ReduceSucceeded r:
                 Execution(job, r.TaskId, r.AttemptId, ExecutionStatus.Success, null, r.OutputKey, null, now);
@@ -64,25 +76,30 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
             case TaskFailed f:
                 Execution(job, f.TaskId, f.AttemptId, ExecutionStatus.Failure, null, null, f.Error, now);
                 break;
-            case JobSucceeded s:
-                var chunks = s.PartKeys.Select((key, i) => new ChunkRow { DirId = s.ResultDirId, DocId = BlobKeys.PartName(i), ChunkIndex = 0, ChunkId = key }).ToList();
-                _datasets.Add((new DatasetRow
-                {
-                    DirId = s.ResultDirId, Kind = DatasetKind.Output, Source = $"job {job.ExecId}", Documents = chunks.Count, Chunks = chunks.Count, CreatedAt = s.At,
-                }, chunks));
-                break;
         }
     }
 
-    private void Execution(JobState job, string taskId, string attemptId, string status, string? worker, string? result, string? error, DateTime now)
+    /// <summary>A job's output is a dataset of its own (<c>result-JOB</c>), one chunk per part.</summary>
+    private void AddResultDataset(JobState job)
     {
-        var task = job.Task(taskId);
-        var key = (job.ExecId, attemptId);
+        var chunks = BlobKeys.ResultParts(job.Id, job.PartAttempts())
+            .Select((key, i) => new ChunkRow { DirId = job.ResultDatasetId, DocId = BlobKeys.PartName(i), ChunkIndex = 0, ChunkId = key }).ToList();
+        _datasets[job.Id] = (new DatasetRow
+        {
+            DirId = job.ResultDatasetId, Kind = DatasetKind.Output, Source = $"job {job.Id}", Documents = chunks.Count, Chunks = chunks.Count,
+            CreatedAt = job.FinishedAt ?? DateTime.UtcNow,
+        }, chunks);
+    }
+
+    private void Execution(JobState job, string taskText, string attemptName, string status, string? worker, string? result, string? error, DateTime now)
+    {
+        var task = job.Task(TaskId.Parse(taskText));
+        var key = (job.Id, attemptName);
         var row = _executions.TryGetValue(key, out var existing) ? existing : new ExecutionRow
         {
-            ExecId = job.ExecId, AttemptId = attemptId, TaskId = taskId,
-            ExecType = task.Kind == TaskKind.Map ? ExecutionType.Map : ExecutionType.Reduce,
-            ChunkId = task.Input?.ChunkKey, Partition = task.Kind == TaskKind.Reduce ? task.Index : null,
+            ExecId = job.Id.Value, AttemptId = attemptName, TaskId = taskText,
+            ExecType = task.Id.Kind == TaskKind.Map ? ExecutionType.Map : ExecutionType.Reduce,
+            ChunkId = task.Input?.ChunkKey, Partition = task.Id.Kind == TaskKind.Reduce ? task.Id.Index : null,
             Worker = worker ?? task.Worker,
         };
         row.Status = status;
@@ -97,18 +114,20 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         if (_jobs.Count == 0 && _executions.Count == 0 && _datasets.Count == 0) return;
         try
         {
-            foreach (var (dataset, chunks) in _datasets) _catalog.RegisterDataset(dataset, chunks);
+            foreach (var (dataset, chunks) in _datasets.Values) _catalog.RegisterDataset(dataset, chunks);
             _catalog.UpsertExecutions(_executions.Values.ToList());
             foreach (var job in _jobs.Values) _catalog.UpsertJob(job);
             _datasets.Clear();
             _executions.Clear();
             _jobs.Clear();
+            foreach (var (replyTo, job) in _finished) replyTo.Tell(new JobProjected(job));
+            _finished.Clear();
         }
         catch (Exception e) when (e is LinqToDB.LinqToDBException or System.Data.Common.DbException or IOException or InvalidOperationException)
         {
             // Keep the rows and try again: the catalog is a projection, the journal stays the truth.
-            _log.Warning("catalog write failed, retrying in 1 s: {0}", e.Message);
-            Timers.StartSingleTimer("flush", Flush.Instance, TimeSpan.FromSeconds(1));
+            _log.Warning("catalog write failed, retrying in {0} s: {1}", RetryAfter.TotalSeconds, e.Message);
+            Timers.StartSingleTimer("flush", Flush.Instance, RetryAfter);
         }
     }
 }

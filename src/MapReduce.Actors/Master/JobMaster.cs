@@ -1,376 +1,286 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using MapReduce.Actors.Hosting;
-using MapReduce.Actors.KvStore;
-using MapReduce.Actors.Worker;
 using MapReduce.Storage.Catalog;
 using static MapReduce.Actors.Master.MasterProtocol;
+using static MapReduce.Actors.Worker.WorkerProtocol;
 
 namespace MapReduce.Actors.Master;
 
 /// <summary>
-/// The job master: a cluster singleton that journals every job and task transition. It cuts a job
-/// into one map task per chunk and R reduce tasks, and hands tasks to workers that have a free
-/// slot, never more than the slots a worker announced. State lives in <see cref="MasterState"/>;
-/// this actor only validates commands, persists events and reacts to them.
+/// The job master: a cluster singleton that journals every job and task transition. This actor is
+/// the shell around pure parts, as Akka's sharding coordinator is: it persists, recovers and
+/// snapshots <see cref="MasterState"/>, asks <see cref="Scheduler"/> where tasks go, keeps
+/// workers in a <see cref="WorkerRegistry"/>, holds long polls in <see cref="StatusWatchers"/>,
+/// and leaves SQL to <see cref="CatalogProjection"/> and kvstore deletions to <see cref="StoreJanitor"/>.
+/// A finished job is archived (forgotten) once the catalog holds its final state, so memory and
+/// recovery do not grow with the jobs the master has run.
 /// </summary>
 public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 {
     public const string PersistenceIdValue = "job-master";
 
-    /// <summary>What the master knows of one worker. <see cref="Foreign"/> counts attempts the worker runs that this master did not hand it (from before a failover, or timed out here): they hold slots too.</summary>
-    private sealed class WorkerSlots(int slots)
-    {
-        public int Slots { get; set; } = slots;
-        public HashSet<string> Running { get; } = [];
-        public int Foreign { get; set; }
-        public DateTime LastSeen { get; set; } = DateTime.UtcNow;
-        public int Free => Slots - Running.Count - Foreign;
-    }
-
-    private sealed record Assignment(IActorRef Worker, string ExecId, string TaskId, DateTime Since);
-
-    private sealed class Tick
+    /// <summary>Sent by the master's timer (and by tests driving a fake clock): look for silent workers and hung attempts, answer old long polls, hand out work.</summary>
+    public sealed class Tick
     {
         public static readonly Tick Instance = new();
     }
 
-    /// <summary>
-    /// After a restart, tasks the journal shows running are given this long to be claimed by the
-    /// workers still running them (they announce every 2 s) before they are started again.
-    /// </summary>
-    private static readonly TimeSpan RecoveryGrace = TimeSpan.FromSeconds(3);
+    private sealed record Admission(SubmitJob Job, IActorRef Submitter, JobAdmission.Admitted Result);
 
-    /// <summary>A held status question is answered after this long even if nothing changed (the asker's timeout is longer).</summary>
-    private static readonly TimeSpan WatchFor = TimeSpan.FromSeconds(1);
-
-    /// <summary>An assignment the worker does not list this long after it was sent was lost on the way.</summary>
-    private static readonly TimeSpan LostAfter = TimeSpan.FromSeconds(5);
-
-    /// <summary>How long the master waits to find the kvstore, and then for it to delete what it was asked to.</summary>
-    private static readonly TimeSpan KvStoreTimeout = TimeSpan.FromSeconds(30);
-
-    /// <summary>After a restart, jobs that ended this recently have their intermediate data deleted again, in case the request was lost.</summary>
-    private static readonly TimeSpan CleanupAgainWithin = TimeSpan.FromMinutes(10);
-
-    /// <summary>A deletion the kvstore finished (or failed): its answer goes to whoever asked.</summary>
-    private sealed record DeletionFinished(string DirId, IActorRef Requester, object Reply);
+    private sealed record ArchivedAnswer(IActorRef Asker, JobId Job, JobStatus? Status);
 
     private readonly CatalogStore _catalog;
-    private readonly MapReduceSettings _settings;
+    private readonly MasterSettings _settings;
+    private readonly TimeProvider _clock;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _projection;
-    private readonly Func<TimeSpan, Task<IActorRef>> _findKvStore;
+    private readonly IActorRef _janitor;
+    private readonly WorkerRegistry _workers = new();
+    private readonly StatusWatchers _watchers = new();
     /// <summary>Datasets the kvstore is deleting: no job may start on them meanwhile.</summary>
     private readonly HashSet<string> _deleting = [];
-    private readonly Dictionary<IActorRef, WorkerSlots> _workers = new();
-    private readonly Dictionary<string, Assignment> _assignments = new();
-    private readonly HashSet<IActorRef> _departed = [];
-    private readonly HashSet<string> _failing = [];
-    private readonly Dictionary<string, List<(IActorRef Asker, DateTime Since, GetJobStatus Question)>> _watchers = new();
-    private readonly DateTime _startedAt = DateTime.UtcNow;
+    /// <summary>Jobs whose JobFailed is being persisted: they hand out nothing more.</summary>
+    private readonly HashSet<JobId> _failing = [];
+    /// <summary>Finished jobs on their way out: archived once both their final row is written and their leftovers were deleted.</summary>
+    private readonly Dictionary<JobId, (bool Projected, bool CleanedUp)> _archiving = new();
+    private readonly DateTime _startedAt;
     private MasterState _state = MasterState.Empty;
+    private long _snapshotAt;
+    private bool _snapshotting;
 
     public override string PersistenceId => PersistenceIdValue;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="findKvStore">Finds the kvstore actor within the timeout given (KvStoreLocator in a cluster).</param>
-    public JobMaster(CatalogStore catalog, MapReduceSettings settings, Func<TimeSpan, Task<IActorRef>> findKvStore)
+    public JobMaster(CatalogStore catalog, MasterSettings settings, Func<TimeSpan, Task<IActorRef>> findKvStore, TimeProvider clock)
     {
         _catalog = catalog;
         _settings = settings;
-        _findKvStore = findKvStore;
+        _clock = clock;
+        _startedAt = Now;
         _projection = Context.ActorOf(CatalogProjection.Props(catalog), "catalog-projection");
+        _janitor = Context.ActorOf(StoreJanitor.Props(findKvStore, settings.KvStoreTimeout), "store-janitor");
 
-        Recover<IMasterEvent>(e => _state = _state.Apply(e));
-        Recover<RecoveryCompleted>(_ =>
+        Recover<SnapshotOffer>(o =>
         {
-            var open = _state.Jobs.Values.Count(j => !j.IsFinished);
-            _log.Info("job master recovered {0} jobs from the journal, {1} unfinished", _state.Jobs.Count, open);
-            foreach (var job in _state.Jobs.Values.Where(j => !j.IsFinished)) _projection.Tell(new CatalogProjection.Project(null, job));
-            // The master before may have died between journaling a job's end and asking for its
-            // intermediate data to go: ask again for jobs that ended lately (deleting twice is harmless).
-            foreach (var job in _state.Jobs.Values.Where(j => j.FinishedAt > DateTime.UtcNow - CleanupAgainWithin)) DropIntermediateData(job);
-            Timers.StartPeriodicTimer("tick", Tick.Instance, TimeSpan.FromSeconds(1));
+            _state = MasterState.From((MasterSnapshot)o.Snapshot);
+            _snapshotAt = o.Metadata.SequenceNr;
         });
+        Recover<IMasterEvent>(e => _state = _state.Apply(e));
+        Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Command<SubmitJob>(OnSubmit);
+        Command<Admission>(OnAdmission);
         Command<GetJobStatus>(OnGetJobStatus);
+        Command<ArchivedAnswer>(m => m.Asker.Tell(m.Status is null ? new UnknownJob(m.Job) : m.Status));
         Command<DeleteDataset>(OnDeleteDataset);
-        Command<DeletionFinished>(m =>
+        Command<StoreJanitor.DatasetRemovalEnded>(m =>
         {
-            _deleting.Remove(m.DirId);
+            _deleting.Remove(m.DatasetId);
             m.Requester.Tell(m.Reply);
         });
         Command<RegisterWorker>(OnRegisterWorker);
-        Command<Terminated>(m =>
-        {
-            _departed.Remove(m.ActorRef);
-            DropWorker(m.ActorRef, "left the cluster");
-        });
-        Command<WorkerLeaving>(m =>
-        {
-            _departed.Add(m.Worker);
-            DropWorker(m.Worker, "is shutting down");
-        });
+        Command<WorkerLeaving>(OnWorkerLeaving);
+        Command<Terminated>(m => LoseWorker(m.ActorRef));
         Command<Tick>(_ => OnTick());
         Command<MapTaskSucceeded>(OnMapSucceeded);
         Command<ReduceTaskSucceeded>(OnReduceSucceeded);
         Command<TaskAttemptFailed>(OnTaskFailed);
         Command<TaskRejected>(m =>
         {
-            if (_assignments.TryGetValue(m.AttemptId, out var rejected) && _workers.TryGetValue(rejected.Worker, out var full))
-                full.Foreign = full.Slots; // it is busier than this master knew: no more tasks until it announces again
-            if (!Release(m.AttemptId)) return;
-            PersistAndApply(new TaskFailed(m.ExecId, m.TaskId, m.AttemptId, "worker had no free slot", false, DateTime.UtcNow), Dispatch);
+            if (_workers.AssignmentOf(m.Attempt) is { } held) _workers.StillBusy(held.Worker, allSlots: true); // busier than this master knew
+            if (_workers.Release(m.Attempt) is null) return;
+            PersistEvents([Failed(m.Attempt, "worker had no free slot", counted: false)], Dispatch);
         });
+        Command<CatalogProjection.JobProjected>(m => Archive(m.Job, projected: true));
+        Command<StoreJanitor.CleanedUp>(m => Archive(m.Job, cleanedUp: true));
+        Command<SaveSnapshotSuccess>(m =>
+        {
+            _snapshotting = false;
+            _snapshotAt = m.Metadata.SequenceNr;
+            DeleteMessages(m.Metadata.SequenceNr);
+            DeleteSnapshots(new SnapshotSelectionCriteria(m.Metadata.SequenceNr - 1));
+        });
+        Command<SaveSnapshotFailure>(m =>
+        {
+            _snapshotting = false;
+            _log.Warning("snapshot at event {0} failed: {1}", m.Metadata.SequenceNr, m.Cause.Message);
+        });
+        Command<DeleteMessagesSuccess>(_ => { });
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteMessagesFailure>(m => _log.Warning("old journal events were not deleted: {0}", m.Cause.Message));
+        Command<DeleteSnapshotsFailure>(m => _log.Warning("old snapshots were not deleted: {0}", m.Cause.Message));
     }
 
-    public static Props Props(CatalogStore catalog, MapReduceSettings settings, Func<TimeSpan, Task<IActorRef>> findKvStore) =>
-        Akka.Actor.Props.Create(() => new JobMaster(catalog, settings, findKvStore));
+    public static Props Props(CatalogStore catalog, MasterSettings settings, Func<TimeSpan, Task<IActorRef>> findKvStore, TimeProvider? clock = null) =>
+        Akka.Actor.Props.Create(() => new JobMaster(catalog, settings, findKvStore, clock ?? TimeProvider.System));
 
-    private void OnGetJobStatus(GetJobStatus m)
-    {
-        if (!_state.Jobs.TryGetValue(m.ExecId, out var job))
-        {
-            Sender.Tell(new UnknownJob(m.ExecId));
-            return;
-        }
-        var status = StatusOf(job);
-        if (status.IsFinished || status.MapsDone != m.KnownMapsDone || status.ReducesDone != m.KnownReducesDone)
-        {
-            Sender.Tell(status);
-            return;
-        }
-        if (!_watchers.TryGetValue(m.ExecId, out var waiting)) _watchers[m.ExecId] = waiting = [];
-        waiting.Add((Sender, DateTime.UtcNow, m));
-    }
+    private DateTime Now => _clock.GetUtcNow().UtcDateTime;
 
-    /// <summary>Answers the held status questions of a job whose counts changed, or that waited long enough.</summary>
-    private void AnswerWatchers(string execId, bool timedOutOnly)
+    private void OnRecovered()
     {
-        if (!_watchers.TryGetValue(execId, out var waiting) || !_state.Jobs.TryGetValue(execId, out var job)) return;
-        var status = StatusOf(job);
-        var cutoff = DateTime.UtcNow - WatchFor;
-        waiting.RemoveAll(w =>
+        var open = _state.Jobs.Values.Count(j => !j.IsFinished);
+        _log.Info("job master recovered {0} jobs from the journal, {1} unfinished", _state.Jobs.Count, open);
+        // Unfinished jobs are projected again (rows may have waited in the buffer when the last
+        // master died); finished ones not yet archived go through archiving again.
+        foreach (var job in _state.Jobs.Values)
         {
-            var changed = status.IsFinished || status.MapsDone != w.Question.KnownMapsDone || status.ReducesDone != w.Question.KnownReducesDone;
-            if (!changed && (!timedOutOnly || w.Since > cutoff)) return false;
-            w.Asker.Tell(status);
-            return true;
-        });
-        if (waiting.Count == 0) _watchers.Remove(execId);
+            _projection.Tell(new CatalogProjection.Project(null, job));
+            if (job.IsFinished) StartArchiving(job);
+        }
+        Timers.StartPeriodicTimer("tick", Tick.Instance, _settings.TickInterval);
     }
 
     private void OnSubmit(SubmitJob m)
     {
-        var problem = Validate(m, out var chunks);
-        if (problem is not null)
+        if (_deleting.Contains(m.DatasetId))
         {
-            Sender.Tell(new JobRejected(problem));
+            Sender.Tell(new JobRejected($"dataset '{m.DatasetId}' is being deleted"));
             return;
         }
-        var execId = $"job-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
-        var maps = MapSplits.Plan(chunks, _settings.SplitSize);
-        var submitter = Sender;
-        PersistAndApply(new JobSubmitted(execId, m.CodeId, m.DirId, m.Reducers, maps, DateTime.UtcNow), () =>
+        var (catalog, settings, submitter) = (_catalog, _settings, Sender);
+        Task.Run(() => JobAdmission.Check(catalog, settings, m)).PipeTo(Self, success: result => new Admission(m, submitter, result));
+    }
+
+    private void OnAdmission(Admission m)
+    {
+        var problem = m.Result.Problem ?? (_deleting.Contains(m.Job.DatasetId) ? $"dataset '{m.Job.DatasetId}' is being deleted" : null);
+        if (problem is not null)
         {
-            _log.Info("job {0}: {1} map tasks, {2} reduce tasks (code {3}, data {4})", execId, maps.Length, m.Reducers, m.CodeId, m.DirId);
-            submitter.Tell(new JobAccepted(execId, maps.Length, m.Reducers));
+            m.Submitter.Tell(new JobRejected(problem));
+            return;
+        }
+        var id = JobId.New(Now);
+        PersistEvents([new JobSubmitted(id.Value, m.Job.CodeId, m.Job.DatasetId, m.Job.Reducers, m.Result.Maps, Now)], () =>
+        {
+            _log.Info("job {0}: {1} map tasks, {2} reduce tasks (code {3}, data {4})", id, m.Result.Maps.Length, m.Job.Reducers, m.Job.CodeId, m.Job.DatasetId);
+            m.Submitter.Tell(new JobAccepted(id, m.Result.Maps.Length, m.Job.Reducers));
             Dispatch();
         });
     }
 
-    private string? Validate(SubmitJob m, out IReadOnlyList<ChunkRow> chunks)
+    private void OnGetJobStatus(GetJobStatus m)
     {
-        chunks = [];
-        if (m.Reducers is < 1 or > 10_000) return $"--reducers must be between 1 and 10000, not {m.Reducers}";
-        try
+        if (_state.Jobs.TryGetValue(m.JobId, out var job))
         {
-            if (_deleting.Contains(m.DirId)) return $"dataset '{m.DirId}' is being deleted";
-            if (_catalog.GetDataset(m.DirId) is null) return $"dataset '{m.DirId}' is not in the store";
-            if (_catalog.GetCode(m.CodeId) is null) return $"code '{m.CodeId}' is not in the store";
-            chunks = _catalog.GetChunks(m.DirId);
-            return null;
+            _watchers.Ask(m, Sender, job, Now);
+            return;
         }
-        catch (Exception e) when (e is LinqToDB.LinqToDBException or System.Data.Common.DbException)
-        {
-            return $"the catalog cannot be read: {e.Message}";
-        }
+        var (catalog, asker) = (_catalog, Sender);
+        Task.Run(() => JobAdmission.ArchivedStatus(catalog, m.JobId)).PipeTo(Self, success: status => new ArchivedAnswer(asker, m.JobId, status),
+            failure: e => new ArchivedAnswer(asker, m.JobId, null));
     }
 
     private void OnDeleteDataset(DeleteDataset m)
     {
-        var reader = _state.Jobs.Values.Where(j => !j.IsFinished && j.DirId == m.DirId).OrderBy(j => j.SubmittedAt).FirstOrDefault();
+        var reader = _state.Jobs.Values.Where(j => !j.IsFinished && j.DatasetId == m.DatasetId).OrderBy(j => j.SubmittedAt).FirstOrDefault();
         if (reader is not null)
         {
-            Sender.Tell(new DeleteRejected($"dataset '{m.DirId}' is the input of job {reader.ExecId}, which has not finished; delete it after the job ends"));
+            Sender.Tell(new DeleteRejected($"dataset '{m.DatasetId}' is the input of job {reader.Id}, which has not finished; delete it after the job ends"));
             return;
         }
-        if (!_deleting.Add(m.DirId))
+        if (!_deleting.Add(m.DatasetId))
         {
-            Sender.Tell(new DeleteRejected($"dataset '{m.DirId}' is already being deleted"));
+            Sender.Tell(new DeleteRejected($"dataset '{m.DatasetId}' is already being deleted"));
             return;
         }
-        var requester = Sender;
-        RemoveDatasetAsync(m.DirId).PipeTo(Self, success: reply => new DeletionFinished(m.DirId, requester, reply));
-    }
-
-    private async Task<object> RemoveDatasetAsync(string dirId)
-    {
-        try
-        {
-            var kvstore = await _findKvStore(KvStoreTimeout).ConfigureAwait(false);
-            return await kvstore.Ask<object>(new KvStoreProtocol.RemoveDataset(dirId), KvStoreTimeout).ConfigureAwait(false) switch
-            {
-                KvStoreProtocol.DatasetRemoved r => new DatasetDeleted(r.DirId, r.Chunks, r.Bytes),
-                KvStoreProtocol.KvStoreFailure f => new DeleteRejected(f.Message),
-                var other => new DeleteRejected($"the kvstore answered {other.GetType().Name}"),
-            };
-        }
-        catch (Exception e)
-        {
-            return new DeleteRejected($"the kvstore did not delete dataset '{dirId}': {e.Message}");
-        }
-    }
-
-    /// <summary>
-    /// A job that ended needs none of its map runs, nor the outputs of reduce attempts that lost
-    /// (a failed job: nothing at all). Without this the store would keep a job's whole
-    /// intermediate data forever. Best effort, repeated after a restart for jobs that ended in the
-    /// last <see cref="CleanupAgainWithin"/>: what is still left behind is only space.
-    /// </summary>
-    private void DropIntermediateData(JobState job)
-    {
-        string[] prefixes = job.Status == ExecutionStatus.Success
-            ? [BlobKeys.MapRunsFolder(job.ExecId), .. job.Reduces.SelectMany(LosingAttempts).Select(a => BlobKeys.ReduceAttemptFolder(job.ExecId, a))]
-            : [BlobKeys.JobFolder(job.ExecId)];
-        var (log, execId) = (_log, job.ExecId);
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                var kvstore = await _findKvStore(KvStoreTimeout).ConfigureAwait(false);
-                kvstore.Tell(new KvStoreProtocol.RemoveFolders(prefixes));
-            }
-            catch (Exception e)
-            {
-                log.Warning("job {0}: its intermediate data stays in the store: {1}", execId, e.Message);
-            }
-        });
-
-        static IEnumerable<string> LosingAttempts(TaskState task) =>
-            Enumerable.Range(1, task.Attempts).Select(n => $"{task.TaskId}.{n}").Where(a => a != task.AcceptedAttempt);
+        _janitor.Tell(new StoreJanitor.RemoveDataset(m.DatasetId, Sender));
     }
 
     private void OnRegisterWorker(RegisterWorker m)
     {
-        if (_departed.Contains(m.Worker)) return;
-        var now = DateTime.UtcNow;
-        if (!_workers.TryGetValue(m.Worker, out var worker))
+        // After a take-over, attempts a worker still runs that the journal shows as their task's
+        // current attempt are adopted: they finish where they are instead of starting again.
+        var outcome = _workers.Announce(m.Worker, m.Slots, m.Running, IsCurrentAttempt, Now, _settings.LostAfter);
+        if (outcome is not var (joined, lost)) return;
+        if (joined)
         {
-            _workers[m.Worker] = worker = new WorkerSlots(m.Slots);
             Context.Watch(m.Worker);
             _log.Info("worker {0} joined with {1} slots", m.Worker.Path.Address, m.Slots);
         }
-        worker.Slots = m.Slots;
-        worker.LastSeen = now;
-
-        // Adopt attempts this worker runs that the journal shows as the task's current attempt:
-        // after a failover they finish where they are instead of starting again.
-        foreach (var running in m.Running)
-        {
-            if (_assignments.ContainsKey(running.AttemptId)) continue;
-            if (!_state.Jobs.TryGetValue(running.ExecId, out var job) || job.IsFinished) continue;
-            var task = job.Task(running.TaskId);
-            if (task.IsDone || task.CurrentAttempt != running.AttemptId) continue;
-            _assignments[running.AttemptId] = new Assignment(m.Worker, running.ExecId, running.TaskId, now);
-            worker.Running.Add(running.AttemptId);
-        }
-        var reported = m.Running.Select(r => r.AttemptId).ToHashSet();
-        worker.Foreign = reported.Count(a => !worker.Running.Contains(a));
-
-        // Attempts sent to this worker long enough ago that it would list them, but it does not: the message was lost.
-        var lost = worker.Running
-            .Where(a => !reported.Contains(a) && now - _assignments[a].Since > LostAfter)
-            .ToList()
-            .Select(a => Requeue(a, $"worker {m.Worker.Path.Address} never received it", counted: false))
-            .ToList();
-        PersistAllAndApply(lost, Dispatch);
+        PersistEvents(lost.Select(a => Failed(a, $"worker {m.Worker.Path.Address} never received it", counted: false)).ToList(), Dispatch);
     }
 
-    /// <summary>Forgets a worker and re-queues every task it held (not counted against the retry limit: not the task's fault).</summary>
-    private void DropWorker(IActorRef workerRef, string why)
+    private bool IsCurrentAttempt(AttemptId a) =>
+        _state.Jobs.TryGetValue(a.Job, out var job) && !job.IsFinished && job.HasTask(a.Task) && job.Task(a.Task) is { IsDone: false } t && t.CurrentAttempt == a.Number;
+
+    /// <summary>
+    /// A worker going away. Stopped on purpose: its attempts are re-queued without counting. Its
+    /// process exiting under user code: the attempt whose code called the exit counts as a failure
+    /// (all it held, when that attempt is unknown), so a Map that always exits fails its job.
+    /// </summary>
+    private void OnWorkerLeaving(WorkerLeaving m)
     {
-        if (!_workers.Remove(workerRef, out var worker)) return;
-        Context.Unwatch(workerRef);
-        _log.Warning("worker {0} {1}; re-queueing its {2} tasks", workerRef.Path.Address, why, worker.Running.Count);
-        var lost = worker.Running.ToList().Select(a => Requeue(a, $"worker {workerRef.Path.Address} {why}", counted: false)).ToList();
-        PersistAllAndApply(lost, Dispatch);
+        _workers.Depart(m.Worker);
+        var held = _workers.Drop(m.Worker);
+        if (held is null) return;
+        Context.Unwatch(m.Worker);
+        var address = m.Worker.Path.Address;
+        var events = held.Select(a => m.Exit is { } exit && (exit.Culprit is null ? exit.ExitCode != 0 : exit.Culprit == a)
+            ? Failed(a, $"worker process exited with code {exit.ExitCode} while running {a.Task.Describe()}", counted: true)
+            : Failed(a, $"worker {address} is shutting down", counted: false)).ToList();
+        _log.Warning("worker {0} is leaving{1}; re-queueing its {2} tasks", address, m.Exit is { } e ? $" (exit code {e.ExitCode})" : "", held.Count);
+        PersistEvents(events, AfterFailures(events));
     }
 
-    /// <summary>Releases an assignment and makes the event that puts its task back in the queue.</summary>
-    private TaskFailed Requeue(string attemptId, string why, bool counted)
+    /// <summary>A worker that vanished (its node was downed or left) without saying why: what it ran may have killed it, so each attempt counts.</summary>
+    private void LoseWorker(IActorRef worker, string? why = null)
     {
-        var assignment = _assignments[attemptId];
-        Release(attemptId);
-        return new TaskFailed(assignment.ExecId, assignment.TaskId, attemptId, why, counted, DateTime.UtcNow);
+        if (_workers.Drop(worker, forgetDeparture: true) is not { } held) return;
+        Context.Unwatch(worker);
+        why ??= "was lost (its process died or its node became unreachable)";
+        _log.Warning("worker {0} {1}; re-queueing its {2} tasks", worker.Path.Address, why, held.Count);
+        var events = held.Select(a => Failed(a, $"worker {worker.Path.Address} {why} while running {a.Task.Describe()}", counted: true)).ToList();
+        PersistEvents(events, AfterFailures(events));
     }
 
-    /// <summary>Once a second: drop silent workers, give up on hung attempts, and hand out what is runnable.</summary>
     private void OnTick()
     {
-        var now = DateTime.UtcNow;
-        foreach (var execId in _watchers.Keys.ToList()) AnswerWatchers(execId, timedOutOnly: true);
-        foreach (var silent in _workers.Where(w => now - w.Value.LastSeen > _settings.WorkerTimeout).Select(w => w.Key).ToList())
-            DropWorker(silent, $"has not answered for {_settings.WorkerTimeout.TotalSeconds:0} s");
-        var hung = _assignments.Where(a => now - a.Value.Since > _settings.TaskTimeout).ToList();
+        var now = Now;
+        foreach (var job in _watchers.Jobs.ToList()) _watchers.Answer(_state.Jobs.GetValueOrDefault(job), job, heldSince: now - _settings.LongPoll);
+        foreach (var silent in _workers.SilentFor(_settings.WorkerTimeout, now))
+            LoseWorker(silent, $"has not answered for {_settings.WorkerTimeout.TotalSeconds:0} s");
         var failures = new List<TaskFailed>();
-        foreach (var (attemptId, assignment) in hung)
+        foreach (var (attempt, assignment) in _workers.RunningLongerThan(_settings.TaskTimeout, now))
         {
-            // The worker still runs it, so its slot stays taken until the worker stops listing it.
-            if (_workers.TryGetValue(assignment.Worker, out var worker)) worker.Foreign++;
-            failures.Add(Requeue(attemptId, $"timed out after {_settings.TaskTimeout.TotalSeconds:0} s on {assignment.Worker.Path.Address}", counted: true));
+            // The worker is asked to stop it; its slot stays taken until the worker stops listing it.
+            _workers.Release(attempt);
+            _workers.StillBusy(assignment.Worker);
+            var why = $"timed out after {_settings.TaskTimeout.TotalSeconds:0} s on {assignment.Worker.Path.Address}";
+            assignment.Worker.Tell(new CancelAttempt(attempt, why));
+            failures.Add(Failed(attempt, why, counted: true));
         }
-        if (failures.Count == 0)
-        {
-            Dispatch();
-            return;
-        }
-        PersistAllAndApply(failures, () =>
-        {
-            foreach (var failed in failures) FailJobIfExhausted(failed.ExecId, failed.TaskId, failed.Error);
-            Dispatch();
-        });
+        PersistEvents(failures, AfterFailures(failures));
     }
 
     private void OnMapSucceeded(MapTaskSucceeded m)
     {
-        Release(m.AttemptId);
-        if (!Accepts(m.ExecId, m.TaskId, m.AttemptId)) return;
+        _workers.Release(m.Attempt);
+        if (!Accepts(m.Attempt)) return;
         var nonEmpty = m.PairsPerPartition.Select((count, p) => (count, p)).Where(x => x.count > 0).Select(x => x.p).ToArray();
-        PersistAndApply(new MapSucceeded(m.ExecId, m.TaskId, m.AttemptId, nonEmpty, DateTime.UtcNow), Dispatch);
+        PersistEvents([new MapSucceeded(m.Attempt.Job.Value, m.Attempt.Task.ToString(), m.Attempt.Name, nonEmpty, Now)], Dispatch);
     }
 
     private void OnReduceSucceeded(ReduceTaskSucceeded m)
     {
-        Release(m.AttemptId);
-        if (!Accepts(m.ExecId, m.TaskId, m.AttemptId)) return;
-        PersistAndApply(new ReduceSucceeded(m.ExecId, m.TaskId, m.AttemptId, m.OutputKey, DateTime.UtcNow), () =>
+        _workers.Release(m.Attempt);
+        if (!Accepts(m.Attempt)) return;
+        var job = m.Attempt.Job;
+        PersistEvents([new ReduceSucceeded(job.Value, m.Attempt.Task.ToString(), m.Attempt.Name, BlobKeys.ReduceOutput(m.Attempt), Now)], () =>
         {
-            var job = _state.Jobs[m.ExecId];
-            if (!job.ReducesDone)
+            var state = _state.Jobs[job];
+            if (!state.AllReducesDone)
             {
                 Dispatch();
                 return;
             }
-            var parts = job.Reduces.OrderBy(r => r.Index).Select(r => r.OutputKey!).ToArray();
-            PersistAndApply(new JobSucceeded(m.ExecId, BlobKeys.ResultDirId(m.ExecId), parts, DateTime.UtcNow), () =>
+            var parts = BlobKeys.ResultParts(job, state.PartAttempts());
+            PersistEvents([new JobSucceeded(job.Value, state.ResultDatasetId, parts, Now)], () =>
             {
-                _log.Info("job {0} succeeded", m.ExecId);
-                DropIntermediateData(_state.Jobs[m.ExecId]);
+                _log.Info("job {0} succeeded", job);
+                StartArchiving(_state.Jobs[job]);
                 Dispatch();
             });
         });
@@ -378,104 +288,115 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     private void OnTaskFailed(TaskAttemptFailed m)
     {
-        Release(m.AttemptId);
-        if (!Accepts(m.ExecId, m.TaskId, m.AttemptId)) return;
-        _log.Warning("job {0}: attempt {1} failed ({2}): {3}", m.ExecId, m.AttemptId, m.Kind, m.Error);
-        var counted = m.Kind != FailureKind.CompileError;
-        PersistAndApply(new TaskFailed(m.ExecId, m.TaskId, m.AttemptId, m.Error, counted, DateTime.UtcNow), () =>
+        // A stopped attempt was accounted for when the master stopped it.
+        if (_workers.Release(m.Attempt) is null && m.Kind == FailureKind.Stopped) return;
+        if (!Accepts(m.Attempt)) return;
+        _log.Warning("job {0}: attempt {1} failed ({2}): {3}", m.Attempt.Job, m.Attempt.Name, m.Kind, m.Error);
+        var failed = Failed(m.Attempt, m.Error, counted: m.Kind != FailureKind.CompileError);
+        PersistEvents([failed], () =>
         {
-            if (m.Kind == FailureKind.CompileError) FailJob(m.ExecId, m.Error);
-            else FailJobIfExhausted(m.ExecId, m.TaskId, m.Error);
+            if (m.Kind == FailureKind.CompileError) FailJob(m.Attempt.Job, m.Error);
+            else FailIfExhausted(failed);
             Dispatch();
         });
     }
 
-    private void FailJobIfExhausted(string execId, string taskId, string lastError)
+    private Action AfterFailures(IReadOnlyList<TaskFailed> failures) => () =>
     {
-        var job = _state.Jobs[execId];
-        var task = job.Task(taskId);
-        if (job.IsFinished || task.CountedFailures < _settings.MaxTaskAttempts) return;
-        FailJob(execId, $"{Describe(task)} failed {task.CountedFailures} times; last error: {lastError}");
+        foreach (var failed in failures) FailIfExhausted(failed);
+        Dispatch();
+    };
+
+    /// <summary>A task that failed max-task-attempts counted times fails its job, with the last error.</summary>
+    private void FailIfExhausted(TaskFailed failed)
+    {
+        if (!_state.Jobs.TryGetValue(new JobId(failed.JobId), out var job) || job.IsFinished) return;
+        var task = job.Task(TaskId.Parse(failed.TaskId));
+        if (task.IsDone || task.CountedFailures < _settings.MaxTaskAttempts) return;
+        FailJob(job.Id, $"{task.Describe()} failed {task.CountedFailures} times; last error: {failed.Error}");
     }
 
-    private void FailJob(string execId, string reason)
+    private void FailJob(JobId id, string reason)
     {
-        if (_state.Jobs[execId].IsFinished || !_failing.Add(execId)) return;
-        PersistAndApply(new JobFailed(execId, reason, DateTime.UtcNow), () =>
+        if (_state.Jobs[id].IsFinished || !_failing.Add(id)) return;
+        // Its other attempts are stopped where they run, so their slots come free.
+        foreach (var attempt in _workers.AttemptsOf(id))
         {
-            _log.Warning("job {0} failed: {1}", execId, reason);
-            DropIntermediateData(_state.Jobs[execId]);
+            var held = _workers.Release(attempt)!;
+            _workers.StillBusy(held.Worker);
+            held.Worker.Tell(new CancelAttempt(attempt, $"job {id} failed"));
+        }
+        PersistEvents([new JobFailed(id.Value, reason, Now)], () =>
+        {
+            _failing.Remove(id);
+            _log.Warning("job {0} failed: {1}", id, reason);
+            StartArchiving(_state.Jobs[id]);
         });
-        foreach (var attempt in _assignments.Where(a => a.Value.ExecId == execId).Select(a => a.Key).ToList()) Release(attempt);
     }
-
-    private static string Describe(TaskState task) =>
-        task.Kind == TaskKind.Map
-            ? $"map task {task.TaskId} ({task.Input!.Chunks()[0].Describe()}{(task.Input.More is { Length: > 0 } more ? $", and {more.Length} more chunks" : "")})"
-            : $"reduce task {task.TaskId} (partition {task.Index})";
 
     /// <summary>Whether a result for this attempt still counts: the job runs, the task is not done yet, and the attempt was issued.</summary>
-    private bool Accepts(string execId, string taskId, string attemptId)
+    private bool Accepts(AttemptId a) =>
+        _state.Jobs.TryGetValue(a.Job, out var job) && !job.IsFinished && job.HasTask(a.Task)
+        && job.Task(a.Task) is { IsDone: false } task && a.Number >= 1 && a.Number <= task.Attempts;
+
+    private void StartArchiving(JobState job)
     {
-        if (!_state.Jobs.TryGetValue(execId, out var job) || job.IsFinished) return false;
-        var task = job.Task(taskId);
-        if (task.IsDone) return false;
-        var dot = attemptId.LastIndexOf('.');
-        return dot > 0 && attemptId[..dot] == taskId && int.TryParse(attemptId[(dot + 1)..], out var n) && n >= 1 && n <= task.Attempts;
+        _archiving[job.Id] = (false, false);
+        _janitor.Tell(new StoreJanitor.CleanUp(job));
     }
 
-    /// <summary>Frees the slot an attempt held; false when the master did not know the attempt (already released).</summary>
-    private bool Release(string attemptId)
+    private void Archive(JobId id, bool projected = false, bool cleanedUp = false)
     {
-        if (!_assignments.Remove(attemptId, out var assignment)) return false;
-        if (_workers.TryGetValue(assignment.Worker, out var worker)) worker.Running.Remove(attemptId);
-        return true;
+        if (!_archiving.TryGetValue(id, out var progress)) return;
+        progress = (progress.Projected || projected, progress.CleanedUp || cleanedUp);
+        _archiving[id] = progress;
+        if (!progress.Projected || !progress.CleanedUp) return;
+        _archiving.Remove(id);
+        PersistEvents([new JobArchived(id.Value, Now)], () => { });
     }
 
     /// <summary>
-    /// Hands runnable tasks to workers with free slots, oldest job first. Each hand-out is journaled
-    /// (TaskStarted) before the task is sent, so attempt numbers survive a failover.
+    /// Hands runnable tasks to free slots in the order the <see cref="Scheduler"/> decides. Each
+    /// hand-out is journaled (TaskStarted) before the task is sent, so attempt numbers survive a take-over.
     /// </summary>
     private void Dispatch()
     {
-        var started = new List<(TaskStarted Event, IActorRef Worker)>();
-        // A job whose JobFailed is being persisted hands out nothing more.
-        foreach (var job in _state.Jobs.Values.Where(j => !j.IsFinished && !_failing.Contains(j.ExecId)).OrderBy(j => j.SubmittedAt))
+        var now = Now;
+        var decisions = Scheduler.Plan(_state.Jobs.Values.Where(j => !j.IsFinished && !_failing.Contains(j.Id)), _workers.RunningPerJob(),
+            _workers.FreeSlots(), MayStart, _settings.Scheduling);
+        if (decisions.Count == 0) return;
+        var events = new List<TaskStarted>();
+        var targets = new Dictionary<AttemptId, IActorRef>();
+        foreach (var d in decisions)
         {
-            foreach (var task in job.Runnable)
-            {
-                if (task.CurrentAttempt is not null && _assignments.ContainsKey(task.CurrentAttempt)) continue;
-                if (task.Status == ExecutionStatus.Running && DateTime.UtcNow - _startedAt < RecoveryGrace) continue;
-                var worker = _workers.Where(w => w.Value.Free > 0).OrderByDescending(w => w.Value.Free).Select(w => w.Key).FirstOrDefault();
-                if (worker is null) goto send;
-                var attemptId = task.NextAttemptId;
-                _assignments[attemptId] = new Assignment(worker, job.ExecId, task.TaskId, DateTime.UtcNow);
-                _workers[worker].Running.Add(attemptId);
-                started.Add((new TaskStarted(job.ExecId, task.TaskId, attemptId, worker.Path.Address.ToString(), DateTime.UtcNow), worker));
-            }
+            var attempt = new AttemptId(d.Job, d.Task.Id, d.Task.Attempts + 1);
+            _workers.Assign(attempt, d.Worker, now);
+            targets[attempt] = d.Worker;
+            events.Add(new TaskStarted(d.Job.Value, d.Task.Id.ToString(), attempt.Name, d.Worker.Path.Address.ToString(), now));
         }
-        send:
-        if (started.Count == 0) return;
-        var workers = started.ToDictionary(s => s.Event.AttemptId, s => s.Worker);
-        PersistAll(started.Select(s => s.Event), e =>
+        PersistEvents(events, () =>
         {
-            ApplyAndProject(e);
-            var job = _state.Jobs[e.ExecId];
-            var task = job.Task(e.TaskId);
-            object run = task.Kind == TaskKind.Map
-                ? new WorkerProtocol.RunMapTask(job.ExecId, task.TaskId, e.AttemptId, job.CodeId, task.Input!.Chunks(), job.Reducers)
-                : new WorkerProtocol.RunReduceTask(job.ExecId, task.TaskId, e.AttemptId, job.CodeId, task.Index, job.RunKeysFor(task.Index), BlobKeys.ReduceOutput(job.ExecId, e.AttemptId, task.Index));
-            workers[e.AttemptId].Tell(run);
+            foreach (var (attempt, worker) in targets)
+            {
+                var job = _state.Jobs[attempt.Job];
+                object run = attempt.Task.Kind == TaskKind.Map
+                    ? new RunMapTask(attempt, job.CodeId, job.Task(attempt.Task).Input!.Chunks(), job.Reducers)
+                    : new RunReduceTask(attempt, job.CodeId, job.MapAttemptsFor(attempt.Task.Index));
+                worker.Tell(run);
+            }
         });
     }
 
-    private void PersistAndApply(IMasterEvent e, Action then) => Persist(e, persisted =>
-    {
-        ApplyAndProject(persisted);
-        then();
-    });
+    /// <summary>Not while a worker holds the task's current attempt, nor, just after a take-over, while its worker may still claim it.</summary>
+    private bool MayStart(JobState job, TaskState task) =>
+        !(task.CurrentAttempt is { } n && _workers.Holds(new AttemptId(job.Id, task.Id, n)))
+        && !(task.Stage == TaskStage.Running && Now - _startedAt < _settings.RecoveryGrace);
 
-    private void PersistAllAndApply(IReadOnlyList<IMasterEvent> events, Action then)
+    private TaskFailed Failed(AttemptId a, string why, bool counted) =>
+        new(a.Job.Value, a.Task.ToString(), a.Name, why, counted, Now);
+
+    /// <summary>Persists the events (in one batch), applies and projects each, then runs <paramref name="then"/> once; snapshots when due.</summary>
+    private void PersistEvents<TEvent>(IReadOnlyList<TEvent> events, Action then) where TEvent : IMasterEvent
     {
         if (events.Count == 0)
         {
@@ -485,22 +406,22 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         var remaining = events.Count;
         PersistAll(events, persisted =>
         {
-            ApplyAndProject(persisted);
-            if (--remaining == 0) then();
+            _state = _state.Apply(persisted);
+            if (_state.Jobs.TryGetValue(new JobId(persisted.JobId), out var job))
+            {
+                _projection.Tell(new CatalogProjection.Project(persisted, job));
+                if (persisted is not TaskStarted) _watchers.Answer(job, job.Id);
+            }
+            if (--remaining > 0) return;
+            then();
+            SnapshotIfDue();
         });
     }
 
-    private void ApplyAndProject(IMasterEvent e)
+    private void SnapshotIfDue()
     {
-        _state = _state.Apply(e);
-        if (!_state.Jobs.TryGetValue(e.ExecId, out var job)) return;
-        _projection.Tell(new CatalogProjection.Project(e, job));
-        if (e is not TaskStarted) AnswerWatchers(e.ExecId, timedOutOnly: false);
+        if (_snapshotting || LastSequenceNr - _snapshotAt < _settings.SnapshotAfter) return;
+        _snapshotting = true;
+        SaveSnapshot(_state.ToSnapshot());
     }
-
-    private static JobStatus StatusOf(JobState job) => new(
-        job.ExecId, job.Status,
-        job.Maps.Count(t => t.IsDone), job.Maps.Length,
-        job.Reduces.Count(t => t.IsDone), job.Reduces.Length,
-        job.Error, job.ResultDirId, [.. job.ResultParts]);
 }

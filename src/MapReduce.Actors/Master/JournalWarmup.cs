@@ -22,7 +22,7 @@ public sealed class JournalWarmup : ReceivePersistentActor
 
     public override string PersistenceId { get; }
 
-    /// <summary>Round-trips one of each event type: a replay after failover then finds the JSON metadata built.</summary>
+    /// <summary>Round-trips one of each event type and a snapshot: a replay after failover then finds the JSON metadata built.</summary>
     private static void WarmSerializer(Akka.Serialization.Serialization serialization)
     {
         var at = DateTime.UtcNow;
@@ -35,13 +35,14 @@ public sealed class JournalWarmup : ReceivePersistentActor
             new TaskFailed("warmup", "m00000", "m00000.1", "error", true, at),
             new JobSucceeded("warmup", "result", ["key"], at),
             new JobFailed("warmup", "reason", at),
+            new JobArchived("warmup", at),
         ];
-        foreach (var sample in samples)
+        var state = MasterState.Empty.Apply(samples[0]).Apply(samples[1]).Apply(samples[2]);
+        foreach (var sample in samples.Cast<object>().Append(state.ToSnapshot()))
         {
             var serializer = (Akka.Serialization.SerializerWithStringManifest)serialization.FindSerializerFor(sample);
             serializer.FromBinary(serializer.ToBinary(sample), serializer.Manifest(sample));
         }
-        _ = MasterState.Empty.Apply(samples[0]).Apply(samples[1]).Apply(samples[2]);
     }
 
     public static Props Props(string nodeAddress) =>

@@ -1,13 +1,16 @@
+using System.Text.Json.Serialization;
+
 namespace MapReduce.Actors.Master;
 
 /// <summary>
 /// What the master journals. Each event is a fact about one job; replaying them in order through
 /// <see cref="MasterState.Apply"/> rebuilds every job after a restart or failover. Serialized as
-/// JSON under the type's name (see JournalEventSerializer): rename with care.
+/// JSON under the type's name (see JournalEventSerializer), with ids as text: rename a type or a
+/// JSON name only with a reader for the old one (the journal of 2026-11-30 is a test fixture).
 /// </summary>
 public interface IMasterEvent
 {
-    string ExecId { get; }
+    string JobId { get; }
 }
 
 /// <summary>One chunk a map task reads.</summary>
@@ -26,17 +29,31 @@ public sealed record MapInput(string TaskId, string DocId, int ChunkIndex, strin
     public MapChunk[] Chunks() => [new(DocId, ChunkIndex, ChunkKey), .. More ?? []];
 }
 
-public sealed record JobSubmitted(string ExecId, string CodeId, string DirId, int Reducers, MapInput[] Maps, DateTime At) : IMasterEvent;
+public sealed record JobSubmitted(
+    [property: JsonPropertyName("ExecId")] string JobId,
+    string CodeId,
+    [property: JsonPropertyName("DirId")] string DatasetId,
+    int Reducers,
+    MapInput[] Maps,
+    DateTime At) : IMasterEvent;
 
-public sealed record TaskStarted(string ExecId, string TaskId, string AttemptId, string Worker, DateTime At) : IMasterEvent;
+/// <summary>An attempt was handed to a worker; <see cref="AttemptId"/> is the attempt's name within the job (<c>m00002.1</c>).</summary>
+public sealed record TaskStarted([property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string Worker, DateTime At) : IMasterEvent;
 
-public sealed record MapSucceeded(string ExecId, string TaskId, string AttemptId, int[] NonEmptyPartitions, DateTime At) : IMasterEvent;
+public sealed record MapSucceeded([property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, int[] NonEmptyPartitions, DateTime At) : IMasterEvent;
 
-public sealed record ReduceSucceeded(string ExecId, string TaskId, string AttemptId, string OutputKey, DateTime At) : IMasterEvent;
+public sealed record ReduceSucceeded([property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string OutputKey, DateTime At) : IMasterEvent;
 
 /// <summary>An attempt failed. <see cref="Counted"/> attempts count against the retry limit; lost ones (worker gone, rejected) do not.</summary>
-public sealed record TaskFailed(string ExecId, string TaskId, string AttemptId, string Error, bool Counted, DateTime At) : IMasterEvent;
+public sealed record TaskFailed([property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string Error, bool Counted, DateTime At) : IMasterEvent;
 
-public sealed record JobSucceeded(string ExecId, string ResultDirId, string[] PartKeys, DateTime At) : IMasterEvent;
+public sealed record JobSucceeded([property: JsonPropertyName("ExecId")] string JobId, [property: JsonPropertyName("ResultDirId")] string ResultDatasetId, string[] PartKeys, DateTime At) : IMasterEvent;
 
-public sealed record JobFailed(string ExecId, string Reason, DateTime At) : IMasterEvent;
+public sealed record JobFailed([property: JsonPropertyName("ExecId")] string JobId, string Reason, DateTime At) : IMasterEvent;
+
+/// <summary>
+/// The job's final state is in the catalog and its intermediate data was asked to go: the master
+/// forgets it (the catalog is the record of finished jobs), so its memory and recovery do not grow
+/// with the jobs it has run.
+/// </summary>
+public sealed record JobArchived([property: JsonPropertyName("ExecId")] string JobId, DateTime At) : IMasterEvent;

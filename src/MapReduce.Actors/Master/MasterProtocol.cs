@@ -5,9 +5,10 @@ namespace MapReduce.Actors.Master;
 /// <summary>Messages the job master (the cluster singleton) answers, from submitters and workers.</summary>
 public static class MasterProtocol
 {
-    public sealed record SubmitJob(string CodeId, string DirId, int Reducers);
+    /// <summary>Runs code on a stored dataset; answered with <see cref="JobAccepted"/> once the job is journaled, or <see cref="JobRejected"/>.</summary>
+    public sealed record SubmitJob(string CodeId, string DatasetId, int Reducers);
 
-    public sealed record JobAccepted(string ExecId, int MapTasks, int ReduceTasks);
+    public sealed record JobAccepted(JobId JobId, int MapTasks, int ReduceTasks);
 
     public sealed record JobRejected(string Reason);
 
@@ -16,9 +17,9 @@ public static class MasterProtocol
     /// Refused while a job that has not finished reads it. Answered with <see cref="DatasetDeleted"/>
     /// or <see cref="DeleteRejected"/>.
     /// </summary>
-    public sealed record DeleteDataset(string DirId);
+    public sealed record DeleteDataset(string DatasetId);
 
-    public sealed record DatasetDeleted(string DirId, int Chunks, long Bytes);
+    public sealed record DatasetDeleted(string DatasetId, int Chunks, long Bytes);
 
     public sealed record DeleteRejected(string Reason);
 
@@ -26,40 +27,54 @@ public static class MasterProtocol
     /// Asks for a job's status. With the counts the caller already knows, the master holds the
     /// question until they change or about a second has passed (a long poll): progress and the end
     /// of a job reach the submitter at once, and a question lost in a failover is simply asked again.
+    /// Answered with <see cref="JobStatus"/>, or <see cref="UnknownJob"/>; a job that ended long ago
+    /// is answered from the catalog.
     /// </summary>
-    public sealed record GetJobStatus(string ExecId, int KnownMapsDone = -1, int KnownReducesDone = -1);
+    public sealed record GetJobStatus(JobId JobId, int KnownMapsDone = -1, int KnownReducesDone = -1);
 
+    /// <summary>
+    /// A job's progress. <see cref="PartAttempts"/> holds each partition's accepted reduce attempt
+    /// (its output part's key follows from it, see <see cref="BlobKeys.ResultParts"/>): a few bytes
+    /// per reducer, so the message stays far below the frame size whatever the job's width.
+    /// </summary>
     public sealed record JobStatus(
-        string ExecId,
-        string Status,
+        JobId JobId,
+        JobStage Stage,
         int MapsDone,
         int MapsTotal,
         int ReducesDone,
         int ReducesTotal,
         string? Error,
-        string? ResultDirId,
-        string[] ResultParts)
+        int[] PartAttempts)
     {
-        public bool IsFinished => Status is Storage.Catalog.ExecutionStatus.Success or Storage.Catalog.ExecutionStatus.Failure;
+        public bool IsFinished => Stage != JobStage.Running;
+
+        public string ResultDatasetId => BlobKeys.ResultDatasetId(JobId);
+
+        public string[] ResultParts() => BlobKeys.ResultParts(JobId, PartAttempts);
     }
 
-    public sealed record UnknownJob(string ExecId);
+    public sealed record UnknownJob(JobId JobId);
 
     /// <summary>
     /// A worker announces itself and its slots (TASKS_PER_WORKER), and repeats it every few seconds
-    /// so that a master started after a failover learns about every worker.
+    /// so that a master started after a failover learns about every worker and what it still runs.
     /// </summary>
-    public sealed record RegisterWorker(IActorRef Worker, int Slots, RunningAttempt[] Running);
+    public sealed record RegisterWorker(IActorRef Worker, int Slots, AttemptId[] Running);
 
-    /// <summary>An attempt a worker is running; after a failover the new master adopts these instead of starting them again.</summary>
-    public sealed record RunningAttempt(string ExecId, string TaskId, string AttemptId);
+    /// <summary>
+    /// A worker is going away: stopped (SIGTERM: its tasks are re-queued at once, not after the
+    /// failure detector notices), or its process is exiting under user code (<see cref="Exit"/>
+    /// says with which code and, when user code called the exit, during which attempt).
+    /// </summary>
+    public sealed record WorkerLeaving(IActorRef Worker, WorkerExit? Exit = null);
 
-    /// <summary>A worker is shutting down (SIGTERM): its tasks are re-queued at once, not after the failure detector notices.</summary>
-    public sealed record WorkerLeaving(IActorRef Worker);
+    /// <summary>The process of a worker is exiting with <see cref="ExitCode"/>; <see cref="Culprit"/> is the attempt whose code called the exit, when known.</summary>
+    public sealed record WorkerExit(int ExitCode, AttemptId? Culprit);
 
-    public sealed record MapTaskSucceeded(string ExecId, string TaskId, string AttemptId, int[] PairsPerPartition);
+    public sealed record MapTaskSucceeded(AttemptId Attempt, int[] PairsPerPartition);
 
-    public sealed record ReduceTaskSucceeded(string ExecId, string TaskId, string AttemptId, string OutputKey, long Lines);
+    public sealed record ReduceTaskSucceeded(AttemptId Attempt, long Lines);
 
     public enum FailureKind
     {
@@ -69,10 +84,12 @@ public static class MasterProtocol
         UserCode,
         /// <summary>Storage or network trouble: retried.</summary>
         Infrastructure,
+        /// <summary>The attempt was stopped (it ran past task-timeout, or was cancelled): already accounted for by the master.</summary>
+        Stopped,
     }
 
-    public sealed record TaskAttemptFailed(string ExecId, string TaskId, string AttemptId, FailureKind Kind, string Error);
+    public sealed record TaskAttemptFailed(AttemptId Attempt, FailureKind Kind, string Error);
 
     /// <summary>The worker had no free slot (it should not happen; the master re-queues the task).</summary>
-    public sealed record TaskRejected(string ExecId, string TaskId, string AttemptId);
+    public sealed record TaskRejected(AttemptId Attempt);
 }

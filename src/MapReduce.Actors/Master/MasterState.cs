@@ -1,127 +1,135 @@
 using System.Collections.Immutable;
-using MapReduce.Storage.Catalog;
 
 namespace MapReduce.Actors.Master;
 
-public enum TaskKind { Map, Reduce }
+public enum TaskStage { Pending, Running, Done }
 
-/// <summary>One map or reduce task of a job, as the journal knows it.</summary>
+public enum JobStage { Running, Succeeded, Failed }
+
+/// <summary>One map or reduce task of a job, as the journal knows it. Attempts are numbered from 1.</summary>
 public sealed record TaskState(
-    string TaskId,
-    TaskKind Kind,
-    int Index,
+    TaskId Id,
     MapInput? Input,
-    string Status,
+    TaskStage Stage,
     int Attempts,
     int CountedFailures,
-    string? CurrentAttempt,
-    string? AcceptedAttempt,
+    int? CurrentAttempt,
+    int? AcceptedAttempt,
     string? Worker,
     string? LastError,
-    ImmutableArray<int> NonEmptyPartitions,
-    string? OutputKey)
+    ImmutableArray<int> NonEmptyPartitions)
 {
-    public bool IsDone => Status == ExecutionStatus.Success;
+    public bool IsDone => Stage == TaskStage.Done;
 
-    public static TaskState NewMap(int index, MapInput input) =>
-        new(input.TaskId, TaskKind.Map, index, input, ExecutionStatus.Pending, 0, 0, null, null, null, null, [], null);
+    public static TaskState New(TaskId id, MapInput? input) => new(id, input, TaskStage.Pending, 0, 0, null, null, null, null, []);
 
-    public static TaskState NewReduce(int partition) =>
-        new(ReduceTaskId(partition), TaskKind.Reduce, partition, null, ExecutionStatus.Pending, 0, 0, null, null, null, null, [], null);
-
-    public static string MapTaskId(int index) => $"m{index:D5}";
-    public static string ReduceTaskId(int partition) => $"r{partition:D5}";
-
-    /// <summary>Attempt ids are "{taskId}.{n}", n counting from 1; the journal remembers n across failovers.</summary>
-    public string NextAttemptId => $"{TaskId}.{Attempts + 1}";
+    /// <summary>How errors name the task: "map task m00002 (document 'a.txt', chunk 0)".</summary>
+    public string Describe() =>
+        Input is null
+            ? $"reduce task {Id} (partition {Id.Index})"
+            : $"map task {Id} ({Input.Chunks()[0].Describe()}{(Input.More is { Length: > 0 } more ? $", and {more.Length} more chunks" : "")})";
 }
 
 /// <summary>A job and all its tasks; pure: <see cref="Apply"/> returns a new state.</summary>
 public sealed record JobState(
-    string ExecId,
+    JobId Id,
     string CodeId,
-    string DirId,
+    string DatasetId,
     int Reducers,
-    string Status,
+    JobStage Stage,
     ImmutableArray<TaskState> Maps,
     ImmutableArray<TaskState> Reduces,
+    int MapsDone,
+    int ReducesDone,
     string? Error,
-    string? ResultDirId,
-    ImmutableArray<string> ResultParts,
     DateTime SubmittedAt,
     DateTime? FinishedAt)
 {
-    public bool IsFinished => Status is ExecutionStatus.Success or ExecutionStatus.Failure;
-    public bool MapsDone => Maps.All(t => t.IsDone);
-    public bool ReducesDone => Reduces.All(t => t.IsDone);
+    public bool IsFinished => Stage != JobStage.Running;
+    public bool AllMapsDone => MapsDone == Maps.Length;
+    public bool AllReducesDone => ReducesDone == Reduces.Length;
 
-    public TaskState Task(string taskId) =>
-        (taskId.StartsWith('m') ? Maps : Reduces).First(t => t.TaskId == taskId);
+    public string ResultDatasetId => BlobKeys.ResultDatasetId(Id);
+
+    public TaskState Task(TaskId id) => (id.Kind == TaskKind.Map ? Maps : Reduces)[id.Index];
+
+    public bool HasTask(TaskId id) => id.Index >= 0 && id.Index < (id.Kind == TaskKind.Map ? Maps : Reduces).Length;
 
     /// <summary>Tasks that may run now: maps until every map is done, then reduces.</summary>
     public IEnumerable<TaskState> Runnable =>
-        IsFinished ? [] : MapsDone ? Reduces.Where(t => !t.IsDone) : Maps.Where(t => !t.IsDone);
+        IsFinished ? [] : (AllMapsDone ? Reduces : Maps).Where(t => !t.IsDone);
 
-    /// <summary>The sorted runs a reduce task of this partition merges: one per map that wrote into it.</summary>
-    public string[] RunKeysFor(int partition) =>
-        Maps.Where(m => m.NonEmptyPartitions.Contains(partition))
-            .Select(m => BlobKeys.MapRun(ExecId, m.AcceptedAttempt!, partition))
-            .ToArray();
+    /// <summary>For a reduce of this partition, each map's accepted attempt number, or 0 where the map wrote nothing into it.</summary>
+    public int[] MapAttemptsFor(int partition) =>
+        Maps.Select(m => m.AcceptedAttempt is { } n && m.NonEmptyPartitions.Contains(partition) ? n : 0).ToArray();
+
+    /// <summary>Each partition's accepted reduce attempt number (0 until it succeeded).</summary>
+    public int[] PartAttempts() => Reduces.Select(r => r.AcceptedAttempt ?? 0).ToArray();
 
     public static JobState From(JobSubmitted e) => new(
-        e.ExecId, e.CodeId, e.DirId, e.Reducers, ExecutionStatus.Running,
-        e.Maps.Select((m, i) => TaskState.NewMap(i, m)).ToImmutableArray(),
-        Enumerable.Range(0, e.Reducers).Select(TaskState.NewReduce).ToImmutableArray(),
-        null, null, [], e.At, null);
+        new JobId(e.JobId), e.CodeId, e.DatasetId, e.Reducers, JobStage.Running,
+        e.Maps.Select((m, i) => TaskState.New(TaskId.Map(i), m)).ToImmutableArray(),
+        Enumerable.Range(0, e.Reducers).Select(p => TaskState.New(TaskId.Reduce(p), null)).ToImmutableArray(),
+        0, 0, null, e.At, null);
 
     public JobState Apply(IMasterEvent e) => e switch
     {
         TaskStarted s => WithTask(s.TaskId, t => t with
         {
-            Status = ExecutionStatus.Running, Attempts = t.Attempts + 1, CurrentAttempt = s.AttemptId, Worker = s.Worker,
+            Stage = TaskStage.Running, Attempts = t.Attempts + 1, CurrentAttempt = Number(s.AttemptId), Worker = s.Worker,
         }),
-        MapSucceeded m => WithTask(m.TaskId, t => t.IsDone ? t : t with
+        MapSucceeded m => WithTask(m.TaskId, t => t with
         {
-            Status = ExecutionStatus.Success, AcceptedAttempt = m.AttemptId, NonEmptyPartitions = [.. m.NonEmptyPartitions],
+            Stage = TaskStage.Done, AcceptedAttempt = Number(m.AttemptId), NonEmptyPartitions = [.. m.NonEmptyPartitions],
         }),
-        ReduceSucceeded r => WithTask(r.TaskId, t => t.IsDone ? t : t with
+        ReduceSucceeded r => WithTask(r.TaskId, t => t with { Stage = TaskStage.Done, AcceptedAttempt = Number(r.AttemptId) }),
+        TaskFailed f => WithTask(f.TaskId, t => t with
         {
-            Status = ExecutionStatus.Success, AcceptedAttempt = r.AttemptId, OutputKey = r.OutputKey,
-        }),
-        TaskFailed f => WithTask(f.TaskId, t => t.IsDone ? t : t with
-        {
-            Status = ExecutionStatus.Pending, CurrentAttempt = null, Worker = null, LastError = f.Error,
+            Stage = TaskStage.Pending, CurrentAttempt = null, Worker = null, LastError = f.Error,
             CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0),
         }),
-        JobSucceeded s => this with
-        {
-            Status = ExecutionStatus.Success, ResultDirId = s.ResultDirId, ResultParts = [.. s.PartKeys], FinishedAt = s.At,
-        },
-        JobFailed f => this with { Status = ExecutionStatus.Failure, Error = f.Reason, FinishedAt = f.At },
+        JobSucceeded s => this with { Stage = JobStage.Succeeded, FinishedAt = s.At },
+        JobFailed f => this with { Stage = JobStage.Failed, Error = f.Reason, FinishedAt = f.At },
         _ => this,
     };
 
-    private JobState WithTask(string taskId, Func<TaskState, TaskState> change)
+    private static int Number(string attemptName) => int.Parse(attemptName.AsSpan(attemptName.LastIndexOf('.') + 1));
+
+    /// <summary>Changes one task; a task already done stays as it is (the first success wins), and the done counts follow.</summary>
+    private JobState WithTask(string taskText, Func<TaskState, TaskState> change)
     {
-        if (taskId.StartsWith('m'))
-        {
-            var i = Maps.IndexOf(Maps.First(t => t.TaskId == taskId));
-            return this with { Maps = Maps.SetItem(i, change(Maps[i])) };
-        }
-        var j = Reduces.IndexOf(Reduces.First(t => t.TaskId == taskId));
-        return this with { Reduces = Reduces.SetItem(j, change(Reduces[j])) };
+        var id = TaskId.Parse(taskText);
+        var tasks = id.Kind == TaskKind.Map ? Maps : Reduces;
+        var before = tasks[id.Index];
+        if (before.IsDone) return this;
+        var after = change(before);
+        var done = after.IsDone ? 1 : 0;
+        return id.Kind == TaskKind.Map
+            ? this with { Maps = tasks.SetItem(id.Index, after), MapsDone = MapsDone + done }
+            : this with { Reduces = tasks.SetItem(id.Index, after), ReducesDone = ReducesDone + done };
     }
 }
 
-/// <summary>Everything the master knows: every job it was ever given, rebuilt from the journal.</summary>
-public sealed record MasterState(ImmutableDictionary<string, JobState> Jobs)
+/// <summary>
+/// What the master holds: the jobs that have not finished, and finished ones until they are
+/// archived (<see cref="JobArchived"/>), rebuilt from the latest snapshot and the events after it.
+/// </summary>
+public sealed record MasterState(ImmutableDictionary<JobId, JobState> Jobs)
 {
-    public static readonly MasterState Empty = new(ImmutableDictionary<string, JobState>.Empty);
+    public static readonly MasterState Empty = new(ImmutableDictionary<JobId, JobState>.Empty);
 
     public MasterState Apply(IMasterEvent e) => e switch
     {
-        JobSubmitted s => this with { Jobs = Jobs.SetItem(s.ExecId, JobState.From(s)) },
-        _ when Jobs.TryGetValue(e.ExecId, out var job) => this with { Jobs = Jobs.SetItem(e.ExecId, job.Apply(e)) },
+        JobSubmitted s => this with { Jobs = Jobs.SetItem(new JobId(s.JobId), JobState.From(s)) },
+        JobArchived a => this with { Jobs = Jobs.Remove(new JobId(a.JobId)) },
+        _ when Jobs.TryGetValue(new JobId(e.JobId), out var job) => this with { Jobs = Jobs.SetItem(job.Id, job.Apply(e)) },
         _ => this,
     };
+
+    public MasterSnapshot ToSnapshot() => new([.. Jobs.Values.OrderBy(j => j.SubmittedAt)]);
+
+    public static MasterState From(MasterSnapshot snapshot) => new(snapshot.Jobs.ToImmutableDictionary(j => j.Id));
 }
+
+/// <summary>The master's state as the snapshot store keeps it (JSON under a stable manifest, as events are).</summary>
+public sealed record MasterSnapshot(JobState[] Jobs);

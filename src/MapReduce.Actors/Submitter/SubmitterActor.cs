@@ -55,14 +55,14 @@ public sealed class SubmitterActor : ReceiveActor
             var reply = await _master.Ask<object>(new SubmitJob(codeId!, dataId!, job.Reducers), MasterTimeout);
             if (reply is JobRejected rejected) return new JobOutcome(false, null, dataId, codeId, rejected.Reason, []);
             var accepted = (JobAccepted)reply;
-            execId = accepted.ExecId;
+            execId = accepted.JobId.Value;
             _report(new Submitted(execId, accepted.MapTasks, accepted.ReduceTasks));
 
-            var status = await FollowAsync(execId);
-            if (status.Status != Storage.Catalog.ExecutionStatus.Success)
+            var status = await FollowAsync(accepted.JobId);
+            if (status.Stage != JobStage.Succeeded)
                 return new JobOutcome(false, execId, dataId, codeId, $"job {execId} failed: {status.Error}", []);
 
-            var files = await DownloadAsync(status.ResultParts, job.OutputFolder, execId);
+            var files = await DownloadAsync(status.ResultParts(), job.OutputFolder, execId);
             return new JobOutcome(true, execId, dataId, codeId, $"job {execId} succeeded", files);
         }
         catch (AskTimeoutException)
@@ -155,7 +155,7 @@ public sealed class SubmitterActor : ReceiveActor
     /// few seconds and is sent again; the job is given up on only when the master has not answered
     /// at all for <see cref="MasterTimeout"/>.
     /// </summary>
-    private async Task<JobStatus> FollowAsync(string execId)
+    private async Task<JobStatus> FollowAsync(JobId jobId)
     {
         JobProgress? last = null;
         var lastAnswer = Stopwatch.StartNew();
@@ -164,14 +164,14 @@ public sealed class SubmitterActor : ReceiveActor
             object reply;
             try
             {
-                reply = await _master.Ask<object>(new GetJobStatus(execId, last?.MapsDone ?? -1, last?.ReducesDone ?? -1), PollTimeout);
+                reply = await _master.Ask<object>(new GetJobStatus(jobId, last?.MapsDone ?? -1, last?.ReducesDone ?? -1), PollTimeout);
             }
             catch (AskTimeoutException) when (lastAnswer.Elapsed < MasterTimeout)
             {
                 continue;
             }
             lastAnswer.Restart();
-            if (reply is UnknownJob) throw new KvStoreException($"the master does not know job {execId}");
+            if (reply is UnknownJob) throw new KvStoreException($"the master does not know job {jobId}");
             var status = (JobStatus)reply;
             var progress = new JobProgress(status.MapsDone, status.MapsTotal, status.ReducesDone, status.ReducesTotal);
             if (progress != last)

@@ -50,15 +50,17 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         public string Key => key;
     }
 
-    public void RunMap(string docId, string chunk, IMapOutput output, string where)
+    public void RunMap(string docId, string chunk, IMapOutput output, string where, CancellationToken stop = default)
     {
         var buffer = ((MapOutput)output).Buffer;
         Guard("Map", where, () =>
         {
+            var pairs = 0;
             foreach (var (key, value) in _map(docId, chunk))
             {
                 if (key is null) throw new InvalidOperationException("Map yielded a null key");
                 buffer.Add(key, value);
+                if ((++pairs & 1023) == 0) stop.ThrowIfCancellationRequested();
             }
         });
     }
@@ -78,7 +80,7 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         }
     }
 
-    public long RunReduce(IReadOnlyList<Stream> runs, Stream output, string where)
+    public long RunReduce(IReadOnlyList<Stream> runs, Stream output, string where, CancellationToken stop = default)
     {
         var merged = RunMerger.Merge(runs.Select(SortedRun.Read<TKey, TValue>).ToList());
         using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
@@ -91,6 +93,7 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
                 foreach (var (key, values) in RunMerger.Groups(merged))
                 {
                     current = key;
+                    stop.ThrowIfCancellationRequested();
                     writer.WriteLine(OutputFormat.Line(key, _reduce(key, values)));
                     lines++;
                 }
@@ -129,7 +132,7 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
             var inner = c.InnerException!;
             throw new UserCodeException($"Combine threw on {where} at key '{c.Key}': {inner.GetType().Name}: {inner.Message}", inner);
         }
-        catch (Exception e) when (e is not IOException)
+        catch (Exception e) when (e is not IOException and not OperationCanceledException)
         {
             var inner = e is TargetInvocationException { InnerException: not null } t ? t.InnerException! : e;
             throw new UserCodeException($"{function} threw on {where}{detail?.Invoke()}: {inner.GetType().Name}: {inner.Message}", inner);

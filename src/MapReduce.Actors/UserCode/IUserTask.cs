@@ -15,14 +15,17 @@ public interface IUserTask
     /// </summary>
     IMapOutput NewMapOutput(int partitions, int spillLimit, string spillFolder);
 
-    /// <summary>Runs Map over one chunk into <paramref name="output"/>; <paramref name="where"/> names the chunk in error messages.</summary>
-    void RunMap(string docId, string chunk, IMapOutput output, string where);
+    /// <summary>
+    /// Runs Map over one chunk into <paramref name="output"/>; <paramref name="where"/> names the
+    /// chunk in error messages. <paramref name="stop"/> is checked between the pairs Map yields.
+    /// </summary>
+    void RunMap(string docId, string chunk, IMapOutput output, string where, CancellationToken stop = default);
 
     /// <summary>
     /// Merges the sorted runs of one partition, calls Reduce per key (or Reducer once) and writes
-    /// "key\tvalue" lines in key order. Returns the number of lines written.
+    /// "key\tvalue" lines in key order. Returns the number of lines written. <paramref name="stop"/> is checked between keys.
     /// </summary>
-    long RunReduce(IReadOnlyList<Stream> runs, Stream output, string where);
+    long RunReduce(IReadOnlyList<Stream> runs, Stream output, string where, CancellationToken stop = default);
 }
 
 /// <summary>The output of one map task, typed by the script behind this interface.</summary>

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using MapReduce.Actors.Master;
 using static MapReduce.Actors.Master.MasterProtocol;
 using static MapReduce.Actors.Worker.WorkerProtocol;
 
@@ -8,59 +9,87 @@ namespace MapReduce.Actors.Worker;
 /// <summary>
 /// One per worker node. Announces its slots to the master (through the singleton proxy, so it
 /// follows the master across failovers), runs at most that many tasks at once and reports each
-/// result to the master. A task beyond its slots is refused, never queued.
+/// result to the master. A task beyond its slots is refused, never queued. An attempt it is told
+/// to stop gets <c>cancel-grace</c> to return; user code that never does (an endless loop) cannot
+/// be stopped inside the process, so the worker then exits and its supervisor starts it again.
 /// </summary>
 public sealed class WorkerActor : ReceiveActor, IWithTimers
 {
+    /// <summary>The exit code of a worker that exits because an attempt would not stop.</summary>
+    public const int StuckAttemptExitCode = 75;
+
     private sealed class Announce
     {
         public static readonly Announce Instance = new();
     }
 
-    private sealed record Finished(string AttemptId, object Result);
+    private sealed record Finished(AttemptId Attempt, object Result);
 
-    /// <summary>Sent by coordinated shutdown: stop announcing, refuse new tasks, tell the master.</summary>
+    private sealed record StopOverdue(AttemptId Attempt);
+
+    /// <summary>Sent by coordinated shutdown: stop announcing, refuse new tasks, tell the master (and why, when the process is exiting).</summary>
     private sealed class Leave
     {
         public static readonly Leave Instance = new();
     }
 
+    private static readonly TimeSpan AnnounceEvery = TimeSpan.FromSeconds(2);
+
     private readonly IActorRef _master;
     private readonly int _slots;
+    private readonly TimeSpan _cancelGrace;
     private readonly TaskExecutor _executor;
-    private readonly Dictionary<string, RunningAttempt> _running = new();
+    private readonly Dictionary<AttemptId, CancellationTokenSource> _running = new();
     private bool _leaving;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public WorkerActor(IActorRef masterProxy, int slots, TaskExecutor executor)
+    public WorkerActor(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TaskExecutor executor)
     {
         _master = masterProxy;
         _slots = slots;
+        _cancelGrace = cancelGrace;
         _executor = executor;
 
         Receive<Announce>(_ =>
         {
-            if (!_leaving) _master.Tell(new RegisterWorker(Self, _slots, [.. _running.Values]));
+            if (!_leaving) _master.Tell(new RegisterWorker(Self, _slots, [.. _running.Keys]));
         });
         Receive<Leave>(_ =>
         {
             _leaving = true;
-            _master.Tell(new WorkerLeaving(Self));
+            _master.Tell(new WorkerLeaving(Self, ProcessExitWatch.Exit));
             Sender.Tell(Akka.Done.Instance);
         });
-        Receive<RunMapTask>(task => Start(task.ExecId, task.TaskId, task.AttemptId, () => _executor.RunMapAsync(task)));
-        Receive<RunReduceTask>(task => Start(task.ExecId, task.TaskId, task.AttemptId, () => _executor.RunReduceAsync(task)));
+        Receive<RunMapTask>(task => Start(task.Attempt, stop => _executor.RunMapAsync(task, stop)));
+        Receive<RunReduceTask>(task => Start(task.Attempt, stop => _executor.RunReduceAsync(task, stop)));
+        Receive<CancelAttempt>(m =>
+        {
+            if (!_running.TryGetValue(m.Attempt, out var cts)) return;
+            _log.Warning("stopping {0}: {1}", m.Attempt, m.Reason);
+            cts.Cancel();
+            Timers.StartSingleTimer(m.Attempt, new StopOverdue(m.Attempt), _cancelGrace);
+        });
+        Receive<StopOverdue>(m =>
+        {
+            if (!_running.ContainsKey(m.Attempt)) return;
+            _log.Error("{0} did not stop within {1} s (its user code does not return); this worker exits with code {2} to free the slot",
+                m.Attempt, _cancelGrace.TotalSeconds, StuckAttemptExitCode);
+            ProcessExitWatch.ExitingFor(m.Attempt, StuckAttemptExitCode);
+            // Not on this thread: exiting runs coordinated shutdown, which asks this actor to leave.
+            Task.Run(() => Environment.Exit(StuckAttemptExitCode));
+        });
         Receive<Finished>(f =>
         {
-            _running.Remove(f.AttemptId);
+            if (_running.Remove(f.Attempt, out var cts)) cts.Dispose();
+            Timers.Cancel(f.Attempt);
             _master.Tell(f.Result);
         });
     }
 
-    public static Props Props(IActorRef masterProxy, int slots, TaskExecutor executor) =>
-        Akka.Actor.Props.Create(() => new WorkerActor(masterProxy, slots, executor));
+    public static Props Props(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TaskExecutor executor) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(masterProxy, slots, cancelGrace, executor));
 
     protected override void PreStart()
     {
@@ -69,23 +98,24 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "worker-leaving",
             () => self.Ask<Akka.Done>(Leave.Instance, TimeSpan.FromSeconds(2)));
         Self.Tell(Announce.Instance);
-        Timers.StartPeriodicTimer("announce", Announce.Instance, TimeSpan.FromSeconds(2));
+        Timers.StartPeriodicTimer("announce", Announce.Instance, AnnounceEvery);
     }
 
-    private void Start(string execId, string taskId, string attemptId, Func<Task<object>> run)
+    private void Start(AttemptId attempt, Func<CancellationToken, Task<object>> run)
     {
-        if (_running.ContainsKey(attemptId)) return;
+        if (_running.ContainsKey(attempt)) return;
         if (_leaving || _running.Count >= _slots)
         {
-            _log.Warning("refusing {0}: all {1} slots busy", attemptId, _slots);
-            _master.Tell(new TaskRejected(execId, taskId, attemptId));
+            _log.Warning("refusing {0}: all {1} slots busy", attempt, _slots);
+            _master.Tell(new TaskRejected(attempt));
             return;
         }
-        _running[attemptId] = new RunningAttempt(execId, taskId, attemptId);
+        var cts = new CancellationTokenSource();
+        _running[attempt] = cts;
         var self = Self;
-        Task.Run(run).ContinueWith(t => new Finished(attemptId, t.IsCompletedSuccessfully
+        Task.Run(() => run(cts.Token)).ContinueWith(t => new Finished(attempt, t.IsCompletedSuccessfully
                 ? t.Result
-                : new TaskAttemptFailed(execId, taskId, attemptId, FailureKind.Infrastructure, t.Exception?.GetBaseException().Message ?? "cancelled")),
+                : new TaskAttemptFailed(attempt, FailureKind.Infrastructure, t.Exception?.GetBaseException().Message ?? "cancelled")),
             TaskScheduler.Default).PipeTo(self);
     }
 }

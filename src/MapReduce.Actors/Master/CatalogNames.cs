@@ -1,0 +1,21 @@
+using MapReduce.Storage.Catalog;
+
+namespace MapReduce.Actors.Master;
+
+/// <summary>The catalog keeps stages as text (<see cref="ExecutionStatus"/>); this is the one place they are translated.</summary>
+public static class CatalogNames
+{
+    public static string Of(JobStage stage) => stage switch
+    {
+        JobStage.Running => ExecutionStatus.Running,
+        JobStage.Succeeded => ExecutionStatus.Success,
+        _ => ExecutionStatus.Failure,
+    };
+
+    public static JobStage JobStageOf(string status) => status switch
+    {
+        ExecutionStatus.Success => JobStage.Succeeded,
+        ExecutionStatus.Failure => JobStage.Failed,
+        _ => JobStage.Running,
+    };
+}

@@ -1,0 +1,50 @@
+using MapReduce.Storage.Catalog;
+using static MapReduce.Actors.Master.MasterProtocol;
+
+namespace MapReduce.Actors.Master;
+
+/// <summary>
+/// Checks a submitted job against the catalog and plans its map tasks, off the master's thread
+/// (SQL may take milliseconds, or seconds on a remote PostgreSQL). Every limit is refused here,
+/// before anything is journaled, with a message that says which and why.
+/// </summary>
+public static class JobAdmission
+{
+    /// <summary>The outcome: either the planned map tasks or the reason the job is refused.</summary>
+    public sealed record Admitted(MapInput[] Maps, string? Problem);
+
+    public static Admitted Check(CatalogStore catalog, MasterSettings settings, SubmitJob m)
+    {
+        if (m.Reducers < 1 || m.Reducers > settings.MaxReducers)
+            return Refused($"--reducers must be between 1 and {settings.MaxReducers}, not {m.Reducers}");
+        try
+        {
+            if (catalog.GetDataset(m.DatasetId) is null) return Refused($"dataset '{m.DatasetId}' is not in the store");
+            if (catalog.GetCode(m.CodeId) is null) return Refused($"code '{m.CodeId}' is not in the store");
+            var maps = MapSplits.Plan(catalog.GetChunks(m.DatasetId), settings.SplitSize);
+            if (maps.Length > settings.MaxMapTasks)
+                return Refused($"dataset '{m.DatasetId}' makes {maps.Length} map tasks, more than the {settings.MaxMapTasks} a job may have " +
+                    "(mapreduce.master.max-map-tasks: each reduce task is told which run of every map to read, in one message); " +
+                    "raise mapreduce.split-size so that small files share map tasks, or --block-size for fewer, larger chunks");
+            return new Admitted(maps, null);
+        }
+        catch (Exception e) when (e is LinqToDB.LinqToDBException or System.Data.Common.DbException)
+        {
+            return Refused($"the catalog cannot be read: {e.Message}");
+        }
+    }
+
+    /// <summary>A job the master no longer holds (it ended and was archived), as the catalog records it; null if the catalog has no such job.</summary>
+    public static JobStatus? ArchivedStatus(CatalogStore catalog, JobId id)
+    {
+        if (catalog.GetJob(id.Value) is not { } row) return null;
+        var stage = CatalogNames.JobStageOf(row.Status);
+        var succeeded = catalog.GetExecutions(id.Value).Where(e => e.Status == ExecutionStatus.Success).Select(e => e.TaskId).Distinct().ToList();
+        int[] parts = stage == JobStage.Succeeded && row.ResultDirId is { } result
+            ? catalog.GetChunks(result).OrderBy(c => c.DocId, StringComparer.Ordinal).Select(c => BlobKeys.AttemptNumberOf(c.ChunkId)).ToArray()
+            : [];
+        return new JobStatus(id, stage, succeeded.Count(t => t.StartsWith('m')), row.MapTasks, succeeded.Count(t => t.StartsWith('r')), row.Reducers, row.Error, parts);
+    }
+
+    private static Admitted Refused(string problem) => new([], problem);
+}

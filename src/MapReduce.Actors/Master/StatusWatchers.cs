@@ -1,0 +1,57 @@
+using Akka.Actor;
+using static MapReduce.Actors.Master.MasterProtocol;
+
+namespace MapReduce.Actors.Master;
+
+/// <summary>
+/// Status questions held by the master (long polls): each is answered as soon as its job's counts
+/// differ from what the asker knew, the job ends, or it has waited long enough.
+/// </summary>
+public sealed class StatusWatchers
+{
+    private readonly record struct Waiting(IActorRef Asker, DateTime Since, int KnownMapsDone, int KnownReducesDone);
+
+    private readonly Dictionary<JobId, List<Waiting>> _waiting = new();
+
+    public IReadOnlyCollection<JobId> Jobs => _waiting.Keys;
+
+    public static JobStatus StatusOf(JobState job) => new(
+        job.Id, job.Stage, job.MapsDone, job.Maps.Length, job.ReducesDone, job.Reduces.Length, job.Error,
+        job.Stage == JobStage.Succeeded ? job.PartAttempts() : []);
+
+    /// <summary>Answers at once when the asker is behind; otherwise holds the question.</summary>
+    public void Ask(GetJobStatus question, IActorRef asker, JobState job, DateTime now)
+    {
+        var status = StatusOf(job);
+        if (Changed(status, question.KnownMapsDone, question.KnownReducesDone))
+        {
+            asker.Tell(status);
+            return;
+        }
+        if (!_waiting.TryGetValue(job.Id, out var list)) _waiting[job.Id] = list = [];
+        list.Add(new Waiting(asker, now, question.KnownMapsDone, question.KnownReducesDone));
+    }
+
+    /// <summary>Answers the held questions about this job that its state now answers, or (with <paramref name="heldSince"/>) that waited since before then.</summary>
+    public void Answer(JobState? job, JobId id, DateTime? heldSince = null)
+    {
+        if (!_waiting.TryGetValue(id, out var list)) return;
+        if (job is null)
+        {
+            foreach (var w in list) w.Asker.Tell(new UnknownJob(id));
+            _waiting.Remove(id);
+            return;
+        }
+        var status = StatusOf(job);
+        list.RemoveAll(w =>
+        {
+            if (!Changed(status, w.KnownMapsDone, w.KnownReducesDone) && (heldSince is not { } cutoff || w.Since > cutoff)) return false;
+            w.Asker.Tell(status);
+            return true;
+        });
+        if (list.Count == 0) _waiting.Remove(id);
+    }
+
+    private static bool Changed(JobStatus status, int knownMaps, int knownReduces) =>
+        status.IsFinished || status.MapsDone != knownMaps || status.ReducesDone != knownReduces;
+}

@@ -1,0 +1,84 @@
+using Akka.Actor;
+using Akka.Event;
+using MapReduce.Actors.KvStore;
+using static MapReduce.Actors.Master.MasterProtocol;
+
+namespace MapReduce.Actors.Master;
+
+/// <summary>
+/// The master's child that owns every deletion in the kvstore: datasets users delete, and the
+/// intermediate data of jobs that ended. It waits on the kvstore so the master never does.
+/// </summary>
+public sealed class StoreJanitor : ReceiveActor
+{
+    /// <summary>Delete what an ended job no longer needs; answered to the parent with <see cref="CleanedUp"/>, whether or not the kvstore managed it.</summary>
+    public sealed record CleanUp(JobState Job);
+
+    public sealed record CleanedUp(JobId Job);
+
+    /// <summary>Delete a dataset; the answer (<see cref="DatasetDeleted"/> or <see cref="DeleteRejected"/>) goes to <see cref="Requester"/>, and <see cref="DatasetRemovalEnded"/> to the parent.</summary>
+    public sealed record RemoveDataset(string DatasetId, IActorRef Requester);
+
+    public sealed record DatasetRemovalEnded(string DatasetId, IActorRef Requester, object Reply);
+
+    private readonly Func<TimeSpan, Task<IActorRef>> _findKvStore;
+    private readonly TimeSpan _timeout;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    /// <param name="findKvStore">Finds the kvstore actor within the timeout given (KvStoreLocator in a cluster).</param>
+    public StoreJanitor(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout)
+    {
+        _findKvStore = findKvStore;
+        _timeout = timeout;
+        Receive<CleanUp>(m => CleanUpAsync(m.Job).PipeTo(Context.Parent));
+        Receive<RemoveDataset>(m => RemoveAsync(m).PipeTo(Context.Parent));
+    }
+
+    public static Props Props(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout) =>
+        Akka.Actor.Props.Create(() => new StoreJanitor(findKvStore, timeout));
+
+    /// <summary>
+    /// A job that succeeded needs none of its map runs, nor the outputs of reduce attempts that
+    /// lost; a failed job needs nothing it wrote. Without this the store would keep a job's whole
+    /// intermediate data forever. Best effort: what is left behind is only space.
+    /// </summary>
+    public static string[] Leftovers(JobState job) => job.Stage == JobStage.Succeeded
+        ? [BlobKeys.MapRunsFolder(job.Id), .. job.Reduces.SelectMany(task => Enumerable.Range(1, task.Attempts)
+            .Where(n => n != task.AcceptedAttempt)
+            .Select(n => BlobKeys.ReduceAttemptFolder(new AttemptId(job.Id, task.Id, n))))]
+        : [BlobKeys.JobFolder(job.Id)];
+
+    private async Task<CleanedUp> CleanUpAsync(JobState job)
+    {
+        try
+        {
+            var kvstore = await _findKvStore(_timeout).ConfigureAwait(false);
+            await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(new KvStoreProtocol.RemoveFolders(Leftovers(job)), _timeout).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _log.Warning("job {0}: its intermediate data stays in the store: {1}", job.Id, e.Message);
+        }
+        return new CleanedUp(job.Id);
+    }
+
+    private async Task<DatasetRemovalEnded> RemoveAsync(RemoveDataset m)
+    {
+        object reply;
+        try
+        {
+            var kvstore = await _findKvStore(_timeout).ConfigureAwait(false);
+            reply = await kvstore.Ask<object>(new KvStoreProtocol.RemoveDataset(m.DatasetId), _timeout).ConfigureAwait(false) switch
+            {
+                KvStoreProtocol.DatasetRemoved r => new DatasetDeleted(r.DirId, r.Chunks, r.Bytes),
+                KvStoreProtocol.KvStoreFailure f => new DeleteRejected(f.Message),
+                var other => new DeleteRejected($"the kvstore answered {other.GetType().Name}"),
+            };
+        }
+        catch (Exception e)
+        {
+            reply = new DeleteRejected($"the kvstore did not delete dataset '{m.DatasetId}': {e.Message}");
+        }
+        return new DatasetRemovalEnded(m.DatasetId, m.Requester, reply);
+    }
+}

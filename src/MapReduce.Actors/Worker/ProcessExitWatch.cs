@@ -1,0 +1,35 @@
+using MapReduce.Actors.Master;
+
+namespace MapReduce.Actors.Worker;
+
+/// <summary>
+/// Remembers why a worker's process is exiting, so that the master can blame the right task. User
+/// code runs inside <see cref="RunAs"/>; when it calls <c>Environment.Exit</c>, the process-exit
+/// handler runs on that same thread and sees which attempt it was. Installed before the actor
+/// system starts, so it runs before Akka's own exit hook leaves the cluster.
+/// </summary>
+public static class ProcessExitWatch
+{
+    private static readonly AsyncLocal<AttemptId?> Running = new();
+    private static int _installed;
+
+    /// <summary>Set once the process is exiting: its exit code, and the attempt whose code called the exit, when known.</summary>
+    public static MasterProtocol.WorkerExit? Exit { get; private set; }
+
+    public static void Install()
+    {
+        if (Interlocked.Exchange(ref _installed, 1) == 1) return;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Exit ??= new MasterProtocol.WorkerExit(Environment.ExitCode, Running.Value);
+    }
+
+    /// <summary>Runs user code of an attempt; anything it starts (tasks, threads from the pool) carries the attempt along.</summary>
+    public static T RunAs<T>(AttemptId attempt, Func<T> userCode)
+    {
+        Running.Value = attempt;
+        try { return userCode(); }
+        finally { Running.Value = null; }
+    }
+
+    /// <summary>The worker exits on purpose (an attempt that would not stop): nobody else is to blame.</summary>
+    public static void ExitingFor(AttemptId attempt, int exitCode) => Exit ??= new MasterProtocol.WorkerExit(exitCode, attempt);
+}
