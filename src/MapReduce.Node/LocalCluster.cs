@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -14,17 +15,23 @@ public sealed record LocalClusterOptions(string StoreFolder, int Workers, int Ta
     string? Catalog = null, string? Journal = null);
 
 /// <summary>One node process of a local cluster; its output goes to a log file in the store.</summary>
-public sealed record NodeProcess(string Name, string Roles, Process Process, string LogFile);
+public sealed record NodeProcess(string Name, string Roles, Process Process, string LogFile, int Port = 0);
 
 /// <summary>
 /// Local mode: a kvstore, a master and N workers as separate OS processes on this machine, all
 /// sharing one store folder (blobs, SQLite catalog and journal). Each node watches this process
-/// and stops when it dies, so nothing outlives a killed submitter.
+/// and stops when it dies, so nothing outlives a killed submitter. A cluster started with
+/// <see cref="StartAsync"/> restarts masters and workers that exit (<see cref="NodeSupervisor"/>).
 /// </summary>
 public sealed class LocalCluster : IAsyncDisposable
 {
+    /// <summary>The newest process of each node, in launch order; its lock also guards <see cref="_replaced"/>.</summary>
     private readonly List<NodeProcess> _nodes = [];
-    private readonly List<StreamWriter> _logs = [];
+    /// <summary>Processes since replaced by a newer one under the same name: stopped (if still running) and disposed with the cluster.</summary>
+    private readonly List<NodeProcess> _replaced = [];
+    /// <summary>One writer per node name: a node started again appends to the same log.</summary>
+    private readonly Dictionary<string, StreamWriter> _logs = [];
+    private NodeSupervisor? _supervisor;
 
     private readonly LocalClusterOptions _options;
     private readonly StoreLock _storeLock;
@@ -39,9 +46,17 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string Seed { get; }
     public string StoreFolder { get; }
-    public IReadOnlyList<NodeProcess> Nodes => _nodes;
+    /// <summary>The current process of each node (a restarted node's newest one).</summary>
+    public IReadOnlyList<NodeProcess> Nodes
+    {
+        get { lock (_nodes) return [.. _nodes]; }
+    }
 
-    /// <summary>Starts the whole cluster and returns once every node has joined.</summary>
+    /// <summary>
+    /// Starts the whole cluster and returns once every node has joined. From then on a master or
+    /// worker whose process exits is started again (see <see cref="NodeSupervisor"/>), reported on
+    /// stdout and in its log, until the cluster is disposed.
+    /// </summary>
     public static async Task<LocalCluster> StartAsync(LocalClusterOptions options, CancellationToken ct = default)
     {
         var cluster = Create(options);
@@ -54,6 +69,7 @@ public sealed class LocalCluster : IAsyncDisposable
             for (var i = 1; i <= options.Masters; i++) others.Add(cluster.Launch($"master-{i}", NodeRoles.Master));
             for (var i = 1; i <= options.Workers; i++) others.Add(cluster.Launch($"worker-{i}", NodeRoles.Worker));
             await cluster.WaitReadyAsync(others, TimeSpan.FromSeconds(90), ct);
+            cluster.Supervise(others, Console.Out, TimeProvider.System);
             return cluster;
         }
         catch
@@ -65,8 +81,9 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>
     /// A cluster with no node started yet; <see cref="Launch"/> starts them one by one (tests use
-    /// this to kill and restart nodes). It holds the store until disposed: a second local cluster
-    /// on the same store is refused (<see cref="StoreLock"/>).
+    /// this to kill and restart nodes); unlike <see cref="StartAsync"/>, nothing restarts them on its
+    /// own. It holds the store until disposed: a second local cluster on the same store is refused
+    /// (<see cref="StoreLock"/>).
     /// </summary>
     public static LocalCluster Create(LocalClusterOptions options)
     {
@@ -86,6 +103,17 @@ public sealed class LocalCluster : IAsyncDisposable
         try { node.Process.Kill(); } catch (InvalidOperationException) { }
     }
 
+    /// <summary>Restarts <paramref name="nodes"/> whenever their process exits, until the cluster is disposed.</summary>
+    private void Supervise(IEnumerable<NodeProcess> nodes, TextWriter output, TimeProvider time)
+    {
+        _supervisor = new NodeSupervisor(this, time, output);
+        foreach (var node in nodes) _supervisor.Watch(node);
+    }
+
+    /// <summary>
+    /// Starts a node process. A name already launched is started again: its log file is appended
+    /// to, and <see cref="Nodes"/> shows the new process in place of the old one.
+    /// </summary>
     public NodeProcess Launch(string name, string roles, int port = 0)
     {
         var options = _options;
@@ -115,12 +143,9 @@ public sealed class LocalCluster : IAsyncDisposable
         }
 
         var logFile = Path.Combine(StoreFolder, "logs", $"{name}.log");
-        // Appending: a node restarted under the same name keeps the earlier run's log.
-        // Shared write access: the writer of a killed node's earlier run may not be closed yet.
-        var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-        _logs.Add(log);
+        var log = LogWriter(name, logFile);
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var node = new NodeProcess(name, roles, process, logFile);
+        var node = new NodeProcess(name, roles, process, logFile, port);
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Ready[node] = ready;
         process.OutputDataReceived += (_, e) =>
@@ -138,8 +163,42 @@ public sealed class LocalCluster : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        _nodes.Add(node);
+        lock (_nodes)
+        {
+            var earlier = _nodes.FindIndex(n => n.Name == name);
+            if (earlier < 0) _nodes.Add(node);
+            else
+            {
+                _replaced.Add(_nodes[earlier]);
+                _nodes[earlier] = node;
+            }
+        }
         return node;
+    }
+
+    /// <summary>
+    /// The log writer of a node name, opened on first use: appending, so a node started again keeps
+    /// its earlier runs' log, and with shared access, so tests can read it while it is written.
+    /// </summary>
+    private StreamWriter LogWriter(string name, string logFile)
+    {
+        lock (_logs)
+        {
+            if (!_logs.TryGetValue(name, out var log))
+            {
+                log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+                _logs[name] = log;
+            }
+            return log;
+        }
+    }
+
+    /// <summary>Appends a line of the cluster's own (a restart, say) to a node's log.</summary>
+    internal void AppendToLog(string name, string line)
+    {
+        StreamWriter? log;
+        lock (_logs) _logs.TryGetValue(name, out log);
+        if (log is not null) WriteLog(log, line);
     }
 
     private static void WriteLog(StreamWriter log, string line)
@@ -151,7 +210,7 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private Dictionary<NodeProcess, TaskCompletionSource> Ready { get; } = new();
+    private ConcurrentDictionary<NodeProcess, TaskCompletionSource> Ready { get; } = new();
 
     public async Task WaitReadyAsync(IReadOnlyList<NodeProcess> nodes, TimeSpan timeout, CancellationToken ct = default)
     {
@@ -197,12 +256,20 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Supervision first: nothing may be restarted while the cluster stops, and afterwards no
+        // restart is under way, so the node lists below are final.
+        if (_supervisor is not null) await _supervisor.StopAsync();
+        List<NodeProcess> all;
+        lock (_nodes) all = [.. _nodes, .. _replaced];
         // All at once: when the whole cluster goes down there is nobody to hand work over to.
-        await Task.WhenAll(_nodes.Where(n => !HasExited(n)).Select(n => ProcessSignals.StopAsync(n.Process, TimeSpan.FromSeconds(10), wholeCluster: true)));
-        foreach (var node in _nodes) node.Process.Dispose();
-        foreach (var log in _logs)
+        await Task.WhenAll(all.Where(n => !HasExited(n)).Select(n => ProcessSignals.StopAsync(n.Process, TimeSpan.FromSeconds(10), wholeCluster: true)));
+        foreach (var node in all) node.Process.Dispose();
+        lock (_logs)
         {
-            lock (log) log.Dispose();
+            foreach (var log in _logs.Values)
+            {
+                lock (log) log.Dispose();
+            }
         }
         _storeLock.Dispose();
     }

@@ -62,8 +62,8 @@ public static class Cli
 
     public static Task<CliResult> SubmitAsync(params string[] args) => RunAsync("MapReduce.Submit", args, TimeSpan.FromMinutes(4));
 
-    /// <summary>PIDs of MapReduce.Node processes whose command line names this store folder.</summary>
-    public static IReadOnlyList<int> NodeProcessesUsing(string store)
+    /// <summary>PIDs of MapReduce.Node processes whose command line names this store folder (and, if given, this role).</summary>
+    public static IReadOnlyList<int> NodeProcessesUsing(string store, string? role = null)
     {
         var pids = new List<int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -72,7 +72,7 @@ public static class Cli
             try
             {
                 var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                if (cmdline.Contains("MapReduce.Node.dll") && cmdline.Contains(store)) pids.Add(pid);
+                if (cmdline.Contains("MapReduce.Node.dll") && cmdline.Contains(store) && (role is null || cmdline.Contains($" --role {role} "))) pids.Add(pid);
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }

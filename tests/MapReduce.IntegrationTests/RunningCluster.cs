@@ -10,12 +10,19 @@ namespace MapReduce.IntegrationTests;
 public sealed class RunningCluster : IAsyncLifetime
 {
     private Process? _process;
+    private readonly List<string> _output = [];
 
     public string Store { get; } = Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"));
     public string Seed { get; private set; } = "";
 
     /// <summary>The `MapReduce.Node local` process, which holds the store.</summary>
     public int Pid => _process?.Id ?? 0;
+
+    /// <summary>What `MapReduce.Node local` has printed so far (its restarts of nodes, say).</summary>
+    public string Output
+    {
+        get { lock (_output) return string.Join('\n', _output); }
+    }
 
     public async Task InitializeAsync()
     {
@@ -25,6 +32,7 @@ public sealed class RunningCluster : IAsyncLifetime
         var up = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         _process.OutputDataReceived += (_, e) =>
         {
+            if (e.Data is not null) lock (_output) _output.Add(e.Data);
             if (e.Data?.StartsWith("cluster is up; seed ", StringComparison.Ordinal) == true) up.TrySetResult(e.Data["cluster is up; seed ".Length..]);
         };
         _process.ErrorDataReceived += (_, _) => { };

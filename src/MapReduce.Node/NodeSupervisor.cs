@@ -1,0 +1,82 @@
+namespace MapReduce.Node;
+
+/// <summary>
+/// Keeps the masters and workers of a local cluster running: when one's process exits, it is
+/// started again under the same name, roles and port after a <see cref="RestartBackoff"/> delay.
+/// Each restart is reported on <c>output</c> (local mode's stdout) and in the node's log file.
+/// <see cref="StopAsync"/> ends supervision; the cluster calls it before it stops its nodes.
+/// </summary>
+internal sealed class NodeSupervisor(LocalCluster cluster, TimeProvider time, TextWriter output)
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+
+    /// <summary>Supervises <paramref name="node"/> (and every process later started in its place) until <see cref="StopAsync"/>.</summary>
+    public void Watch(NodeProcess node)
+    {
+        lock (_loops)
+        {
+            if (_stop.IsCancellationRequested) return;
+            _loops.Add(Task.Run(() => SuperviseAsync(node, _stop.Token)));
+        }
+    }
+
+    private async Task SuperviseAsync(NodeProcess node, CancellationToken ct)
+    {
+        var backoff = new RestartBackoff(time);
+        try
+        {
+            while (true)
+            {
+                await node.Process.WaitForExitAsync(ct);
+                var reason = $"exited with code {ExitCode(node)}";
+                while (true)
+                {
+                    var delay = backoff.NextDelay();
+                    Report(node.Name, $"{node.Name} {reason}; restarting it in {delay.TotalSeconds:0} s (restart {backoff.Restarts})");
+                    await Task.Delay(delay, time, ct);
+                    ct.ThrowIfCancellationRequested();
+                    // Up time counts from this attempt, so one that fails at once is a quick exit too.
+                    backoff.Started();
+                    try
+                    {
+                        node = cluster.Launch(node.Name, node.Roles, node.Port);
+                        break;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        reason = $"could not be started again ({e.Message})";
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The cluster is stopping: nothing more to restart.
+        }
+    }
+
+    private static string ExitCode(NodeProcess node)
+    {
+        try { return node.Process.ExitCode.ToString(); }
+        catch (InvalidOperationException) { return "unknown"; }
+    }
+
+    private void Report(string name, string line)
+    {
+        output.WriteLine(line);
+        cluster.AppendToLog(name, line);
+    }
+
+    /// <summary>Stops supervising and waits until no restart is under way: afterwards the cluster's node list is final.</summary>
+    public async Task StopAsync()
+    {
+        Task[] loops;
+        lock (_loops)
+        {
+            _stop.Cancel();
+            loops = [.. _loops];
+        }
+        await Task.WhenAll(loops);
+    }
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using MapReduce.Node;
+
+namespace MapReduce.IntegrationTests;
+
+/// <summary>
+/// `MapReduce.Node local` restarts a node whose process died. Its own cluster, not the shared
+/// <see cref="RunningCluster"/> fixture of other classes: a killed worker would disturb their jobs.
+/// </summary>
+public sealed class SupervisionTests : IDisposable
+{
+    private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_work, recursive: true); } catch (IOException) { }
+    }
+
+    private static string ReadShared(string file)
+    {
+        using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        return reader.ReadToEnd();
+    }
+
+    private static int Occurrences(string text, string value) => Regex.Matches(text, Regex.Escape(value)).Count;
+
+    [Fact]
+    public async Task A_killed_worker_is_restarted_under_its_name_rejoins_and_a_job_then_succeeds()
+    {
+        var cluster = new RunningCluster();
+        try
+        {
+            await cluster.InitializeAsync();
+            var workers = Cli.NodeProcessesUsing(cluster.Store, "worker");
+            Assert.Equal(2, workers.Count);
+            var killed = workers[0];
+            using (var victim = Process.GetProcessById(killed)) victim.Kill(); // SIGKILL
+
+            // Local mode reports the death at once and restarts the worker 1 s later.
+            var restartLine = new Regex(@"^(worker-\d) exited with code 137; restarting it in 1 s \(restart 1\)$", RegexOptions.Multiline);
+            await Cli.EventuallyAsync(() => restartLine.IsMatch(cluster.Output), TimeSpan.FromSeconds(30),
+                $"no restart line from the local cluster:\n{cluster.Output}");
+            var line = restartLine.Match(cluster.Output);
+            var name = line.Groups[1].Value;
+            var log = Path.Combine(cluster.Store, "logs", $"{name}.log");
+            // The same log, appended to: the restart line, then the new process joining.
+            await Cli.EventuallyAsync(() => Occurrences(ReadShared(log), NodeHost.ReadyLine) == 2, TimeSpan.FromSeconds(90),
+                $"{name} did not join again:\n{ReadShared(log)}");
+            var text = ReadShared(log);
+            var restartAt = text.IndexOf(line.Value, StringComparison.Ordinal);
+            Assert.True(restartAt >= 0, $"no restart line in {log}:\n{text}");
+            Assert.True(text.LastIndexOf(NodeHost.ReadyLine, StringComparison.Ordinal) > restartAt, text);
+            var now = Cli.NodeProcessesUsing(cluster.Store, "worker");
+            Assert.Equal(2, now.Count);
+            Assert.DoesNotContain(killed, now);
+            Assert.Contains(workers[1], now);
+
+            var output = Path.Combine(_work, "count");
+            var job = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output,
+                "--reducers", "2", "--seed", cluster.Seed, "--store", cluster.Store);
+            Assert.True(job.ExitCode == 0, job.ToString());
+            Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 2));
+        }
+        finally
+        {
+            // Stops the cluster and fails if any node process, the restarted one included, is left.
+            await cluster.DisposeAsync();
+        }
+        // Nothing was restarted while the cluster stopped: the kill was the only exit reported.
+        Assert.Single(Regex.Matches(cluster.Output, "exited with code"));
+    }
+}
