@@ -57,11 +57,19 @@ public abstract class MasterTestKit : Akka.TestKit.Xunit2.TestKit
     protected IActorRef NewMaster(MasterSettings? settings = null) =>
         Sys.ActorOf(JobMaster.Props(Catalog, settings ?? Defaults, _ => Task.FromResult(KvStore.Ref), Clock));
 
-    /// <summary>Lets time pass on the fake clock and has the master look at it.</summary>
+    /// <summary>Lets time pass on the fake clock, has the master look at it, and waits until it has.</summary>
     protected void Advance(IActorRef master, TimeSpan by)
     {
         Clock.Advance(by);
         master.Tell(JobMaster.Tick.Instance);
+        Sync(master);
+    }
+
+    /// <summary>Returns once the master has handled everything sent to it before (a question it answers in turn).</summary>
+    protected void Sync(IActorRef master)
+    {
+        master.Tell(new GetJobStatus(new JobId("sync")));
+        ExpectMsg<UnknownJob>();
     }
 
     protected JobId Submit(IActorRef master, int reducers = 2, string dataset = "data-1")
