@@ -5,6 +5,12 @@ public static class BlobKeys
 {
     public static string Chunk(string dirId, int docIndex, int chunkIndex) => $"data/{dirId}/{docIndex:D6}-{chunkIndex:D6}";
 
+    /// <summary>
+    /// An uploaded dataset's chunk list (<see cref="KvStore.DatasetManifest"/>), beside its chunks;
+    /// chunk names are digits, so it never collides with one, and deleting the dataset deletes it.
+    /// </summary>
+    public static string Manifest(string dirId) => $"data/{dirId}/manifest";
+
     public static string Code(string codeId) => $"code/{codeId}/task.csx";
 
     public static string MapRun(string execId, string attemptId, int partition) => $"{MapRunsFolder(execId)}/{attemptId}/p{partition:D5}";
