@@ -1,5 +1,7 @@
+using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
+using MapReduce.Actors.Master;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;
 using static MapReduce.Actors.KvStore.KvStoreProtocol;
@@ -10,7 +12,7 @@ namespace MapReduce.Actors.KvStore;
 /// The kvstore's control side: tells where its data channel is (blob bytes move over HTTP, see
 /// <see cref="BlobHttpServer"/>) and where its folder is (a process on this machine reads and writes
 /// it directly, see <see cref="BlobClient"/>), sweeps temp files their writers abandoned, records
-/// datasets and code in the catalog once their blobs are stored, and deletes what the master says is no longer needed.
+/// datasets (from their manifest blobs) and code in the catalog once their blobs are stored, and deletes what the master says is no longer needed.
 /// </summary>
 public sealed class KvStoreActor : ReceiveActor, IWithTimers
 {
@@ -42,25 +44,16 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
             }
         });
         Receive<GetDataEndpoint>(_ => Sender.Tell(new DataEndpoint(dataUrl, _blobs.Root, _blobs.StoreId)));
-        Receive<RegisterDataset>(m => Reply(() =>
-        {
-            var missing = m.Chunks.FirstOrDefault(c => !_blobs.Exists(c.ChunkKey));
-            if (missing is not null) return new KvStoreFailure($"dataset {m.DirId}: chunk {missing.ChunkKey} was never stored");
-            _catalog.RegisterDataset(
-                new DatasetRow
-                {
-                    DirId = m.DirId, Kind = DatasetKind.Input, Source = m.Source, Documents = m.Documents,
-                    Chunks = m.Chunks.Length, Bytes = m.Chunks.Sum(c => c.Bytes), CreatedAt = DateTime.UtcNow,
-                },
-                m.Chunks.Select(c => new ChunkRow { DirId = m.DirId, DocId = c.DocId, ChunkIndex = c.ChunkIndex, ChunkId = c.ChunkKey, Bytes = c.Bytes }).ToList());
-            return new DatasetRegistered(m.DirId);
-        }));
+        Receive<RegisterDataset>(m => Reply(() => Register(m)));
         Receive<RemoveDataset>(m => Reply(() =>
         {
             // Catalog first: once the rows are gone no job can name the dataset. A crash before the
             // files go leaves files nobody refers to, never a dataset with chunks missing.
-            if (_catalog.DeleteDataset(m.DirId) is not { Chunks: var chunks }) return new KvStoreFailure($"dataset '{m.DirId}' is not in the store");
+            if (_catalog.DeleteDataset(m.DirId) is not { Dataset: var dataset, Chunks: var chunks }) return new KvStoreFailure($"dataset '{m.DirId}' is not in the store");
             var (blobs, bytes) = _blobs.DeleteAll(chunks.Select(c => c.ChunkId));
+            // The manifest last: it shares the chunks' folder, which goes once it is empty. A job's
+            // result has none, nor has an upload from before manifests (a missing blob is skipped).
+            if (dataset.Kind == DatasetKind.Input) _blobs.DeleteAll([BlobKeys.Manifest(m.DirId)]);
             _log.Info("deleted dataset {0}: {1} of its {2} chunks were stored, {3} bytes", m.DirId, blobs, chunks.Count, bytes);
             return new DatasetRemoved(m.DirId, chunks.Count, bytes);
         }));
@@ -79,6 +72,42 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
 
     public static Props Props(LocalBlobStore blobs, CatalogStore catalog, string dataUrl) =>
         Akka.Actor.Props.Create(() => new KvStoreActor(blobs, catalog, dataUrl));
+
+    /// <summary>
+    /// Reads the dataset's manifest and records the dataset and its chunk rows in one transaction,
+    /// once every chunk the manifest lists is stored.
+    /// </summary>
+    private object Register(RegisterDataset m)
+    {
+        var expectedKey = BlobKeys.Manifest(m.DirId);
+        if (m.ManifestKey != expectedKey)
+            return new KvStoreFailure($"dataset {m.DirId}: its manifest must be stored as {expectedKey}, not {m.ManifestKey}");
+        DatasetManifest manifest;
+        using (var json = _blobs.OpenRead(m.ManifestKey))
+        {
+            if (json is null) return new KvStoreFailure($"dataset {m.DirId}: manifest {m.ManifestKey} was never stored");
+            try
+            {
+                manifest = DatasetManifest.Parse(json);
+            }
+            catch (JsonException e)
+            {
+                return new KvStoreFailure($"dataset {m.DirId}: manifest {m.ManifestKey} is not valid JSON: {e.Message}");
+            }
+        }
+        if (manifest.DirId != m.DirId)
+            return new KvStoreFailure($"dataset {m.DirId}: manifest {m.ManifestKey} lists the chunks of dataset {manifest.DirId}");
+        var missing = manifest.Chunks.FirstOrDefault(c => !_blobs.Exists(c.ChunkKey));
+        if (missing is not null) return new KvStoreFailure($"dataset {m.DirId}: chunk {missing.ChunkKey} was never stored");
+        _catalog.RegisterDataset(
+            new DatasetRow
+            {
+                DirId = m.DirId, Kind = DatasetKind.Input, Source = m.Source, Documents = m.Documents,
+                Chunks = manifest.Chunks.Length, Bytes = manifest.Chunks.Sum(c => c.Bytes), CreatedAt = DateTime.UtcNow,
+            },
+            manifest.Chunks.Select(c => new ChunkRow { DirId = m.DirId, DocId = c.DocId, ChunkIndex = c.ChunkIndex, ChunkId = c.ChunkKey, Bytes = c.Bytes }).ToList());
+        return new DatasetRegistered(m.DirId);
+    }
 
     private void Reply(Func<object> action)
     {

@@ -20,15 +20,23 @@ public static class KvStoreProtocol
     /// <summary>A request the kvstore could not serve (invalid key, I/O error); the message says why.</summary>
     public sealed record KvStoreFailure(string Message);
 
+    /// <summary>One chunk of an uploaded dataset, as its <see cref="DatasetManifest"/> lists it.</summary>
     public sealed record DocumentChunk(string DocId, int ChunkIndex, string ChunkKey, long Bytes);
 
-    /// <summary>Records an uploaded dataset in the catalog once all its chunks are stored.</summary>
-    public sealed record RegisterDataset(string DirId, string Source, int Documents, DocumentChunk[] Chunks);
+    /// <summary>
+    /// Records an uploaded dataset in the catalog once all its chunks and its manifest are stored.
+    /// The chunk list is the manifest blob at <paramref name="ManifestKey"/> (always
+    /// <c>BlobKeys.Manifest(DirId)</c>), not part of the message: a message that grew with the input
+    /// would pass remoting's frame size and be dropped. Answered with <see cref="DatasetRegistered"/>,
+    /// or <see cref="KvStoreFailure"/> when the manifest is missing or not valid JSON, or a chunk it
+    /// lists was never stored.
+    /// </summary>
+    public sealed record RegisterDataset(string DirId, string Source, int Documents, string ManifestKey);
 
     public sealed record DatasetRegistered(string DirId);
 
     /// <summary>
-    /// Deletes a dataset: its catalog rows, then its chunks. Answered with <see cref="DatasetRemoved"/>,
+    /// Deletes a dataset: its catalog rows, then its chunks and manifest. Answered with <see cref="DatasetRemoved"/>,
     /// or <see cref="KvStoreFailure"/> when there is no such dataset. Only the master sends it: it
     /// knows which jobs still read a dataset.
     /// </summary>

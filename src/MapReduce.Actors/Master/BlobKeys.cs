@@ -5,6 +5,12 @@ public static class BlobKeys
 {
     public static string Chunk(string datasetId, int docIndex, int chunkIndex) => $"data/{datasetId}/{docIndex:D6}-{chunkIndex:D6}";
 
+    /// <summary>
+    /// An uploaded dataset's chunk list (<see cref="KvStore.DatasetManifest"/>), beside its chunks;
+    /// chunk names are digits, so it never collides with one, and deleting the dataset deletes it.
+    /// </summary>
+    public static string Manifest(string dirId) => $"data/{dirId}/manifest";
+
     public static string Code(string codeId) => $"code/{codeId}/task.csx";
 
     public static string MapRun(AttemptId attempt, int partition) => $"{MapRunsFolder(attempt.Job)}/{attempt.Name}/p{partition:D5}";

@@ -123,7 +123,11 @@ public sealed class SubmitterActor : ReceiveActor
         // A file that grew or shrank after it was cut would be stored cut off or with a torn last line.
         if (documents.FirstOrDefault(d => new FileInfo(d.FullPath).Length != d.Length) is { } changed) throw Changed(changed);
 
-        await _blobs.RegisterDatasetAsync(new KvStoreProtocol.RegisterDataset(dirId, source, documents.Count, [.. chunks]));
+        // The chunk list goes as a blob: in the message it would grow with the input, and remoting
+        // drops a message above its frame size (128,000 bytes; ~3,000 small files) without a word.
+        var manifestKey = BlobKeys.Manifest(dirId);
+        await _blobs.PutAsync(manifestKey, new DatasetManifest(dirId, [.. chunks]).ToJson());
+        await _blobs.RegisterDatasetAsync(new KvStoreProtocol.RegisterDataset(dirId, source, documents.Count, manifestKey));
         _report(new Uploaded("data", dirId, documents.Count, chunks.Count, total, watch.Elapsed));
         return dirId;
 
