@@ -73,6 +73,33 @@ bench.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(bench);
 
+var jobCount = new Option<int>("--jobs") { Description = "Tiny jobs in the burst", DefaultValueFactory = _ => 200 };
+var clients = new Option<int>("--clients") { Description = "Clients submitting the burst at once, each one job after another", DefaultValueFactory = _ => 8 };
+var big = new Option<string>("--big") { Description = "Size of a big job a tiny job is submitted beside first (0: none)", DefaultValueFactory = _ => "200MB" };
+var failover = new Option<bool>("--failover") { Description = "At the end, SIGKILL the active master and time the standby's take-over" };
+var jobsWorkers = new Option<int>("--workers", "-w") { Description = "Worker processes in the local cluster", DefaultValueFactory = _ => 2 };
+var jobsSlots = new Option<int>("--tasks-per-worker") { Description = "Tasks each worker runs at once", DefaultValueFactory = _ => 2 };
+var jobsCode = new Option<string>("--code", "-c") { Description = "Folder holding the task.csx to run", DefaultValueFactory = _ => Path.Combine("samples", "wordcount") };
+var jobsSamples = new Option<string>("--samples") { Description = "Folder of .txt files the inputs are made of", DefaultValueFactory = _ => Path.Combine("samples", "data") };
+var jobsDir = new Option<string>("--dir") { Description = "Folder for generated input, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
+var jobsConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+var jobsBench = new Command("jobs", "Benchmark the master: a tiny job beside a big one, a burst of tiny jobs from several clients (jobs/s, master CPU and memory), optionally a failover")
+{
+    jobCount, clients, big, failover, jobsWorkers, jobsSlots, jobsCode, jobsSamples, jobsDir, jobsConfig,
+};
+jobsBench.SetAction(async (parse, ct) =>
+{
+    if (ByteSize.Parse(parse.GetValue(big)!) is not { } bigBytes || bigBytes < 0)
+    {
+        Console.Error.WriteLine($"error: --big '{parse.GetValue(big)}' is not a size such as 200MB, or 0");
+        return JobCommand.UsageError;
+    }
+    return await JobsBenchCommand.RunAsync(new JobsBenchOptions(parse.GetValue(jobCount), parse.GetValue(clients), bigBytes, parse.GetValue(jobsWorkers),
+        parse.GetValue(jobsSlots), parse.GetValue(jobsCode)!, parse.GetValue(jobsSamples)!, parse.GetValue(jobsDir)!, parse.GetValue(jobsConfig), parse.GetValue(failover)),
+        Console.Out, Console.Error, ct);
+});
+bench.Subcommands.Add(jobsBench);
+
 return await root.Parse(args).InvokeAsync();
 
 // A command that reads the catalog without joining the cluster: from --catalog, or STORE/catalog.db.
