@@ -5,10 +5,17 @@ namespace MapReduce.IntegrationTests;
 /// <summary>
 /// A local cluster started with `MapReduce.Node local` (a kvstore, a master and two workers, each
 /// its own process) for the tests of one class; stopped with SIGTERM afterwards, and checked to
-/// leave no node process behind.
+/// leave no node process behind. A subclass may give HOCON that every node reads (--config).
 /// </summary>
-public sealed class RunningCluster : IAsyncLifetime
+public class RunningCluster : IAsyncLifetime
 {
+    private readonly string? _hocon;
+
+    // xunit builds a fixture with its one public constructor.
+    public RunningCluster() { }
+
+    protected RunningCluster(string hocon) => _hocon = hocon;
+
     private Process? _process;
     private readonly List<string> _output = [];
 
@@ -28,7 +35,15 @@ public sealed class RunningCluster : IAsyncLifetime
     {
         Directory.CreateDirectory(Store);
         var port = MapReduce.Node.LocalCluster.FreePort();
-        _process = Process.Start(Cli.StartInfo("MapReduce.Node", ["local", "--store", Store, "--workers", "2", "--port", port.ToString()]))!;
+        string[] args = ["local", "--store", Store, "--workers", "2", "--port", port.ToString()];
+        if (_hocon is not null)
+        {
+            // Beside the store, not in it: the store folder is the cluster's own.
+            var config = Store + ".hocon";
+            await File.WriteAllTextAsync(config, _hocon);
+            args = [.. args, "--config", config];
+        }
+        _process = Process.Start(Cli.StartInfo("MapReduce.Node", args))!;
         var up = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         _process.OutputDataReceived += (_, e) =>
         {
@@ -59,6 +74,7 @@ public sealed class RunningCluster : IAsyncLifetime
         finally
         {
             try { Directory.Delete(Store, recursive: true); } catch (IOException) { }
+            File.Delete(Store + ".hocon");
         }
     }
 

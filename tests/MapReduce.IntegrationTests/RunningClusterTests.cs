@@ -96,16 +96,7 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
     public async Task Word_count_on_5000_small_files_in_subfolders_gives_the_oracle_answer_and_lists_5000_files()
     {
         const int files = 5000;
-        var input = Directory.CreateDirectory(Path.Combine(_work, "many")).FullName;
-        var lines = Directory.GetFiles(Cli.Samples("data")).Order(StringComparer.Ordinal).SelectMany(File.ReadLines).ToArray();
-        for (var i = 0; i < files; i++)
-        {
-            var folder = (i % 5) switch { 0 => "a", 1 => "a/b", _ => "" };
-            var path = Path.Combine(input, folder, $"piece-{i:D4}.txt");
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            var (from, to) = ((long)lines.Length * i / files, (long)lines.Length * (i + 1) / files);
-            await File.WriteAllTextAsync(path, string.Concat(lines[(int)from..(int)to].Select(l => l + "\n")));
-        }
+        var input = await SmallFiles.WriteAsync(Path.Combine(_work, "many"), files);
         var expected = Oracle.WordCount(input);
         Assert.Equal(Oracle.WordCount(Cli.Samples("data")), expected); // cut at line ends: no word lost or split
 
