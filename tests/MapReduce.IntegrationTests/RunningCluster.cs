@@ -25,6 +25,9 @@ public class RunningCluster : IAsyncLifetime
     /// <summary>The `MapReduce.Node local` process, which holds the store.</summary>
     public int Pid => _process?.Id ?? 0;
 
+    /// <summary>A cluster whose nodes all read this HOCON (for a test that starts and stops it itself).</summary>
+    public static RunningCluster WithHocon(string hocon) => new(hocon);
+
     /// <summary>What `MapReduce.Node local` has printed so far (its restarts of nodes, say).</summary>
     public string Output
     {
