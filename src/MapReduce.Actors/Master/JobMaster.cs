@@ -45,6 +45,9 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     /// <summary>Finished jobs on their way out: archived once both their final row is written and their leftovers were deleted.</summary>
     private readonly Dictionary<JobId, (bool Projected, bool CleanedUp)> _archiving = new();
     private readonly DateTime _startedAt;
+    /// <summary>Job ids this master issued within the current second (the id's time stamp): a new id must differ from them.</summary>
+    private readonly HashSet<JobId> _issuedThisSecond = [];
+    private DateTime _issuingSecond;
     private MasterState _state = MasterState.Empty;
     private long _snapshotAt;
     private bool _snapshotting;
@@ -152,13 +155,33 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             m.Submitter.Tell(new JobRejected(problem));
             return;
         }
-        var id = JobId.New(Now);
+        var id = NewJobId();
         PersistEvents([new JobSubmitted(id.Value, m.Job.CodeId, m.Job.DatasetId, m.Job.Reducers, m.Result.Maps, Now)], () =>
         {
             _log.Info("job {0}: {1} map tasks, {2} reduce tasks (code {3}, data {4})", id, m.Result.Maps.Length, m.Job.Reducers, m.Job.CodeId, m.Job.DatasetId);
             m.Submitter.Tell(new JobAccepted(id, m.Result.Maps.Length, m.Job.Reducers));
             Dispatch();
         });
+    }
+
+    /// <summary>
+    /// A job id no other job has: ids carry the second and 6 random hex digits only, so a burst of
+    /// submissions within one second would otherwise reuse one (1 in 3 for 5,000 in a second),
+    /// and the second JobSubmitted would overwrite the first job.
+    /// </summary>
+    private JobId NewJobId()
+    {
+        var now = Now;
+        var second = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
+        if (second != _issuingSecond)
+        {
+            _issuedThisSecond.Clear();
+            _issuingSecond = second;
+        }
+        JobId id;
+        do id = JobId.New(now);
+        while (_state.Jobs.ContainsKey(id) || !_issuedThisSecond.Add(id));
+        return id;
     }
 
     private void OnGetJobStatus(GetJobStatus m)
