@@ -42,15 +42,11 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private readonly HashSet<string> _deleting = [];
     /// <summary>Jobs whose JobFailed is being persisted: they hand out nothing more.</summary>
     private readonly HashSet<JobId> _failing = [];
-    /// <summary>Finished jobs on their way out: archived once both their final row is written and their leftovers were deleted.</summary>
-    private readonly Dictionary<JobId, (bool Projected, bool CleanedUp)> _archiving = new();
+    private readonly ArchiveTracker _archiving = new();
+    private readonly JobIdIssuer _ids = new();
+    private readonly SnapshotSchedule _snapshots;
     private readonly DateTime _startedAt;
-    /// <summary>Job ids this master issued within the current second (the id's time stamp): a new id must differ from them.</summary>
-    private readonly HashSet<JobId> _issuedThisSecond = [];
-    private DateTime _issuingSecond;
     private MasterState _state = MasterState.Empty;
-    private long _snapshotAt;
-    private bool _snapshotting;
 
     public override string PersistenceId => PersistenceIdValue;
 
@@ -63,13 +59,14 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         _settings = settings;
         _clock = clock;
         _startedAt = Now;
+        _snapshots = new SnapshotSchedule(settings.SnapshotAfter);
         _projection = Context.ActorOf(CatalogProjection.Props(catalog), "catalog-projection");
         _janitor = Context.ActorOf(StoreJanitor.Props(findKvStore, settings.KvStoreTimeout), "store-janitor");
 
         Recover<SnapshotOffer>(o =>
         {
             _state = MasterState.From((MasterSnapshot)o.Snapshot);
-            _snapshotAt = o.Metadata.SequenceNr;
+            _snapshots.Recovered(o.Metadata.SequenceNr);
         });
         Recover<IMasterEvent>(e => _state = _state.Apply(e));
         Recover<RecoveryCompleted>(_ => OnRecovered());
@@ -97,18 +94,18 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             if (_workers.Release(m.Attempt) is null) return;
             PersistEvents([Failed(m.Attempt, "worker had no free slot", counted: false)], Dispatch);
         });
-        Command<CatalogProjection.JobProjected>(m => Archive(m.Job, projected: true));
-        Command<StoreJanitor.CleanedUp>(m => Archive(m.Job, cleanedUp: true));
+        Command<CatalogProjection.JobProjected>(m => Archive(m.Job, _archiving.Done(m.Job, projected: true)));
+        Command<StoreJanitor.CleanedUp>(m => Archive(m.Job, _archiving.Done(m.Job, cleanedUp: true)));
         Command<SaveSnapshotSuccess>(m =>
         {
-            _snapshotting = false;
-            _snapshotAt = m.Metadata.SequenceNr;
+            _snapshots.Saved(m.Metadata.SequenceNr);
+            _log.Info("snapshot at event {0} ({1} jobs held); older events and snapshots are deleted", m.Metadata.SequenceNr, _state.Jobs.Count);
             DeleteMessages(m.Metadata.SequenceNr);
             DeleteSnapshots(new SnapshotSelectionCriteria(m.Metadata.SequenceNr - 1));
         });
         Command<SaveSnapshotFailure>(m =>
         {
-            _snapshotting = false;
+            _snapshots.Failed();
             _log.Warning("snapshot at event {0} failed: {1}", m.Metadata.SequenceNr, m.Cause.Message);
         });
         Command<DeleteMessagesSuccess>(_ => { });
@@ -155,33 +152,13 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             m.Submitter.Tell(new JobRejected(problem));
             return;
         }
-        var id = NewJobId();
+        var id = _ids.Next(Now, _state.Jobs.ContainsKey);
         PersistEvents([new JobSubmitted(id.Value, m.Job.CodeId, m.Job.DatasetId, m.Job.Reducers, m.Result.Maps, Now)], () =>
         {
             _log.Info("job {0}: {1} map tasks, {2} reduce tasks (code {3}, data {4})", id, m.Result.Maps.Length, m.Job.Reducers, m.Job.CodeId, m.Job.DatasetId);
             m.Submitter.Tell(new JobAccepted(id, m.Result.Maps.Length, m.Job.Reducers));
             Dispatch();
         });
-    }
-
-    /// <summary>
-    /// A job id no other job has: ids carry the second and 6 random hex digits only, so a burst of
-    /// submissions within one second would otherwise reuse one (1 in 3 for 5,000 in a second),
-    /// and the second JobSubmitted would overwrite the first job.
-    /// </summary>
-    private JobId NewJobId()
-    {
-        var now = Now;
-        var second = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
-        if (second != _issuingSecond)
-        {
-            _issuedThisSecond.Clear();
-            _issuingSecond = second;
-        }
-        JobId id;
-        do id = JobId.New(now);
-        while (_state.Jobs.ContainsKey(id) || !_issuedThisSecond.Add(id));
-        return id;
     }
 
     private void OnGetJobStatus(GetJobStatus m)
@@ -364,18 +341,13 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     private void StartArchiving(JobState job)
     {
-        _archiving[job.Id] = (false, false);
+        _archiving.Start(job.Id);
         _janitor.Tell(new StoreJanitor.CleanUp(job));
     }
 
-    private void Archive(JobId id, bool projected = false, bool cleanedUp = false)
+    private void Archive(JobId id, bool ready)
     {
-        if (!_archiving.TryGetValue(id, out var progress)) return;
-        progress = (progress.Projected || projected, progress.CleanedUp || cleanedUp);
-        _archiving[id] = progress;
-        if (!progress.Projected || !progress.CleanedUp) return;
-        _archiving.Remove(id);
-        PersistEvents([new JobArchived(id.Value, Now)], () => { });
+        if (ready) PersistEvents([new JobArchived(id.Value, Now)], () => { });
     }
 
     /// <summary>
@@ -443,8 +415,6 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     private void SnapshotIfDue()
     {
-        if (_snapshotting || LastSequenceNr - _snapshotAt < _settings.SnapshotAfter) return;
-        _snapshotting = true;
-        SaveSnapshot(_state.ToSnapshot());
+        if (_snapshots.Due(LastSequenceNr)) SaveSnapshot(_state.ToSnapshot());
     }
 }
