@@ -84,6 +84,53 @@ public sealed class FailureCluster : IAsyncDisposable
         return folder;
     }
 
+    /// <summary>
+    /// Like <see cref="GatedWordCount"/>, but Map waits on the "map" gate only for documents whose
+    /// name sorts after <paramref name="after"/>: the maps of the other documents finish at once.
+    /// </summary>
+    public string PartlyGatedWordCount(string after)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(Work, "partly-gated")).FullName;
+        File.WriteAllText(Path.Combine(folder, "task.csx"), $$"""
+            using System.Threading;
+            static readonly string Gates = @"{{Gates}}";
+            static void Wait(string gate) { while (!File.Exists(Path.Combine(Gates, gate))) Thread.Sleep(50); }
+
+            IEnumerable<(string, int)> Map(string docId, string chunk)
+            {
+                if (string.CompareOrdinal(docId, "{{after}}") > 0) Wait("map");
+                foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(chunk, @"\p{L}+"))
+                    yield return (m.Value, 1);
+            }
+
+            int Reduce(string word, IEnumerable<int> counts)
+            {
+                Wait("reduce");
+                return counts.Sum();
+            }
+            """);
+        return folder;
+    }
+
+    /// <summary>SIGKILLs every node process at once and waits until none of them (nor any other node process on this store) runs.</summary>
+    public async Task KillAllAsync(TimeSpan timeout)
+    {
+        var nodes = _nodes.Values.ToList();
+        foreach (var node in nodes) LocalCluster.Kill(node);
+        using var cts = new CancellationTokenSource(timeout);
+        foreach (var node in nodes) await node.Process.WaitForExitAsync(cts.Token);
+        await Cli.EventuallyAsync(() => Cli.NodeProcessesUsing(Store).Count == 0, timeout, "node processes still running after SIGKILL");
+    }
+
+    /// <summary>Starts every node again under its old name, on the same store: the kvstore on the seed port first, then master-1, then the rest.</summary>
+    public async Task RestartAllAsync()
+    {
+        var others = _nodes.Values.Where(n => n.Name is not ("kvstore" or "master-1")).Select(n => (n.Name, n.Roles)).ToList();
+        await StartNodeAsync("kvstore", NodeRoles.KvStore, _cluster.SeedPort);
+        await StartNodeAsync("master-1", NodeRoles.Master);
+        await Task.WhenAll(others.Select(n => StartNodeAsync(n.Name, n.Roles)));
+    }
+
     /// <summary>Waits until the catalog shows at least <paramref name="count"/> attempts of a kind running.</summary>
     public async Task WaitRunningAsync(string execType, int count, TimeSpan timeout)
     {
