@@ -55,6 +55,24 @@ public sealed class BenchTests : IDisposable
         await Cli.AssertNoNodeProcessesLeftAsync(Path.Combine(_work, "store"));
     }
 
+    [Fact]
+    public async Task Bench_jobs_runs_a_tiny_job_beside_a_big_one_first_and_a_burst_from_eight_clients_exactly()
+    {
+        var result = await Cli.SubmitAsync("bench", "jobs", "--dir", _work, "--code", Cli.Samples("wordcount"), "--samples", Cli.Samples("data"),
+            "--jobs", "40", "--clients", "8", "--big", "30MB");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var output = result.Output;
+        // Fair share: the tiny job takes the next slot that frees, so it ends while the big job still runs.
+        Assert.Matches(@"tiny job beside a big one \(30 MB\): \d+\.\d\d s from submit to output written; the big job was still running then and took \d+\.\d\d s", output);
+        Assert.Matches(@"burst: 40 tiny jobs from 8 clients in \d+\.\d\d s: \d+\.\d jobs/s; 40 distinct job ids, 0 with wrong output, 0 tasks with more than one successful attempt", output);
+        Assert.Matches(@"masters: \d+\.\d\d cpu seconds during the burst; master-1 \d+ MB resident, peak \d+ MB, master-2 \d+ MB resident, peak \d+ MB", output);
+        // Both jobs' outputs against independent counts (the burst's are each compared with the first tiny job's).
+        Assert.Equal(Oracle.WordCount(Path.Combine(_work, "input-30000000-16")), Oracle.ReadParts(Path.Combine(_work, "jobs-out", "big"), 4));
+        Assert.Equal(Oracle.WordCount(Path.Combine(_work, "input-tiny")), Oracle.ReadParts(Path.Combine(_work, "jobs-out", "first"), 1));
+        await Cli.AssertNoNodeProcessesLeftAsync(Path.Combine(_work, "jobs-store"));
+    }
+
     [Theory]
     [InlineData(new[] { "--files", "0" }, "error: --files must be at least 1")]
     [InlineData(new[] { "--size", "lots" }, "error: --size 'lots' is not a size such as 200MB or 1GB")]

@@ -60,37 +60,17 @@ public sealed class FailureCluster : IAsyncDisposable
     public void Open(string gate) => File.WriteAllText(Path.Combine(Gates, gate), "");
 
     /// <summary>A script that counts words like samples/wordcount, but whose Map and Reduce wait until the test opens their gate.</summary>
-    public string GatedWordCount()
-    {
-        var folder = Directory.CreateDirectory(Path.Combine(Work, "gated")).FullName;
-        File.WriteAllText(Path.Combine(folder, "task.csx"), $$"""
-            using System.Threading;
-            static readonly string Gates = @"{{Gates}}";
-            static void Wait(string gate) { while (!File.Exists(Path.Combine(Gates, gate))) Thread.Sleep(50); }
-
-            IEnumerable<(string, int)> Map(string docId, string chunk)
-            {
-                Wait("map");
-                foreach (System.Text.RegularExpressions.Match m in System.Text.RegularExpressions.Regex.Matches(chunk, @"\p{L}+"))
-                    yield return (m.Value, 1);
-            }
-
-            int Reduce(string word, IEnumerable<int> counts)
-            {
-                Wait("reduce");
-                return counts.Sum();
-            }
-            """);
-        return folder;
-    }
+    public string GatedWordCount() => WriteGatedWordCount("gated", "");
 
     /// <summary>
     /// Like <see cref="GatedWordCount"/>, but Map waits on the "map" gate only for documents whose
     /// name sorts after <paramref name="after"/>: the maps of the other documents finish at once.
     /// </summary>
-    public string PartlyGatedWordCount(string after)
+    public string PartlyGatedWordCount(string after) => WriteGatedWordCount("partly-gated", after);
+
+    private string WriteGatedWordCount(string name, string after)
     {
-        var folder = Directory.CreateDirectory(Path.Combine(Work, "partly-gated")).FullName;
+        var folder = Directory.CreateDirectory(Path.Combine(Work, name)).FullName;
         File.WriteAllText(Path.Combine(folder, "task.csx"), $$"""
             using System.Threading;
             static readonly string Gates = @"{{Gates}}";

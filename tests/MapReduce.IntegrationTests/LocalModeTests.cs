@@ -67,7 +67,7 @@ public sealed class LocalModeTests : IDisposable
         Assert.Contains("40 files", result.Output);
         Assert.Contains("20 map tasks", result.Output);
         Assert.Equal(Oracle.WordCount(input), Oracle.ReadParts(output, 4));
-        var mapLines = WorkerLogs(store).SelectMany(log => log.Split('\n')).Where(l => l.Contains(" m000")).ToList();
+        var mapLines = WorkerLogs(store).SelectMany(log => log.Split('\n')).Where(l => l.Contains("/m000")).ToList();
         Assert.Equal(20, mapLines.Count);
         Assert.All(mapLines, l => Assert.Matches(@"map \d+ ms, store \d+ ms, 2 chunks \(\d+ spills to disk\)", l));
         Assert.All(WorkerLogs(store), log => Assert.Contains("blob bytes go over the kvstore's data channel", log));

@@ -25,6 +25,29 @@ public sealed class SupervisionTests : IDisposable
 
     private static int Occurrences(string text, string value) => Regex.Matches(text, Regex.Escape(value)).Count;
 
+    /// <summary>Word count on the sample books through the cluster gives the independent answer.</summary>
+    private async Task AssertWordCountAsync(RunningCluster cluster)
+    {
+        var output = Path.Combine(_work, "count");
+        var job = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output,
+            "--reducers", "2", "--seed", cluster.Seed, "--store", cluster.Store);
+        Assert.True(job.ExitCode == 0, job.ToString());
+        Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 2));
+    }
+
+    /// <summary>Submits a job whose Map body is <paramref name="mapBody"/> and expects it to fail (exit code 1).</summary>
+    private async Task<CliResult> SubmitFailingAsync(RunningCluster cluster, string name, string mapBody)
+    {
+        var code = Directory.CreateDirectory(Path.Combine(_work, name)).FullName;
+        await File.WriteAllTextAsync(Path.Combine(code, "task.csx"),
+            $"IEnumerable<(string, int)> Map(string docId, string chunk) {{ {mapBody} }}\n" +
+            "int Reduce(string key, IEnumerable<int> values) => values.Sum();\n");
+        var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", code, "-o", Path.Combine(_work, name + "-out"),
+            "--seed", cluster.Seed, "--store", cluster.Store);
+        Assert.True(result.ExitCode == 1, result.ToString());
+        return result;
+    }
+
     [Fact]
     public async Task A_killed_worker_is_restarted_under_its_name_rejoins_and_a_job_then_succeeds_and_a_map_that_always_exits_or_hangs_fails_its_job_with_the_reason()
     {
@@ -58,52 +81,30 @@ public sealed class SupervisionTests : IDisposable
             Assert.DoesNotContain(killed, now);
             Assert.Contains(workers[1], now);
 
-            var output = Path.Combine(_work, "count");
-            var job = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output,
-                "--reducers", "2", "--seed", cluster.Seed, "--store", cluster.Store);
-            Assert.True(job.ExitCode == 0, job.ToString());
-            Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 2));
+            await AssertWordCountAsync(cluster);
 
             // Poison: every Map call exits its worker process. Each exit counts against the task whose
             // code called it; the third fails the job with that reason, and the restarted workers run the next job.
-            var poison = Directory.CreateDirectory(Path.Combine(_work, "poison")).FullName;
-            await File.WriteAllTextAsync(Path.Combine(poison, "task.csx"),
-                "IEnumerable<(string, int)> Map(string docId, string chunk) { Environment.Exit(3); yield break; }\n" +
-                "int Reduce(string key, IEnumerable<int> values) => values.Sum();\n");
             var watch = Stopwatch.StartNew();
-            var failed = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", poison, "-o", Path.Combine(_work, "poison-out"),
-                "--seed", cluster.Seed, "--store", cluster.Store);
-            Assert.True(failed.ExitCode == 1, failed.ToString());
+            var failed = await SubmitFailingAsync(cluster, "poison", "Environment.Exit(3); yield break;");
             Assert.True(Regex.IsMatch(failed.Error.Trim(), @"^error: job job-\S+ failed: map task (m\d{5}) \(document 'pg-[a-z_]+\.txt', chunk 0\) failed 3 times; last error: worker process exited with code 3 while running map \1$"),
                 failed.ToString());
             Console.WriteLine($"the poison job failed {watch.Elapsed.TotalSeconds:0.0} s after it was submitted");
             Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), $"the poison job took {watch.Elapsed.TotalSeconds:0} s to fail");
 
-            var again = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output,
-                "--reducers", "2", "--seed", cluster.Seed, "--store", cluster.Store);
-            Assert.True(again.ExitCode == 0, again.ToString());
-            Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 2));
+            await AssertWordCountAsync(cluster);
 
             // Hung: a Map that never returns (nor checks for cancellation). Past task-timeout the
             // master stops the attempt; its worker cannot, so after cancel-grace it exits (code 75)
             // and is restarted. Three timeouts fail the job, and the next job runs normally.
-            var hung = Directory.CreateDirectory(Path.Combine(_work, "hung")).FullName;
-            await File.WriteAllTextAsync(Path.Combine(hung, "task.csx"),
-                "IEnumerable<(string, int)> Map(string docId, string chunk) { while (true) System.Threading.Thread.Sleep(100); }\n" +
-                "int Reduce(string key, IEnumerable<int> values) => values.Sum();\n");
             watch.Restart();
-            var timedOut = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", hung, "-o", Path.Combine(_work, "hung-out"),
-                "--seed", cluster.Seed, "--store", cluster.Store);
-            Assert.True(timedOut.ExitCode == 1, timedOut.ToString());
+            var timedOut = await SubmitFailingAsync(cluster, "hung", "while (true) System.Threading.Thread.Sleep(100);");
             Assert.True(Regex.IsMatch(timedOut.Error.Trim(), @"^error: job job-\S+ failed: map task m\d{5} \(document 'pg-[a-z_]+\.txt', chunk 0\) failed 3 times; last error: timed out after 10 s on akka\.tcp://\S+$"),
                 timedOut.ToString());
             Console.WriteLine($"the hung job failed {watch.Elapsed.TotalSeconds:0.0} s after it was submitted");
             Assert.Contains("exited with code 75", cluster.Output);
 
-            var afterHung = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output,
-                "--reducers", "2", "--seed", cluster.Seed, "--store", cluster.Store);
-            Assert.True(afterHung.ExitCode == 0, afterHung.ToString());
-            Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 2));
+            await AssertWordCountAsync(cluster);
             exitsBeforeStop = Regex.Matches(cluster.Output, "exited with code").Count;
         }
         finally
