@@ -46,6 +46,8 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private readonly JobIdIssuer _ids = new();
     private readonly SnapshotSchedule _snapshots;
     private readonly DateTime _startedAt;
+    /// <summary>When recovery began, in real time: the log says how long the replay took.</summary>
+    private readonly long _recoveryStarted = System.Diagnostics.Stopwatch.GetTimestamp();
     private MasterState _state = MasterState.Empty;
 
     public override string PersistenceId => PersistenceIdValue;
@@ -122,7 +124,8 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private void OnRecovered()
     {
         var open = _state.Jobs.Values.Count(j => !j.IsFinished);
-        _log.Info("job master recovered {0} jobs from the journal, {1} unfinished", _state.Jobs.Count, open);
+        _log.Info("job master recovered {0} jobs from the journal, {1} unfinished, in {2:0} ms", _state.Jobs.Count, open,
+            System.Diagnostics.Stopwatch.GetElapsedTime(_recoveryStarted).TotalMilliseconds);
         // Unfinished jobs are projected again (rows may have waited in the buffer when the last
         // master died); finished ones not yet archived go through archiving again.
         foreach (var job in _state.Jobs.Values)
@@ -214,9 +217,9 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private void OnWorkerLeaving(WorkerLeaving m)
     {
         _workers.Depart(m.Worker);
+        // Still watched: its Terminated later clears the departure from the registry.
         var held = _workers.Drop(m.Worker);
         if (held is null) return;
-        Context.Unwatch(m.Worker);
         var address = m.Worker.Path.Address;
         var events = held.Select(a => m.Exit is { } exit && (exit.Culprit is null ? exit.ExitCode != 0 : exit.Culprit == a)
             ? Failed(a, $"worker process exited with code {exit.ExitCode} while running {a.Task.Describe()}", counted: true)
