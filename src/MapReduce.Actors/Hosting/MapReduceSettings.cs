@@ -9,7 +9,6 @@ public sealed record MapReduceSettings(
     int BlockSize,
     int TasksPerWorker,
     int Reducers,
-    int MaxTaskAttempts,
     int LocalWorkers)
 {
     /// <summary>Master nodes local mode starts; two, so the singleton can fail over.</summary>
@@ -23,9 +22,6 @@ public sealed record MapReduceSettings(
 
     /// <summary>Entries (distinct keys with Combine, pairs without) a map task buffers before spilling a sorted run to disk.</summary>
     public int MapBufferEntries { get; init; } = 500_000;
-
-    /// <summary>Most input bytes one map task reads: small files' chunks are packed up to it (see MapSplits).</summary>
-    public long SplitSize { get; init; } = 16 << 20;
 
     /// <summary>Port of a kvstore node's HTTP data channel; 0 takes any free port (clients learn it over Akka).</summary>
     public int KvStoreDataPort { get; init; }
@@ -41,7 +37,6 @@ public sealed record MapReduceSettings(
             checked((int)(section.GetByteSize("block-size") ?? 8 << 20)),
             section.GetInt("tasks-per-worker", 2),
             section.GetInt("reducers", 4),
-            section.GetInt("max-task-attempts", 3),
             section.GetInt("local.workers", 2))
         {
             LocalMasters = section.GetInt("local.masters", 2),
@@ -50,7 +45,6 @@ public sealed record MapReduceSettings(
             MapBufferEntries = section.GetInt("map-buffer-entries", 500_000),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
             KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),
-            SplitSize = section.GetByteSize("split-size") ?? 16 << 20,
         };
     }
 

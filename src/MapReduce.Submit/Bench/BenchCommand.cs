@@ -189,7 +189,8 @@ public static class BenchCommand
         return times;
     }
 
-    private static async Task<JobOutcome> RunJobAsync(SubmitterNode node, RunJob job, PhaseClock? phases, CancellationToken ct)
+    /// <summary>Runs one job of a benchmark; one that fails ends the benchmark with its message.</summary>
+    internal static async Task<JobOutcome> RunJobAsync(SubmitterNode node, RunJob job, PhaseClock? phases, CancellationToken ct)
     {
         var outcome = await node.RunAsync(job, p => phases?.Record(p), ct);
         if (!outcome.Succeeded) throw new BenchException($"job failed: {outcome.Message}");
@@ -222,7 +223,7 @@ public static class BenchCommand
     private static string WarmupsOf(IEnumerable<TimeSpan> warmups) =>
         warmups.Any() ? $"; warm-up {string.Join(", ", warmups.Select(Seconds))}, not counted" : "";
     private static string Mb(long bytes, int decimals = 1) => (bytes / 1_000_000.0).ToString("F" + decimals) + " MB";
-    private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.00} s";
+    internal static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.00} s";
     private static string Ms(TimeSpan t) => $"{t.TotalMilliseconds:0} ms";
     private static string Rate(long bytes, TimeSpan t) => $"{bytes / 1_000_000.0 / t.TotalSeconds:0.0} MB/s";
 }

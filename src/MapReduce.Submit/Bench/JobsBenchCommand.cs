@@ -74,9 +74,9 @@ public static class JobsBenchCommand
         var watch = Stopwatch.StartNew();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
         await using var node = await SubmitterNode.JoinAsync([cluster.Seed], store, config, settings, ct);
-        output.WriteLine($"cluster: 1 kvstore, {settings.LocalMasters} masters, {o.Workers} workers x {o.TasksPerWorker} tasks, up in {Seconds(watch.Elapsed)}; scheduling {settings.Master.Scheduling}");
+        output.WriteLine($"cluster: 1 kvstore, {settings.LocalMasters} masters, {o.Workers} workers x {o.TasksPerWorker} tasks, up in {BenchCommand.Seconds(watch.Elapsed)}; scheduling {settings.Master.Scheduling}");
 
-        var first = await RunAsync(node, new RunJob(InputFolder.List(tinyFolder), tinyFolder, null, codeFile, null, Path.Combine(o.BenchFolder, "jobs-out", "first"), 1, settings.BlockSize), ct);
+        var first = await BenchCommand.RunJobAsync(node, new RunJob(InputFolder.List(tinyFolder), tinyFolder, null, codeFile, null, Path.Combine(o.BenchFolder, "jobs-out", "first"), 1, settings.BlockSize), null, ct);
         var expected = Lines(first.OutputFiles);
         var tiny = new RunJob(null, null, first.DataId, null, first.CodeId, "", 1, settings.BlockSize);
 
@@ -88,7 +88,7 @@ public static class JobsBenchCommand
         {
             var mine = new List<JobOutcome>();
             for (var j = client; j < o.Jobs; j += o.Clients)
-                mine.Add(await RunAsync(node, tiny with { OutputFolder = Path.Combine(o.BenchFolder, "jobs-out", $"job-{j:D5}") }, ct));
+                mine.Add(await BenchCommand.RunJobAsync(node, tiny with { OutputFolder = Path.Combine(o.BenchFolder, "jobs-out", $"job-{j:D5}") }, null, ct));
             return mine;
         }, ct)));
         var burst = watch.Elapsed;
@@ -97,7 +97,7 @@ public static class JobsBenchCommand
         var distinct = jobs.Select(j => j.ExecId).Distinct().Count();
         var twice = RunTwice(new CatalogStore(SqlLocation.SqliteFile(Path.Combine(store, "catalog.db"))), jobs.Select(j => j.ExecId!));
         var cpu = MasterCpu(cluster) - masterCpu;
-        output.WriteLine($"burst: {jobs.Count} tiny jobs from {o.Clients} clients in {Seconds(burst)}: {(jobs.Count / Math.Max(burst.TotalSeconds, 0.001)):0.0} jobs/s; " +
+        output.WriteLine($"burst: {jobs.Count} tiny jobs from {o.Clients} clients in {BenchCommand.Seconds(burst)}: {(jobs.Count / Math.Max(burst.TotalSeconds, 0.001)):0.0} jobs/s; " +
             $"{distinct} distinct job ids, {wrong} with wrong output, {twice} tasks with more than one successful attempt");
         output.WriteLine($"masters: {cpu.TotalSeconds:0.00} cpu seconds during the burst; " +
             string.Join(", ", cluster.Nodes.Where(n => n.Roles == NodeRoles.Master).Select(n => $"{n.Name} {PeakMemory.Megabytes(Resident(n))} resident, peak {PeakMemory.Megabytes(PeakMemory.Of(n.Process))}")));
@@ -116,13 +116,13 @@ public static class JobsBenchCommand
             p => { if (p is JobProgress) running.TrySetResult(); }, ct);
         await Task.WhenAny(running.Task, big);
         var watch = Stopwatch.StartNew();
-        await RunAsync(node, tiny with { OutputFolder = Path.Combine(o.BenchFolder, "jobs-out", "beside-big") }, ct);
+        await BenchCommand.RunJobAsync(node, tiny with { OutputFolder = Path.Combine(o.BenchFolder, "jobs-out", "beside-big") }, null, ct);
         var tinyTime = watch.Elapsed;
         var bigStillRunning = !big.IsCompleted;
         var bigOutcome = await big;
         if (!bigOutcome.Succeeded) throw new BenchException($"the big job failed: {bigOutcome.Message}");
-        output.WriteLine($"tiny job beside a big one ({o.BigBytes / 1_000_000} MB): {Seconds(tinyTime)} from submit to output written; " +
-            $"the big job {(bigStillRunning ? "was still running" : "had already finished")} then and took {Seconds(bigWatch.Elapsed)}");
+        output.WriteLine($"tiny job beside a big one ({o.BigBytes / 1_000_000} MB): {BenchCommand.Seconds(tinyTime)} from submit to output written; " +
+            $"the big job {(bigStillRunning ? "was still running" : "had already finished")} then and took {BenchCommand.Seconds(bigWatch.Elapsed)}");
     }
 
     /// <summary>SIGKILLs the master holding the singleton and times the standby's take-over (from its log).</summary>
@@ -142,20 +142,13 @@ public static class JobsBenchCommand
             {
                 var took = watch.Elapsed;
                 await Task.Delay(TimeSpan.FromSeconds(2), ct); // let it settle before reading its memory
-                output.WriteLine($"failover: {standby.Name} took over {Seconds(took)} after {active.Name} was SIGKILLed ({line.Trim()[(line.IndexOf("job master", StringComparison.Ordinal))..]}); " +
+                output.WriteLine($"failover: {standby.Name} took over {BenchCommand.Seconds(took)} after {active.Name} was SIGKILLed ({line.Trim()[(line.IndexOf("job master", StringComparison.Ordinal))..]}); " +
                     $"{standby.Name} then {PeakMemory.Megabytes(Resident(standby))} resident");
                 return;
             }
             await Task.Delay(50, ct);
         }
         throw new BenchException($"{standby.Name} did not take over within 60 s of {active.Name}'s SIGKILL");
-    }
-
-    private static async Task<JobOutcome> RunAsync(SubmitterNode node, RunJob job, CancellationToken ct)
-    {
-        var outcome = await node.RunAsync(job, _ => { }, ct);
-        if (!outcome.Succeeded) throw new BenchException($"job failed: {outcome.Message}");
-        return outcome;
     }
 
     /// <summary>Tasks of these jobs that the catalog shows with more than one successful attempt (the master accepts one per task).</summary>
@@ -178,6 +171,4 @@ public static class JobsBenchCommand
         using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
         return reader.ReadToEnd();
     }
-
-    private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.00} s";
 }
