@@ -61,9 +61,10 @@ public static class JobCommand
             return UsageError;
         }
 
-        // Progress is for people: --json and --quiet keep stdout to what a script reads.
-        var progress = new ConsoleProgress(options.Json || options.Quiet ? TextWriter.Null : output);
-        var talk = options.Json ? TextWriter.Null : output;
+        // Progress is for people: --json and --quiet keep stdout to what a script reads, and with
+        // --detach stdout is the job id alone (what is said on the way goes to stderr).
+        var talk = options.Json || options.Quiet ? TextWriter.Null : options.Detach ? error : output;
+        var progress = new ConsoleProgress(talk);
         var keep = options.KeepCluster ?? (options.Detach && settings.KeepCluster == TimeSpan.Zero ? DetachedKeep : null);
         ClusterConnection? cluster = null;
         string? jobId = null;
@@ -71,7 +72,7 @@ public static class JobCommand
         {
             cluster = await ClusterConnection.OpenAsync(new ConnectOptions(options.ClusterUrls, options.StoreFolder, options.ConfigFile,
                 options.Workers, options.TasksPerWorker, keep), settings, talk, ct);
-            if (!options.Quiet) talk.WriteLine($"using {cluster.Description}; status page {cluster.Api.CurrentUrl} ({watch.Elapsed.TotalSeconds:0.0} s)");
+            talk.WriteLine($"using {cluster.Description}; status page {cluster.Api.CurrentUrl} ({watch.Elapsed.TotalSeconds:0.0} s)");
             var runner = await JobRunner.ConnectAsync(cluster.Api, settings.KvStoreShortCircuit, progress.Report, ct);
             var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
                 codeFile, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize);

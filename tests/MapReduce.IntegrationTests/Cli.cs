@@ -60,6 +60,12 @@ public static class Cli
         return new CliResult(process.ExitCode, output.ToString(), error.ToString());
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SysKill(int pid, int signal);
+
+    /// <summary>SIGINT, as Ctrl+C in a terminal sends it.</summary>
+    public static void Interrupt(Process process) => SysKill(process.Id, 2);
+
     public static Task<CliResult> SubmitAsync(params string[] args) => RunAsync("MapReduce.Submit", args, TimeSpan.FromMinutes(4));
 
     /// <summary>PIDs of MapReduce.Node processes whose command line names this store folder (and, if given, this role).</summary>

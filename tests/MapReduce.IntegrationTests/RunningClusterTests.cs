@@ -4,8 +4,16 @@ using Xunit.Abstractions;
 
 namespace MapReduce.IntegrationTests;
 
-/// <summary>Jobs submitted with --seed to one running local cluster: reuse of stored data, status, many small files, user-code failures.</summary>
-public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelper log) : IClassFixture<RunningCluster>, IDisposable
+/// <summary>One local cluster shared by the classes that submit to a standing cluster (run one after another).</summary>
+[CollectionDefinition(Name)]
+public sealed class StandingCluster : ICollectionFixture<RunningCluster>
+{
+    public const string Name = "standing cluster";
+}
+
+/// <summary>Jobs submitted with --cluster to one running local cluster: reuse of stored data, status, many small files, user-code failures.</summary>
+[Collection(StandingCluster.Name)]
+public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelper log) : IDisposable
 {
     private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;
 
@@ -35,12 +43,12 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         var execId = Regex.Match(second.Output, @"job (job-\S+) succeeded").Groups[1].Value;
         var status = await Cli.RunAsync("MapReduce.Submit", ["status", execId, "--store", cluster.Store], TimeSpan.FromSeconds(60));
         Assert.True(status.ExitCode == 0, status.ToString());
-        Assert.Contains("status    success", status.Output);
-        Assert.Contains($"data      {dataId}", status.Output);
-        Assert.Contains("map       8 tasks, 8 attempts: success=8", status.Output);
-        Assert.Contains("reduce    2 tasks, 2 attempts: success=2", status.Output);
+        Assert.Contains("state     succeeded", status.Output);
+        Assert.Contains($"input     {dataId}", status.Output);
+        Assert.Contains("map       8 tasks, 8 attempts: succeeded=8", status.Output);
+        Assert.Contains("reduce    2 tasks, 2 attempts: succeeded=2", status.Output);
         var list = await Cli.RunAsync("MapReduce.Submit", ["status", "--store", cluster.Store], TimeSpan.FromSeconds(60));
-        Assert.Contains($"{execId}  success", list.Output);
+        Assert.Matches($@"(?m)^{execId} +succeeded +map 8/8 reduce 2/2 ", list.Output);
     }
 
     [Fact]
@@ -79,10 +87,10 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         var again = await Cli.SubmitAsync("delete", dataId, "--cluster", cluster.Api);
         Assert.Equal(1, again.ExitCode);
         Assert.Equal($"error: dataset '{dataId}' is not in the store", again.Error.Trim());
-        // In local mode the catalog file answers at once, without starting a cluster.
+        // Given only the store, the command finds the cluster running on it.
         var local = await Cli.SubmitAsync("delete", dataId, "--store", cluster.Store);
-        Assert.Equal(2, local.ExitCode);
-        Assert.Equal($"error: dataset '{dataId}' is not in the store at {cluster.Store} (the datasets command lists them)", local.Error.Trim());
+        Assert.Equal(1, local.ExitCode);
+        Assert.Equal($"error: dataset '{dataId}' is not in the store", local.Error.Trim());
         Assert.DoesNotContain("starting a local cluster", local.Output);
     }
 
@@ -141,7 +149,7 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
     public async Task A_kvstore_node_on_a_folder_another_kvstore_owns_stops_with_one_line_and_touches_nothing()
     {
         var storeId = await File.ReadAllTextAsync(Path.Combine(cluster.Store, "kvstore", "store-id"));
-        var result = await Cli.RunAsync("MapReduce.Node", ["--role", "kvstore", "--port", "0", "--cluster", cluster.Api, "--data-dir", cluster.Store], TimeSpan.FromSeconds(60));
+        var result = await Cli.RunAsync("MapReduce.Node", ["--role", "kvstore", "--port", "0", "--seed", cluster.Seed, "--data-dir", cluster.Store], TimeSpan.FromSeconds(60));
         Assert.Equal(3, result.ExitCode);
         Assert.Equal($"error: the kvstore folder {Path.Combine(cluster.Store, "kvstore")} is in use by another kvstore process", result.Error.Trim());
         Assert.Equal(storeId, await File.ReadAllTextAsync(Path.Combine(cluster.Store, "kvstore", "store-id")));

@@ -295,8 +295,13 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     private void OnTaskFailed(TaskAttemptFailed m)
     {
-        // A stopped attempt was accounted for when the master stopped it.
-        if (_workers.Release(m.Attempt) is null && m.Kind == FailureKind.Stopped) return;
+        // A stopped attempt was accounted for when the master stopped it; its slot is free again.
+        if (_workers.Release(m.Attempt) is null && m.Kind == FailureKind.Stopped)
+        {
+            _workers.StoppedOn(Sender);
+            Dispatch();
+            return;
+        }
         if (!Accepts(m.Attempt)) return;
         _log.Warning("job {0}: attempt {1} failed ({2}): {3}", m.Attempt.Job, m.Attempt.Name, m.Kind, m.Error);
         var failed = Failed(m.Attempt, m.Error, counted: m.Kind != FailureKind.CompileError);

@@ -90,6 +90,12 @@ public sealed class WorkerRegistry
         worker.Foreign = allSlots ? worker.Slots : worker.Foreign + 1;
     }
 
+    /// <summary>The worker says a stopped attempt has ended: its slot is free now, not only at the worker's next announcement.</summary>
+    public void StoppedOn(IActorRef workerRef)
+    {
+        if (_workers.TryGetValue(workerRef, out var worker) && worker.Foreign > 0) worker.Foreign--;
+    }
+
     public List<(AttemptId Attempt, Assignment Assignment)> RunningLongerThan(TimeSpan limit, DateTime now) =>
         _assignments.Where(a => now - a.Value.Since > limit).Select(a => (a.Key, a.Value)).ToList();
 
@@ -104,7 +110,7 @@ public sealed class WorkerRegistry
 
     /// <summary>Each known worker with its slots and the attempts it runs, for the status page.</summary>
     public MasterProtocol.WorkerInfo[] Describe() => _workers
-        .Select(w => new MasterProtocol.WorkerInfo(w.Key.Path.Address.ToString(), w.Value.Slots, [.. w.Value.Running.Select(a => a.Name).Order()]))
+        .Select(w => new MasterProtocol.WorkerInfo(w.Key.Path.Address.ToString(), w.Value.Slots, [.. w.Value.Running.Select(a => $"{a.Job}/{a.Name}").Order(StringComparer.Ordinal)]))
         .OrderBy(w => w.Address, StringComparer.Ordinal)
         .ToArray();
 
