@@ -266,5 +266,20 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         var result = await Cli.SubmitAsync(Seeded("-d", Cli.Samples("data"), "-c", code, "-o", Path.Combine(_work, "out")));
         Assert.Equal(1, result.ExitCode);
         Assert.Matches(@"error: job job-\S+ failed: map task m\d{5} \(document 'pg-grimm.txt', chunk 0\) failed 3 times; last error: Map threw on document 'pg-grimm.txt', chunk 0: InvalidOperationException: no fairy tales", result.Error);
+
+        // Each failed attempt left its log (the error, then the exception and its frames in task.csx), and the job's clean-up kept them.
+        var execId = Regex.Match(result.Error, @"job (job-\S+) failed").Groups[1].Value;
+        var logs = Path.Combine(cluster.Store, "kvstore", "blobs", "logs", execId);
+        var task = Regex.Match(result.Error, @"map task (m\d{5})").Groups[1].Value;
+        await Cli.EventuallyAsync(() => !Directory.Exists(Path.Combine(cluster.Store, "kvstore", "blobs", "jobs", execId)), TimeSpan.FromSeconds(10), "the failed job's data is still there");
+        foreach (var attempt in new[] { 1, 2, 3 })
+        {
+            var log = await File.ReadAllTextAsync(Path.Combine(logs, $"{task}.{attempt}.log"));
+            Assert.StartsWith("""
+                attempt failed (UserCode): Map threw on document 'pg-grimm.txt', chunk 0: InvalidOperationException: no fairy tales
+                System.InvalidOperationException: no fairy tales
+                   at Submission#0+<Map>
+                """.ReplaceLineEndings("\n"), log);
+        }
     }
 }
