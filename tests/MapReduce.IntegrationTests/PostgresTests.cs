@@ -46,4 +46,34 @@ public sealed class PostgresTests(ITestOutputHelper log)
         Assert.False(File.Exists(Path.Combine(cluster.Store, "catalog.db")));
         Assert.False(File.Exists(Path.Combine(cluster.Store, "journal.db")));
     }
+
+    /// <summary>A catalog a version before counters created on PostgreSQL gets the counters table and the executions' new columns.</summary>
+    [SkippableFact]
+    public async Task On_PostgreSQL_an_old_catalog_is_upgraded_and_keeps_start_times_and_counters()
+    {
+        Skip.If(PostgresServer.Unavailable is not null, PostgresServer.Unavailable);
+        await using var postgres = await PostgresServer.StartAsync();
+        var location = await postgres.CreateDatabaseAsync("mapreduce_old_catalog");
+        await PostgresServer.QueryAsync(location, """
+            CREATE TABLE executions (exec_id text NOT NULL, attempt_id text NOT NULL, task_id text NOT NULL, exec_type text NOT NULL,
+                chunk_id text NULL, "partition" integer NULL, status text NOT NULL, result_doc_id text NULL, worker text NULL, error text NULL,
+                updated_at timestamp NOT NULL, CONSTRAINT "PK_executions" PRIMARY KEY (exec_id, attempt_id));
+            INSERT INTO executions (exec_id, attempt_id, task_id, exec_type, status, error, updated_at)
+                VALUES ('job-old', 'm00000.1', 'm00000', 'map', 'failure', 'boom', '2026-11-30 08:00:00');
+            """);
+
+        var catalog = new MapReduce.Storage.Catalog.CatalogStore(MapReduce.Storage.Catalog.SqlLocation.Parse(location));
+        catalog.EnsureCreated();
+        catalog.EnsureCreated();
+
+        Assert.Equal(["outcome text", "started_at timestamp without time zone"], await PostgresServer.QueryAsync(location,
+            "SELECT column_name || ' ' || data_type FROM information_schema.columns WHERE table_name = 'executions' AND column_name IN ('started_at', 'outcome') ORDER BY 1"));
+        var started = new DateTime(2026, 11, 30, 9, 0, 0, DateTimeKind.Utc);
+        catalog.UpsertExecutions([new() { ExecId = "job-1", AttemptId = "m00000.1", TaskId = "m00000", Status = "running", StartedAt = started, UpdatedAt = started }]);
+        catalog.UpsertExecutions([new() { ExecId = "job-1", AttemptId = "m00000.1", TaskId = "m00000", Status = "success", Outcome = "succeeded", UpdatedAt = started.AddSeconds(3) }]);
+        catalog.UpsertCounters([new() { ExecId = "job-1", TaskId = "m00000", Name = "user.words", Value = 7 }]);
+        Assert.Equal(started, catalog.GetExecutions("job-1").Single().StartedAt);
+        Assert.Equal(new Dictionary<string, long> { ["attempts"] = 1, ["attempts.failed"] = 0, ["attempts.lost"] = 0, ["user.words"] = 7 }, catalog.GetCounters("job-1").Totals);
+        Assert.Equal(1, catalog.GetCounters("job-old").Totals["attempts.failed"]);
+    }
 }

@@ -51,6 +51,77 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         Assert.Matches($@"(?m)^{execId} +succeeded +map 8/8 reduce 2/2 ", list.Output);
     }
 
+    /// <summary>
+    /// A word count whose Map counts words and prints a line: the catalog holds the job's counters,
+    /// each against a value computed here without the framework, and the store keeps each map
+    /// attempt's log after the job's intermediate data is gone.
+    /// </summary>
+    [Fact]
+    public async Task Word_count_counters_are_in_the_catalog_and_each_map_attempt_log_stays_in_the_store()
+    {
+        var code = Directory.CreateDirectory(Path.Combine(_work, "counting")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(code, "task.csx"), """
+            IEnumerable<(string, int)> Map(string docId, string chunk)
+            {
+                Console.WriteLine($"mapping {docId}");
+                var start = -1;
+                for (var i = 0; i <= chunk.Length; i++)
+                {
+                    var isLetter = i < chunk.Length && char.IsLetter(chunk[i]);
+                    if (isLetter && start < 0) start = i;
+                    else if (!isLetter && start >= 0)
+                    {
+                        Count("words");
+                        yield return (chunk.Substring(start, i - start), 1);
+                        start = -1;
+                    }
+                }
+            }
+            int Combine(string word, IEnumerable<int> counts) => counts.Sum();
+            int Reduce(string word, IEnumerable<int> counts) => counts.Sum();
+            """);
+        var input = Cli.Samples("data");
+        var output = Path.Combine(_work, "count");
+        var job = await Cli.SubmitAsync(Seeded("-d", input, "-c", code, "-o", output, "--reducers", "2"));
+        Assert.True(job.ExitCode == 0, job.ToString());
+        Assert.Equal(Oracle.WordCount(input), Oracle.ReadParts(output, 2));
+        var execId = Regex.Match(job.Output, @"job (job-\S+) succeeded").Groups[1].Value;
+
+        // Independently: the sample files have no BOM and end with a newline; each is one chunk, so one map task.
+        var files = Directory.GetFiles(input).Order(StringComparer.Ordinal).ToArray();
+        var words = files.Select(f => Regex.Matches(File.ReadAllText(f), @"\p{L}+").Select(m => m.Value).ToList()).ToList();
+        var distinct = words.SelectMany(w => w).Distinct(StringComparer.Ordinal).Count();
+        var catalog = new MapReduce.Storage.Catalog.CatalogStore(MapReduce.Storage.Catalog.SqlLocation.SqliteFile(Path.Combine(cluster.Store, "catalog.db")));
+        await Cli.EventuallyAsync(() => catalog.GetCounters(execId).Totals.GetValueOrDefault("reduce.output.pairs") == distinct, TimeSpan.FromSeconds(10),
+            "the reduce counters did not reach the catalog");
+        var totals = catalog.GetCounters(execId).Totals;
+        var expected = new Dictionary<string, long>
+        {
+            ["attempts"] = files.Length + 2, ["attempts.failed"] = 0, ["attempts.lost"] = 0,
+            ["map.input.bytes"] = files.Sum(f => new FileInfo(f).Length),
+            ["map.input.lines"] = files.Sum(f => File.ReadAllText(f).Count(c => c == '\n')),
+            ["map.output.pairs"] = words.Sum(w => w.Count),
+            ["combine.input"] = words.Sum(w => w.Count),
+            ["combine.output"] = words.Sum(w => w.Distinct(StringComparer.Ordinal).Count()),
+            ["spilled.pairs"] = 0,
+            ["shuffle.bytes"] = totals.GetValueOrDefault("shuffle.bytes"), // the runs are gone; checked below
+            ["reduce.groups"] = distinct,
+            ["reduce.output.pairs"] = distinct,
+            ["reduce.output.bytes"] = Directory.GetFiles(output, "part-*").Sum(f => new FileInfo(f).Length),
+            ["user.words"] = words.Sum(w => w.Count),
+        };
+        Assert.Equal(expected.OrderBy(kv => kv.Key, StringComparer.Ordinal), totals.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.True(totals["shuffle.bytes"] > 0);
+
+        // The logs outlive the clean-up of the job's map runs: one per map attempt (each printed), none for the silent reduces.
+        var blobs = Path.Combine(cluster.Store, "kvstore", "blobs");
+        await Cli.EventuallyAsync(() => !Directory.Exists(Path.Combine(blobs, "jobs", execId, "map")), TimeSpan.FromSeconds(10), "the map runs are still there");
+        var logs = Directory.GetFiles(Path.Combine(blobs, "logs", execId)).Select(Path.GetFileName).Order(StringComparer.Ordinal);
+        Assert.Equal(Enumerable.Range(0, files.Length).Select(i => $"m{i:D5}.1.log"), logs);
+        var printed = Directory.GetFiles(Path.Combine(blobs, "logs", execId)).Select(File.ReadAllText).Order(StringComparer.Ordinal);
+        Assert.Equal(files.Select(f => $"mapping {Path.GetFileName(f)}\n"), printed);
+    }
+
     [Fact]
     public async Task A_finished_job_leaves_only_its_result_and_a_deleted_dataset_is_gone_and_refused()
     {
@@ -208,5 +279,20 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         var result = await Cli.SubmitAsync(Seeded("-d", Cli.Samples("data"), "-c", code, "-o", Path.Combine(_work, "out")));
         Assert.Equal(1, result.ExitCode);
         Assert.Matches(@"error: job job-\S+ failed: map task m\d{5} \(document 'pg-grimm.txt', chunk 0\) failed 3 times; last error: Map threw on document 'pg-grimm.txt', chunk 0: InvalidOperationException: no fairy tales", result.Error);
+
+        // Each failed attempt left its log (the error, then the exception and its frames in task.csx), and the job's clean-up kept them.
+        var execId = Regex.Match(result.Error, @"job (job-\S+) failed").Groups[1].Value;
+        var logs = Path.Combine(cluster.Store, "kvstore", "blobs", "logs", execId);
+        var task = Regex.Match(result.Error, @"map task (m\d{5})").Groups[1].Value;
+        await Cli.EventuallyAsync(() => !Directory.Exists(Path.Combine(cluster.Store, "kvstore", "blobs", "jobs", execId)), TimeSpan.FromSeconds(10), "the failed job's data is still there");
+        foreach (var attempt in new[] { 1, 2, 3 })
+        {
+            var log = await File.ReadAllTextAsync(Path.Combine(logs, $"{task}.{attempt}.log"));
+            Assert.StartsWith("""
+                attempt failed (UserCode): Map threw on document 'pg-grimm.txt', chunk 0: InvalidOperationException: no fairy tales
+                System.InvalidOperationException: no fairy tales
+                   at Submission#0+<Map>
+                """.ReplaceLineEndings("\n"), log);
+        }
     }
 }

@@ -197,25 +197,19 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
             await ErrorAsync(context, 400, "not a job id").ConfigureAwait(false);
             return;
         }
-        if (catalog.GetJob(id.Value) is null)
+        if (_jobs.Attempts(id.Value) is not { } all)
         {
             await ErrorAsync(context, 404, $"no job {id}").ConfigureAwait(false);
             return;
         }
         var task = context.Request.Query["task"].ToString();
-        var attempts = catalog.GetExecutions(id.Value).Where(e => task.Length == 0 || e.TaskId == task).ToList();
-        if (task.Length > 0 && attempts.Count == 0)
-        {
-            await ErrorAsync(context, 404, $"job {id} has no attempt of task {task}").ConfigureAwait(false);
-            return;
-        }
         var logs = new List<AttemptLog>();
-        foreach (var e in attempts)
+        foreach (var a in all.Where(a => task.Length == 0 || a.Task == task))
         {
             string text;
-            try { text = System.Text.Encoding.UTF8.GetString(await blobs.GetBytesAsync(BlobKeys.AttemptLog(id, e.AttemptId), context.RequestAborted).ConfigureAwait(false)); }
-            catch (KvStoreException) { text = ""; } // the attempt wrote nothing
-            logs.Add(new AttemptLog(e.AttemptId, e.TaskId, e.Worker, States.OfCatalog(e.Status), text));
+            try { text = System.Text.Encoding.UTF8.GetString(await blobs.GetBytesAsync(BlobKeys.TaskLog(AttemptId.Parse(id, a.Name)), context.RequestAborted).ConfigureAwait(false)); }
+            catch (KvStoreException) { text = ""; } // the attempt printed nothing
+            logs.Add(new AttemptLog(a.Name, a.Task, a.Worker, a.State, text));
         }
         await WriteAsync(context, 200, logs).ConfigureAwait(false);
     }

@@ -1,3 +1,5 @@
+using MapReduce.Actors.Master;
+using MapReduce.Actors.UserCode;
 using MapReduce.Storage.Catalog;
 using static MapReduce.Actors.Api.ApiModels;
 
@@ -24,7 +26,12 @@ public sealed class JobReadModel(CatalogStore catalog)
         var parts = row.Status == ExecutionStatus.Success && row.ResultDirId is { } result
             ? catalog.GetChunks(result).OrderBy(c => c.DocId, StringComparer.Ordinal).Select(c => c.ChunkId).ToArray()
             : [];
-        return new JobDetail(summary, row.Status == ExecutionStatus.Success ? row.ResultDirId : null, parts, new Dictionary<string, long>(), []);
+        var counters = catalog.GetCounters(id);
+        // Each partition's output bytes, to see skew: reduce tasks are r00000, r00001, ... in order.
+        var partitionBytes = Enumerable.Range(0, row.Reducers)
+            .Select(p => counters.PerTask.TryGetValue(TaskId.Reduce(p).ToString(), out var task) ? task.GetValueOrDefault(TaskCounterNames.ReduceOutputBytes) : 0)
+            .ToArray();
+        return new JobDetail(summary, row.Status == ExecutionStatus.Success ? row.ResultDirId : null, parts, counters.Totals, partitionBytes);
     }
 
     /// <summary>Every attempt of the job, by task then attempt; null for an unknown job.</summary>
@@ -34,18 +41,23 @@ public sealed class JobReadModel(CatalogStore catalog)
     public DatasetInfo[] Datasets() => catalog.ListDatasets()
         .Select(d => new DatasetInfo(d.DirId, d.Kind, d.Source, d.Documents, d.Chunks, d.Bytes, d.CreatedAt)).ToArray();
 
+    /// <summary>The catalog keeps UTC without a zone (SQLite has none): said as UTC, so JSON carries the Z.</summary>
+    private static DateTime Utc(DateTime t) => DateTime.SpecifyKind(t, DateTimeKind.Utc);
+
+    private static DateTime? Utc(DateTime? t) => t is { } v ? Utc(v) : null;
+
     private static JobSummary SummaryOf(JobRow row, (int Maps, int Reduces) done)
     {
         var end = row.FinishedAt ?? DateTime.UtcNow;
         return new JobSummary(row.ExecId, States.OfCatalog(row.Status), done.Maps, row.MapTasks, done.Reduces, row.Reducers,
-            row.SubmittedAt, row.FinishedAt, Math.Round((end - row.SubmittedAt).TotalSeconds, 3), row.DirId, row.CodeId, row.Error);
+            Utc(row.SubmittedAt), Utc(row.FinishedAt), Math.Round((end - row.SubmittedAt).TotalSeconds, 3), row.DirId, row.CodeId, row.Error);
     }
 
     private static Attempt AttemptOf(ExecutionRow e)
     {
-        DateTime? started = null; // TODO(counters merge): executions.started_at
         DateTime? ended = e.Status == ExecutionStatus.Running ? null : e.UpdatedAt;
-        return new Attempt(e.AttemptId, e.TaskId, e.ExecType, e.Worker, States.OfCatalog(e.Status), started ?? e.UpdatedAt, ended,
-            started is { } s && ended is { } f ? Math.Round((f - s).TotalSeconds, 3) : null, e.Error);
+        var state = e.Outcome == ExecutionOutcome.Lost ? "lost" : e.Outcome == ExecutionOutcome.Stopped ? "stopped" : States.OfCatalog(e.Status);
+        return new Attempt(e.AttemptId, e.TaskId, e.ExecType, e.Worker, state, Utc(e.StartedAt ?? e.UpdatedAt), Utc(ended),
+            e.StartedAt is { } s && ended is { } f ? Math.Round((f - s).TotalSeconds, 3) : null, e.Error);
     }
 }

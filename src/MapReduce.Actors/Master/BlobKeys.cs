@@ -25,8 +25,11 @@ public static class BlobKeys
     /// <summary>The output part a reduce attempt writes (its task's index is the partition).</summary>
     public static string ReduceOutput(AttemptId attempt) => $"{ReduceAttemptFolder(attempt)}/{PartName(attempt.Task.Index)}";
 
-    /// <summary>What user code printed during one attempt, and its exception: kept with the job's history, outside <see cref="JobFolder"/>, which is deleted when the job ends.</summary>
-    public static string AttemptLog(JobId job, string attemptName) => $"logs/{job}/{attemptName}.log";
+    /// <summary>
+    /// What an attempt's user code printed, and its error when it failed. Outside <see cref="JobFolder"/>,
+    /// so the janitor's clean-up of an ended job leaves the logs (as Hadoop keeps task logs).
+    /// </summary>
+    public static string TaskLog(AttemptId attempt) => $"logs/{attempt.Job}/{attempt.Name}.log";
 
     public static string PartName(int partition) => $"part-{partition:D5}";
 

@@ -31,6 +31,7 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<JobId, JobRow> _jobs = new();
     private readonly Dictionary<(JobId, string), ExecutionRow> _executions = new();
+    private readonly List<TaskCounterRow> _counters = [];
     private readonly Dictionary<JobId, (DatasetRow, List<ChunkRow>)> _datasets = new();
     private readonly List<(IActorRef ReplyTo, JobId Job)> _finished = [];
 
@@ -65,16 +66,28 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         switch (e)
         {
             case TaskStarted s:
-                Execution(job, s.TaskId, s.AttemptId, ExecutionStatus.Running, s.Worker, null, null, now);
+                Execution(job, s.TaskId, s.AttemptId, ExecutionStatus.Running, s.Worker, null, null, now).StartedAt = s.At;
                 break;
             case MapSucceeded m:
-                Execution(job, m.TaskId, m.AttemptId, ExecutionStatus.Success, null, $"{BlobKeys.MapRunsFolder(job.Id)}/{m.AttemptId}", null, now);
+                Execution(job, m.TaskId, m.AttemptId, ExecutionStatus.Success, null, $"{BlobKeys.MapRunsFolder(job.Id)}/{m.AttemptId}", null, now)
+                    .Outcome = ExecutionOutcome.Succeeded;
+                AddCounters(job, m.TaskId, m.AttemptId, m.Counters);
                 break;
             case ReduceSucceeded r:
-                Execution(job, r.TaskId, r.AttemptId, ExecutionStatus.Success, null, r.OutputKey, null, now);
+                Execution(job, r.TaskId, r.AttemptId, ExecutionStatus.Success, null, r.OutputKey, null, now).Outcome = ExecutionOutcome.Succeeded;
+                AddCounters(job, r.TaskId, r.AttemptId, r.Counters);
                 break;
             case TaskFailed f:
-                Execution(job, f.TaskId, f.AttemptId, ExecutionStatus.Failure, null, null, f.Error, now);
+                Execution(job, f.TaskId, f.AttemptId, ExecutionStatus.Failure, null, null, f.Error, now).Outcome = f.Lost ? ExecutionOutcome.Lost : ExecutionOutcome.Failed;
+                break;
+            case JobFailed or JobCancelled:
+                // The master stops the attempts still running without journaling each: they end here.
+                foreach (var task in job.Maps.Concat(job.Reduces).Where(t => t.Stage == TaskStage.Running && t.CurrentAttempt is not null))
+                {
+                    var why = e is JobCancelled ? "stopped: the job was cancelled" : "stopped: the job failed";
+                    Execution(job, task.Id.ToString(), new AttemptId(job.Id, task.Id, task.CurrentAttempt!.Value).Name, ExecutionStatus.Failure, null, null, why, now)
+                        .Outcome = ExecutionOutcome.Stopped;
+                }
                 break;
         }
     }
@@ -91,7 +104,17 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         }, chunks);
     }
 
-    private void Execution(JobState job, string taskText, string attemptName, string status, string? worker, string? result, string? error, DateTime now)
+    /// <summary>Only the task's accepted attempt counts (the first success wins, as in MasterState).</summary>
+    private void AddCounters(JobState job, string taskText, string attemptName, IReadOnlyDictionary<string, long>? counters)
+    {
+        if (counters is null) return;
+        var task = job.Task(TaskId.Parse(taskText));
+        if (task.AcceptedAttempt is not { } accepted || new AttemptId(job.Id, task.Id, accepted).Name != attemptName) return;
+        foreach (var (name, value) in counters)
+            _counters.Add(new TaskCounterRow { ExecId = job.Id.Value, TaskId = taskText, Name = name, Value = value });
+    }
+
+    private ExecutionRow Execution(JobState job, string taskText, string attemptName, string status, string? worker, string? result, string? error, DateTime now)
     {
         var task = job.Task(TaskId.Parse(taskText));
         var key = (job.Id, attemptName);
@@ -107,18 +130,21 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         row.Error = error;
         row.UpdatedAt = now;
         _executions[key] = row;
+        return row;
     }
 
     private void FlushNow()
     {
-        if (_jobs.Count == 0 && _executions.Count == 0 && _datasets.Count == 0) return;
+        if (_jobs.Count == 0 && _executions.Count == 0 && _datasets.Count == 0 && _counters.Count == 0) return;
         try
         {
             foreach (var (dataset, chunks) in _datasets.Values) _catalog.RegisterDataset(dataset, chunks);
             _catalog.UpsertExecutions(_executions.Values.ToList());
+            _catalog.UpsertCounters(_counters);
             foreach (var job in _jobs.Values) _catalog.UpsertJob(job);
             _datasets.Clear();
             _executions.Clear();
+            _counters.Clear();
             _jobs.Clear();
             foreach (var (replyTo, job) in _finished) replyTo.Tell(new JobProjected(job));
             _finished.Clear();

@@ -98,7 +98,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         {
             if (_workers.AssignmentOf(m.Attempt) is { } held) _workers.StillBusy(held.Worker, allSlots: true); // busier than this master knew
             if (_workers.Release(m.Attempt) is null) return;
-            PersistEvents([Failed(m.Attempt, "worker had no free slot", counted: false)], Dispatch);
+            PersistEvents([Failed(m.Attempt, "worker had no free slot", counted: false, lost: true)], Dispatch);
         });
         Command<CatalogProjection.JobProjected>(m => Archive(m.Job, _archiving.Done(m.Job, projected: true)));
         Command<StoreJanitor.CleanedUp>(m => Archive(m.Job, _archiving.Done(m.Job, cleanedUp: true)));
@@ -207,7 +207,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             Context.Watch(m.Worker);
             _log.Info("worker {0} joined with {1} slots", m.Worker.Path.Address, m.Slots);
         }
-        PersistEvents(lost.Select(a => Failed(a, $"worker {m.Worker.Path.Address} never received it", counted: false)).ToList(), Dispatch);
+        PersistEvents(lost.Select(a => Failed(a, $"worker {m.Worker.Path.Address} never received it", counted: false, lost: true)).ToList(), Dispatch);
     }
 
     private bool IsCurrentAttempt(AttemptId a) =>
@@ -227,7 +227,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         var address = m.Worker.Path.Address;
         var events = held.Select(a => m.Exit is { } exit && (exit.Culprit is null ? exit.ExitCode != 0 : exit.Culprit == a)
             ? Failed(a, $"worker process exited with code {exit.ExitCode} while running {a.Task.Describe()}", counted: true)
-            : Failed(a, $"worker {address} is shutting down", counted: false)).ToList();
+            : Failed(a, $"worker {address} is shutting down", counted: false, lost: true)).ToList();
         _log.Warning("worker {0} is leaving{1}; re-queueing its {2} tasks", address, m.Exit is { } e ? $" (exit code {e.ExitCode})" : "", held.Count);
         PersistEvents(events, AfterFailures(events));
     }
@@ -239,7 +239,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         Context.Unwatch(worker);
         why ??= "was lost (its process died or its node became unreachable)";
         _log.Warning("worker {0} {1}; re-queueing its {2} tasks", worker.Path.Address, why, held.Count);
-        var events = held.Select(a => Failed(a, $"worker {worker.Path.Address} {why} while running {a.Task.Describe()}", counted: true)).ToList();
+        var events = held.Select(a => Failed(a, $"worker {worker.Path.Address} {why} while running {a.Task.Describe()}", counted: true, lost: true)).ToList();
         PersistEvents(events, AfterFailures(events));
     }
 
@@ -257,7 +257,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             _workers.StillBusy(assignment.Worker);
             var why = $"timed out after {_settings.TaskTimeout.TotalSeconds:0} s on {assignment.Worker.Path.Address}";
             assignment.Worker.Tell(new CancelAttempt(attempt, why));
-            failures.Add(Failed(attempt, why, counted: true));
+            failures.Add(Failed(attempt, why, counted: true, lost: true));
         }
         PersistEvents(failures, AfterFailures(failures));
     }
@@ -267,7 +267,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         _workers.Release(m.Attempt);
         if (!Accepts(m.Attempt)) return;
         var nonEmpty = m.PairsPerPartition.Select((count, p) => (count, p)).Where(x => x.count > 0).Select(x => x.p).ToArray();
-        PersistEvents([new MapSucceeded(m.Attempt.Job.Value, m.Attempt.Task.ToString(), m.Attempt.Name, nonEmpty, Now)], Dispatch);
+        PersistEvents([new MapSucceeded(m.Attempt.Job.Value, m.Attempt.Task.ToString(), m.Attempt.Name, nonEmpty, Now, m.Counters)], Dispatch);
     }
 
     private void OnReduceSucceeded(ReduceTaskSucceeded m)
@@ -275,7 +275,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         _workers.Release(m.Attempt);
         if (!Accepts(m.Attempt)) return;
         var job = m.Attempt.Job;
-        PersistEvents([new ReduceSucceeded(job.Value, m.Attempt.Task.ToString(), m.Attempt.Name, BlobKeys.ReduceOutput(m.Attempt), Now)], () =>
+        PersistEvents([new ReduceSucceeded(job.Value, m.Attempt.Task.ToString(), m.Attempt.Name, BlobKeys.ReduceOutput(m.Attempt), Now, m.Counters)], () =>
         {
             var state = _state.Jobs[job];
             if (!state.AllReducesDone)
@@ -437,8 +437,9 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         !(task.CurrentAttempt is { } n && _workers.Holds(new AttemptId(job.Id, task.Id, n)))
         && !(task.Stage == TaskStage.Running && Now - _startedAt < _settings.RecoveryGrace);
 
-    private TaskFailed Failed(AttemptId a, string why, bool counted) =>
-        new(a.Job.Value, a.Task.ToString(), a.Name, why, counted, Now);
+    /// <param name="lost">The attempt did not end by its own code (worker gone, timed out, never arrived).</param>
+    private TaskFailed Failed(AttemptId a, string why, bool counted, bool lost = false) =>
+        new(a.Job.Value, a.Task.ToString(), a.Name, why, counted, Now, lost);
 
     /// <summary>Persists the events (in one batch), applies and projects each, then runs <paramref name="then"/> once; snapshots when due.</summary>
     private void PersistEvents<TEvent>(IReadOnlyList<TEvent> events, Action then) where TEvent : IMasterEvent

@@ -30,8 +30,8 @@ public sealed class JournalWarmup : ReceivePersistentActor
         [
             new JobSubmitted("warmup", "code", "data", 1, [new MapInput("m00000", "doc", 0, "key", [new MapChunk("doc", 1, "key-1")])], at),
             new TaskStarted("warmup", "m00000", "m00000.1", "worker", at),
-            new MapSucceeded("warmup", "m00000", "m00000.1", [0], at),
-            new ReduceSucceeded("warmup", "r00000", "r00000.1", "key", at),
+            new MapSucceeded("warmup", "m00000", "m00000.1", [0], at, new Dictionary<string, long> { ["map.output.pairs"] = 1 }),
+            new ReduceSucceeded("warmup", "r00000", "r00000.1", "key", at, new Dictionary<string, long> { ["reduce.groups"] = 1 }),
             new TaskFailed("warmup", "m00000", "m00000.1", "error", true, at),
             new JobSucceeded("warmup", "result", ["key"], at),
             new JobFailed("warmup", "reason", at),

@@ -40,12 +40,23 @@ public sealed record JobSubmitted(
 /// <summary>An attempt was handed to a worker; <see cref="AttemptId"/> is the attempt's name within the job (<c>m00002.1</c>).</summary>
 public sealed record TaskStarted([property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string Worker, DateTime At) : IMasterEvent;
 
-public sealed record MapSucceeded([property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, int[] NonEmptyPartitions, DateTime At) : IMasterEvent;
+/// <summary>The accepted attempt of a map task. <see cref="Counters"/>: its counters (events journaled before counters have none).</summary>
+public sealed record MapSucceeded(
+    [property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, int[] NonEmptyPartitions, DateTime At,
+    IReadOnlyDictionary<string, long>? Counters = null) : IMasterEvent;
 
-public sealed record ReduceSucceeded([property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string OutputKey, DateTime At) : IMasterEvent;
+public sealed record ReduceSucceeded(
+    [property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string OutputKey, DateTime At,
+    IReadOnlyDictionary<string, long>? Counters = null) : IMasterEvent;
 
-/// <summary>An attempt failed. <see cref="Counted"/> attempts count against the retry limit; lost ones (worker gone, rejected) do not.</summary>
-public sealed record TaskFailed([property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string Error, bool Counted, DateTime At) : IMasterEvent;
+/// <summary>
+/// An attempt failed. <see cref="Counted"/> attempts count against the retry limit. <see cref="Lost"/>:
+/// the attempt did not end by its own code (its worker left or vanished, it timed out, it never
+/// arrived), as opposed to user code or storage failing it; older events have it false.
+/// </summary>
+public sealed record TaskFailed(
+    [property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string Error, bool Counted, DateTime At,
+    bool Lost = false) : IMasterEvent;
 
 public sealed record JobSucceeded([property: JsonPropertyName("ExecId")] string JobId, [property: JsonPropertyName("ResultDirId")] string ResultDatasetId, string[] PartKeys, DateTime At) : IMasterEvent;
 

@@ -92,9 +92,10 @@ public static class MasterProtocol
     /// <summary>The process of a worker is exiting with <see cref="ExitCode"/>; <see cref="Culprit"/> is the attempt whose code called the exit, when known.</summary>
     public sealed record WorkerExit(int ExitCode, AttemptId? Culprit);
 
-    public sealed record MapTaskSucceeded(AttemptId Attempt, int[] PairsPerPartition);
+    /// <summary>A map attempt's runs are stored; <see cref="Counters"/> are its counters (TaskCounterNames and user.NAME).</summary>
+    public sealed record MapTaskSucceeded(AttemptId Attempt, int[] PairsPerPartition, IReadOnlyDictionary<string, long>? Counters = null);
 
-    public sealed record ReduceTaskSucceeded(AttemptId Attempt, long Lines);
+    public sealed record ReduceTaskSucceeded(AttemptId Attempt, long Lines, IReadOnlyDictionary<string, long>? Counters = null);
 
     public enum FailureKind
     {

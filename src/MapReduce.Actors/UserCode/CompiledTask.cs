@@ -50,25 +50,29 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         public string Key => key;
     }
 
-    public void RunMap(string docId, string chunk, IMapOutput output, string where, CancellationToken stop = default)
+    public long RunMap(string docId, string chunk, IMapOutput output, string where, CancellationToken stop = default)
     {
         var buffer = ((MapOutput)output).Buffer;
+        long pairs = 0;
         Guard("Map", where, () =>
         {
-            var pairs = 0;
+            long yielded = 0; // a local, not the captured one, in the hot loop
             foreach (var (key, value) in _map(docId, chunk))
             {
                 if (key is null) throw new InvalidOperationException("Map yielded a null key");
                 buffer.Add(key, value);
-                if ((++pairs & 1023) == 0) stop.ThrowIfCancellationRequested();
+                if ((++yielded & 1023) == 0) stop.ThrowIfCancellationRequested();
             }
+            pairs = yielded;
         });
+        return pairs;
     }
 
     private sealed class MapOutput(MapOutputBuffer<TKey, TValue> buffer) : IMapOutput
     {
         public MapOutputBuffer<TKey, TValue> Buffer => buffer;
         public int Spills => buffer.Spills;
+        public long SpilledPairs => buffer.SpilledPairs;
 
         public void Reset(string spillFolder) => buffer.Reset(spillFolder);
 
@@ -80,11 +84,11 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         }
     }
 
-    public long RunReduce(IReadOnlyList<Stream> runs, Stream output, string where, CancellationToken stop = default)
+    public ReduceCounts RunReduce(IReadOnlyList<Stream> runs, Stream output, string where, CancellationToken stop = default)
     {
         var merged = RunMerger.Merge(runs.Select(SortedRun.Read<TKey, TValue>).ToList());
         using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
-        long lines = 0;
+        long lines = 0, groups = 0;
         if (_reduce is not null)
         {
             TKey? current = default;
@@ -96,6 +100,7 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
                     stop.ThrowIfCancellationRequested();
                     writer.WriteLine(OutputFormat.Line(key, _reduce(key, values)));
                     lines++;
+                    groups++;
                 }
             }, () => current is null ? "" : $" at key '{OutputFormat.Text(current)}'");
         }
@@ -107,6 +112,7 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
                 if (!all.TryGetValue(key, out var values)) all[key] = values = [];
                 values.Add(value);
             }
+            groups = all.Count;
             var results = new List<(TKey Key, TResult Value)>();
             Guard("Reducer", where, () => results.AddRange(_reducer!(all)));
             var order = KeyOrder.For<TKey>();
@@ -117,7 +123,7 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
                 lines++;
             }
         }
-        return lines;
+        return new ReduceCounts(groups, lines);
     }
 
     /// <summary>Runs user code and turns whatever it throws into one message naming where it happened.</summary>

@@ -18,15 +18,19 @@ public interface IUserTask
     /// <summary>
     /// Runs Map over one chunk into <paramref name="output"/>; <paramref name="where"/> names the
     /// chunk in error messages. <paramref name="stop"/> is checked between the pairs Map yields.
+    /// Returns the number of pairs Map yielded.
     /// </summary>
-    void RunMap(string docId, string chunk, IMapOutput output, string where, CancellationToken stop = default);
+    long RunMap(string docId, string chunk, IMapOutput output, string where, CancellationToken stop = default);
 
     /// <summary>
     /// Merges the sorted runs of one partition, calls Reduce per key (or Reducer once) and writes
-    /// "key\tvalue" lines in key order. Returns the number of lines written. <paramref name="stop"/> is checked between keys.
+    /// "key\tvalue" lines in key order. Returns the keys it reduced and the lines it wrote. <paramref name="stop"/> is checked between keys.
     /// </summary>
-    long RunReduce(IReadOnlyList<Stream> runs, Stream output, string where, CancellationToken stop = default);
+    ReduceCounts RunReduce(IReadOnlyList<Stream> runs, Stream output, string where, CancellationToken stop = default);
 }
+
+/// <summary>What one reduce did: <see cref="Groups"/> distinct keys in, <see cref="Lines"/> lines out.</summary>
+public readonly record struct ReduceCounts(long Groups, long Lines);
 
 /// <summary>The output of one map task, typed by the script behind this interface.</summary>
 public interface IMapOutput
@@ -39,6 +43,9 @@ public interface IMapOutput
 
     /// <summary>Times the buffer spilled to disk.</summary>
     int Spills { get; }
+
+    /// <summary>Pairs written to spill files (0 when the buffer never spilled).</summary>
+    long SpilledPairs { get; }
 
     /// <summary>
     /// Empties the buffer for another map task of the same job shape, spilling into

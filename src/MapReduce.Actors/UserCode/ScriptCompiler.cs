@@ -20,11 +20,14 @@ public static class ScriptCompiler
     [
         "System", "System.Linq", "System.Collections.Generic", "System.Text", "System.IO",
         "System.Globalization", "System.Text.RegularExpressions",
+        // A type among the imports is a `using static`: scripts call Count(...) as a plain function.
+        typeof(ScriptFunctions).FullName!,
     ];
 
     private static readonly ScriptOptions Options = ScriptOptions.Default
         .WithImports(Imports)
-        .AddReferences(typeof(Enumerable).Assembly, typeof(Regex).Assembly, typeof(System.Collections.Immutable.ImmutableArray).Assembly)
+        .AddReferences(typeof(Enumerable).Assembly, typeof(Regex).Assembly, typeof(System.Collections.Immutable.ImmutableArray).Assembly,
+            typeof(ScriptFunctions).Assembly)
         .WithOptimizationLevel(OptimizationLevel.Release)
         .WithFilePath(ScriptFileName)
         .WithEmitDebugInformation(false)

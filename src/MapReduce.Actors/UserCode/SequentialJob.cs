@@ -24,7 +24,7 @@ public static class SequentialJob
         using var result = new FileStream(outputFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
         if (counts[0] == 0) return 0;
         using var run = new FileStream(runFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return task.RunReduce([run], result, "the input");
+        return task.RunReduce([run], result, "the input").Lines;
     }
 
     /// <summary>

@@ -12,10 +12,14 @@ namespace MapReduce.Actors.Worker;
 /// compiled user code, stores the output under the attempt's own keys and returns the message
 /// for the master. Any failure becomes a <see cref="TaskAttemptFailed"/>, never an exception; an
 /// attempt whose <c>stop</c> token fires ends as <see cref="FailureKind.Stopped"/> at the next check.
+/// Each attempt counts what it read and wrote where the data passes anyway, and keeps what its user
+/// code counted and printed (<see cref="AttemptContext"/>); a non-empty log is stored as a blob.
 /// </summary>
 public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, string scratchFolder, int mapBufferEntries, int slots, Action<string>? log = null)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, false);
+
+    private static readonly TimeSpan LogWriteTimeout = TimeSpan.FromSeconds(10);
 
     private readonly MapOutputPool _buffers = new(slots);
 
@@ -23,11 +27,13 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
     {
         var attempt = task.Attempt;
         var scratch = NewScratchFolder(attempt);
+        var context = new AttemptContext();
         try
         {
             var clock = new PhaseTimes();
             var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
             clock.Lap("code");
+            long inputBytes = 0, inputLines = 0, pairs = 0;
             var output = _buffers.Rent(task.CodeId, compiled, task.Reducers, mapBufferEntries, scratch);
             // The next chunk downloads while this one is mapped.
             var next = blobs.GetRentedAsync(task.Chunks[0].ChunkKey);
@@ -36,33 +42,47 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
                 stop.ThrowIfCancellationRequested();
                 var chunk = task.Chunks[i];
                 string text;
-                using (var bytes = await next.ConfigureAwait(false)) text = StrictUtf8.GetString(bytes.Span);
+                using (var bytes = await next.ConfigureAwait(false))
+                {
+                    inputBytes += bytes.Span.Length;
+                    inputLines += Lines(bytes.Span);
+                    text = StrictUtf8.GetString(bytes.Span);
+                }
                 if (i + 1 < task.Chunks.Length) next = blobs.GetRentedAsync(task.Chunks[i + 1].ChunkKey);
                 clock.Lap("fetch");
-                await Task.Run(() => ProcessExitWatch.RunAs(attempt, () =>
-                {
-                    compiled.RunMap(chunk.DocId, text, output, chunk.Describe(), stop);
-                    return 0;
-                }), stop).ConfigureAwait(false);
+                pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () =>
+                    context.Run(() => compiled.RunMap(chunk.DocId, text, output, chunk.Describe(), stop))), stop).ConfigureAwait(false);
                 clock.Lap("map");
             }
             var where = task.Chunks.Length == 1 ? task.Chunks[0].Describe() : $"map task {attempt.Task}";
-            var counts = await Task.Run(() => ProcessExitWatch.RunAs(attempt,
-                () => output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where))).ConfigureAwait(false);
+            var counts = await Task.Run(() => ProcessExitWatch.RunAs(attempt, () => context.Run(
+                () => output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where)))).ConfigureAwait(false);
             clock.Lap("map");
             var spills = output.Spills;
+            var counters = context.UserCounters();
+            counters[TaskCounterNames.MapInputBytes] = inputBytes;
+            counters[TaskCounterNames.MapInputLines] = inputLines;
+            counters[TaskCounterNames.MapOutputPairs] = pairs;
+            if (compiled.HasCombine)
+            {
+                // As Hadoop counts them: the pairs that went into the combining buffer, and those that left it for the runs.
+                counters[TaskCounterNames.CombineInput] = pairs;
+                counters[TaskCounterNames.CombineOutput] = counts.Sum(c => (long)c);
+            }
+            counters[TaskCounterNames.SpilledPairs] = output.SpilledPairs;
             _buffers.Return(task.CodeId, task.Reducers, output);
             var uploads = Enumerable.Range(0, task.Reducers).Where(p => counts[p] > 0)
                 .Select(p => blobs.PutFileAsync(BlobKeys.MapRun(attempt, p), RunPath(scratch, p)));
             await Task.WhenAll(uploads).ConfigureAwait(false);
             clock.Lap("store");
             var chunks = task.Chunks.Length > 1 ? $", {task.Chunks.Length} chunks" : "";
+            await StoreLogAsync(attempt, context, null).ConfigureAwait(false);
             log?.Invoke($"{attempt}: {clock}{chunks}{(spills > 0 ? $" ({spills} spills to disk)" : "")}");
-            return new MapTaskSucceeded(attempt, counts);
+            return new MapTaskSucceeded(attempt, counts, counters);
         }
         catch (Exception e)
         {
-            return Failed(attempt, e, stop);
+            return await FailedAsync(attempt, context, e, stop).ConfigureAwait(false);
         }
         finally
         {
@@ -74,6 +94,7 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
     {
         var attempt = task.Attempt;
         var scratch = NewScratchFolder(attempt);
+        var context = new AttemptContext();
         try
         {
             var clock = new PhaseTimes();
@@ -84,7 +105,8 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
             await blobs.GetToFilesAsync(runKeys.Select((key, i) => (key, runFiles[i])).ToList(), 4).ConfigureAwait(false);
             clock.Lap("fetch");
             var outputFile = Path.Combine(scratch, "output");
-            var lines = await Task.Run(() => ProcessExitWatch.RunAs(attempt, () =>
+            var shuffleBytes = runFiles.Sum(f => new FileInfo(f).Length);
+            var reduced = await Task.Run(() => ProcessExitWatch.RunAs(attempt, () => context.Run(() =>
             {
                 var streams = runFiles.Select(f => (Stream)new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16)).ToList();
                 try
@@ -96,16 +118,22 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
                 {
                     foreach (var s in streams) s.Dispose();
                 }
-            }), stop).ConfigureAwait(false);
+            })), stop).ConfigureAwait(false);
             clock.Lap("reduce");
             await blobs.PutFileAsync(BlobKeys.ReduceOutput(attempt), outputFile).ConfigureAwait(false);
             clock.Lap("store");
+            var counters = context.UserCounters();
+            counters[TaskCounterNames.ShuffleBytes] = shuffleBytes;
+            counters[TaskCounterNames.ReduceGroups] = reduced.Groups;
+            counters[TaskCounterNames.ReduceOutputPairs] = reduced.Lines;
+            counters[TaskCounterNames.ReduceOutputBytes] = new FileInfo(outputFile).Length;
+            await StoreLogAsync(attempt, context, null).ConfigureAwait(false);
             log?.Invoke($"{attempt}: {clock}");
-            return new ReduceTaskSucceeded(attempt, lines);
+            return new ReduceTaskSucceeded(attempt, reduced.Lines, counters);
         }
         catch (Exception e)
         {
-            return Failed(attempt, e, stop);
+            return await FailedAsync(attempt, context, e, stop).ConfigureAwait(false);
         }
         finally
         {
@@ -131,6 +159,53 @@ public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, strin
         Directory.CreateDirectory(Path.Combine(scratchFolder, $"{attempt.Job}-{attempt.Name}-{Guid.NewGuid().ToString("N")[..6]}")).FullName;
 
     private static string RunPath(string scratch, int partition) => Path.Combine(scratch, $"p{partition:D5}");
+
+    /// <summary>Lines in a chunk: its newlines, and a last line without one (chunks end at line ends). Vectorized: ~0.1 ms per MB.</summary>
+    private static long Lines(ReadOnlySpan<byte> chunk) =>
+        chunk.IsEmpty ? 0 : chunk.Count((byte)'\n') + (chunk[^1] == (byte)'\n' ? 0 : 1);
+
+    private async Task<TaskAttemptFailed> FailedAsync(AttemptId attempt, AttemptContext context, Exception e, CancellationToken stop)
+    {
+        var failed = Failed(attempt, e, stop);
+        // Storage trouble or a stop says nothing about the user's code: only output it printed is worth a blob then.
+        var explain = failed.Kind is FailureKind.UserCode or FailureKind.CompileError;
+        await StoreLogAsync(attempt, context, explain ? FailureText(failed, e) : null).ConfigureAwait(false);
+        return failed;
+    }
+
+    /// <summary>The error as the master gets it, then the exception user code threw with its frames in task.csx.</summary>
+    private static string FailureText(TaskAttemptFailed failed, Exception e)
+    {
+        var text = new StringBuilder($"attempt failed ({failed.Kind}): {failed.Error}\n");
+        if (e is UserCodeException { InnerException: { } inner })
+        {
+            text.Append($"{inner.GetType().FullName}: {inner.Message}\n");
+            var frames = new System.Diagnostics.StackTrace(inner, false).GetFrames()
+                .Select(f => f.GetMethod())
+                .Where(m => m?.DeclaringType?.Assembly.IsCollectible == true); // the script's own assembly
+            foreach (var m in frames) text.Append($"   at {m!.DeclaringType!.FullName}.{m.Name}\n");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Stores what the attempt printed (and <paramref name="failure"/>) as its log blob; a silent
+    /// attempt that succeeded writes nothing. A log that cannot be stored never fails the attempt.
+    /// </summary>
+    private async Task StoreLogAsync(AttemptId attempt, AttemptContext context, string? failure)
+    {
+        var text = context.LogText(failure);
+        if (text.Length == 0) return;
+        try
+        {
+            using var timeout = new CancellationTokenSource(LogWriteTimeout);
+            await blobs.PutAsync(BlobKeys.TaskLog(attempt), Encoding.UTF8.GetBytes(text), timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            log?.Invoke($"{attempt}: its log was not stored: {e.GetType().Name}: {e.Message}");
+        }
+    }
 
     private static TaskAttemptFailed Failed(AttemptId attempt, Exception e, CancellationToken stop) => e switch
     {

@@ -71,8 +71,41 @@ public sealed class ExecutionRow
     [Column("result_doc_id"), Nullable] public string? ResultDocId { get; set; }
     [Column("worker"), Nullable] public string? Worker { get; set; }
     [Column("error"), Nullable] public string? Error { get; set; }
+    /// <summary>When the attempt last changed: its end, once it has finished.</summary>
     [Column("updated_at")] public DateTime UpdatedAt { get; set; }
+    /// <summary>When the attempt was handed to its worker (null in rows written before this column existed).</summary>
+    [Column("started_at"), Nullable] public DateTime? StartedAt { get; set; }
+    /// <summary>How a finished attempt ended (<see cref="ExecutionOutcome"/>); null while it runs.</summary>
+    [Column("outcome"), Nullable] public string? Outcome { get; set; }
 }
+
+/// <summary>How an attempt ended: a failure of its own, or lost (its worker left or vanished, it timed out, it never arrived).</summary>
+public static class ExecutionOutcome
+{
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    public const string Lost = "lost";
+    /// <summary>Still running when its job failed or was cancelled, and stopped: neither its own failure nor a loss.</summary>
+    public const string Stopped = "stopped";
+}
+
+/// <summary>One counter of the accepted attempt of one task (see TaskCounterNames in MapReduce.Actors).</summary>
+[Table("task_counters")]
+public sealed class TaskCounterRow
+{
+    [Column("exec_id"), PrimaryKey(0)] public string ExecId { get; set; } = "";
+    [Column("task_id"), PrimaryKey(1)] public string TaskId { get; set; } = "";
+    [Column("name"), PrimaryKey(2)] public string Name { get; set; } = "";
+    [Column("value")] public long Value { get; set; }
+}
+
+/// <summary>
+/// A job's counters: <see cref="Totals"/> sums each name over its tasks; <see cref="PerTask"/> by
+/// task id. Both hold the attempt accounting too: <c>attempts</c>, <c>attempts.failed</c>, <c>attempts.lost</c>.
+/// </summary>
+public sealed record JobCounters(
+    IReadOnlyDictionary<string, long> Totals,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, long>> PerTask);
 
 public static class ExecutionStatus
 {

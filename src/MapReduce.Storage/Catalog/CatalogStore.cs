@@ -21,7 +21,10 @@ public sealed class CatalogStore
 
     private DataConnection Open() => new(_options);
 
-    /// <summary>Creates the tables that do not exist yet; with SQLite also turns on WAL so readers never block writers.</summary>
+    /// <summary>
+    /// Creates the tables that do not exist yet and adds the columns a catalog of an older version
+    /// lacks; with SQLite also turns on WAL so readers never block writers.
+    /// </summary>
     public void EnsureCreated()
     {
         if (Location.SqliteFilePath is { } file) Directory.CreateDirectory(Path.GetDirectoryName(file)!);
@@ -32,6 +35,33 @@ public sealed class CatalogStore
         db.CreateTable<CodeRow>(tableOptions: TableOptions.CheckExistence);
         db.CreateTable<JobRow>(tableOptions: TableOptions.CheckExistence);
         db.CreateTable<ExecutionRow>(tableOptions: TableOptions.CheckExistence);
+        db.CreateTable<TaskCounterRow>(tableOptions: TableOptions.CheckExistence);
+        // Added after catalogs existed: typed like updated_at and error, which every version has.
+        AddColumnIfMissing(db, "executions", "started_at", like: "updated_at");
+        AddColumnIfMissing(db, "executions", "outcome", like: "error");
+    }
+
+    private void AddColumnIfMissing(DataConnection db, string table, string column, string like)
+    {
+        if (Location.Provider == SqlLocation.Postgres)
+        {
+            var type = db.Execute<string>(
+                "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a WHERE a.attrelid = @table::regclass AND a.attname = @like",
+                new DataParameter("table", table), new DataParameter("like", like));
+            db.Execute($"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {type}");
+            return;
+        }
+        string? TypeOf(string name) =>
+            db.Query<string>($"SELECT type FROM pragma_table_info('{table}') WHERE name = @name", new DataParameter("name", name)).FirstOrDefault();
+        if (TypeOf(column) is not null) return;
+        try
+        {
+            db.Execute($"ALTER TABLE {table} ADD COLUMN {column} {TypeOf(like)}");
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.Message.Contains("duplicate column", StringComparison.OrdinalIgnoreCase))
+        {
+            // Another node process added it meanwhile.
+        }
     }
 
     /// <summary>Records a dataset and all its chunks in one transaction: either all are visible or none.</summary>
@@ -97,13 +127,71 @@ public sealed class CatalogStore
         db.InsertOrReplace(job);
     }
 
+    /// <summary>Writes attempt rows; a row without <see cref="ExecutionRow.StartedAt"/> keeps the start time already stored.</summary>
     public void UpsertExecutions(IReadOnlyCollection<ExecutionRow> executions)
     {
         if (executions.Count == 0) return;
         using var db = Open();
         using var tx = db.BeginTransaction();
-        foreach (var row in executions) db.InsertOrReplace(row);
+        var table = db.GetTable<ExecutionRow>();
+        foreach (var r in executions)
+        {
+            table.InsertOrUpdate(
+                () => new ExecutionRow
+                {
+                    ExecId = r.ExecId, AttemptId = r.AttemptId, TaskId = r.TaskId, ExecType = r.ExecType, ChunkId = r.ChunkId, Partition = r.Partition,
+                    Status = r.Status, ResultDocId = r.ResultDocId, Worker = r.Worker, Error = r.Error, UpdatedAt = r.UpdatedAt,
+                    StartedAt = r.StartedAt, Outcome = r.Outcome,
+                },
+                e => new ExecutionRow
+                {
+                    TaskId = r.TaskId, ExecType = r.ExecType, ChunkId = r.ChunkId, Partition = r.Partition,
+                    Status = r.Status, ResultDocId = r.ResultDocId, Worker = r.Worker, Error = r.Error, UpdatedAt = r.UpdatedAt,
+                    StartedAt = r.StartedAt ?? e.StartedAt, Outcome = r.Outcome,
+                });
+        }
         tx.Commit();
+    }
+
+    /// <summary>Writes counters of tasks' accepted attempts (one row per task and name; a replay writes the same values again).</summary>
+    public void UpsertCounters(IReadOnlyCollection<TaskCounterRow> counters)
+    {
+        if (counters.Count == 0) return;
+        using var db = Open();
+        using var tx = db.BeginTransaction();
+        foreach (var row in counters) db.InsertOrReplace(row);
+        tx.Commit();
+    }
+
+    /// <summary>
+    /// A job's counters per task and summed over tasks, with the attempt accounting from its
+    /// executions: <c>attempts</c> (every attempt handed out), <c>attempts.failed</c> (failed by
+    /// its code, its input or storage) and <c>attempts.lost</c> (worker left or vanished, timed out, never arrived).
+    /// </summary>
+    public JobCounters GetCounters(string execId)
+    {
+        using var db = Open();
+        var perTask = new SortedDictionary<string, SortedDictionary<string, long>>(StringComparer.Ordinal);
+        SortedDictionary<string, long> Task(string taskId) =>
+            perTask.TryGetValue(taskId, out var counters) ? counters : perTask[taskId] = new(StringComparer.Ordinal);
+        foreach (var row in db.GetTable<TaskCounterRow>().Where(c => c.ExecId == execId))
+            Task(row.TaskId)[row.Name] = row.Value;
+        foreach (var e in db.GetTable<ExecutionRow>().Where(e => e.ExecId == execId).Select(e => new { e.TaskId, e.Status, e.Outcome }))
+        {
+            var counters = Task(e.TaskId);
+            var failed = e.Status == ExecutionStatus.Failure && e.Outcome is not (ExecutionOutcome.Lost or ExecutionOutcome.Stopped) ? 1 : 0;
+            var lost = e.Status == ExecutionStatus.Failure && e.Outcome == ExecutionOutcome.Lost ? 1 : 0;
+            counters[AttemptCounters.Attempts] = counters.GetValueOrDefault(AttemptCounters.Attempts) + 1;
+            counters[AttemptCounters.Failed] = counters.GetValueOrDefault(AttemptCounters.Failed) + failed;
+            counters[AttemptCounters.Lost] = counters.GetValueOrDefault(AttemptCounters.Lost) + lost;
+        }
+        var totals = new SortedDictionary<string, long>(StringComparer.Ordinal)
+        {
+            [AttemptCounters.Attempts] = 0, [AttemptCounters.Failed] = 0, [AttemptCounters.Lost] = 0,
+        };
+        foreach (var counters in perTask.Values)
+            foreach (var (name, value) in counters) totals[name] = totals.GetValueOrDefault(name) + value;
+        return new JobCounters(totals, perTask.ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<string, long>)kv.Value, StringComparer.Ordinal));
     }
 
     public JobRow? GetJob(string execId)
@@ -145,4 +233,12 @@ public sealed class CatalogStore
             g => g.Key,
             g => (g.Count(r => r.ExecType == ExecutionType.Map), g.Count(r => r.ExecType == ExecutionType.Reduce)));
     }
+}
+
+/// <summary>The counters <see cref="CatalogStore.GetCounters"/> derives from a job's attempts.</summary>
+public static class AttemptCounters
+{
+    public const string Attempts = "attempts";
+    public const string Failed = "attempts.failed";
+    public const string Lost = "attempts.lost";
 }

@@ -49,11 +49,15 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
     /// <summary>Runs spilled to disk so far (each spill writes one run per non-empty partition).</summary>
     public int Spills => _spills.Count;
 
+    /// <summary>Pairs written to spill files by this task (the final runs not included).</summary>
+    public long SpilledPairs { get; private set; }
+
     /// <summary>Empties the buffer for another task, which spills into <paramref name="spillFolder"/>; keeps the known keys.</summary>
     public void Reset(string spillFolder)
     {
         _spillFolder = spillFolder;
         _spills.Clear();
+        SpilledPairs = 0;
         _pairs.Clear();
         EmptyGroups();
     }
@@ -210,6 +214,7 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
             var file = files[p] = Path.Combine(_spillFolder, $"spill-{_spills.Count:D4}-p{p:D5}");
             using var run = new FileStream(file, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
             SortedRun.WriteSorted(run, sorted[p]);
+            SpilledPairs += sorted[p].Count;
         }
         _spills.Add(files);
     }

@@ -70,7 +70,7 @@ public sealed class StoreJobSource(string store) : IJobSource
         var blobs = Blobs;
         return Task.FromResult<AttemptLog[]?>(attempts.Where(a => task is null || a.Task == task).Select(a =>
         {
-            var bytes = blobs?.ReadAll(BlobKeys.AttemptLog(new JobId(id), a.Name));
+            var bytes = blobs?.ReadAll(BlobKeys.TaskLog(AttemptId.Parse(new JobId(id), a.Name)));
             return new AttemptLog(a.Name, a.Task, a.Worker, a.State, bytes is null ? "" : System.Text.Encoding.UTF8.GetString(bytes));
         }).ToArray());
     }

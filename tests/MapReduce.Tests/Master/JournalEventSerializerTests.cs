@@ -14,6 +14,9 @@ public sealed class JournalEventSerializerTests : Akka.TestKit.Xunit2.TestKit
         new MapSucceeded("job-1", "m00000", "m00000.1", [0, 3], DateTime.UnixEpoch),
         new ReduceSucceeded("job-1", "r00000", "r00000.2", "jobs/job-1/reduce/r00000.2/part-00000", DateTime.UnixEpoch),
         new TaskFailed("job-1", "m00000", "m00000.1", "boom", true, DateTime.UnixEpoch),
+        new MapSucceeded("job-1", "m00001", "m00001.1", [1], DateTime.UnixEpoch, new Dictionary<string, long> { ["map.input.bytes"] = 123, ["user.words"] = 4 }),
+        new ReduceSucceeded("job-1", "r00001", "r00001.1", "jobs/job-1/reduce/r00001.1/part-00001", DateTime.UnixEpoch, new Dictionary<string, long> { ["reduce.groups"] = 7 }),
+        new TaskFailed("job-1", "m00001", "m00001.1", "worker lost", true, DateTime.UnixEpoch, Lost: true),
         new JobSucceeded("job-1", "result-job-1", ["a", "b"], DateTime.UnixEpoch),
         new JobFailed("job-1", "reason", DateTime.UnixEpoch),
     ];
@@ -40,6 +43,39 @@ public sealed class JournalEventSerializerTests : Akka.TestKit.Xunit2.TestKit
         var submitted = Assert.IsType<JobSubmitted>(serializer.FromBinary(old, nameof(JobSubmitted)));
 
         Assert.Equal([new MapChunk("a/b.txt", 2, "data/data-1/000000-000002")], submitted.Maps.Single().Chunks());
+    }
+
+    [Fact]
+    public void Events_journaled_before_counters_read_back_without_counters_and_not_lost()
+    {
+        var serializer = new JournalEventSerializer((ExtendedActorSystem)Sys);
+        var map = Assert.IsType<MapSucceeded>(serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            """{"ExecId":"job-1","TaskId":"m00000","AttemptId":"m00000.1","NonEmptyPartitions":[0],"At":"2026-01-02T03:04:05Z"}"""), nameof(MapSucceeded)));
+        var failed = Assert.IsType<TaskFailed>(serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(
+            """{"ExecId":"job-1","TaskId":"m00000","AttemptId":"m00000.1","Error":"boom","Counted":true,"At":"2026-01-02T03:04:05Z"}"""), nameof(TaskFailed)));
+
+        Assert.Null(map.Counters);
+        Assert.False(failed.Lost);
+    }
+
+    [Fact]
+    public void A_success_with_the_most_counters_a_task_may_send_stays_far_below_the_remoting_frame()
+    {
+        var counters = Enumerable.Range(0, MapReduce.Actors.UserCode.AttemptContext.MaxUserCounters)
+            .ToDictionary(i => $"user.{i:D3}{new string('n', MapReduce.Actors.UserCode.AttemptContext.MaxNameLength - 3)}", i => long.MaxValue - i);
+        foreach (var name in new[] { "map.input.bytes", "map.input.lines", "map.output.pairs", "combine.input", "combine.output", "spilled.pairs" })
+            counters[name] = long.MaxValue;
+        var message = new MasterProtocol.MapTaskSucceeded(new AttemptId(new JobId("job-20261130-080000-0001"), TaskId.Map(99999), 3), new int[1000], counters);
+
+        // As remoting serializes it: with the cluster's hocon (Hyperion for messages).
+        using var system = ActorSystem.Create("frame-check", Akka.Configuration.ConfigurationFactory.ParseString("akka.actor.provider = local")
+            .WithFallback(MapReduce.Actors.Hosting.MapReduceSettings.LoadConfig()));
+        var serializer = system.Serialization.FindSerializerFor(message);
+        var bytes = serializer.ToBinary(message);
+        var back = (MasterProtocol.MapTaskSucceeded)serializer.FromBinary(bytes, typeof(MasterProtocol.MapTaskSucceeded));
+
+        Assert.InRange(bytes.Length, 1, 32_000);
+        Assert.Equal(counters, back.Counters);
     }
 
     [Fact]
