@@ -278,9 +278,23 @@ function renderTimeline(d, attempts) {
     setText(name, byWorker ? shortWorker(l.n) : l.n);
     name.title = l.n;
     const list = [...l.list].sort((a, b) => (a.startedAt || "").localeCompare(b.startedAt || ""));
+    const endOf = (a) => {
+      const s = time(a.startedAt);
+      return isNaN(time(a.endedAt)) ? (a.state === "running" ? Math.max(now, s) : s) : time(a.endedAt);
+    };
+    // A worker runs several attempts at once (slots): overlapping bars go on rows of their own.
+    const rowEnds = [], rowOf = new Map();
+    for (const a of list) {
+      let r = rowEnds.findIndex((end) => end <= time(a.startedAt));
+      if (r < 0) { r = rowEnds.length; rowEnds.push(0); }
+      rowEnds[r] = endOf(a);
+      rowOf.set(a.attempt, r);
+    }
+    lane.style.height = Math.max(rowEnds.length, 1) * 20 + "px";
     keyed(lane.querySelector(".lane-track"), list, (a) => a.attempt, () => el("div", "attempt"), (bar, a) => {
       const s = time(a.startedAt);
-      const e = isNaN(time(a.endedAt)) ? (a.state === "running" ? Math.max(now, s) : s) : time(a.endedAt);
+      const e = endOf(a);
+      bar.style.top = rowOf.get(a.attempt) * 20 + 2 + "px";
       bar.className = "attempt " + attemptClass(a.state);
       bar.dataset.attempt = a.attempt;
       bar.dataset.worker = a.worker || "";
