@@ -65,15 +65,33 @@ function keyed(parent, items, key, create, update) {
 
 function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
 
+// The API's times are UTC; one written without a zone must not be read as local time.
+function parseTime(iso) {
+  if (!iso) return NaN;
+  return Date.parse(/(Z|[+-]\d\d:?\d\d)$/.test(iso) ? iso : iso + "Z");
+}
+
+// Tolerates the shapes an API build may send: a detail with its summary nested under `job`,
+// an attempt's id as `name`, a member's running attempts as a list.
+function normDetail(d) {
+  if (!d || !d.job) return d;
+  const { job, ...rest } = d;
+  return { ...job, ...rest };
+}
+
+function normAttempt(a) {
+  return a.attempt === undefined && a.name !== undefined ? { ...a, attempt: a.name } : a;
+}
+
 function fmtTime(iso) {
   if (!iso) return "";
-  const d = new Date(iso);
+  const d = new Date(parseTime(iso));
   return isNaN(d) ? iso : d.toLocaleTimeString([], { hour12: false });
 }
 
 function fmtDateTime(iso) {
   if (!iso) return "";
-  const d = new Date(iso);
+  const d = new Date(parseTime(iso));
   return isNaN(d) ? iso : d.toLocaleString([], { hour12: false });
 }
 
@@ -135,7 +153,10 @@ function renderCluster(cluster) {
     setText(health, m.reachable === false ? "unreachable" : "healthy");
     health.className = "health " + (m.reachable === false ? "unhealthy" : "healthy");
     const isWorker = (m.roles || []).includes("worker");
-    setText(tr.querySelector(".slots"), isWorker ? `${m.running ?? 0} / ${m.slots ?? 0} busy` : "");
+    const running = Array.isArray(m.running) ? m.running.length : m.running ?? 0;
+    const slots = tr.querySelector(".slots");
+    setText(slots, isWorker ? `${running} / ${m.slots ?? "?"} busy` : "");
+    slots.title = Array.isArray(m.running) && m.running.length ? "running " + m.running.join(", ") : "";
   });
 }
 
@@ -236,7 +257,7 @@ function renderTimeline(d, attempts) {
   $("#no-attempts").hidden = attempts.length > 0;
   root.hidden = attempts.length === 0;
   const now = Date.now();
-  const time = (iso) => (iso ? Date.parse(iso) : NaN);
+  const time = parseTime;
   let t0 = Infinity, t1 = -Infinity;
   for (const a of attempts) {
     const s = time(a.startedAt), e = time(a.endedAt);
@@ -414,7 +435,7 @@ async function cancelSelected() {
     const p = await api(`/api/jobs/${encodeURIComponent(id)}/cancel`, { method: "POST" });
     setText($("#detail-message"), `cancel requested: the job is ${p.state}`);
     if (state.detail && state.detail.id === id) {
-      Object.assign(state.detail, p);
+      Object.assign(state.detail, normDetail(p));
       renderDetail(state.detail, state.attempts);
     }
     const row = document.querySelector(`#jobs tr[data-job="${CSS.escape(id)}"]`);
@@ -448,8 +469,8 @@ async function poll() {
       const base = `/api/jobs/${encodeURIComponent(id)}`;
       const [detail, attempts] = await Promise.allSettled([api(base), api(base + "/attempts")]);
       if (id === state.selected) {
-        if (detail.status === "fulfilled") state.detail = detail.value; else if (detail.reason.status !== 404) problems.push(detail.reason);
-        if (attempts.status === "fulfilled") state.attempts = attempts.value || []; else if (attempts.reason.status !== 404) problems.push(attempts.reason);
+        if (detail.status === "fulfilled") state.detail = normDetail(detail.value); else if (detail.reason.status !== 404) problems.push(detail.reason);
+        if (attempts.status === "fulfilled") state.attempts = (attempts.value || []).map(normAttempt); else if (attempts.reason.status !== 404) problems.push(attempts.reason);
         if (detail.status === "rejected" && detail.reason.status === 404) setText($("#detail-message"), `job ${id} is not in the catalog (yet)`);
         if (state.detail) renderDetail(state.detail, state.attempts);
       }
