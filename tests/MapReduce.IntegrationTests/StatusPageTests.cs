@@ -65,8 +65,8 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
             // A job slow enough to watch: each Map call sleeps, so its maps finish over several seconds.
             var slow = SlowWordCount(sleepMs: 2500);
             var first = Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", slow, "-o", Path.Combine(_work, "first"), "--reducers", "2",
-                "--block-size", "262144", "--seed", cluster.Seed, "--store", cluster.Store);
-            var firstId = await WaitForNewJobAsync(page, []);
+                "--block-size", "262144", "--cluster", url);
+            var firstId = await WaitForNewJobAsync(page, [], first);
             var row = $"#jobs tr[data-job=\"{firstId}\"]";
             await WaitTextAsync(page, row + " .state", "running");
 
@@ -125,8 +125,8 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
 
             // A second job, cancelled with the page's button: the page then says cancelled.
             var second = Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", SlowWordCount(sleepMs: 3000), "-o", Path.Combine(_work, "second"), "--reducers", "2",
-                "--block-size", "131072", "--seed", cluster.Seed, "--store", cluster.Store);
-            var secondId = await WaitForNewJobAsync(page, [firstId]);
+                "--block-size", "131072", "--cluster", url);
+            var secondId = await WaitForNewJobAsync(page, [firstId], second);
             var secondRow = $"#jobs tr[data-job=\"{secondId}\"]";
             await WaitTextAsync(page, secondRow + " .state", "running");
             await page.ClickAsync(secondRow);
@@ -186,12 +186,14 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
     }
 
     /// <summary>Waits for a job row not among <paramref name="known"/> to appear in the page's job list; returns its id.</summary>
-    private static async Task<string> WaitForNewJobAsync(IPage page, string[] known)
+    private static async Task<string> WaitForNewJobAsync(IPage page, string[] known, Task<CliResult> submit)
     {
-        var handle = await page.WaitForFunctionAsync(
-            $"known => [...document.querySelectorAll('#jobs tbody tr')].map(r => r.dataset.job).find(id => !known.includes(id)) || null",
+        var appeared = page.WaitForFunctionAsync(
+            "known => [...document.querySelectorAll('#jobs tbody tr')].map(r => r.dataset.job).find(id => !known.includes(id)) || null",
             new WaitForFunctionOptions { Timeout = Ms(Wait), PollingInterval = 100 }, [known]);
-        return await handle.JsonValueAsync<string>();
+        // A submission that fails at once would otherwise show only as a timeout here.
+        if (await Task.WhenAny(appeared, submit) == submit && submit.Result.ExitCode != 0) Assert.Fail(submit.Result.ToString());
+        return await (await appeared).JsonValueAsync<string>();
     }
 
     private static Task WaitTextAsync(IPage page, string selector, string text) =>

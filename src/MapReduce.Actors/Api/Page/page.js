@@ -264,6 +264,9 @@ function renderTimeline(d, attempts) {
     if (!isNaN(s)) { t0 = Math.min(t0, s); t1 = Math.max(t1, s); }
     if (!isNaN(e)) t1 = Math.max(t1, e);
   }
+  // From submission, so time spent waiting for a slot shows as the gap before the first bar.
+  const submitted = time(d.submittedAt);
+  if (!isNaN(submitted) && isFinite(t0)) t0 = Math.min(t0, submitted);
   if (d.state === "running" || attempts.some((a) => a.state === "running")) t1 = Math.max(t1, now);
   if (!isFinite(t0)) { t0 = now; t1 = now + 1000; }
   const span = Math.max(t1 - t0, 1000);
@@ -273,7 +276,7 @@ function renderTimeline(d, attempts) {
   const secs = span / 1000;
   const step = [0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600].find((s) => secs / s <= 6) || 3600;
   const ticks = [];
-  for (let s = 0; s <= secs; s += step) ticks.push(s);
+  for (let s = 0; s <= secs * 0.95; s += step) ticks.push(s); // none at the very edge, where its label would be cut
   keyed(root.querySelector(".axis"), ticks, (s) => s, () => el("div", "tick"), (n, s) => {
     n.style.left = pos(t0 + s * 1000) + "%";
     setText(n, s + " s");
@@ -355,6 +358,7 @@ function renderCounters(counters) {
 
 function renderPartitions(bytes) {
   const root = $("#partitions");
+  root.hidden = bytes.length === 0;
   const max = Math.max(1, ...bytes);
   keyed(root, bytes.map((b, i) => ({ b, i })), (p) => p.i, () => {
     const bar = el("div", "bar");
