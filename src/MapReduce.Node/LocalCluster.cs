@@ -46,6 +46,15 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string Seed { get; }
     public string StoreFolder { get; }
+
+    /// <summary>Each master node's control API port, kept across its restarts so its URL stays valid.</summary>
+    private readonly Dictionary<string, int> _apiPorts = [];
+
+    /// <summary>The control API of each master node (any one answers): what the CLI talks to.</summary>
+    public IReadOnlyList<string> ApiUrls
+    {
+        get { lock (_apiPorts) return [.. _apiPorts.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"http://127.0.0.1:{p.Value}/")]; }
+    }
     /// <summary>The current process of each node (a restarted node's newest one).</summary>
     public IReadOnlyList<NodeProcess> Nodes
     {
@@ -136,6 +145,17 @@ public sealed class LocalCluster : IAsyncDisposable
             "--parent-pid", Environment.ProcessId.ToString(),
         ];
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        if (roles.Split(',').Contains(NodeRoles.Master))
+        {
+            int apiPort;
+            lock (_apiPorts)
+            {
+                if (!_apiPorts.TryGetValue(name, out apiPort)) _apiPorts[name] = apiPort = FreePort();
+            }
+            start.ArgumentList.Add("--http-port");
+            start.ArgumentList.Add(apiPort.ToString());
+            _storeLock.Describe(Seed, ApiUrls);
+        }
         if (options.ConfigFile is not null)
         {
             start.ArgumentList.Add("--config");
@@ -226,7 +246,7 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>How to start MapReduce.Node: its apphost if present, else the dotnet host with its dll (both next to this assembly).</summary>
-    private static (string FileName, string[] Prefix) NodeCommandLine()
+    public static (string FileName, string[] Prefix) NodeCommandLine()
     {
         var folder = AppContext.BaseDirectory;
         var dll = Path.Combine(folder, "MapReduce.Node.dll");

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
+using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
 using MapReduce.Storage.Blobs;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,7 +42,8 @@ public static class NodeHost
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Cluster.Get(system);
         cluster.RegisterOnMemberUp(() =>
-            Console.WriteLine($"{ReadyLine} roles={string.Join(',', node.Roles)} address={cluster.SelfAddress}"));
+            Console.WriteLine($"{ReadyLine} roles={string.Join(',', node.Roles)} address={cluster.SelfAddress}{(ControlApiServer.Current is { } api ? $" api={api.BaseUrl}" : "")}"));
+        if (ControlApiServer.Current is { } server) Console.WriteLine($"control API and status page: {server.BaseUrl}");
         Console.WriteLine($"node {cluster.SelfAddress} starting with roles {string.Join(',', node.Roles)}; seeds: {string.Join(' ', node.Seeds)}");
 
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();

@@ -18,11 +18,12 @@ var dataDir = new Option<DirectoryInfo>("--data-dir") { Description = "Folder fo
 var catalog = new Option<string?>("--catalog") { Description = "Catalog database: a SQLite file path, or a PostgreSQL connection string (postgres:Host=...)" };
 var journal = new Option<string?>("--journal") { Description = "Master journal database: a SQLite file path, or a PostgreSQL connection string" };
 var config = new Option<FileInfo?>("--config") { Description = "Extra HOCON file, layered over hocon/mapreduce.hocon" };
+var httpPort = new Option<int?>("--http-port") { Description = "Master nodes: port of the control API and status page (default from hocon: 4080; 0 picks a free one)" };
 var parentPid = new Option<int?>("--parent-pid") { Description = "Stop when this process exits (set by local mode)", Hidden = true };
 
 var root = new RootCommand("MapReduce.NET cluster node")
 {
-    roles, host, port, seeds, tasksPerWorker, dataDir, catalog, journal, config, parentPid,
+    roles, host, port, seeds, tasksPerWorker, dataDir, catalog, journal, config, httpPort, parentPid,
 };
 root.SetAction(async (parse, ct) =>
 {
@@ -41,7 +42,8 @@ root.SetAction(async (parse, ct) =>
         roleList, parse.GetValue(host)!, parse.GetValue(port), seedList, data,
         SqlLocation.Parse(parse.GetValue(catalog) ?? Path.Combine(data, "catalog.db")),
         SqlLocation.Parse(parse.GetValue(journal) ?? Path.Combine(data, "journal.db")),
-        parse.GetValue(tasksPerWorker) ?? settings.TasksPerWorker);
+        parse.GetValue(tasksPerWorker) ?? settings.TasksPerWorker,
+        parse.GetValue(httpPort) ?? settings.HttpPort);
     if (node.TasksPerWorker < 1)
     {
         Console.Error.WriteLine("error: --tasks-per-worker must be at least 1");
@@ -53,9 +55,10 @@ root.SetAction(async (parse, ct) =>
 var workers = new Option<int?>("--workers", "-w") { Description = "Worker processes to start (default from hocon: 2)" };
 var store = new Option<DirectoryInfo>("--store") { Description = "Folder shared by the local nodes: blobs, catalog, journal, logs", DefaultValueFactory = _ => new DirectoryInfo(".mapreduce") };
 var seedPort = new Option<int>("--port", "-p") { Description = "Port of the seed (kvstore) node", DefaultValueFactory = _ => 4053 };
-var local = new Command("local", "Start a kvstore, a master and N workers as separate processes on this machine; Ctrl+C stops them all")
+var idleStop = new Option<TimeSpan?>("--idle-stop") { Description = "Stop the cluster once no job has run and no client asked anything for this long, e.g. 10m (default: run until Ctrl+C)", CustomParser = r => Durations.Parse(r) };
+var local = new Command("local", "Start a kvstore, masters and workers as separate processes on this machine; Ctrl+C stops them all")
 {
-    workers, store, seedPort, tasksPerWorker, config,
+    workers, store, seedPort, tasksPerWorker, config, idleStop,
 };
 local.SetAction(async (parse, ct) =>
 {
@@ -65,9 +68,18 @@ local.SetAction(async (parse, ct) =>
     Console.WriteLine($"starting a local cluster: 1 kvstore, {options.Masters} masters, {options.Workers} workers; store {options.StoreFolder}");
     await using var cluster = await LocalCluster.StartAsync(options, ct);
     Console.WriteLine($"cluster is up; seed {cluster.Seed}");
-    Console.WriteLine($"submit with: dotnet run --project src/MapReduce.Submit -- -d DATA -c CODE -o OUT --seed {cluster.Seed} --store {options.StoreFolder}");
-    Console.WriteLine("press Ctrl+C to stop");
-    try { await Task.Delay(Timeout.Infinite, ct); }
+    Console.WriteLine($"status page and control API: {string.Join(" ", cluster.ApiUrls)}");
+    Console.WriteLine($"submit with: dotnet run --project src/MapReduce.Submit -- -d DATA -c CODE -o OUT --store {options.StoreFolder}");
+    Console.WriteLine(parse.GetValue(idleStop) is { } limit ? $"stopping after {limit.TotalSeconds:0} s idle, or on Ctrl+C" : "press Ctrl+C to stop");
+    try
+    {
+        if (parse.GetValue(idleStop) is { } idle)
+        {
+            await IdleStop.WaitAsync(cluster, idle, ct);
+            Console.WriteLine($"idle for {idle.TotalSeconds:0} s");
+        }
+        else await Task.Delay(Timeout.Infinite, ct);
+    }
     catch (OperationCanceledException) { }
     Console.WriteLine("stopping the local cluster");
     return 0;

@@ -29,8 +29,29 @@ public sealed class StoreLock : IDisposable
         Directory.CreateDirectory(store);
         var ownerFile = Path.Combine(store, OwnerFileName);
         var held = FileLock.TryTake(Path.Combine(store, LockFileName)) ?? throw new LocalClusterException(DescribeHolder(store, ownerFile));
-        File.WriteAllLines(ownerFile, [Environment.ProcessId.ToString(), seed]);
-        return new StoreLock(held, ownerFile);
+        var storeLock = new StoreLock(held, ownerFile);
+        storeLock.Describe(seed, []);
+        return storeLock;
+    }
+
+    /// <summary>Records how to reach the cluster: its seed and its masters' control API URLs, one per line after the process id.</summary>
+    public void Describe(string seed, IReadOnlyList<string> apiUrls)
+    {
+        var temp = _ownerFile + ".tmp";
+        File.WriteAllLines(temp, [Environment.ProcessId.ToString(), seed, .. apiUrls]);
+        File.Move(temp, _ownerFile, overwrite: true);
+    }
+
+    /// <summary>The control API URLs of the local cluster that holds <paramref name="store"/>, or null when none runs on it.</summary>
+    public static IReadOnlyList<string>? RunningCluster(string store)
+    {
+        if (!File.Exists(Path.Combine(store, LockFileName))) return null;
+        using (var probe = FileLock.TryTake(Path.Combine(store, LockFileName)))
+        {
+            if (probe is not null) return null; // nobody holds it
+        }
+        try { return File.ReadAllLines(Path.Combine(store, OwnerFileName)).Skip(2).Where(l => l.StartsWith("http", StringComparison.Ordinal)).ToList(); }
+        catch (IOException) { return []; }
     }
 
     private static string DescribeHolder(string store, string ownerFile)
@@ -38,9 +59,9 @@ public sealed class StoreLock : IDisposable
         string[] owner;
         try { owner = File.ReadAllLines(ownerFile); }
         catch (IOException) { owner = []; }
-        return owner.Length == 2
-            ? $"a local cluster already runs on the store {store} (process {owner[0]}); submit to it with --seed {owner[1]}, or use another --store"
-            : $"a local cluster already runs on the store {store}; submit to it with --seed, or use another --store";
+        return owner.Length >= 3
+            ? $"a local cluster already runs on the store {store} (process {owner[0]}); submit to it with --cluster {owner[2]}, or use another --store"
+            : $"a local cluster already runs on the store {store}; use another --store";
     }
 
     public void Dispose()

@@ -1,17 +1,17 @@
-using static MapReduce.Actors.Submitter.SubmitterProtocol;
+using MapReduce.Submit.Client;
 
 namespace MapReduce.Submit;
 
-/// <summary>Prints what the submitter reports, one line per step, progress at most twice a second.</summary>
+/// <summary>Prints what the job runner reports, one line per step, progress at most twice a second.</summary>
 public sealed class ConsoleProgress(TextWriter output)
 {
     private DateTime _lastProgress = DateTime.MinValue;
 
-    public void Report(Progress progress)
+    public void Report(JobEvent e)
     {
         lock (output)
         {
-            switch (progress)
+            switch (e)
             {
                 case Uploaded u:
                     output.WriteLine(u.What == "code"
@@ -22,9 +22,9 @@ public sealed class ConsoleProgress(TextWriter output)
                     output.WriteLine($"uploading: {Megabytes(p.BytesDone)} of {Megabytes(p.BytesTotal)}");
                     break;
                 case Submitted s:
-                    output.WriteLine($"submitted job {s.ExecId}: {s.MapTasks} map tasks, {s.ReduceTasks} reduce tasks");
+                    output.WriteLine($"submitted job {s.JobId}: {s.MapTasks} map tasks, {s.ReduceTasks} reduce tasks");
                     break;
-                case JobProgress j when Due() || (j.ReducesDone == j.ReducesTotal && j.MapsDone == j.MapsTotal):
+                case Progressed j when Due() || (j.ReducesDone == j.ReducesTotal && j.MapsDone == j.MapsTotal):
                     output.WriteLine($"  map {j.MapsDone}/{j.MapsTotal}  reduce {j.ReducesDone}/{j.ReducesTotal}");
                     break;
                 case Downloaded d:

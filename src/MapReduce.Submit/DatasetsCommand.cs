@@ -1,24 +1,29 @@
+using System.Text.Json;
 using MapReduce.Storage.Catalog;
 
 namespace MapReduce.Submit;
 
-/// <summary>`datasets`: what the store holds, as the catalog records it: uploaded inputs and job results, with their ids.</summary>
+/// <summary>`datasets`: what the store holds: uploaded inputs and job results, with their ids.</summary>
 public static class DatasetsCommand
 {
-    public static int Run(SqlLocation catalogLocation, TextWriter output, TextWriter error)
+    public static async Task<int> RunAsync(ClusterOptions o, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        if (StatusCommand.MissingCatalog(catalogLocation) is { } missing)
+        if (o.OpenSource(error) is not { } source) return JobCommand.UsageError;
+        return await StatusCommand.Guard(error, async () =>
         {
-            error.WriteLine($"error: {missing}");
-            return JobCommand.UsageError;
-        }
-        var datasets = new CatalogStore(catalogLocation).ListDatasets();
-        if (datasets.Count == 0) output.WriteLine("no datasets");
-        foreach (var d in datasets)
-        {
-            var size = d.Kind == DatasetKind.Input ? $"{d.Documents} files, {d.Chunks} chunks, {d.Bytes / 1_000_000.0:0.0} MB" : $"{d.Chunks} parts";
-            output.WriteLine($"{d.DirId}  {d.Kind,-6} {size}  created {d.CreatedAt:u}{(d.Source is null ? "" : $"  from {d.Source}")}");
-        }
-        return JobCommand.Ok;
+            var datasets = await source.DatasetsAsync(ct);
+            if (o.Json)
+            {
+                output.WriteLine(JsonSerializer.Serialize(datasets, JobCommand.PrettyJson));
+                return JobCommand.Ok;
+            }
+            if (datasets.Length == 0) output.WriteLine("no datasets");
+            foreach (var d in datasets)
+            {
+                var size = d.Kind == DatasetKind.Input ? $"{d.Documents} files, {d.Chunks} chunks, {d.Bytes / 1_000_000.0:0.0} MB" : $"{d.Chunks} parts";
+                output.WriteLine($"{d.Id}  {d.Kind,-6} {size}  created {d.CreatedAt:u}{(d.Source is null ? "" : $"  from {d.Source}")}");
+            }
+            return JobCommand.Ok;
+        });
     }
 }

@@ -1,19 +1,11 @@
 using System.Diagnostics;
-using Akka.Actor;
-using Akka.Cluster;
-using Akka.Configuration;
-using Akka.Hosting;
+using System.Text.Json;
 using MapReduce.Actors.Hosting;
-using MapReduce.Actors.KvStore;
-using MapReduce.Actors.Submitter;
 using MapReduce.Actors.UserCode;
 using MapReduce.Node;
-using MapReduce.Storage.Catalog;
 using MapReduce.Storage.Chunking;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using static MapReduce.Actors.Submitter.SubmitterProtocol;
+using MapReduce.Submit.Client;
+using static MapReduce.Actors.Api.ApiModels;
 
 namespace MapReduce.Submit;
 
@@ -22,18 +14,24 @@ public sealed record JobOptions(
     string? DataId,
     string? CodeFolder,
     string? CodeId,
-    string OutputFolder,
+    string? OutputFolder,
     int? Reducers,
-    IReadOnlyList<string> Seeds,
+    IReadOnlyList<string> ClusterUrls,
     string StoreFolder,
     int? Workers,
     int? TasksPerWorker,
     string? ConfigFile,
-    int? BlockSize = null);
+    int? BlockSize = null,
+    bool Detach = false,
+    bool Json = false,
+    bool Quiet = false,
+    TimeSpan? KeepCluster = null);
 
 /// <summary>
-/// Runs one job: checks the user's folders, starts a local cluster when no seed is given, joins
-/// the cluster as a submitter node and lets the submitter actor do the rest.
+/// `submit` (also the root command): checks the user's folders, finds or starts the cluster,
+/// uploads, submits, and either follows the job to its end and downloads the result, or
+/// (<c>--detach</c>) prints the job id once the job is journaled. Ctrl+C while attached cancels the
+/// job: the cancel is one journaled event, so the job is either running or cancelled, never half.
 /// </summary>
 public static class JobCommand
 {
@@ -41,18 +39,20 @@ public static class JobCommand
     public const int JobFailed = 1;
     public const int UsageError = 2;
     public const int ClusterError = 3;
+    public const int JobCancelled = 4;
+
+    /// <summary>A detached job on a local cluster needs the cluster to outlive this command: kept this long unless configured.</summary>
+    private static readonly TimeSpan DetachedKeep = TimeSpan.FromMinutes(10);
 
     public static async Task<int> RunAsync(JobOptions options, TextWriter output, TextWriter error, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
-        Config config;
         MapReduceSettings settings;
         IReadOnlyList<InputDocument>? documents;
         string? codeFile;
         try
         {
-            config = MapReduceSettings.LoadConfig(options.ConfigFile);
-            settings = MapReduceSettings.From(config);
+            settings = MapReduceSettings.From(MapReduceSettings.LoadConfig(options.ConfigFile));
             (documents, codeFile) = CheckInputs(options);
         }
         catch (Exception e) when (e is InputException or FileNotFoundException)
@@ -61,67 +61,94 @@ public static class JobCommand
             return UsageError;
         }
 
-        var progress = new ConsoleProgress(output);
-        LocalCluster? local = null;
-        SubmitterNode? node = null;
+        // Progress is for people: --json and --quiet keep stdout to what a script reads.
+        var progress = new ConsoleProgress(options.Json || options.Quiet ? TextWriter.Null : output);
+        var talk = options.Json ? TextWriter.Null : output;
+        var keep = options.KeepCluster ?? (options.Detach && settings.KeepCluster == TimeSpan.Zero ? DetachedKeep : null);
+        ClusterConnection? cluster = null;
+        string? jobId = null;
         try
         {
-            var seeds = options.Seeds;
-            if (seeds.Count == 0)
+            cluster = await ClusterConnection.OpenAsync(new ConnectOptions(options.ClusterUrls, options.StoreFolder, options.ConfigFile,
+                options.Workers, options.TasksPerWorker, keep), settings, talk, ct);
+            if (!options.Quiet) talk.WriteLine($"using {cluster.Description}; status page {cluster.Api.CurrentUrl} ({watch.Elapsed.TotalSeconds:0.0} s)");
+            var runner = await JobRunner.ConnectAsync(cluster.Api, settings.KvStoreShortCircuit, progress.Report, ct);
+            var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
+                codeFile, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize);
+            ct.ThrowIfCancellationRequested();
+            // Not cancellable once sent: a job journaled under an id this command never learnt could not be cancelled.
+            var submitted = await runner.SubmitAsync(run, CancellationToken.None);
+            jobId = submitted.JobId;
+            if (options.Detach)
             {
-                var workers = options.Workers ?? settings.LocalWorkers;
-                output.WriteLine($"starting a local cluster (1 kvstore, {settings.LocalMasters} masters, {workers} workers) in {Path.GetFullPath(options.StoreFolder)}");
-                local = await LocalCluster.StartAsync(new LocalClusterOptions(options.StoreFolder, workers,
-                    options.TasksPerWorker ?? settings.TasksPerWorker, 0, options.ConfigFile, settings.LocalMasters), ct);
-                seeds = [local.Seed];
-                output.WriteLine($"cluster is up ({watch.Elapsed.TotalSeconds:0.0} s)");
+                if (options.Json) output.WriteLine(JsonSerializer.Serialize(submitted, PrettyJson));
+                else
+                {
+                    output.WriteLine(submitted.JobId);
+                    if (!options.Quiet) error.WriteLine($"job {submitted.JobId} submitted; follow it with `watch {submitted.JobId}`, fetch its result with `download {submitted.JobId} -o OUT`");
+                }
+                return Ok;
             }
 
-            node = await SubmitterNode.JoinAsync(seeds, options.StoreFolder, config, settings, ct);
-            var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
-                codeFile, options.CodeId, options.OutputFolder, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize);
             var jobWatch = Stopwatch.StartNew();
-            var outcome = await node.RunAsync(run, progress.Report, ct);
-            // Reported as soon as the output is written; leaving the cluster (a few seconds) comes after.
-            if (!outcome.Succeeded)
+            var end = await runner.FollowAsync(jobId, ct);
+            if (end.State != States.Succeeded)
             {
-                error.WriteLine($"error: {outcome.Message}");
-                return JobFailed;
+                error.WriteLine($"error: job {jobId} {end.State}: {end.Error}");
+                return end.State == States.Cancelled ? JobCancelled : JobFailed;
             }
-            output.WriteLine($"job {outcome.ExecId} succeeded: upload, run and download took {jobWatch.Elapsed.TotalSeconds:0.0} s ({watch.Elapsed.TotalSeconds:0.0} s since start)");
-            output.WriteLine($"output: {Path.GetFullPath(options.OutputFolder)} ({outcome.OutputFiles.Count} parts)");
-            output.WriteLine($"reuse without uploading: --data-id {outcome.DataId} --code-id {outcome.CodeId}");
+            var files = await runner.DownloadAsync(jobId, end.Parts, options.OutputFolder!, ct);
+            if (options.Json)
+            {
+                output.WriteLine(JsonSerializer.Serialize(await cluster.Api.JobAsync(jobId, CancellationToken.None), PrettyJson));
+                return Ok;
+            }
+            output.WriteLine($"job {jobId} succeeded: run and download took {jobWatch.Elapsed.TotalSeconds:0.0} s ({watch.Elapsed.TotalSeconds:0.0} s since start)");
+            output.WriteLine($"output: {Path.GetFullPath(options.OutputFolder!)} ({files.Count} parts)");
+            if (!options.Quiet)
+            {
+                output.WriteLine($"reuse without uploading: --data-id {submitted.DataId} --code-id {submitted.CodeId}");
+                var detail = await cluster.Api.JobAsync(jobId, CancellationToken.None);
+                StatusCommand.PrintCounters(detail.Counters, output);
+            }
             return Ok;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            error.WriteLine("cancelled");
-            return JobFailed;
+            if (jobId is null || cluster is null)
+            {
+                error.WriteLine("cancelled before the job was submitted; nothing runs");
+                return JobCancelled;
+            }
+            error.WriteLine($"Ctrl+C: cancelling job {jobId}");
+            var code = await CancelCommand.CancelAsync(cluster.Api, jobId, error, error);
+            return code == Ok ? JobCancelled : code;
         }
-        catch (TimeoutException e)
+        catch (ApiException e)
         {
             error.WriteLine($"error: {e.Message}");
-            return ClusterError;
+            return e.Status == System.Net.HttpStatusCode.BadRequest ? JobFailed : ClusterError;
         }
-        catch (LocalClusterException e)
+        catch (Exception e) when (e is TimeoutException or LocalClusterException or Actors.KvStore.KvStoreException or IOException or InputException or UnauthorizedAccessException)
         {
             error.WriteLine($"error: {e.Message}");
-            return ClusterError;
+            return e is InputException ? UsageError : e is IOException or UnauthorizedAccessException ? JobFailed : ClusterError;
         }
         finally
         {
-            // Leaving and stopping a local cluster both wait on cluster gossip: at once, not one after the other.
-            await Task.WhenAll(node is null ? Task.CompletedTask : node.DisposeAsync().AsTask(),
-                local is null ? Task.CompletedTask : local.DisposeAsync().AsTask());
+            if (cluster is not null) await cluster.DisposeAsync();
         }
     }
+
+    public static readonly JsonSerializerOptions PrettyJson = new(Json) { WriteIndented = true };
 
     /// <summary>Everything that can be checked before a cluster is involved, with messages for the user.</summary>
     private static (IReadOnlyList<InputDocument>? Documents, string? CodeFile) CheckInputs(JobOptions o)
     {
         if ((o.DataFolder is null) == (o.DataId is null)) throw new InputException("give the input as --data FOLDER or --data-id ID (exactly one)");
         if ((o.CodeFolder is null) == (o.CodeId is null)) throw new InputException("give the code as --code FOLDER or --code-id ID (exactly one)");
-        if (File.Exists(o.OutputFolder)) throw new InputException($"output '{o.OutputFolder}' is a file; give a folder");
+        if (o.OutputFolder is null && !o.Detach) throw new InputException("give the output folder as --output FOLDER (or --detach, and `download` the result later)");
+        if (o.OutputFolder is not null && File.Exists(o.OutputFolder)) throw new InputException($"output '{o.OutputFolder}' is a file; give a folder");
         if (o.Reducers is < 1 or > 10_000) throw new InputException($"--reducers must be between 1 and 10000, not {o.Reducers}");
         if (o.BlockSize is < 1024) throw new InputException($"--block-size must be at least 1024 bytes, not {o.BlockSize}");
 
@@ -129,9 +156,12 @@ public static class JobCommand
         if (o.DataFolder is not null)
         {
             var data = Path.GetFullPath(o.DataFolder);
-            var output = Path.GetFullPath(o.OutputFolder);
-            if (output == data || output.StartsWith(data.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-                throw new InputException("the output folder must not be inside the input folder (its parts would become input of the next run)");
+            if (o.OutputFolder is not null)
+            {
+                var output = Path.GetFullPath(o.OutputFolder);
+                if (output == data || output.StartsWith(data.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                    throw new InputException("the output folder must not be inside the input folder (its parts would become input of the next run)");
+            }
             documents = InputFolder.List(o.DataFolder);
             if (documents.Count == 0) throw new InputException($"input folder '{o.DataFolder}' holds no files");
         }

@@ -1,59 +1,108 @@
-using MapReduce.Storage.Catalog;
+using System.Globalization;
+using System.Text.Json;
+using MapReduce.Submit.Client;
+using static MapReduce.Actors.Api.ApiModels;
 
 namespace MapReduce.Submit;
 
-/// <summary>`status`: jobs and their task executions as the catalog records them.</summary>
+/// <summary>`jobs` and `status JOB`: what the cluster (or, when none runs, the store's catalog) knows of jobs.</summary>
 public static class StatusCommand
 {
-    public static int Run(SqlLocation catalogLocation, string? execId, TextWriter output, TextWriter error)
+    public static async Task<int> ListAsync(ClusterOptions o, int limit, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        if (MissingCatalog(catalogLocation) is { } missing)
+        if (o.OpenSource(error) is not { } source) return JobCommand.UsageError;
+        return await Guard(error, async () =>
         {
-            error.WriteLine($"error: {missing}");
-            return JobCommand.UsageError;
-        }
-        var catalog = new CatalogStore(catalogLocation);
-        if (execId is null)
-        {
-            var jobs = catalog.ListJobs();
-            if (jobs.Count == 0) output.WriteLine("no jobs");
-            foreach (var job in jobs)
+            var jobs = await source.JobsAsync(limit, ct);
+            if (o.Json)
             {
-                output.WriteLine($"{job.ExecId}  {job.Status,-8} maps={job.MapTasks} reducers={job.Reducers} data={job.DirId} code={job.CodeId} submitted={job.SubmittedAt:u}{(job.Error is null ? "" : $"  error: {FirstLine(job.Error)}")}");
+                output.WriteLine(JsonSerializer.Serialize(jobs, JobCommand.PrettyJson));
+                return JobCommand.Ok;
+            }
+            if (jobs.Length == 0) output.WriteLine("no jobs");
+            else output.WriteLine($"{"JOB",-26} {"STATE",-10} {"PROGRESS",-18} {"SUBMITTED",-20} {"DURATION",9}  {"INPUT",-28} CODE");
+            foreach (var j in jobs)
+            {
+                output.WriteLine($"{j.Id,-26} {j.State,-10} {Progress(j),-18} {j.SubmittedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}  {Seconds(j.DurationSeconds),9}  {j.DatasetId,-28} {j.CodeId}"
+                    + (j.Error is null ? "" : $"  error: {FirstLine(j.Error)}"));
             }
             return JobCommand.Ok;
-        }
-
-        var one = catalog.GetJob(execId);
-        if (one is null)
-        {
-            error.WriteLine($"error: no job '{execId}' in the catalog");
-            return JobCommand.UsageError;
-        }
-        output.WriteLine($"job       {one.ExecId}");
-        output.WriteLine($"status    {one.Status}");
-        output.WriteLine($"data      {one.DirId}");
-        output.WriteLine($"code      {one.CodeId}");
-        output.WriteLine($"submitted {one.SubmittedAt:u}");
-        if (one.FinishedAt is { } finished) output.WriteLine($"finished  {finished:u} ({(finished - one.SubmittedAt).TotalSeconds:0.0} s)");
-        if (one.ResultDirId is not null) output.WriteLine($"result    {one.ResultDirId}");
-        if (one.Error is not null) output.WriteLine($"error     {one.Error}");
-        var executions = catalog.GetExecutions(execId);
-        foreach (var type in new[] { ExecutionType.Map, ExecutionType.Reduce })
-        {
-            var ofType = executions.Where(e => e.ExecType == type).ToList();
-            var tasks = ofType.Select(e => e.TaskId).Distinct().Count();
-            var byStatus = ofType.GroupBy(e => e.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}={g.Count()}");
-            output.WriteLine($"{type,-9} {tasks} tasks, {ofType.Count} attempts: {string.Join(" ", byStatus)}");
-        }
-        foreach (var failed in executions.Where(e => e.Status == ExecutionStatus.Failure))
-            output.WriteLine($"  failed {failed.AttemptId} on {failed.Worker}: {FirstLine(failed.Error ?? "")}");
-        return JobCommand.Ok;
+        });
     }
 
-    /// <summary>Why there is nothing to read (a SQLite catalog file that does not exist), or null.</summary>
-    public static string? MissingCatalog(SqlLocation location) =>
-        location.SqliteFilePath is { } file && !File.Exists(file) ? $"no catalog at {file}; run a job first or pass --store / --catalog" : null;
+    public static async Task<int> ShowAsync(ClusterOptions o, string id, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        if (o.OpenSource(error) is not { } source) return JobCommand.UsageError;
+        return await Guard(error, async () =>
+        {
+            if (await source.JobAsync(id, ct) is not { } detail)
+            {
+                error.WriteLine($"error: no job '{id}' in {source.Description}");
+                return JobCommand.UsageError;
+            }
+            var attempts = await source.AttemptsAsync(id, ct) ?? [];
+            if (o.Json)
+            {
+                output.WriteLine(JsonSerializer.Serialize(new { detail.Job, detail.ResultDatasetId, detail.Parts, detail.Counters, detail.PartitionBytes, Attempts = attempts }, JobCommand.PrettyJson));
+                return JobCommand.Ok;
+            }
+            var j = detail.Job;
+            output.WriteLine($"job       {j.Id}");
+            output.WriteLine($"state     {j.State}");
+            output.WriteLine($"progress  {Progress(j)}");
+            output.WriteLine($"input     {j.DatasetId}");
+            output.WriteLine($"code      {j.CodeId}");
+            output.WriteLine($"submitted {j.SubmittedAt:u}");
+            if (j.FinishedAt is { } finished) output.WriteLine($"finished  {finished:u} ({Seconds(j.DurationSeconds)})");
+            if (detail.ResultDatasetId is not null) output.WriteLine($"result    {detail.ResultDatasetId} ({detail.Parts.Length} parts)");
+            if (j.Error is not null) output.WriteLine($"error     {j.Error}");
+            foreach (var kind in new[] { "map", "reduce" })
+            {
+                var ofKind = attempts.Where(a => a.Kind == kind).ToList();
+                var byState = ofKind.GroupBy(a => a.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}={g.Count()}");
+                output.WriteLine($"{kind,-9} {ofKind.Select(a => a.Task).Distinct().Count()} tasks, {ofKind.Count} attempts: {string.Join(" ", byState)}");
+            }
+            foreach (var failed in attempts.Where(a => a.State == States.Failed))
+                output.WriteLine($"  failed {failed.Name} on {failed.Worker}: {FirstLine(failed.Error ?? "")}");
+            PrintCounters(detail.Counters, output);
+            return JobCommand.Ok;
+        });
+    }
+
+    /// <summary>Each counter on a line of its own: name, then value.</summary>
+    public static void PrintCounters(IReadOnlyDictionary<string, long> counters, TextWriter output)
+    {
+        if (counters.Count == 0) return;
+        output.WriteLine("counters");
+        var width = counters.Keys.Max(k => k.Length);
+        foreach (var (name, value) in counters.OrderBy(c => c.Key, StringComparer.Ordinal))
+            output.WriteLine($"  {name.PadRight(width)}  {value.ToString("N0", CultureInfo.InvariantCulture)}");
+    }
+
+    /// <summary>The cluster's refusals and absences as one line each, never a stack trace.</summary>
+    public static async Task<int> Guard(TextWriter error, Func<Task<int>> run)
+    {
+        try { return await run(); }
+        catch (ApiException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return e.Status switch
+            {
+                System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.BadRequest => JobCommand.UsageError,
+                System.Net.HttpStatusCode.Conflict => JobCommand.JobFailed,
+                _ => JobCommand.ClusterError,
+            };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Actors.KvStore.KvStoreException)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return JobCommand.JobFailed;
+        }
+    }
+
+    public static string Progress(JobSummary j) => $"map {j.MapsDone}/{j.MapsTotal} reduce {j.ReducesDone}/{j.ReducesTotal}";
+
+    private static string Seconds(double s) => s.ToString("0.0", CultureInfo.InvariantCulture) + " s";
 
     private static string FirstLine(string text) => text.Split('\n')[0];
 }

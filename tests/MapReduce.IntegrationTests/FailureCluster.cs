@@ -25,6 +25,9 @@ public sealed class FailureCluster : IAsyncDisposable
     public string Work { get; }
     public string Store => _cluster.StoreFolder;
     public string Seed => _cluster.Seed;
+
+    /// <summary>The masters' control API URLs, comma-separated, as --cluster takes them.</summary>
+    public string Api => string.Join(',', _cluster.ApiUrls);
     public string Gates => Path.Combine(Work, "gates");
     public CatalogStore Catalog => new(_catalog);
 

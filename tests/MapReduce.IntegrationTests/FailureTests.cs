@@ -12,7 +12,7 @@ public sealed class FailureTests(ITestOutputHelper log)
     private static readonly SortedSet<string> Expected = Oracle.WordCount(Cli.Samples("data"));
 
     private static Task<CliResult> SubmitGated(FailureCluster cluster, string output) =>
-        Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", cluster.GatedWordCount(), "-o", output, "--seed", cluster.Seed,
+        Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", cluster.GatedWordCount(), "-o", output, "--cluster", cluster.Api,
             "--block-size", "131072", "--reducers", "4");
 
     private async Task AssertExactOutput(Task<CliResult> submit, string output)
@@ -156,7 +156,7 @@ public sealed class FailureTests(ITestOutputHelper log)
         });
 
         var output = Path.Combine(cluster.Work, "out");
-        var submit = Cli.RunAsync("MapReduce.Submit", ["-d", Cli.Samples("data"), "-c", code, "-o", output, "--seed", cluster.Seed,
+        var submit = Cli.RunAsync("MapReduce.Submit", ["-d", Cli.Samples("data"), "-c", code, "-o", output, "--cluster", cluster.Api,
             "--block-size", "262144", "--reducers", "4"], TimeSpan.FromMinutes(6));
         try
         {
@@ -186,7 +186,7 @@ public sealed class FailureTests(ITestOutputHelper log)
 
         // The cluster still runs jobs afterwards.
         var output = Path.Combine(cluster.Work, "out");
-        var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--seed", cluster.Seed);
+        var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--cluster", cluster.Api);
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal(Expected, Oracle.ReadParts(output, 4));
     }

@@ -20,7 +20,7 @@ public sealed class PostgresTests(ITestOutputHelper log)
         await using var cluster = await FailureCluster.StartAsync(workers: 2, catalog, journal);
         var output = Path.Combine(cluster.Work, "out");
 
-        var submit = Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", cluster.GatedWordCount(), "-o", output, "--seed", cluster.Seed,
+        var submit = Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", cluster.GatedWordCount(), "-o", output, "--cluster", cluster.Api,
             "--block-size", "131072", "--reducers", "4");
         await cluster.WaitRunningAsync("map", 4, TimeSpan.FromSeconds(90));
         cluster.Kill("master-1");

@@ -22,6 +22,9 @@ public class RunningCluster : IAsyncLifetime
     public string Store { get; } = Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"));
     public string Seed { get; private set; } = "";
 
+    /// <summary>The masters' control API URLs, comma-separated, as --cluster takes them.</summary>
+    public string Api { get; private set; } = "";
+
     /// <summary>The `MapReduce.Node local` process, which holds the store.</summary>
     public int Pid => _process?.Id ?? 0;
 
@@ -51,7 +54,8 @@ public class RunningCluster : IAsyncLifetime
         _process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is not null) lock (_output) _output.Add(e.Data);
-            if (e.Data?.StartsWith("cluster is up; seed ", StringComparison.Ordinal) == true) up.TrySetResult(e.Data["cluster is up; seed ".Length..]);
+            if (e.Data?.StartsWith("cluster is up; seed ", StringComparison.Ordinal) == true) Seed = e.Data["cluster is up; seed ".Length..];
+            if (e.Data?.StartsWith(ApiLine, StringComparison.Ordinal) == true) up.TrySetResult(string.Join(',', e.Data[ApiLine.Length..].Split(' ')));
         };
         _process.ErrorDataReceived += (_, _) => { };
         _process.Exited += (_, _) => up.TrySetException(new InvalidOperationException("MapReduce.Node local exited early"));
@@ -60,8 +64,10 @@ public class RunningCluster : IAsyncLifetime
         _process.BeginErrorReadLine();
         var finished = await Task.WhenAny(up.Task, Task.Delay(TimeSpan.FromSeconds(120)));
         if (finished != up.Task) throw new TimeoutException("local cluster did not come up within 120 s");
-        Seed = await up.Task;
+        Api = await up.Task;
     }
+
+    private const string ApiLine = "status page and control API: ";
 
     public async Task DisposeAsync()
     {

@@ -14,7 +14,7 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         try { Directory.Delete(_work, recursive: true); } catch (IOException) { }
     }
 
-    private string[] Seeded(params string[] args) => [.. args, "--seed", cluster.Seed, "--store", cluster.Store];
+    private string[] Seeded(params string[] args) => [.. args, "--cluster", cluster.Api, "--store", cluster.Store];
 
     [Fact]
     public async Task Inverted_index_then_word_count_on_the_same_stored_data_then_status()
@@ -63,7 +63,7 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         Assert.Contains($"result-{execId}  output 2 parts", listed.Output);
 
         var bytes = Directory.GetFiles(Cli.Samples("data")).Sum(f => new FileInfo(f).Length);
-        var deleted = await Cli.SubmitAsync("delete", dataId, $"result-{execId}", "--seed", cluster.Seed);
+        var deleted = await Cli.SubmitAsync("delete", dataId, $"result-{execId}", "--cluster", cluster.Api);
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
         Assert.Contains($"deleted dataset {dataId}: 8 chunks, {bytes / 1_000_000.0:0.0} MB", deleted.Output);
         Assert.Matches($@"deleted dataset result-{execId}: 2 chunks, \d+\.\d MB", deleted.Output);
@@ -76,7 +76,7 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         var reuse = await Cli.SubmitAsync(Seeded("--data-id", dataId, "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "again")));
         Assert.Equal(1, reuse.ExitCode);
         Assert.Equal($"error: dataset '{dataId}' is not in the store", reuse.Error.Trim());
-        var again = await Cli.SubmitAsync("delete", dataId, "--seed", cluster.Seed);
+        var again = await Cli.SubmitAsync("delete", dataId, "--cluster", cluster.Api);
         Assert.Equal(1, again.ExitCode);
         Assert.Equal($"error: dataset '{dataId}' is not in the store", again.Error.Trim());
         // In local mode the catalog file answers at once, without starting a cluster.
@@ -113,22 +113,27 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         var listed = await Cli.SubmitAsync("datasets", "--store", cluster.Store);
         Assert.Matches($@"{dataId}  input  {files} files, {files} chunks, \d+\.\d MB  created .*  from {Regex.Escape(input)}", listed.Output);
 
-        var deleted = await Cli.SubmitAsync("delete", dataId, "--seed", cluster.Seed);
+        var deleted = await Cli.SubmitAsync("delete", dataId, "--cluster", cluster.Api);
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
         Assert.Contains($"deleted dataset {dataId}: {files} chunks", deleted.Output);
         Assert.False(Directory.Exists(Path.Combine(cluster.Store, "kvstore", "blobs", "data", dataId)), "chunks and manifest are gone, and their folder");
     }
 
-    /// <summary>Two local clusters on one store would share a blob folder and a journal: the second is refused before it starts a node.</summary>
+    /// <summary>
+    /// Two local clusters on one store would share a blob folder and a journal: a job given no
+    /// --cluster on a store a local cluster runs on goes to that cluster instead of starting one.
+    /// </summary>
     [Fact]
-    public async Task A_local_cluster_on_a_store_another_one_runs_on_is_refused_with_the_way_to_reach_that_one()
+    public async Task A_job_without_cluster_on_a_store_a_local_cluster_runs_on_uses_that_cluster()
     {
         var nodes = Cli.NodeProcessesUsing(cluster.Store);
-        var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "out"), "--store", cluster.Store);
-        Assert.Equal(3, result.ExitCode);
-        Assert.Equal($"error: a local cluster already runs on the store {cluster.Store} (process {cluster.Pid}); submit to it with --seed {cluster.Seed}, or use another --store", result.Error.Trim());
+        var output = Path.Combine(_work, "out");
+        var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--store", cluster.Store);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"using the local cluster running on {cluster.Store} ({cluster.Api.Split(',')[0]})", result.Output);
+        Assert.DoesNotContain("starting a local cluster", result.Output);
         Assert.Equal(nodes.Order(), Cli.NodeProcessesUsing(cluster.Store).Order());
-        Assert.False(Directory.Exists(Path.Combine(_work, "out")));
+        Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 4));
     }
 
     /// <summary>A second kvstore node on a data folder another one owns would delete its half-written files and replace its id: it stops at once instead.</summary>
@@ -136,7 +141,7 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
     public async Task A_kvstore_node_on_a_folder_another_kvstore_owns_stops_with_one_line_and_touches_nothing()
     {
         var storeId = await File.ReadAllTextAsync(Path.Combine(cluster.Store, "kvstore", "store-id"));
-        var result = await Cli.RunAsync("MapReduce.Node", ["--role", "kvstore", "--port", "0", "--seed", cluster.Seed, "--data-dir", cluster.Store], TimeSpan.FromSeconds(60));
+        var result = await Cli.RunAsync("MapReduce.Node", ["--role", "kvstore", "--port", "0", "--cluster", cluster.Api, "--data-dir", cluster.Store], TimeSpan.FromSeconds(60));
         Assert.Equal(3, result.ExitCode);
         Assert.Equal($"error: the kvstore folder {Path.Combine(cluster.Store, "kvstore")} is in use by another kvstore process", result.Error.Trim());
         Assert.Equal(storeId, await File.ReadAllTextAsync(Path.Combine(cluster.Store, "kvstore", "store-id")));

@@ -30,7 +30,7 @@ public sealed class SupervisionTests : IDisposable
     {
         var output = Path.Combine(_work, "count");
         var job = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output,
-            "--reducers", "2", "--seed", cluster.Seed, "--store", cluster.Store);
+            "--reducers", "2", "--cluster", cluster.Api, "--store", cluster.Store);
         Assert.True(job.ExitCode == 0, job.ToString());
         Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 2));
     }
@@ -43,7 +43,7 @@ public sealed class SupervisionTests : IDisposable
             $"IEnumerable<(string, int)> Map(string docId, string chunk) {{ {mapBody} }}\n" +
             "int Reduce(string key, IEnumerable<int> values) => values.Sum();\n");
         var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", code, "-o", Path.Combine(_work, name + "-out"),
-            "--seed", cluster.Seed, "--store", cluster.Store);
+            "--cluster", cluster.Api, "--store", cluster.Store);
         Assert.True(result.ExitCode == 1, result.ToString());
         return result;
     }

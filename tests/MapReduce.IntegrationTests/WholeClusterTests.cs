@@ -121,7 +121,7 @@ public sealed class WholeClusterTests(ITestOutputHelper log)
         var process = new Process
         {
             StartInfo = Cli.StartInfo("MapReduce.Submit", ["-d", Cli.Samples("data"), "-c", code, "-o", Path.Combine(cluster.Work, "out"),
-                "--seed", cluster.Seed, "--block-size", "131072", "--reducers", "4"]),
+                "--cluster", cluster.Api, "--block-size", "131072", "--reducers", "4"]),
         };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };

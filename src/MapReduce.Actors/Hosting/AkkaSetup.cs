@@ -6,6 +6,7 @@ using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using Akka.Streams;
+using MapReduce.Actors.Api;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.UserCode;
@@ -51,6 +52,16 @@ public static class AkkaSetup
                 (system, _, _) => Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(
                     JobMaster.Props(catalog!, settings.Master, FindKvStore(system)), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),
                 singletonOptions, createProxyToo: true);
+            akka.WithActors((system, registry) =>
+            {
+                // The control API and status page: clients talk to any master node, never join the cluster.
+                var api = ControlApiServer.StartAsync(system, registry.Get<JobMasterKey>(), catalog!, node.Host, node.HttpPort, settings.KvStoreShortCircuit).GetAwaiter().GetResult();
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-control-api", async () =>
+                {
+                    await api.DisposeAsync();
+                    return Akka.Done.Instance;
+                });
+            });
         }
         else
         {
@@ -83,7 +94,7 @@ public static class AkkaSetup
             ProcessExitWatch.Install();
             akka.WithActors((system, registry) =>
             {
-                var executor = new TaskExecutor(new BlobClient(system, new KvStoreLocator(system), settings.KvStoreShortCircuit), new CompiledCodeCache(), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
+                var executor = new TaskExecutor(new BlobClient(new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit), new CompiledCodeCache(), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, settings.CancelGrace, executor), "worker");
             });
         }

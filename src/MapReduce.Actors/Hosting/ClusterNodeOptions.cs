@@ -2,7 +2,7 @@ using MapReduce.Storage.Catalog;
 
 namespace MapReduce.Actors.Hosting;
 
-/// <summary>How one process joins the cluster: its roles, address, seeds and where its state lives.</summary>
+/// <summary>How one process joins the cluster: its roles, address, seeds and where its state lives; a master also serves the control API on <see cref="HttpPort"/> (0: any free port).</summary>
 public sealed record ClusterNodeOptions(
     IReadOnlyList<string> Roles,
     string Host,
@@ -11,7 +11,8 @@ public sealed record ClusterNodeOptions(
     string DataFolder,
     SqlLocation Catalog,
     SqlLocation Journal,
-    int TasksPerWorker)
+    int TasksPerWorker,
+    int HttpPort = 0)
 {
     public bool Has(string role) => Roles.Contains(role);
 }

@@ -29,6 +29,15 @@ public sealed record MapReduceSettings(
     /// <summary>Whether a process on the kvstore's machine reads and writes its blob files directly instead of over HTTP (see BlobClient).</summary>
     public bool KvStoreShortCircuit { get; init; } = true;
 
+    /// <summary>Port of a master node's control API and status page (docs/api.md).</summary>
+    public required int HttpPort { get; init; }
+
+    /// <summary>Where the CLI finds the control API when given no --cluster and no local cluster runs on its store.</summary>
+    public required IReadOnlyList<string> ClusterUrls { get; init; }
+
+    /// <summary>How long a local cluster the CLI started stays up once idle (0: it stops with the CLI).</summary>
+    public required TimeSpan KeepCluster { get; init; }
+
     public static MapReduceSettings From(Config config)
     {
         var section = config.GetConfig("mapreduce");
@@ -45,6 +54,9 @@ public sealed record MapReduceSettings(
             MapBufferEntries = section.GetInt("map-buffer-entries", 500_000),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
             KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),
+            HttpPort = section.GetInt("http.port"),
+            ClusterUrls = section.GetStringList("cluster").ToList(),
+            KeepCluster = section.GetTimeSpan("local.keep-cluster"),
         };
     }
 

@@ -25,7 +25,7 @@ public sealed class KvStoreException(string message) : Exception(message);
 /// folder only after finding in it the id the kvstore advertised, and falls back to HTTP for good
 /// if the folder refuses access. <c>mapreduce.kvstore.short-circuit = off</c> turns it off.
 /// </remarks>
-public sealed class BlobClient(ActorSystem system, KvStoreLocator locator, bool shortCircuit = true)
+public sealed class BlobClient(IDataChannel locator, Action<string> log, bool shortCircuit = true)
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LocateTimeout = TimeSpan.FromSeconds(60);
@@ -51,15 +51,13 @@ public sealed class BlobClient(ActorSystem system, KvStoreLocator locator, bool 
     private volatile bool _shortCircuit = shortCircuit;
     private int _announced;
 
-    private Task<IActorRef> KvStoreAsync(CancellationToken ct = default) => locator.ResolveAsync(LocateTimeout, ct);
-
     /// <summary>Whether blob bytes move as files on this machine rather than over the data channel.</summary>
     public async Task<bool> IsShortCircuitAsync(CancellationToken ct = default) => await LocalStoreAsync(ct).ConfigureAwait(false) is not null;
 
     /// <summary>Logs once per process how blob bytes travel, so a node's log tells.</summary>
     private void Announce(string how)
     {
-        if (Interlocked.Exchange(ref _announced, 1) == 0) system.Log.Info("blob bytes {0}", how);
+        if (Interlocked.Exchange(ref _announced, 1) == 0) log($"blob bytes {how}");
     }
 
     private async Task<LocalBlobStore?> LocalStoreAsync(CancellationToken ct) =>
@@ -90,25 +88,11 @@ public sealed class BlobClient(ActorSystem system, KvStoreLocator locator, bool 
             catch (UnauthorizedAccessException e)
             {
                 _shortCircuit = false;
-                system.Log.Warning("cannot use the kvstore's folder {0} directly ({1}); blobs go over its data channel from now on", store.Root, e.Message);
+                log($"cannot use the kvstore's folder {store.Root} directly ({e.Message}); blobs go over its data channel from now on");
             }
         }
         Announce("go over the kvstore's data channel");
         return await remote().ConfigureAwait(false);
-    }
-
-    /// <summary>Records stored code in the catalog (through the kvstore, which owns datasets and code).</summary>
-    public async Task RegisterCodeAsync(RegisterCode code, CancellationToken ct = default)
-    {
-        var kv = await KvStoreAsync(ct).ConfigureAwait(false);
-        Expect<CodeRegistered>(await kv.Ask<object>(code, RequestTimeout, ct).ConfigureAwait(false));
-    }
-
-    /// <summary>Records an uploaded dataset in the catalog once all its chunks are stored.</summary>
-    public async Task RegisterDatasetAsync(RegisterDataset dataset, CancellationToken ct = default)
-    {
-        var kv = await KvStoreAsync(ct).ConfigureAwait(false);
-        Expect<DatasetRegistered>(await kv.Ask<object>(dataset, RequestTimeout, ct).ConfigureAwait(false));
     }
 
     /// <summary>Downloads several blobs into files, at most <paramref name="parallelism"/> at a time.</summary>
@@ -294,7 +278,7 @@ public sealed class BlobClient(ActorSystem system, KvStoreLocator locator, bool 
     private KvStoreException Forget(KvStoreException e)
     {
         locator.Invalidate();
-        system.Log.Warning("{0}; looking for the kvstore again", e.Message);
+        log($"{e.Message}; looking for the kvstore again");
         return e;
     }
 
@@ -319,10 +303,4 @@ public sealed class BlobClient(ActorSystem system, KvStoreLocator locator, bool 
         while (e.InnerException is not null) e = e.InnerException;
         return e.Message;
     }
-
-    private static T Expect<T>(object reply) => reply is T t ? t : throw reply switch
-    {
-        KvStoreFailure f => new KvStoreException(f.Message),
-        _ => new KvStoreException($"unexpected kvstore reply {reply.GetType().Name}"),
-    };
 }

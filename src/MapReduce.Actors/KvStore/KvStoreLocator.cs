@@ -12,7 +12,7 @@ namespace MapReduce.Actors.KvStore;
 /// (a node may start before the kvstore has joined). All are cached per member incarnation, so a
 /// kvstore restarted on the same address (with a new data port) is found anew.
 /// </summary>
-public sealed class KvStoreLocator(ActorSystem system)
+public sealed class KvStoreLocator(ActorSystem system) : IDataChannel
 {
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
 

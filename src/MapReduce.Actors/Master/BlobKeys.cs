@@ -25,6 +25,9 @@ public static class BlobKeys
     /// <summary>The output part a reduce attempt writes (its task's index is the partition).</summary>
     public static string ReduceOutput(AttemptId attempt) => $"{ReduceAttemptFolder(attempt)}/{PartName(attempt.Task.Index)}";
 
+    /// <summary>What user code printed during one attempt, and its exception: kept with the job's history, outside <see cref="JobFolder"/>, which is deleted when the job ends.</summary>
+    public static string AttemptLog(JobId job, string attemptName) => $"logs/{job}/{attemptName}.log";
+
     public static string PartName(int partition) => $"part-{partition:D5}";
 
     public static string ResultDatasetId(JobId job) => $"result-{job}";

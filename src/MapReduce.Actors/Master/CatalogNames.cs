@@ -9,6 +9,7 @@ public static class CatalogNames
     {
         JobStage.Running => ExecutionStatus.Running,
         JobStage.Succeeded => ExecutionStatus.Success,
+        JobStage.Cancelled => ExecutionStatus.Cancelled,
         _ => ExecutionStatus.Failure,
     };
 
@@ -16,6 +17,7 @@ public static class CatalogNames
     {
         ExecutionStatus.Success => JobStage.Succeeded,
         ExecutionStatus.Failure => JobStage.Failed,
+        ExecutionStatus.Cancelled => JobStage.Cancelled,
         _ => JobStage.Running,
     };
 }

@@ -29,6 +29,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private sealed record Admission(SubmitJob Job, IActorRef Submitter, JobAdmission.Admitted Result);
 
     private sealed record ArchivedAnswer(IActorRef Asker, JobId Job, JobStatus? Status);
+    private sealed record CancelAnswer(IActorRef Asker, object Answer);
 
     private readonly CatalogStore _catalog;
     private readonly MasterSettings _settings;
@@ -77,6 +78,9 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         Command<Admission>(OnAdmission);
         Command<GetJobStatus>(OnGetJobStatus);
         Command<ArchivedAnswer>(m => m.Asker.Tell(m.Status is null ? new UnknownJob(m.Job) : m.Status));
+        Command<CancelJob>(OnCancelJob);
+        Command<CancelAnswer>(m => m.Asker.Tell(m.Answer));
+        Command<GetWorkers>(_ => Sender.Tell(new WorkerList(_workers.Describe())));
         Command<DeleteDataset>(OnDeleteDataset);
         Command<StoreJanitor.DatasetRemovalEnded>(m =>
         {
@@ -319,20 +323,58 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         FailJob(job.Id, $"{task.Describe()} failed {task.CountedFailures} times; last error: {failed.Error}");
     }
 
-    private void FailJob(JobId id, string reason)
+    private void FailJob(JobId id, string reason) =>
+        EndJob(id, new JobFailed(id.Value, reason, Now), $"job {id} failed", () => _log.Warning("job {0} failed: {1}", id, reason));
+
+    /// <summary>
+    /// A running job that is told to stop is ended by one event: answered at once (the asker
+    /// waits only for the journal), its attempts stopped on their workers, its data cleaned up.
+    /// </summary>
+    private void OnCancelJob(CancelJob m)
+    {
+        if (_state.Jobs.TryGetValue(m.JobId, out var job))
+        {
+            if (job.IsFinished || _failing.Contains(job.Id))
+            {
+                Sender.Tell(new CancelRejected($"job {job.Id} has already {Ended(job.IsFinished ? job.Stage : JobStage.Failed)}; only a running job can be cancelled"));
+                return;
+            }
+            var asker = Sender;
+            EndJob(job.Id, new JobCancelled(job.Id.Value, Now), $"job {job.Id} was cancelled", () =>
+            {
+                _log.Info("job {0} cancelled", job.Id);
+                asker.Tell(StatusWatchers.StatusOf(_state.Jobs[job.Id]));
+            });
+            return;
+        }
+        var (catalog, sender) = (_catalog, Sender);
+        Task.Run(() => JobAdmission.ArchivedStatus(catalog, m.JobId)).PipeTo(Self,
+            success: status => new CancelAnswer(sender, status is null ? new UnknownJob(m.JobId)
+                : new CancelRejected($"job {m.JobId} has already {Ended(status.Stage)}; only a running job can be cancelled")),
+            failure: _ => new CancelAnswer(sender, new UnknownJob(m.JobId)));
+    }
+
+    private static string Ended(JobStage stage) => stage switch
+    {
+        JobStage.Succeeded => "succeeded",
+        JobStage.Cancelled => "been cancelled",
+        _ => "failed",
+    };
+
+    /// <summary>Ends a running job with <paramref name="end"/>: its other attempts are stopped where they run, so their slots come free.</summary>
+    private void EndJob(JobId id, IMasterEvent end, string why, Action then)
     {
         if (_state.Jobs[id].IsFinished || !_failing.Add(id)) return;
-        // Its other attempts are stopped where they run, so their slots come free.
         foreach (var attempt in _workers.AttemptsOf(id))
         {
             var held = _workers.Release(attempt)!;
             _workers.StillBusy(held.Worker);
-            held.Worker.Tell(new CancelAttempt(attempt, $"job {id} failed"));
+            held.Worker.Tell(new CancelAttempt(attempt, why));
         }
-        PersistEvents([new JobFailed(id.Value, reason, Now)], () =>
+        PersistEvents([end], () =>
         {
             _failing.Remove(id);
-            _log.Warning("job {0} failed: {1}", id, reason);
+            then();
             StartArchiving(_state.Jobs[id]);
         });
     }

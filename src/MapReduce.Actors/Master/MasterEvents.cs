@@ -56,4 +56,10 @@ public sealed record JobFailed([property: JsonPropertyName("ExecId")] string Job
 /// forgets it (the catalog is the record of finished jobs), so its memory and recovery do not grow
 /// with the jobs it has run.
 /// </summary>
+/// <summary>A user cancelled the job: its attempts are stopped and its intermediate data deleted, as for a failed job.</summary>
+public sealed record JobCancelled([property: JsonPropertyName("ExecId")] string JobId, DateTime At) : IMasterEvent
+{
+    public const string Reason = "cancelled by a user";
+}
+
 public sealed record JobArchived([property: JsonPropertyName("ExecId")] string JobId, DateTime At) : IMasterEvent;

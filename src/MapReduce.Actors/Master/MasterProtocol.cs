@@ -57,6 +57,26 @@ public static class MasterProtocol
     public sealed record UnknownJob(JobId JobId);
 
     /// <summary>
+    /// Cancels a running job: answered with its <see cref="JobStatus"/> (stage Cancelled) once the
+    /// cancel is journaled, or <see cref="CancelRejected"/> for a job that already ended, or
+    /// <see cref="UnknownJob"/>. Its running attempts are told to stop at once and its slots are
+    /// free for other jobs; its intermediate data is deleted as for a failed job.
+    /// </summary>
+    public sealed record CancelJob(JobId JobId);
+
+    public sealed record CancelRejected(string Reason);
+
+    /// <summary>Asks for the workers the master hands tasks to; answered with <see cref="WorkerList"/>.</summary>
+    public sealed record GetWorkers
+    {
+        public static readonly GetWorkers Instance = new();
+    }
+
+    public sealed record WorkerInfo(string Address, int Slots, string[] Running);
+
+    public sealed record WorkerList(WorkerInfo[] Workers);
+
+    /// <summary>
     /// A worker announces itself and its slots (TASKS_PER_WORKER), and repeats it every few seconds
     /// so that a master started after a failover learns about every worker and what it still runs.
     /// </summary>

@@ -4,7 +4,7 @@ namespace MapReduce.Actors.Master;
 
 public enum TaskStage { Pending, Running, Done }
 
-public enum JobStage { Running, Succeeded, Failed }
+public enum JobStage { Running, Succeeded, Failed, Cancelled }
 
 /// <summary>One map or reduce task of a job, as the journal knows it. Attempts are numbered from 1.</summary>
 public sealed record TaskState(
@@ -90,6 +90,7 @@ public sealed record JobState(
         }),
         JobSucceeded s => this with { Stage = JobStage.Succeeded, FinishedAt = s.At },
         JobFailed f => this with { Stage = JobStage.Failed, Error = f.Reason, FinishedAt = f.At },
+        JobCancelled c => this with { Stage = JobStage.Cancelled, Error = JobCancelled.Reason, FinishedAt = c.At },
         _ => this,
     };
 

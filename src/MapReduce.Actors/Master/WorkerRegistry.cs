@@ -102,5 +102,11 @@ public sealed class WorkerRegistry
     public Dictionary<JobId, int> RunningPerJob() =>
         _assignments.Keys.GroupBy(a => a.Job).ToDictionary(g => g.Key, g => g.Count());
 
+    /// <summary>Each known worker with its slots and the attempts it runs, for the status page.</summary>
+    public MasterProtocol.WorkerInfo[] Describe() => _workers
+        .Select(w => new MasterProtocol.WorkerInfo(w.Key.Path.Address.ToString(), w.Value.Slots, [.. w.Value.Running.Select(a => a.Name).Order()]))
+        .OrderBy(w => w.Address, StringComparer.Ordinal)
+        .ToArray();
+
     public List<AttemptId> AttemptsOf(JobId job) => _assignments.Keys.Where(a => a.Job == job).ToList();
 }

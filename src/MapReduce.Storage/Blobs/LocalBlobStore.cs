@@ -65,6 +65,13 @@ public sealed class LocalBlobStore : IDisposable
         }
     }
 
+    /// <summary>A store folder left by a kvstore that is not running, to read (its id is whatever it last wrote); null when there is none.</summary>
+    public static LocalBlobStore? OpenStopped(string root)
+    {
+        try { return TryAttach(Path.GetFullPath(root), File.ReadAllText(Path.Combine(root, IdFileName))); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
     public string PathOf(string key)
     {
         BlobKey.Validate(key);

@@ -80,6 +80,8 @@ public static class ExecutionStatus
     public const string Running = "running";
     public const string Success = "success";
     public const string Failure = "failure";
+    /// <summary>Jobs only: a user cancelled it.</summary>
+    public const string Cancelled = "cancelled";
 }
 
 public static class ExecutionType

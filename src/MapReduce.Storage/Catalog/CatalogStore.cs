@@ -124,4 +124,25 @@ public sealed class CatalogStore
         return db.GetTable<ExecutionRow>().Where(e => e.ExecId == execId).ToList()
             .OrderBy(e => e.TaskId, StringComparer.Ordinal).ThenBy(e => e.AttemptId, StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>The newest <paramref name="limit"/> jobs, newest first.</summary>
+    public IReadOnlyList<JobRow> RecentJobs(int limit)
+    {
+        using var db = Open();
+        return db.GetTable<JobRow>().OrderByDescending(j => j.SubmittedAt).ThenByDescending(j => j.ExecId).Take(limit).ToList();
+    }
+
+    /// <summary>For each of these jobs, how many of its map and of its reduce tasks have a successful attempt.</summary>
+    public IReadOnlyDictionary<string, (int Maps, int Reduces)> TasksDone(IReadOnlyCollection<string> execIds)
+    {
+        using var db = Open();
+        var rows = db.GetTable<ExecutionRow>()
+            .Where(e => execIds.Contains(e.ExecId) && e.Status == ExecutionStatus.Success)
+            .Select(e => new { e.ExecId, e.ExecType, e.TaskId })
+            .Distinct()
+            .ToList();
+        return rows.GroupBy(r => r.ExecId).ToDictionary(
+            g => g.Key,
+            g => (g.Count(r => r.ExecType == ExecutionType.Map), g.Count(r => r.ExecType == ExecutionType.Reduce)));
+    }
 }

@@ -3,7 +3,7 @@ using MapReduce.Actors.Hosting;
 using MapReduce.Actors.UserCode;
 using MapReduce.Node;
 using MapReduce.Storage.Chunking;
-using static MapReduce.Actors.Submitter.SubmitterProtocol;
+using MapReduce.Submit.Client;
 
 namespace MapReduce.Submit.Bench;
 
@@ -115,13 +115,13 @@ public static class BenchCommand
         }
         watch.Restart();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
-        await using var node = await SubmitterNode.JoinAsync([cluster.Seed], store, config, settings, ct);
+        var node = new BenchClient(new ClusterApi(cluster.ApiUrls), settings.KvStoreShortCircuit);
         output.WriteLine($"cluster: 1 kvstore, {settings.LocalMasters} masters, {o.Workers} workers x {o.TasksPerWorker} tasks, up and joined in {Seconds(watch.Elapsed)}");
 
         // First job: uploads the code and makes every worker compile it; not counted.
         var tinyDocs = InputFolder.List(tinyFolder);
         watch.Restart();
-        var first = await RunJobAsync(node, new RunJob(tinyDocs, tinyFolder, null, codeFile, null, Path.Combine(o.BenchFolder, "out-tiny"), settings.Reducers, settings.BlockSize), null, ct);
+        var first = await RunJobAsync(node, new BenchJob(new RunJob(tinyDocs, tinyFolder, null, codeFile, null, settings.Reducers, settings.BlockSize), Path.Combine(o.BenchFolder, "out-tiny")), null, ct);
         output.WriteLine($"first job (code upload and compile on workers): {Seconds(watch.Elapsed)}");
         var codeId = first.CodeId!;
 
@@ -129,7 +129,7 @@ public static class BenchCommand
         for (var i = 0; i < o.TinyRuns; i++)
         {
             watch.Restart();
-            await RunJobAsync(node, new RunJob(tinyDocs, tinyFolder, null, null, codeId, Path.Combine(o.BenchFolder, "out-tiny"), settings.Reducers, settings.BlockSize), null, ct);
+            await RunJobAsync(node, new BenchJob(new RunJob(tinyDocs, tinyFolder, null, null, codeId, settings.Reducers, settings.BlockSize), Path.Combine(o.BenchFolder, "out-tiny")), null, ct);
             tiny.Add(watch.Elapsed);
         }
         if (tiny.Count > 0)
@@ -145,11 +145,11 @@ public static class BenchCommand
             var cpuBefore = CpuTimes(cluster);
             var phases = new PhaseClock();
             watch.Restart();
-            var job = await RunJobAsync(node, new RunJob(documents, inputFolder, null, null, codeId, Path.Combine(o.BenchFolder, "out-cluster"), settings.Reducers, settings.BlockSize), phases, ct);
+            var job = await RunJobAsync(node, new BenchJob(new RunJob(documents, inputFolder, null, null, codeId, settings.Reducers, settings.BlockSize), Path.Combine(o.BenchFolder, "out-cluster")), phases, ct);
             var time = watch.Elapsed;
             var cpuAfter = CpuTimes(cluster);
-            if (await node.DeleteDatasetAsync(job.DataId!, ct) is MapReduce.Actors.Master.MasterProtocol.DeleteRejected rejected)
-                throw new BenchException($"deleting the run's input failed: {rejected.Reason}");
+            try { await node.Api.DeleteDatasetAsync(job.DataId!, ct); }
+            catch (ApiException e) { throw new BenchException($"deleting the run's input failed: {e.Message}"); }
             allClusterRuns.Add((time, phases, string.Join(", ", cpuAfter.Select(c => $"{c.Key} {(c.Value - cpuBefore[c.Key]).TotalSeconds:0.00}")), job));
         }
         var clusterRuns = allClusterRuns.Skip(o.Warmups).ToList();
@@ -190,7 +190,7 @@ public static class BenchCommand
     }
 
     /// <summary>Runs one job of a benchmark; one that fails ends the benchmark with its message.</summary>
-    internal static async Task<JobOutcome> RunJobAsync(SubmitterNode node, RunJob job, PhaseClock? phases, CancellationToken ct)
+    internal static async Task<JobOutcome> RunJobAsync(BenchClient node, BenchJob job, PhaseClock? phases, CancellationToken ct)
     {
         var outcome = await node.RunAsync(job, p => phases?.Record(p), ct);
         if (!outcome.Succeeded) throw new BenchException($"job failed: {outcome.Message}");

@@ -4,7 +4,7 @@ using MapReduce.Actors.Master;
 using MapReduce.Node;
 using MapReduce.Storage.Catalog;
 using MapReduce.Storage.Chunking;
-using static MapReduce.Actors.Submitter.SubmitterProtocol;
+using MapReduce.Submit.Client;
 
 namespace MapReduce.Submit.Bench;
 
@@ -73,12 +73,12 @@ public static class JobsBenchCommand
         }
         var watch = Stopwatch.StartNew();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
-        await using var node = await SubmitterNode.JoinAsync([cluster.Seed], store, config, settings, ct);
+        var node = new BenchClient(new ClusterApi(cluster.ApiUrls), settings.KvStoreShortCircuit);
         output.WriteLine($"cluster: 1 kvstore, {settings.LocalMasters} masters, {o.Workers} workers x {o.TasksPerWorker} tasks, up in {BenchCommand.Seconds(watch.Elapsed)}; scheduling {settings.Master.Scheduling}");
 
-        var first = await BenchCommand.RunJobAsync(node, new RunJob(InputFolder.List(tinyFolder), tinyFolder, null, codeFile, null, Path.Combine(o.BenchFolder, "jobs-out", "first"), 1, settings.BlockSize), null, ct);
+        var first = await BenchCommand.RunJobAsync(node, new BenchJob(new RunJob(InputFolder.List(tinyFolder), tinyFolder, null, codeFile, null, 1, settings.BlockSize), Path.Combine(o.BenchFolder, "jobs-out", "first")), null, ct);
         var expected = Lines(first.OutputFiles);
-        var tiny = new RunJob(null, null, first.DataId, null, first.CodeId, "", 1, settings.BlockSize);
+        var tiny = new BenchJob(new RunJob(null, null, first.DataId, null, first.CodeId, 1, settings.BlockSize), "");
 
         if (o.BigBytes > 0) await TinyBesideBigAsync(o, node, tiny, settings, output, ct);
 
@@ -94,8 +94,8 @@ public static class JobsBenchCommand
         var burst = watch.Elapsed;
         var jobs = outcomes.SelectMany(x => x).ToList();
         var wrong = jobs.Count(j => !Lines(j.OutputFiles).SequenceEqual(expected));
-        var distinct = jobs.Select(j => j.ExecId).Distinct().Count();
-        var twice = RunTwice(new CatalogStore(SqlLocation.SqliteFile(Path.Combine(store, "catalog.db"))), jobs.Select(j => j.ExecId!));
+        var distinct = jobs.Select(j => j.JobId).Distinct().Count();
+        var twice = RunTwice(new CatalogStore(SqlLocation.SqliteFile(Path.Combine(store, "catalog.db"))), jobs.Select(j => j.JobId!));
         var cpu = MasterCpu(cluster) - masterCpu;
         output.WriteLine($"burst: {jobs.Count} tiny jobs from {o.Clients} clients in {BenchCommand.Seconds(burst)}: {(jobs.Count / Math.Max(burst.TotalSeconds, 0.001)):0.0} jobs/s; " +
             $"{distinct} distinct job ids, {wrong} with wrong output, {twice} tasks with more than one successful attempt");
@@ -107,13 +107,13 @@ public static class JobsBenchCommand
     }
 
     /// <summary>Starts a big job, waits until its maps run, then times a tiny job submitted beside it.</summary>
-    private static async Task TinyBesideBigAsync(JobsBenchOptions o, SubmitterNode node, RunJob tiny, MapReduceSettings settings, TextWriter output, CancellationToken ct)
+    private static async Task TinyBesideBigAsync(JobsBenchOptions o, BenchClient node, BenchJob tiny, MapReduceSettings settings, TextWriter output, CancellationToken ct)
     {
         var bigFolder = BenchInput.Ensure(o.BenchFolder, o.SamplesFolder, o.BigBytes, 16);
         var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var bigWatch = Stopwatch.StartNew();
-        var big = node.RunAsync(new RunJob(InputFolder.List(bigFolder), bigFolder, null, null, tiny.CodeId, Path.Combine(o.BenchFolder, "jobs-out", "big"), settings.Reducers, settings.BlockSize),
-            p => { if (p is JobProgress) running.TrySetResult(); }, ct);
+        var big = node.RunAsync(new BenchJob(new RunJob(InputFolder.List(bigFolder), bigFolder, null, null, tiny.Job.CodeId, settings.Reducers, settings.BlockSize), Path.Combine(o.BenchFolder, "jobs-out", "big")),
+            p => { if (p is Progressed) running.TrySetResult(); }, ct);
         await Task.WhenAny(running.Task, big);
         var watch = Stopwatch.StartNew();
         await BenchCommand.RunJobAsync(node, tiny with { OutputFolder = Path.Combine(o.BenchFolder, "jobs-out", "beside-big") }, null, ct);

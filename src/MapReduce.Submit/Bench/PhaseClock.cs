@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using static MapReduce.Actors.Submitter.SubmitterProtocol;
+using MapReduce.Submit.Client;
 
 namespace MapReduce.Submit.Bench;
 
@@ -13,7 +13,7 @@ public sealed class PhaseClock
     private readonly Stopwatch _watch = Stopwatch.StartNew();
     private TimeSpan? _uploaded, _submitted, _mapsDone, _reducesDone, _downloaded;
 
-    public void Record(Progress progress)
+    public void Record(JobEvent progress)
     {
         var now = _watch.Elapsed;
         switch (progress)
@@ -24,7 +24,7 @@ public sealed class PhaseClock
             case Submitted:
                 _submitted = now;
                 break;
-            case JobProgress j:
+            case Progressed j:
                 if (j.MapsDone == j.MapsTotal) _mapsDone ??= now;
                 if (j.ReducesDone == j.ReducesTotal) _reducesDone ??= now;
                 break;

@@ -64,7 +64,7 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         var catalog = new CatalogStore(SqlLocation.SqliteFile(_folder.File("catalog.db")));
         catalog.EnsureCreated();
         Sys.ActorOf(KvStoreActor.Props(_blobs, catalog, dataUrl ?? Server.BaseUrl.ToString()), "kvstore");
-        return new BlobClient(Sys, new KvStoreLocator(Sys), shortCircuit);
+        return new BlobClient(new KvStoreLocator(Sys), message => Akka.Event.LoggingExtensions.Info(Sys.Log, message), shortCircuit);
     }
 
     private static byte[] RandomBytes(int count)

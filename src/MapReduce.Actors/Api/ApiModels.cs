@@ -1,0 +1,87 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using MapReduce.Actors.Master;
+using MapReduce.Storage.Catalog;
+
+namespace MapReduce.Actors.Api;
+
+/// <summary>The control API's bodies (docs/api.md), shared by the server on the master nodes and the CLI.</summary>
+public static class ApiModels
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        WriteIndented = false,
+    };
+
+    public sealed record ApiError(string Error);
+
+    public sealed record MemberInfo(string Address, string[] Roles, string Status, bool Reachable, int? Slots, string[] Running);
+
+    public sealed record ClusterInfo(MemberInfo[] Members, string? Master);
+
+    public sealed record IdleInfo(double IdleSeconds, int RunningJobs);
+
+    public sealed record StoreInfo(string DataUrl, string StoreRoot, string StoreId);
+
+    public sealed record CodeRegistration(string CodeId, string BlobKey, string Source);
+
+    public sealed record DatasetRegistration(string DatasetId, string Source, int Documents, string ManifestKey);
+
+    public sealed record Registered(string Id);
+
+    public sealed record DatasetInfo(string Id, string Kind, string? Source, int Documents, int Chunks, long Bytes, DateTime CreatedAt);
+
+    public sealed record DatasetDeletion(string DatasetId, int Chunks, long Bytes);
+
+    public sealed record JobRequest(string CodeId, string DatasetId, int Reducers);
+
+    public sealed record JobCreated(string Id, int MapTasks, int ReduceTasks);
+
+    public sealed record JobSummary(
+        string Id, string State, int MapsDone, int MapsTotal, int ReducesDone, int ReducesTotal,
+        DateTime SubmittedAt, DateTime? FinishedAt, double DurationSeconds, string DatasetId, string CodeId, string? Error);
+
+    public sealed record JobDetail(
+        JobSummary Job, string? ResultDatasetId, string[] Parts, IReadOnlyDictionary<string, long> Counters, long[] PartitionBytes);
+
+    public sealed record JobProgress(
+        string Id, string State, int MapsDone, int MapsTotal, int ReducesDone, int ReducesTotal, string? Error, string[] Parts)
+    {
+        public bool IsFinished => State != States.Running;
+    }
+
+    public sealed record Attempt(
+        string Name, string Task, string Kind, string? Worker, string State, DateTime? StartedAt, DateTime? EndedAt, double? Seconds, string? Error);
+
+    public sealed record AttemptLog(string Attempt, string Task, string? Worker, string State, string Log);
+
+    /// <summary>How the API names job and attempt states.</summary>
+    public static class States
+    {
+        public const string Running = "running";
+        public const string Succeeded = "succeeded";
+        public const string Failed = "failed";
+        public const string Cancelled = "cancelled";
+
+        public static string Of(JobStage stage) => stage switch
+        {
+            JobStage.Running => Running,
+            JobStage.Succeeded => Succeeded,
+            JobStage.Cancelled => Cancelled,
+            _ => Failed,
+        };
+
+        /// <summary>A catalog status (jobs and attempts share its words) as the API says it.</summary>
+        public static string OfCatalog(string status) => status switch
+        {
+            ExecutionStatus.Success => Succeeded,
+            ExecutionStatus.Failure => Failed,
+            ExecutionStatus.Cancelled => Cancelled,
+            _ => Running,
+        };
+    }
+
+    public static JobProgress ProgressOf(MasterProtocol.JobStatus s) => new(
+        s.JobId.Value, States.Of(s.Stage), s.MapsDone, s.MapsTotal, s.ReducesDone, s.ReducesTotal, s.Error, s.ResultParts());
+}

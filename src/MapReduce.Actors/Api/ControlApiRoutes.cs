@@ -1,0 +1,275 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.Cluster;
+using MapReduce.Actors.Hosting;
+using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Master;
+using MapReduce.Storage.Catalog;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using static MapReduce.Actors.Api.ApiModels;
+using static MapReduce.Actors.Master.MasterProtocol;
+
+namespace MapReduce.Actors.Api;
+
+/// <summary>
+/// The control API's handlers (docs/api.md). Commands go to the master singleton through this
+/// node's proxy; reads come from the catalog, the read model the master projects into, so they
+/// work on any master node and during a take-over.
+/// </summary>
+public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, CatalogStore catalog, KvStoreLocator locator, BlobClient blobs)
+{
+    /// <summary>A command the singleton does not answer in this long is answered 503: a take-over is under way.</summary>
+    private static readonly TimeSpan MasterTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>Longer than the master's long poll (~1 s), short enough that a poll lost in a take-over is soon asked again.</summary>
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromSeconds(3);
+    /// <summary>Admission reads the catalog; deletion waits for the kvstore: the master's own limits, plus a margin.</summary>
+    private static readonly TimeSpan SlowCommandTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan KvStoreTimeout = TimeSpan.FromSeconds(30);
+    private const int JobListLimit = 200;
+
+    private readonly JobReadModel _jobs = new(catalog);
+
+    /// <summary>When a client last asked anything but <c>/api/idle</c> (ticks, UTC).</summary>
+    private long _lastRequest = DateTime.UtcNow.Ticks;
+
+    public void Map(WebApplication app)
+    {
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path != "/api/idle") Interlocked.Exchange(ref _lastRequest, DateTime.UtcNow.Ticks);
+            return next(context);
+        });
+        app.MapGet("/api/idle", Idle);
+        app.MapGet("/api/cluster", ClusterAsync);
+        app.MapGet("/api/store", StoreAsync);
+        app.MapPost("/api/code", RegisterCodeAsync);
+        app.MapPost("/api/datasets", RegisterDatasetAsync);
+        app.MapGet("/api/datasets", ListDatasets);
+        app.MapDelete("/api/datasets/{id}", DeleteDatasetAsync);
+        app.MapPost("/api/jobs", SubmitAsync);
+        app.MapGet("/api/jobs", ListJobs);
+        app.MapGet("/api/jobs/{id}", JobDetail);
+        app.MapGet("/api/jobs/{id}/progress", ProgressAsync);
+        app.MapPost("/api/jobs/{id}/cancel", CancelAsync);
+        app.MapGet("/api/jobs/{id}/attempts", Attempts);
+        app.MapGet("/api/jobs/{id}/logs", LogsAsync);
+    }
+
+    /// <summary>How long no client asked anything and no job ran: a local cluster kept up for a while stops after enough of it.</summary>
+    private Task Idle(HttpContext context)
+    {
+        var running = _jobs.Jobs(JobListLimit).Count(j => j.State == States.Running);
+        var idle = running > 0 ? TimeSpan.Zero : DateTime.UtcNow - new DateTime(Interlocked.Read(ref _lastRequest), DateTimeKind.Utc);
+        return WriteAsync(context, 200, new IdleInfo(Math.Round(idle.TotalSeconds, 1), running));
+    }
+
+    private async Task ClusterAsync(HttpContext context)
+    {
+        var state = Cluster.Get(system).State;
+        WorkerInfo[] workers = [];
+        try { workers = (await master.Ask<WorkerList>(GetWorkers.Instance, PollTimeout).ConfigureAwait(false)).Workers; }
+        catch (AskTimeoutException) { } // members still show; slots come back once the master answers
+        var byAddress = workers.ToDictionary(w => w.Address);
+        var members = state.Members.OrderBy(m => m.Address.ToString(), StringComparer.Ordinal).Select(m =>
+        {
+            var worker = byAddress.GetValueOrDefault(m.Address.ToString());
+            return new MemberInfo(m.Address.ToString(), [.. m.Roles.Order()], m.Status.ToString().ToLowerInvariant(),
+                !state.Unreachable.Contains(m), worker?.Slots, worker?.Running ?? []);
+        }).ToArray();
+        var singleton = state.Members.Where(m => m.HasRole(NodeRoles.Master) && m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault();
+        await WriteAsync(context, 200, new ClusterInfo(members, singleton?.Address.ToString())).ConfigureAwait(false);
+    }
+
+    private async Task StoreAsync(HttpContext context)
+    {
+        var kv = await locator.ResolveAsync(KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
+        var endpoint = await kv.Ask<KvStoreProtocol.DataEndpoint>(new KvStoreProtocol.GetDataEndpoint(), KvStoreTimeout).ConfigureAwait(false);
+        await WriteAsync(context, 200, new StoreInfo(endpoint.BaseUrl, endpoint.StoreRoot, endpoint.StoreId)).ConfigureAwait(false);
+    }
+
+    private async Task RegisterCodeAsync(HttpContext context)
+    {
+        if (await ReadAsync<CodeRegistration>(context).ConfigureAwait(false) is not { } code) return;
+        var reply = await AskKvStoreAsync(new KvStoreProtocol.RegisterCode(code.CodeId, code.BlobKey, code.Source), context).ConfigureAwait(false);
+        await (reply is KvStoreProtocol.CodeRegistered
+            ? WriteAsync(context, 200, new Registered(code.CodeId))
+            : ErrorAsync(context, 400, KvStoreProblem(reply))).ConfigureAwait(false);
+    }
+
+    private async Task RegisterDatasetAsync(HttpContext context)
+    {
+        if (await ReadAsync<DatasetRegistration>(context).ConfigureAwait(false) is not { } d) return;
+        var reply = await AskKvStoreAsync(new KvStoreProtocol.RegisterDataset(d.DatasetId, d.Source, d.Documents, d.ManifestKey), context).ConfigureAwait(false);
+        await (reply is KvStoreProtocol.DatasetRegistered
+            ? WriteAsync(context, 200, new Registered(d.DatasetId))
+            : ErrorAsync(context, 400, KvStoreProblem(reply))).ConfigureAwait(false);
+    }
+
+    private Task ListDatasets(HttpContext context) => WriteAsync(context, 200, _jobs.Datasets());
+
+    private async Task DeleteDatasetAsync(HttpContext context)
+    {
+        var id = (string)context.Request.RouteValues["id"]!;
+        var reply = await AskMasterAsync(new DeleteDataset(id), SlowCommandTimeout, context).ConfigureAwait(false);
+        await (reply switch
+        {
+            null => Task.CompletedTask,
+            DatasetDeleted d => WriteAsync(context, 200, new DatasetDeletion(d.DatasetId, d.Chunks, d.Bytes)),
+            DeleteRejected r => ErrorAsync(context, r.Reason.Contains("no dataset", StringComparison.Ordinal) ? 404 : 409, r.Reason),
+            _ => ErrorAsync(context, 500, $"unexpected answer {reply.GetType().Name}"),
+        }).ConfigureAwait(false);
+    }
+
+    private async Task SubmitAsync(HttpContext context)
+    {
+        if (await ReadAsync<JobRequest>(context).ConfigureAwait(false) is not { } job) return;
+        var reply = await AskMasterAsync(new SubmitJob(job.CodeId, job.DatasetId, job.Reducers), SlowCommandTimeout, context).ConfigureAwait(false);
+        await (reply switch
+        {
+            null => Task.CompletedTask,
+            JobAccepted a => WriteAsync(context, 202, new JobCreated(a.JobId.Value, a.MapTasks, a.ReduceTasks)),
+            JobRejected r => ErrorAsync(context, 400, r.Reason),
+            _ => ErrorAsync(context, 500, $"unexpected answer {reply.GetType().Name}"),
+        }).ConfigureAwait(false);
+    }
+
+    private Task ListJobs(HttpContext context)
+    {
+        var limit = int.TryParse(context.Request.Query["limit"], out var n) && n is > 0 and <= 10_000 ? n : JobListLimit;
+        return WriteAsync(context, 200, _jobs.Jobs(limit));
+    }
+
+    private Task JobDetail(HttpContext context)
+    {
+        if (JobIdOf(context) is not { } id) return ErrorAsync(context, 400, "not a job id");
+        return _jobs.Job(id.Value) is { } job ? WriteAsync(context, 200, job) : ErrorAsync(context, 404, $"no job {id}");
+    }
+
+    private async Task ProgressAsync(HttpContext context)
+    {
+        if (JobIdOf(context) is not { } id)
+        {
+            await ErrorAsync(context, 400, "not a job id").ConfigureAwait(false);
+            return;
+        }
+        var maps = int.TryParse(context.Request.Query["maps"], out var m) ? m : -1;
+        var reduces = int.TryParse(context.Request.Query["reduces"], out var r) ? r : -1;
+        var reply = await AskMasterAsync(new GetJobStatus(id, maps, reduces), PollTimeout, context).ConfigureAwait(false);
+        await (reply switch
+        {
+            null => Task.CompletedTask,
+            JobStatus s => WriteAsync(context, 200, ProgressOf(s)),
+            UnknownJob => ErrorAsync(context, 404, $"no job {id}"),
+            _ => ErrorAsync(context, 500, $"unexpected answer {reply.GetType().Name}"),
+        }).ConfigureAwait(false);
+    }
+
+    private async Task CancelAsync(HttpContext context)
+    {
+        if (JobIdOf(context) is not { } id)
+        {
+            await ErrorAsync(context, 400, "not a job id").ConfigureAwait(false);
+            return;
+        }
+        var reply = await AskMasterAsync(new CancelJob(id), MasterTimeout, context).ConfigureAwait(false);
+        await (reply switch
+        {
+            null => Task.CompletedTask,
+            JobStatus s => WriteAsync(context, 200, ProgressOf(s)),
+            CancelRejected rejected => ErrorAsync(context, 409, rejected.Reason),
+            UnknownJob => ErrorAsync(context, 404, $"no job {id}"),
+            _ => ErrorAsync(context, 500, $"unexpected answer {reply.GetType().Name}"),
+        }).ConfigureAwait(false);
+    }
+
+    private Task Attempts(HttpContext context)
+    {
+        if (JobIdOf(context) is not { } id) return ErrorAsync(context, 400, "not a job id");
+        return _jobs.Attempts(id.Value) is { } attempts ? WriteAsync(context, 200, attempts) : ErrorAsync(context, 404, $"no job {id}");
+    }
+
+    private async Task LogsAsync(HttpContext context)
+    {
+        if (JobIdOf(context) is not { } id)
+        {
+            await ErrorAsync(context, 400, "not a job id").ConfigureAwait(false);
+            return;
+        }
+        if (catalog.GetJob(id.Value) is null)
+        {
+            await ErrorAsync(context, 404, $"no job {id}").ConfigureAwait(false);
+            return;
+        }
+        var task = context.Request.Query["task"].ToString();
+        var attempts = catalog.GetExecutions(id.Value).Where(e => task.Length == 0 || e.TaskId == task).ToList();
+        if (task.Length > 0 && attempts.Count == 0)
+        {
+            await ErrorAsync(context, 404, $"job {id} has no attempt of task {task}").ConfigureAwait(false);
+            return;
+        }
+        var logs = new List<AttemptLog>();
+        foreach (var e in attempts)
+        {
+            string text;
+            try { text = System.Text.Encoding.UTF8.GetString(await blobs.GetBytesAsync(BlobKeys.AttemptLog(id, e.AttemptId), context.RequestAborted).ConfigureAwait(false)); }
+            catch (KvStoreException) { text = ""; } // the attempt wrote nothing
+            logs.Add(new AttemptLog(e.AttemptId, e.TaskId, e.Worker, States.OfCatalog(e.Status), text));
+        }
+        await WriteAsync(context, 200, logs).ConfigureAwait(false);
+    }
+
+    /// <summary>Job ids are short words of letters, digits and dashes; anything else is not looked up.</summary>
+    private static JobId? JobIdOf(HttpContext context) =>
+        context.Request.RouteValues["id"] is string text && text.Length is > 0 and <= 64 && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+            ? new JobId(text)
+            : null;
+
+    /// <summary>The singleton's answer, or null after answering 503 when it did not answer in time.</summary>
+    private async Task<object?> AskMasterAsync(object message, TimeSpan timeout, HttpContext context)
+    {
+        try
+        {
+            return await master.Ask<object>(message, timeout, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            await ErrorAsync(context, 503, $"the master did not answer within {timeout.TotalSeconds:0} s; is a master node up? (a take-over takes a few seconds)").ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    private async Task<object> AskKvStoreAsync(object message, HttpContext context)
+    {
+        var kv = await locator.ResolveAsync(KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
+        return await kv.Ask<object>(message, KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private static string KvStoreProblem(object reply) =>
+        reply is KvStoreProtocol.KvStoreFailure f ? f.Message : $"unexpected kvstore answer {reply.GetType().Name}";
+
+    private static async Task<T?> ReadAsync<T>(HttpContext context) where T : class
+    {
+        try
+        {
+            if (await JsonSerializer.DeserializeAsync<T>(context.Request.Body, Json, context.RequestAborted).ConfigureAwait(false) is { } body) return body;
+        }
+        catch (JsonException e)
+        {
+            await ErrorAsync(context, 400, $"the request body is not a {typeof(T).Name}: {e.Message}").ConfigureAwait(false);
+            return null;
+        }
+        await ErrorAsync(context, 400, $"the request body is not a {typeof(T).Name}").ConfigureAwait(false);
+        return null;
+    }
+
+    private static Task ErrorAsync(HttpContext context, int status, string message) => WriteAsync(context, status, new ApiError(message));
+
+    private static Task WriteAsync<T>(HttpContext context, int status, T body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return JsonSerializer.SerializeAsync(context.Response.Body, body, Json, context.RequestAborted);
+    }
+}

@@ -1,0 +1,28 @@
+using System.CommandLine.Parsing;
+using Akka.Configuration;
+
+namespace MapReduce.Actors.Hosting;
+
+/// <summary>Durations on the command line are written as in the HOCON files: 30s, 10m, 2h, 500ms.</summary>
+public static class Durations
+{
+    public static TimeSpan? TryParse(string text)
+    {
+        if (string.IsNullOrWhiteSpace(text) || text.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '.')) return null;
+        try
+        {
+            var value = ConfigurationFactory.ParseString($"d = {text}").GetTimeSpan("d", allowInfinite: false);
+            return value < TimeSpan.Zero ? null : value;
+        }
+        catch (Exception e) when (e is FormatException or ConfigurationException or OverflowException) { return null; }
+    }
+
+    /// <summary>A System.CommandLine parser: a clear error for anything that is not a duration.</summary>
+    public static TimeSpan? Parse(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (TryParse(text) is { } value) return value;
+        result.AddError($"'{text}' is not a duration such as 30s, 10m or 2h");
+        return null;
+    }
+}

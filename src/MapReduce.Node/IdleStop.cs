@@ -1,0 +1,34 @@
+using System.Net.Http.Json;
+using MapReduce.Actors.Api;
+
+namespace MapReduce.Node;
+
+/// <summary>
+/// A local cluster kept up between jobs (<c>--keep-cluster</c>) stops itself once no job has run
+/// and no client has asked anything for the given time, so nothing lingers for ever.
+/// </summary>
+public static class IdleStop
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
+
+    /// <summary>Returns once every master that answers has been idle for <paramref name="limit"/>.</summary>
+    public static async Task WaitAsync(LocalCluster cluster, TimeSpan limit, CancellationToken ct)
+    {
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), ct);
+            double? idle = null;
+            foreach (var url in cluster.ApiUrls)
+            {
+                try
+                {
+                    var info = await Http.GetFromJsonAsync<ApiModels.IdleInfo>(new Uri(new Uri(url), "api/idle"), ApiModels.Json, ct);
+                    if (info is not null) idle = Math.Min(idle ?? double.MaxValue, info.IdleSeconds);
+                }
+                catch (HttpRequestException) { } // a master restarting: the others decide
+                catch (TaskCanceledException) when (!ct.IsCancellationRequested) { }
+            }
+            if (idle is { } seconds && seconds >= limit.TotalSeconds) return;
+        }
+    }
+}

@@ -1,0 +1,65 @@
+using System.CommandLine;
+
+namespace MapReduce.Submit.Bench;
+
+/// <summary>The `bench` command and its subcommands: options and wiring.</summary>
+public static class BenchCommands
+{
+    public static Command Build()
+    {
+        var size = new Option<string>("--size") { Description = "Input size to generate: bytes, or with KB, MB, GB (powers of 1000)", DefaultValueFactory = _ => "200MB" };
+        var files = new Option<int>("--files") { Description = "Input files the size is spread over", DefaultValueFactory = _ => 64 };
+        var benchWorkers = new Option<int>("--workers", "-w") { Description = "Worker processes in the local cluster", DefaultValueFactory = _ => 2 };
+        var benchSlots = new Option<int>("--tasks-per-worker") { Description = "Tasks each worker runs at once (1: one task per core with 2 workers on 2 cores)", DefaultValueFactory = _ => 1 };
+        var benchCode = new Option<string>("--code", "-c") { Description = "Folder holding the task.csx to run", DefaultValueFactory = _ => Path.Combine("samples", "wordcount") };
+        var samples = new Option<string>("--samples") { Description = "Folder of .txt files the input is made of", DefaultValueFactory = _ => Path.Combine("samples", "data") };
+        var benchDir = new Option<string>("--dir") { Description = "Folder for generated input, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
+        var tinyRuns = new Option<int>("--tiny-runs") { Description = "Tiny jobs timed on the running cluster", DefaultValueFactory = _ => 5 };
+        var runs = new Option<int>("--runs") { Description = "Times each side runs the job; the ratio compares medians", DefaultValueFactory = _ => 3 };
+        var warmups = new Option<int>("--warmups") { Description = "Untimed runs of each side before the timed ones (the cluster's first big job grows its workers' heaps)", DefaultValueFactory = _ => 1 };
+        var benchConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+        var bench = new Command("bench", "Benchmark: the same job sequentially in one process and on a local cluster; prints times, ratio, peak memory, and checks the outputs match")
+        {
+            size, files, benchWorkers, benchSlots, benchCode, samples, benchDir, tinyRuns, runs, warmups, benchConfig,
+        };
+        bench.SetAction(async (parse, ct) =>
+        {
+            if (ByteSize.Parse(parse.GetValue(size)!) is not { } bytes || bytes < 1)
+            {
+                Console.Error.WriteLine($"error: --size '{parse.GetValue(size)}' is not a size such as 200MB or 1GB");
+                return JobCommand.UsageError;
+            }
+            return await BenchCommand.RunAsync(new BenchOptions(bytes, parse.GetValue(files), parse.GetValue(benchWorkers), parse.GetValue(benchSlots), parse.GetValue(benchCode)!,
+                parse.GetValue(samples)!, parse.GetValue(benchDir)!, parse.GetValue(tinyRuns), parse.GetValue(benchConfig), parse.GetValue(runs), parse.GetValue(warmups)), Console.Out, Console.Error, ct);
+        });
+
+
+        var jobCount = new Option<int>("--jobs") { Description = "Tiny jobs in the burst", DefaultValueFactory = _ => 200 };
+        var clients = new Option<int>("--clients") { Description = "Clients submitting the burst at once, each one job after another", DefaultValueFactory = _ => 8 };
+        var big = new Option<string>("--big") { Description = "Size of a big job a tiny job is submitted beside first (0: none)", DefaultValueFactory = _ => "200MB" };
+        var failover = new Option<bool>("--failover") { Description = "At the end, SIGKILL the active master and time the standby's take-over" };
+        var jobsWorkers = new Option<int>("--workers", "-w") { Description = "Worker processes in the local cluster", DefaultValueFactory = _ => 2 };
+        var jobsSlots = new Option<int>("--tasks-per-worker") { Description = "Tasks each worker runs at once", DefaultValueFactory = _ => 2 };
+        var jobsCode = new Option<string>("--code", "-c") { Description = "Folder holding the task.csx to run", DefaultValueFactory = _ => Path.Combine("samples", "wordcount") };
+        var jobsSamples = new Option<string>("--samples") { Description = "Folder of .txt files the inputs are made of", DefaultValueFactory = _ => Path.Combine("samples", "data") };
+        var jobsDir = new Option<string>("--dir") { Description = "Folder for generated input, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
+        var jobsConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+        var jobsBench = new Command("jobs", "Benchmark the master: a tiny job beside a big one, a burst of tiny jobs from several clients (jobs/s, master CPU and memory), optionally a failover")
+        {
+            jobCount, clients, big, failover, jobsWorkers, jobsSlots, jobsCode, jobsSamples, jobsDir, jobsConfig,
+        };
+        jobsBench.SetAction(async (parse, ct) =>
+        {
+            if (ByteSize.Parse(parse.GetValue(big)!) is not { } bigBytes || bigBytes < 0)
+            {
+                Console.Error.WriteLine($"error: --big '{parse.GetValue(big)}' is not a size such as 200MB, or 0");
+                return JobCommand.UsageError;
+            }
+            return await JobsBenchCommand.RunAsync(new JobsBenchOptions(parse.GetValue(jobCount), parse.GetValue(clients), bigBytes, parse.GetValue(jobsWorkers),
+                parse.GetValue(jobsSlots), parse.GetValue(jobsCode)!, parse.GetValue(jobsSamples)!, parse.GetValue(jobsDir)!, parse.GetValue(jobsConfig), parse.GetValue(failover)),
+                Console.Out, Console.Error, ct);
+        });
+        bench.Subcommands.Add(jobsBench);
+        return bench;
+    }
+}

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using static MapReduce.Actors.Api.ApiModels;
+
+namespace MapReduce.Submit.Client;
+
+/// <summary>The cluster said no: <see cref="Exception.Message"/> is its one-line reason, <see cref="Status"/> the HTTP status.</summary>
+public sealed class ApiException(HttpStatusCode status, string message) : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+}
+
+/// <summary>
+/// The CLI's only way into the cluster: the control API of the master nodes (docs/api.md). Any
+/// master answers; a request that cannot connect, or that the cluster answers 503 (a take-over),
+/// goes to the next URL and is retried until <see cref="Patience"/> runs out.
+/// </summary>
+public sealed class ClusterApi(IReadOnlyList<string> urls)
+{
+    private static readonly HttpClient Http = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        UseCookies = false,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+    })
+    {
+        Timeout = TimeSpan.FromSeconds(120),
+    };
+
+    private int _current;
+
+    /// <summary>Each URL given, also several in one comma-separated value, ending in '/'.</summary>
+    public IReadOnlyList<string> Urls { get; } = urls
+        .SelectMany(u => u.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        .Select(u => u.EndsWith('/') ? u : u + "/").ToList();
+
+    /// <summary>How long the cluster may be unreachable before a request fails.</summary>
+    public TimeSpan Patience { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The URL that answered last: where the status page is.</summary>
+    public string CurrentUrl => Urls[_current % Urls.Count];
+
+    public Task<ClusterInfo> ClusterAsync(CancellationToken ct) => SendAsync<ClusterInfo>(HttpMethod.Get, "api/cluster", null, ct);
+
+    public Task<StoreInfo> StoreAsync(CancellationToken ct) => SendAsync<StoreInfo>(HttpMethod.Get, "api/store", null, ct);
+
+    public Task<Registered> RegisterCodeAsync(CodeRegistration code, CancellationToken ct) => SendAsync<Registered>(HttpMethod.Post, "api/code", code, ct);
+
+    public Task<Registered> RegisterDatasetAsync(DatasetRegistration dataset, CancellationToken ct) => SendAsync<Registered>(HttpMethod.Post, "api/datasets", dataset, ct);
+
+    public Task<DatasetInfo[]> DatasetsAsync(CancellationToken ct) => SendAsync<DatasetInfo[]>(HttpMethod.Get, "api/datasets", null, ct);
+
+    public Task<DatasetDeletion> DeleteDatasetAsync(string id, CancellationToken ct) => SendAsync<DatasetDeletion>(HttpMethod.Delete, $"api/datasets/{Uri.EscapeDataString(id)}", null, ct);
+
+    public Task<JobCreated> SubmitAsync(JobRequest job, CancellationToken ct) => SendAsync<JobCreated>(HttpMethod.Post, "api/jobs", job, ct);
+
+    public Task<JobSummary[]> JobsAsync(int limit, CancellationToken ct) => SendAsync<JobSummary[]>(HttpMethod.Get, $"api/jobs?limit={limit}", null, ct);
+
+    public Task<JobDetail> JobAsync(string id, CancellationToken ct) => SendAsync<JobDetail>(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(id)}", null, ct);
+
+    /// <summary>A long poll: answered when the counts differ from those given, the job ends, or after about a second.</summary>
+    public Task<JobProgress> ProgressAsync(string id, int knownMaps, int knownReduces, CancellationToken ct) =>
+        SendAsync<JobProgress>(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(id)}/progress?maps={knownMaps}&reduces={knownReduces}", null, ct);
+
+    public Task<JobProgress> CancelAsync(string id, CancellationToken ct) => SendAsync<JobProgress>(HttpMethod.Post, $"api/jobs/{Uri.EscapeDataString(id)}/cancel", null, ct);
+
+    public Task<Attempt[]> AttemptsAsync(string id, CancellationToken ct) => SendAsync<Attempt[]>(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(id)}/attempts", null, ct);
+
+    public Task<AttemptLog[]> LogsAsync(string id, string? task, CancellationToken ct) =>
+        SendAsync<AttemptLog[]>(HttpMethod.Get, $"api/jobs/{Uri.EscapeDataString(id)}/logs{(task is null ? "" : $"?task={Uri.EscapeDataString(task)}")}", null, ct);
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        string? lastProblem = null;
+        for (var tried = 0; ; tried++)
+        {
+            var baseUrl = Urls[_current % Urls.Count];
+            using var request = new HttpRequestMessage(method, new Uri(new Uri(baseUrl), path));
+            if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: Json);
+            try
+            {
+                using var response = await Http.SendAsync(request, ct).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                    return await response.Content.ReadFromJsonAsync<T>(Json, ct).ConfigureAwait(false)
+                        ?? throw new ApiException(response.StatusCode, $"{baseUrl} answered {path} with an empty body");
+                var error = await ErrorOf(response, ct).ConfigureAwait(false);
+                if (response.StatusCode != HttpStatusCode.ServiceUnavailable) throw new ApiException(response.StatusCode, error);
+                lastProblem = error;
+            }
+            catch (HttpRequestException e)
+            {
+                lastProblem = $"cannot reach {baseUrl}: {Innermost(e).Message}";
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                lastProblem = $"{baseUrl} did not answer {path} in time";
+            }
+            _current++;
+            if (DateTime.UtcNow > deadline)
+                throw new ApiException(HttpStatusCode.ServiceUnavailable, $"{lastProblem} (tried {string.Join(", ", Urls)} for {Patience.TotalSeconds:0} s)");
+            // After a round of every URL, wait a little: a master may be starting or taking over.
+            if ((tried + 1) % Urls.Count == 0) await Task.Delay(200, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<string> ErrorOf(HttpResponseMessage response, CancellationToken ct)
+    {
+        var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+        try
+        {
+            if (JsonSerializer.Deserialize<ApiError>(text, Json)?.Error is { } message) return message;
+        }
+        catch (JsonException) { }
+        return $"{(int)response.StatusCode} {response.ReasonPhrase}: {text}";
+    }
+
+    private static Exception Innermost(Exception e)
+    {
+        while (e.InnerException is not null) e = e.InnerException;
+        return e;
+    }
+}

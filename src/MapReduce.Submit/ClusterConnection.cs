@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using MapReduce.Actors.Hosting;
+using MapReduce.Node;
+using MapReduce.Submit.Client;
+
+namespace MapReduce.Submit;
+
+/// <summary>Where a command finds the cluster: --cluster, else the config's list, else a local cluster on --store.</summary>
+public sealed record ConnectOptions(
+    IReadOnlyList<string> ClusterUrls,
+    string StoreFolder,
+    string? ConfigFile,
+    int? Workers = null,
+    int? TasksPerWorker = null,
+    TimeSpan? KeepCluster = null);
+
+/// <summary>
+/// The cluster a command talks to, through its control API: the one named by <c>--cluster</c> (or
+/// <c>mapreduce.cluster</c>), else the local cluster already running on the store, else one started
+/// for this command. A local cluster started here stops with it, unless it is to be kept: then it
+/// runs in a process of its own (<c>MapReduce.Node local --idle-stop</c>) that outlives this one.
+/// </summary>
+public sealed class ClusterConnection : IAsyncDisposable
+{
+    private readonly LocalCluster? _local;
+
+    private ClusterConnection(ClusterApi api, LocalCluster? local, string how)
+    {
+        Api = api;
+        _local = local;
+        Description = how;
+    }
+
+    public ClusterApi Api { get; }
+
+    /// <summary>One line saying which cluster this is, for the user.</summary>
+    public string Description { get; }
+
+    /// <summary>Whether the cluster stops when this command ends (so detaching from a job would lose it).</summary>
+    public bool StopsWithCommand => _local is not null;
+
+    /// <summary>The running cluster, or null when none is named and none runs on the store.</summary>
+    public static ClusterConnection? Find(ConnectOptions o, MapReduceSettings settings)
+    {
+        var urls = o.ClusterUrls.Count > 0 ? o.ClusterUrls : settings.ClusterUrls;
+        if (urls.Count > 0) return new ClusterConnection(new ClusterApi(urls), null, $"cluster at {string.Join(", ", urls)}");
+        var store = Path.GetFullPath(o.StoreFolder);
+        if (StoreLock.RunningCluster(store) is { Count: > 0 } running)
+            return new ClusterConnection(new ClusterApi(running), null, $"the local cluster running on {store} ({running[0]})");
+        return null;
+    }
+
+    /// <summary><see cref="Find"/>, or a local cluster started on the store.</summary>
+    public static async Task<ClusterConnection> OpenAsync(ConnectOptions o, MapReduceSettings settings, TextWriter output, CancellationToken ct)
+    {
+        if (Find(o, settings) is { } found) return found;
+        var store = Path.GetFullPath(o.StoreFolder);
+        var workers = o.Workers ?? settings.LocalWorkers;
+        var tasks = o.TasksPerWorker ?? settings.TasksPerWorker;
+        var keep = o.KeepCluster ?? settings.KeepCluster;
+        if (keep > TimeSpan.Zero)
+        {
+            output.WriteLine($"starting a local cluster (1 kvstore, {settings.LocalMasters} masters, {workers} workers) in {store}; it stops after {Describe(keep)} idle");
+            var urls = await StartKeptAsync(store, workers, tasks, o.ConfigFile, keep, ct);
+            return new ClusterConnection(new ClusterApi(urls), null, $"the local cluster running on {store} ({urls[0]})");
+        }
+        output.WriteLine($"starting a local cluster (1 kvstore, {settings.LocalMasters} masters, {workers} workers) in {store}");
+        var local = await LocalCluster.StartAsync(new LocalClusterOptions(store, workers, tasks, 0, o.ConfigFile, settings.LocalMasters), ct);
+        return new ClusterConnection(new ClusterApi(local.ApiUrls), local, $"a local cluster on {store}");
+    }
+
+    /// <summary>
+    /// Starts <c>MapReduce.Node local</c> in a session of its own (so Ctrl+C here does not reach it)
+    /// with its output in the store's logs, and waits until it names its masters' API URLs.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>> StartKeptAsync(string store, int workers, int tasks, string? configFile, TimeSpan keep, CancellationToken ct)
+    {
+        Directory.CreateDirectory(Path.Combine(store, "logs"));
+        var log = Path.Combine(store, "logs", "local.log");
+        var (host, prefix) = LocalCluster.NodeCommandLine();
+        var args = new List<string>(prefix) { "local", "--store", store, "--port", "0", "--workers", workers.ToString(), "--tasks-per-worker", tasks.ToString(), "--idle-stop", $"{keep.TotalSeconds:0}s" };
+        if (configFile is not null) args.AddRange(["--config", Path.GetFullPath(configFile)]);
+        var command = string.Join(' ', new[] { host }.Concat(args).Select(Quote));
+        var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = store };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add($"exec setsid {command} >>{Quote(log)} 2>&1 </dev/null");
+        using var process = Process.Start(start) ?? throw new LocalClusterException("could not start MapReduce.Node local");
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            if (StoreLock.RunningCluster(store) is { Count: > 0 } urls) return urls;
+            if (process.HasExited) throw new LocalClusterException($"the local cluster exited with code {process.ExitCode} before it was up; see {log}");
+            await Task.Delay(50, ct);
+        }
+        throw new LocalClusterException($"the local cluster did not come up within 90 s; see {log}");
+
+        static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
+    }
+
+    public static string Describe(TimeSpan t) => t.TotalHours >= 1 && t.TotalHours == Math.Floor(t.TotalHours) ? $"{t.TotalHours:0} h"
+        : t.TotalMinutes >= 1 && t.TotalMinutes == Math.Floor(t.TotalMinutes) ? $"{t.TotalMinutes:0} min" : $"{t.TotalSeconds:0} s";
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_local is not null) await _local.DisposeAsync();
+    }
+}

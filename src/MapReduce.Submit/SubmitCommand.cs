@@ -1,0 +1,56 @@
+using System.CommandLine;
+using MapReduce.Actors.Hosting;
+
+namespace MapReduce.Submit;
+
+/// <summary>The options of `submit` (and of the root command, which is `submit` too) and how they become <see cref="JobOptions"/>.</summary>
+public static class SubmitCommand
+{
+    public static Option<string[]> ClusterOption() => new("--cluster")
+    {
+        Description = "Control API URL of a master node of a running cluster (repeatable, or comma-separated; any one answers). Default: mapreduce.cluster in hocon, else the local cluster on --store, started if none runs",
+    };
+
+    public static Option<string> StoreOption() => new("--store") { Description = "Local mode: folder for blobs, catalog, journal and logs", DefaultValueFactory = _ => ".mapreduce" };
+
+    public static Command Build(Command command)
+    {
+        var data = new Option<string?>("--data", "-d") { Description = "Folder of input text files (every file below it, hidden ones skipped)" };
+        var dataId = new Option<string?>("--data-id") { Description = "Id of a dataset already in the store, instead of --data" };
+        var code = new Option<string?>("--code", "-c") { Description = "Folder holding task.csx with Map and Reduce (or Reducer)" };
+        var codeId = new Option<string?>("--code-id") { Description = "Id of code already in the store, instead of --code" };
+        var output = new Option<string?>("--output", "-o") { Description = "Folder that receives part-00000, part-00001, ... (not with --detach)" };
+        var reducers = new Option<int?>("--reducers", "-r") { Description = "Reduce tasks, one output part each (default from hocon: 4)" };
+        var cluster = ClusterOption();
+        var store = StoreOption();
+        var workers = new Option<int?>("--workers", "-w") { Description = "Local mode: worker processes (default from hocon: 2)" };
+        var tasksPerWorker = new Option<int?>("--tasks-per-worker") { Description = "Local mode: tasks each worker runs at once (default from hocon: 2)" };
+        var config = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+        var blockSize = new Option<int?>("--block-size") { Description = "Largest chunk of input one map task reads, in bytes (default from hocon: 8 MiB); chunks end at line ends" };
+        var detach = new Option<bool>("--detach") { Description = "Print the job id once the job is journaled and exit; `watch`, `download` and `cancel` take the id" };
+        var json = new Option<bool>("--json") { Description = "Print the outcome as JSON (with --detach: the job id and the data and code ids)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress; only the outcome" };
+        var keep = new Option<TimeSpan?>("--keep-cluster")
+        {
+            Description = "Local mode: leave the local cluster up this long once idle (e.g. 10m), so the next job starts at once (default from hocon: 0s, stop with this command)",
+            CustomParser = r => Durations.Parse(r),
+        };
+        var seed = new Option<string[]>("--seed") { Hidden = true };
+        foreach (var option in new Option[] { data, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, seed })
+            command.Options.Add(option);
+        command.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(seed) is { Length: > 0 })
+            {
+                Console.Error.WriteLine("error: --seed is gone: the CLI no longer joins the cluster but talks to a master node's control API; give --cluster http://HOST:PORT (each master prints it; local mode finds its cluster on --store by itself)");
+                return JobCommand.UsageError;
+            }
+            return await JobCommand.RunAsync(new JobOptions(
+                parse.GetValue(data), parse.GetValue(dataId), parse.GetValue(code), parse.GetValue(codeId), parse.GetValue(output),
+                parse.GetValue(reducers), parse.GetValue(cluster) ?? [], parse.GetValue(store)!, parse.GetValue(workers),
+                parse.GetValue(tasksPerWorker), parse.GetValue(config), parse.GetValue(blockSize), parse.GetValue(detach),
+                parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)), Console.Out, Console.Error, ct);
+        });
+        return command;
+    }
+}

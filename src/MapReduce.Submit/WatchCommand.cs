@@ -1,0 +1,60 @@
+using MapReduce.Submit.Client;
+using static MapReduce.Actors.Api.ApiModels;
+
+namespace MapReduce.Submit;
+
+/// <summary>`watch JOB`: progress to the job's end; the exit code is the job's (0 succeeded, 1 failed, 4 cancelled).</summary>
+public static class WatchCommand
+{
+    public static async Task<int> RunAsync(ClusterOptions o, string id, bool quiet, TextWriter output, TextWriter error, CancellationToken ct)
+    {
+        var settings = o.Settings;
+        if (ClusterConnection.Find(o.Connect, settings) is not { } cluster)
+        {
+            // No cluster: the job cannot move; what the store says is its final word.
+            if (o.OpenSource(error) is not { } store) return JobCommand.UsageError;
+            if (await store.JobAsync(id, ct) is not { } detail)
+            {
+                error.WriteLine($"error: no job '{id}' in {store.Description}");
+                return JobCommand.UsageError;
+            }
+            output.WriteLine($"job {id} {detail.Job.State} ({StatusCommand.Progress(detail.Job)}); no cluster runs on the store");
+            return ExitCodeOf(detail.Job.State, detail.Job.Error, error);
+        }
+        await using (cluster)
+        {
+            return await StatusCommand.Guard(error, async () =>
+            {
+                var progress = new ConsoleProgress(quiet ? TextWriter.Null : output);
+                try
+                {
+                    var end = await JobRunner.FollowAsync(cluster.Api, id, progress.Report, ct);
+                    if (end.State == States.Succeeded) output.WriteLine($"job {id} succeeded");
+                    return ExitCodeOf(end.State, end.Error, error);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    error.WriteLine($"stopped watching; job {id} goes on (`cancel {id}` stops it)");
+                    return JobCommand.Ok;
+                }
+            });
+        }
+    }
+
+    public static int ExitCodeOf(string state, string? why, TextWriter error)
+    {
+        switch (state)
+        {
+            case States.Succeeded:
+                return JobCommand.Ok;
+            case States.Cancelled:
+                error.WriteLine($"job cancelled: {why}");
+                return JobCommand.JobCancelled;
+            case States.Failed:
+                error.WriteLine($"error: job failed: {why}");
+                return JobCommand.JobFailed;
+            default:
+                return JobCommand.ClusterError;
+        }
+    }
+}
