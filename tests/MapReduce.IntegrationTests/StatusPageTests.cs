@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using PuppeteerSharp;
 using Xunit.Abstractions;
 
@@ -6,7 +7,8 @@ namespace MapReduce.IntegrationTests;
 
 /// <summary>
 /// The status page a master node serves at <c>GET /</c>, in a real headless Chromium against a
-/// real local cluster: what a person watching it sees while one job runs and another is cancelled.
+/// real local cluster: what a person watching it sees while one job runs, the master singleton
+/// moves to another node, and another job is cancelled.
 /// </summary>
 public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
 {
@@ -31,7 +33,7 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
             : $"{Chromium} was not found: install Chromium (Debian: apt-get install -y chromium)";
 
     [SkippableFact]
-    public async Task The_page_shows_a_job_progressing_with_its_attempts_and_counters_and_its_cancel_button_cancels_a_running_job()
+    public async Task The_page_shows_a_job_progressing_with_its_attempts_and_counters_follows_a_master_take_over_and_its_cancel_button_cancels_a_running_job()
     {
         Skip.If(Unavailable is not null, Unavailable);
         var cluster = new RunningCluster();
@@ -39,9 +41,7 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
         try
         {
             await cluster.InitializeAsync();
-            // Any master node serves the page: this one is the second master's, not the singleton's host.
-            var url = cluster.Api.Split(',')[^1];
-            log.WriteLine($"status page at {url}");
+            var apis = cluster.Api.Split(',');
             browser = await Puppeteer.LaunchAsync(new LaunchOptions
             {
                 ExecutablePath = Chromium,
@@ -51,6 +51,14 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
             var page = await browser.NewPageAsync();
             await page.SetViewportAsync(new ViewPortOptions { Width = 1300, Height = 1100 });
             page.Console += (_, e) => log.WriteLine($"page console {e.Message.Type}: {e.Message.Text}");
+            await page.GoToAsync(apis[0]);
+            await page.WaitForSelectorAsync("#members tbody tr", new WaitForSelectorOptions { Timeout = Ms(Wait) });
+            // Any master node serves the page: watch from the one that does not host the master singleton,
+            // so that a take-over below leaves the page's own node running.
+            var singleton = await WaitMasterAsync(page, "");
+            var singletonApi = ApiOfMaster(cluster, singleton);
+            var url = apis.Single(a => new Uri(a).Port != new Uri(singletonApi).Port);
+            log.WriteLine($"master singleton on {singleton} ({singletonApi}); status page at {url}");
             await page.GoToAsync(url);
             await page.WaitForSelectorAsync("#members tbody tr", new WaitForSelectorOptions { Timeout = Ms(Wait) });
 
@@ -123,6 +131,22 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
             // output records equal Oracle.WordCount(...).Count) instead of only the table's shape.
             if (counters.Length == 0) Assert.True(await page.EvaluateFunctionAsync<bool>("() => !document.querySelector('#no-counters').hidden"));
 
+            // A take-over: the singleton's node dies (SIGKILL). The page keeps polling and names the new master.
+            var notices = new List<string>();
+            using (var victim = Process.GetProcessById(MasterPid(cluster, singletonApi))) victim.Kill();
+            var takeOver = Stopwatch.StartNew();
+            var newMaster = "";
+            while (takeOver.Elapsed < Wait)
+            {
+                var notice = await page.EvaluateFunctionAsync<string>("() => document.querySelector('#notice').hidden ? '' : document.querySelector('#notice').textContent");
+                if (notice.Length > 0 && !notices.Contains(notice)) notices.Add(notice);
+                newMaster = await page.EvaluateFunctionAsync<string>("() => document.querySelector('#master').dataset.address");
+                if (newMaster.Length > 0 && newMaster != singleton) break;
+                await Task.Delay(200);
+            }
+            log.WriteLine($"the page named the new master {newMaster} {takeOver.Elapsed.TotalSeconds:0.0} s after the kill; notices meanwhile: {string.Join(" / ", notices)}");
+            Assert.True(newMaster.Length > 0 && newMaster != singleton, $"the page still names {singleton} as master {Wait} after it was killed");
+
             // A second job, cancelled with the page's button: the page then says cancelled.
             var second = Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", SlowWordCount(sleepMs: 3000), "-o", Path.Combine(_work, "second"), "--reducers", "2",
                 "--block-size", "131072", "--cluster", cluster.Api);
@@ -158,6 +182,39 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
             }
             await cluster.DisposeAsync();
         }
+    }
+
+    /// <summary>The address of the master singleton's node, as the page's header names it, once it differs from <paramref name="old"/>.</summary>
+    private static async Task<string> WaitMasterAsync(IPage page, string old)
+    {
+        var handle = await page.WaitForFunctionAsync("old => { const a = document.querySelector('#master').dataset.address; return a && a !== old ? a : null; }",
+            new WaitForFunctionOptions { Timeout = Ms(Wait), PollingInterval = 100 }, old);
+        return await handle.JsonValueAsync<string>();
+    }
+
+    /// <summary>The API URL of the master node with this cluster address, from the ready line in its log.</summary>
+    private static string ApiOfMaster(RunningCluster cluster, string address)
+    {
+        foreach (var file in Directory.GetFiles(Path.Combine(cluster.Store, "logs"), "*.log"))
+        {
+            using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            var ready = Regex.Match(reader.ReadToEnd(), $@"{MapReduce.Node.NodeHost.ReadyLine} roles=\S+ address={Regex.Escape(address)} api=(\S+)");
+            if (ready.Success) return ready.Groups[1].Value;
+        }
+        throw new InvalidOperationException($"no master log names {address}");
+    }
+
+    /// <summary>The PID of the master node process serving this API URL (its --http-port).</summary>
+    private static int MasterPid(RunningCluster cluster, string api)
+    {
+        var port = new Uri(api).Port.ToString();
+        foreach (var pid in Cli.NodeProcessesUsing(cluster.Store, "master"))
+        {
+            var args = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+            var at = Array.IndexOf(args, "--http-port");
+            if (at >= 0 && at + 1 < args.Length && args[at + 1] == port) return pid;
+        }
+        throw new InvalidOperationException($"no master process serves {api}");
     }
 
     /// <summary>Word count whose Map sleeps on each call: a job that lasts long enough to watch.</summary>

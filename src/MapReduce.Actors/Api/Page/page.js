@@ -138,6 +138,7 @@ function showNotice(text) {
 
 function renderCluster(cluster) {
   setText($("#master"), cluster.master ? "master: " + shortWorker(cluster.master) : "master: none");
+  $("#master").dataset.address = cluster.master || "";
   const members = [...(cluster.members || [])].sort((a, b) => a.address.localeCompare(b.address));
   keyed($("#members tbody"), members, (m) => m.address, () => {
     const tr = el("tr");
