@@ -51,6 +51,7 @@ public sealed class ControlApiServer : IAsyncDisposable
         var locator = new KvStoreLocator(system);
         var blobs = new BlobClient(locator, message => Akka.Event.LoggingExtensions.Info(system.Log, message), shortCircuit);
         new ControlApiRoutes(system, master, catalog, locator, blobs).Map(app);
+        StatusPage.Map(app);
         try
         {
             await app.StartAsync().ConfigureAwait(false);
