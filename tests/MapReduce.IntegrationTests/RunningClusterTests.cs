@@ -120,6 +120,25 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         Assert.Equal(Enumerable.Range(0, files.Length).Select(i => $"m{i:D5}.1.log"), logs);
         var printed = Directory.GetFiles(Path.Combine(blobs, "logs", execId)).Select(File.ReadAllText).Order(StringComparer.Ordinal);
         Assert.Equal(files.Select(f => $"mapping {Path.GetFileName(f)}\n"), printed);
+
+        // What a person sees: the counters at the end of the job and in `status`, one per line; the logs through `logs`.
+        Assert.Matches($@"(?m)^  user\.words +{words.Sum(w => w.Count):N0}$", job.Output);
+        var status = await Cli.SubmitAsync(Seeded("status", execId));
+        foreach (var (name, value) in expected)
+            Assert.Matches($@"(?m)^  {Regex.Escape(name)} +{value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}$", status.Output);
+        var statusJson = await Cli.SubmitAsync(Seeded("status", execId, "--json"));
+        using (var parsed = System.Text.Json.JsonDocument.Parse(statusJson.Output))
+        {
+            Assert.Equal(words.Sum(w => w.Count), parsed.RootElement.GetProperty("counters").GetProperty("user.words").GetInt64());
+            var bytes = parsed.RootElement.GetProperty("partitionBytes").EnumerateArray().Select(b => b.GetInt64()).ToArray();
+            Assert.Equal(Directory.GetFiles(output, "part-*").Order(StringComparer.Ordinal).Select(f => new FileInfo(f).Length), bytes);
+        }
+        var taskLog = await Cli.SubmitAsync(Seeded("logs", execId, "--task", "m00001"));
+        Assert.True(taskLog.ExitCode == 0, taskLog.ToString());
+        Assert.Matches($@"^==> m00001\.1 \(succeeded, on akka\.tcp://\S+\) <==\nmapping {Regex.Escape(Path.GetFileName(files[1]))}\n$", taskLog.Output.Replace("\r", ""));
+        var none = await Cli.SubmitAsync(Seeded("logs", execId, "--task", "r00000"));
+        Assert.Equal("==> r00000.1 (succeeded, on ", none.Output[..28]);
+        Assert.EndsWith("<==\n(nothing printed)\n", none.Output.Replace("\r", ""));
     }
 
     [Fact]
