@@ -3,7 +3,7 @@
 #   build  - compile everything (Release)
 #   test   - run unit and integration tests (the same command as README.md and CI)
 #   demo   - word count on the sample books in local mode, output in out/wordcount
-#   bench  - speed benchmark (README "Speed"); extra arguments go to it, e.g. `bench --size 1GB`
+#   bench  - speed benchmark (docs/speed.md); extra arguments go to it, e.g. `bench --size 1GB`
 param(
     [Parameter(Position = 0)]
     [ValidateSet('build', 'test', 'demo', 'bench')]
