@@ -48,6 +48,27 @@ public sealed class LocalModeTests : IDisposable
         Assert.Empty(Cli.NodeProcessesUsing(store));
     }
 
+    /// <summary>--keep-cluster leaves the local cluster up for the next job on the store, and it stops by itself once idle that long.</summary>
+    [Fact]
+    public async Task A_kept_local_cluster_serves_the_next_job_and_stops_once_idle()
+    {
+        var store = Path.Combine(_work, "store");
+        var first = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "first"), "--store", store, "--keep-cluster", "4s");
+        Assert.True(first.ExitCode == 0, first.ToString());
+        Assert.Contains($"starting a local cluster (1 kvstore, 2 masters, 2 workers) in {store}; it stops after 4 s idle", first.Output);
+        Assert.NotEmpty(Cli.NodeProcessesUsing(store));
+
+        var second = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "second"), "--store", store);
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.Contains($"using the local cluster running on {store} (http://127.0.0.1:", second.Output);
+        Assert.DoesNotContain("starting a local cluster", second.Output);
+        Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(Path.Combine(_work, "second"), 4));
+
+        // Idle for 4 s: the cluster stops and says why in its log.
+        await Cli.AssertNoNodeProcessesLeftAsync(store);
+        Assert.Contains("idle for 4 s", await File.ReadAllTextAsync(Path.Combine(store, "logs", "local.log")));
+    }
+
     [Fact]
     public async Task Small_files_share_map_tasks_a_small_buffer_spills_and_the_output_is_still_exact()
     {
