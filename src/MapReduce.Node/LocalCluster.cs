@@ -62,13 +62,13 @@ public sealed class LocalCluster : IAsyncDisposable
         var cluster = Create(options);
         try
         {
-            // The kvstore is the seed: it must be up before anyone can store or fetch anything.
+            // The kvstore is the seed. All processes start at once: the others retry joining the
+            // seed until it listens, so their start-up (JIT, Akka) overlaps the kvstore's.
             var kv = cluster.Launch("kvstore", NodeRoles.KvStore, cluster.SeedPort);
-            await cluster.WaitReadyAsync([kv], TimeSpan.FromSeconds(60), ct);
             var others = new List<NodeProcess>();
             for (var i = 1; i <= options.Masters; i++) others.Add(cluster.Launch($"master-{i}", NodeRoles.Master));
             for (var i = 1; i <= options.Workers; i++) others.Add(cluster.Launch($"worker-{i}", NodeRoles.Worker));
-            await cluster.WaitReadyAsync(others, TimeSpan.FromSeconds(90), ct);
+            await cluster.WaitReadyAsync([kv, .. others], TimeSpan.FromSeconds(90), ct);
             cluster.Supervise(others, Console.Out, TimeProvider.System);
             return cluster;
         }
