@@ -215,7 +215,12 @@ public sealed class LocalCluster : IAsyncDisposable
     public async Task WaitReadyAsync(IReadOnlyList<NodeProcess> nodes, TimeSpan timeout, CancellationToken ct = default)
     {
         var all = Task.WhenAll(nodes.Select(n => Ready[n].Task));
-        var finished = await Task.WhenAny(all, Task.Delay(timeout, ct));
+        // A node that exits before it is ready fails the wait at once, not after the others' timeout.
+        var firstFailure = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        foreach (var node in nodes)
+            _ = Ready[node].Task.ContinueWith(t => firstFailure.TrySetResult(t), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        var finished = await Task.WhenAny(all, firstFailure.Task, Task.Delay(timeout, ct));
+        if (finished == firstFailure.Task) await await firstFailure.Task;
         if (finished != all)
         {
             ct.ThrowIfCancellationRequested();
