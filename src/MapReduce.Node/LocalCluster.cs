@@ -71,13 +71,13 @@ public sealed class LocalCluster : IAsyncDisposable
         var cluster = Create(options);
         try
         {
-            // The kvstore is the seed: it must be up before anyone can store or fetch anything.
+            // The kvstore is the seed. All processes start at once: the others retry joining the
+            // seed until it listens, so their start-up (JIT, Akka) overlaps the kvstore's.
             var kv = cluster.Launch("kvstore", NodeRoles.KvStore, cluster.SeedPort);
-            await cluster.WaitReadyAsync([kv], TimeSpan.FromSeconds(60), ct);
             var others = new List<NodeProcess>();
             for (var i = 1; i <= options.Masters; i++) others.Add(cluster.Launch($"master-{i}", NodeRoles.Master));
             for (var i = 1; i <= options.Workers; i++) others.Add(cluster.Launch($"worker-{i}", NodeRoles.Worker));
-            await cluster.WaitReadyAsync(others, TimeSpan.FromSeconds(90), ct);
+            await cluster.WaitReadyAsync([kv, .. others], TimeSpan.FromSeconds(90), ct);
             cluster.Supervise(others, Console.Out, TimeProvider.System);
             return cluster;
         }
@@ -235,7 +235,12 @@ public sealed class LocalCluster : IAsyncDisposable
     public async Task WaitReadyAsync(IReadOnlyList<NodeProcess> nodes, TimeSpan timeout, CancellationToken ct = default)
     {
         var all = Task.WhenAll(nodes.Select(n => Ready[n].Task));
-        var finished = await Task.WhenAny(all, Task.Delay(timeout, ct));
+        // A node that exits before it is ready fails the wait at once, not after the others' timeout.
+        var firstFailure = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        foreach (var node in nodes)
+            _ = Ready[node].Task.ContinueWith(t => firstFailure.TrySetResult(t), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        var finished = await Task.WhenAny(all, firstFailure.Task, Task.Delay(timeout, ct));
+        if (finished == firstFailure.Task) await await firstFailure.Task;
         if (finished != all)
         {
             ct.ThrowIfCancellationRequested();

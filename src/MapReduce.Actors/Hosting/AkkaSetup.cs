@@ -94,7 +94,7 @@ public static class AkkaSetup
             ProcessExitWatch.Install();
             akka.WithActors((system, registry) =>
             {
-                var executor = new TaskExecutor(new BlobClient(new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit), new CompiledCodeCache(), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
+                var executor = new TaskExecutor(new BlobClient(new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit), new CompiledCodeCache(Path.Combine(node.DataFolder, "code-cache"), message => system.Log.Info("{0}", message)), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, settings.CancelGrace, executor), "worker");
             });
         }

@@ -43,7 +43,10 @@ public static class ScriptCompiler
         int Reduce(string key, IEnumerable<int> values) => values.Sum();
         """, "warm-up");
 
-    public static IUserTask Compile(string source, string codeId = "task")
+    public static IUserTask Compile(string source, string codeId = "task") => CompileToImage(source, codeId).Task;
+
+    /// <summary>Compiles and binds, and also returns the emitted assembly, which <see cref="Load"/> binds again without Roslyn.</summary>
+    public static (IUserTask Task, byte[] Image) CompileToImage(string source, string codeId = "task")
     {
         var script = CSharpScript.Create(source, Options);
         var compilation = script.GetCompilation();
@@ -52,11 +55,21 @@ public static class ScriptCompiler
         var errors = emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
         if (!emitted.Success || errors.Count > 0)
             throw new CompileErrorException(FormatDiagnostics(errors));
+        if (compilation.ScriptClass?.MetadataName is { } name && name != ScriptClassName)
+            throw new InvalidOperationException($"the script class is {name}, not {ScriptClassName}");
+        var image = pe.ToArray();
+        return (Load(image, codeId), image);
+    }
 
-        pe.Position = 0;
+    /// <summary>The class Roslyn names a first (and only) submission; an emitted image is bound by it.</summary>
+    private const string ScriptClassName = "Submission#0";
+
+    /// <summary>Binds an image <see cref="CompileToImage"/> emitted, in a collectible load context of its own.</summary>
+    public static IUserTask Load(byte[] image, string codeId)
+    {
         var context = new AssemblyLoadContext($"user-code-{codeId}", isCollectible: true);
-        var assembly = context.LoadFromStream(pe);
-        var submission = CreateSubmission(assembly, compilation.ScriptClass?.MetadataName ?? "Submission#0");
+        var assembly = context.LoadFromStream(new MemoryStream(image, writable: false));
+        var submission = CreateSubmission(assembly, ScriptClassName);
         return Bind(submission);
     }
 

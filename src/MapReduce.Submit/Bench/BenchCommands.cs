@@ -60,6 +60,21 @@ public static class BenchCommands
                 Console.Out, Console.Error, ct);
         });
         bench.Subcommands.Add(jobsBench);
+        var coldRuns = new Option<int>("--runs") { Description = "Times the demo is run", DefaultValueFactory = _ => 5 };
+        var coldLauncher = new Option<string>("--launcher") { Description = "How each run starts: dotnet-run (as the README's demo: dotnet run --no-build) or dll (this program's dll)", DefaultValueFactory = _ => ColdBenchCommand.DotnetRun };
+        coldLauncher.AcceptOnlyFromAmong(ColdBenchCommand.DotnetRun, ColdBenchCommand.Dll);
+        var coldProject = new Option<string>("--project") { Description = "The Submit project dotnet-run runs", DefaultValueFactory = _ => Path.Combine("src", "MapReduce.Submit") };
+        var coldData = new Option<string>("--data", "-d") { Description = "Input folder of the demo", DefaultValueFactory = _ => Path.Combine("samples", "data") };
+        var coldCode = new Option<string>("--code", "-c") { Description = "Code folder of the demo", DefaultValueFactory = _ => Path.Combine("samples", "wordcount") };
+        var coldOutput = new Option<string>("--output", "-o") { Description = "Output folder of the demo", DefaultValueFactory = _ => Path.Combine("out", "wordcount") };
+        var coldStore = new Option<string?>("--store") { Description = "Store folder given to each run (default: the job command's own)" };
+        var coldBench = new Command("cold", "Time the demo from the command: the README's job command line as a child process, several times; prints each wall time and min/median/max")
+        {
+            coldRuns, coldLauncher, coldProject, coldData, coldCode, coldOutput, coldStore,
+        };
+        coldBench.SetAction(async (parse, ct) => await ColdBenchCommand.RunAsync(new ColdBenchOptions(parse.GetValue(coldRuns), parse.GetValue(coldLauncher)!,
+            parse.GetValue(coldProject)!, parse.GetValue(coldData)!, parse.GetValue(coldCode)!, parse.GetValue(coldOutput)!, parse.GetValue(coldStore)), Console.Out, Console.Error, ct));
+        bench.Subcommands.Add(coldBench);
         return bench;
     }
 }
