@@ -88,13 +88,16 @@ public static class AkkaSetup
         {
             var scratch = Path.Combine(node.DataFolder, "scratch", Environment.ProcessId.ToString());
             Directory.CreateDirectory(scratch);
-            // In the background: the node is ready at once, and the first job finds Roslyn warm.
-            _ = Task.Run(ScriptCompiler.WarmUp);
+            // In the background: the node is ready at once, and the first job finds Roslyn warm. Not
+            // when compiled scripts are cached here: a re-run compiles nothing, and the warm-up's
+            // seconds of CPU would only slow the start of the other nodes on the same cores.
+            var codeCache = Path.Combine(node.DataFolder, "code-cache");
+            if (!Directory.Exists(codeCache) || !Directory.EnumerateFiles(codeCache, "*.dll").Any()) _ = Task.Run(ScriptCompiler.WarmUp);
             // Before the actor system exists, so it runs before Akka's exit hook leaves the cluster.
             ProcessExitWatch.Install();
             akka.WithActors((system, registry) =>
             {
-                var executor = new TaskExecutor(new BlobClient(new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit), new CompiledCodeCache(Path.Combine(node.DataFolder, "code-cache"), message => system.Log.Info("{0}", message)), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
+                var executor = new TaskExecutor(new BlobClient(new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit), new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, settings.CancelGrace, executor), "worker");
             });
         }

@@ -138,7 +138,7 @@ public static class BenchCommand
         // Each run uploads the input again: a real job end to end, not one over data already stored.
         // Then it deletes that upload (not timed), as a user of a long-lived store would: the store
         // stays one input large, and the next upload reuses the memory the last one freed instead of
-        // touching new memory, which costs a VM far more (README, Speed).
+        // touching new memory, which costs a VM far more (docs/speed.md).
         var allClusterRuns = new List<(TimeSpan Time, PhaseClock Phases, string Cpu, JobOutcome Outcome)>();
         for (var run = 0; run < o.Warmups + o.Runs; run++)
         {
