@@ -69,6 +69,8 @@ public sealed class LiveProgress(IAnsiConsole console, TimeProvider? time = null
 
     private void Show(Progressed e)
     {
+        // Reduces done before this report were done while we looked, unless this is the first look (`watch`).
+        var before = _map is null ? null : _counts.Current;
         var c = _counts.Add(e);
         _map ??= AddBar("map", c.MapsTotal, new BarInfo(false, _inputBytes, c.MapsDone));
         _reduce ??= AddBar("reduce", c.ReducesTotal, null);
@@ -76,7 +78,7 @@ public sealed class LiveProgress(IAnsiConsole console, TimeProvider? time = null
         // Reduces wait for the maps: their clock starts with the first reduce or the last map.
         if (!_reduce.IsStarted && (c.ReducesDone > 0 || (c.MapsTotal > 0 && c.MapsDone == c.MapsTotal)))
         {
-            _reduce.Tag = new BarInfo(false, null, c.ReducesDone);
+            _reduce.Tag = new BarInfo(false, null, before?.ReducesDone ?? c.ReducesDone);
             _reduce.StartTask();
         }
         Raise(_reduce, c.ReducesDone, c.ReducesTotal);

@@ -10,6 +10,8 @@ public sealed class RisingCounts
 {
     private Progressed _max = new(0, 0, 0, 0);
 
+    public Progressed Current => _max;
+
     /// <summary>Merges <paramref name="e"/> into the highest counts seen; returns them.</summary>
     public Progressed Add(Progressed e) => _max = new(
         Math.Max(_max.MapsDone, e.MapsDone), Math.Max(_max.MapsTotal, e.MapsTotal),
