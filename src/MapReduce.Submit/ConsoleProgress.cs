@@ -1,46 +1,22 @@
-using MapReduce.Submit.Client;
+using MapReduce.Submit.Display;
+using Spectre.Console;
 
 namespace MapReduce.Submit;
 
-/// <summary>Prints what the job runner reports, one line per step, progress at most twice a second.</summary>
-public sealed class ConsoleProgress(TextWriter output)
+/// <summary>
+/// The one place that decides how progress is shown: live bars only when the output is this
+/// process's stdout and that is an interactive terminal; otherwise (redirected, CI, tests,
+/// --detach's stderr) the plain lines scripts and tests read; nothing with --quiet.
+/// </summary>
+public static class ConsoleProgress
 {
-    private DateTime _lastProgress = DateTime.MinValue;
-
-    public void Report(JobEvent e)
+    public static IJobProgress For(TextWriter output, bool quiet = false)
     {
-        lock (output)
-        {
-            switch (e)
-            {
-                case Uploaded u:
-                    output.WriteLine(u.What == "code"
-                        ? $"uploaded code as {u.Id} ({u.Took.TotalSeconds:0.0} s)"
-                        : $"uploaded {u.Files} files, {Megabytes(u.Bytes)} in {u.Chunks} chunks as {u.Id} ({u.Took.TotalSeconds:0.0} s)");
-                    break;
-                case UploadProgress p when Due():
-                    output.WriteLine($"uploading: {Megabytes(p.BytesDone)} of {Megabytes(p.BytesTotal)}");
-                    break;
-                case Submitted s:
-                    output.WriteLine($"submitted job {s.JobId}: {s.MapTasks} map tasks, {s.ReduceTasks} reduce tasks");
-                    break;
-                case Progressed j when Due() || (j.ReducesDone == j.ReducesTotal && j.MapsDone == j.MapsTotal):
-                    output.WriteLine($"  map {j.MapsDone}/{j.MapsTotal}  reduce {j.ReducesDone}/{j.ReducesTotal}");
-                    break;
-                case Downloaded d:
-                    output.WriteLine($"downloaded {d.Parts} parts, {Megabytes(d.Bytes)} into {d.Folder} ({d.Took.TotalSeconds:0.0} s)");
-                    break;
-            }
-        }
+        if (quiet) return new PlainProgress(TextWriter.Null);
+        if (!ReferenceEquals(output, Console.Out) || Console.IsOutputRedirected) return new PlainProgress(output);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
+        // Spectre's own test: without both it would fall back to its own plain rendering, not ours.
+        var caps = console.Profile.Capabilities;
+        return caps.Interactive && caps.Ansi ? new LiveProgress(console) : new PlainProgress(output);
     }
-
-    private bool Due()
-    {
-        var now = DateTime.UtcNow;
-        if (now - _lastProgress < TimeSpan.FromMilliseconds(500)) return false;
-        _lastProgress = now;
-        return true;
-    }
-
-    public static string Megabytes(long bytes) => $"{bytes / 1_000_000.0:0.0} MB";
 }

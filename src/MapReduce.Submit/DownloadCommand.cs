@@ -30,7 +30,7 @@ public static class DownloadCommand
                 error.WriteLine($"error: job {id} has {(detail.Job.State == States.Running ? "not finished yet (`watch` it)" : $"{detail.Job.State}; it has no result")}");
                 return JobCommand.JobFailed;
             }
-            var progress = new ConsoleProgress(o.Json ? TextWriter.Null : output);
+            await using var progress = ConsoleProgress.For(output, quiet: o.Json);
             IReadOnlyList<string> files;
             if (source is ApiJobSource api)
                 files = await (await JobRunner.ConnectAsync(api.Api, o.Settings.KvStoreShortCircuit, progress.Report, ct)).DownloadAsync(id, detail.Parts, outputFolder, ct);
@@ -45,6 +45,7 @@ public static class DownloadCommand
                 error.WriteLine($"error: {source.Description} holds no blob folder; start the cluster or pass --cluster");
                 return JobCommand.ClusterError;
             }
+            await progress.DisposeAsync();
             output.WriteLine($"output: {Path.GetFullPath(outputFolder)} ({files.Count} parts)");
             return JobCommand.Ok;
         });

@@ -64,7 +64,8 @@ public static class JobCommand
         // Progress is for people: --json and --quiet keep stdout to what a script reads, and with
         // --detach stdout is the job id alone (what is said on the way goes to stderr).
         var talk = options.Json || options.Quiet ? TextWriter.Null : options.Detach ? error : output;
-        var progress = new ConsoleProgress(talk);
+        // Disposed before anything else is printed: a live display must be off the screen first.
+        await using var progress = ConsoleProgress.For(talk);
         var keep = options.KeepCluster ?? (options.Detach && settings.KeepCluster == TimeSpan.Zero ? DetachedKeep : null);
         ClusterConnection? cluster = null;
         string? jobId = null;
@@ -82,6 +83,7 @@ public static class JobCommand
             jobId = submitted.JobId;
             if (options.Detach)
             {
+                await progress.DisposeAsync();
                 if (options.Json) output.WriteLine(JsonSerializer.Serialize(submitted, PrettyJson));
                 else
                 {
@@ -93,12 +95,14 @@ public static class JobCommand
 
             var jobWatch = Stopwatch.StartNew();
             var end = await runner.FollowAsync(jobId, ct);
+            if (end.State != States.Succeeded) await progress.DisposeAsync();
             if (end.State != States.Succeeded)
             {
                 error.WriteLine($"error: job {jobId} {end.State}: {end.Error}");
                 return end.State == States.Cancelled ? JobCancelled : JobFailed;
             }
             var files = await runner.DownloadAsync(jobId, end.Parts, options.OutputFolder!, ct);
+            await progress.DisposeAsync();
             if (options.Json)
             {
                 output.WriteLine(JsonSerializer.Serialize(await cluster.Api.JobAsync(jobId, CancellationToken.None), PrettyJson));
@@ -116,6 +120,7 @@ public static class JobCommand
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
+            await progress.DisposeAsync();
             if (jobId is null || cluster is null)
             {
                 error.WriteLine("cancelled before the job was submitted; nothing runs");
@@ -127,11 +132,13 @@ public static class JobCommand
         }
         catch (ApiException e)
         {
+            await progress.DisposeAsync();
             error.WriteLine($"error: {e.Message}");
             return e.Status == System.Net.HttpStatusCode.BadRequest ? JobFailed : ClusterError;
         }
         catch (Exception e) when (e is TimeoutException or LocalClusterException or Actors.KvStore.KvStoreException or IOException or InputException or UnauthorizedAccessException)
         {
+            await progress.DisposeAsync();
             error.WriteLine($"error: {e.Message}");
             return e is InputException ? UsageError : e is IOException or UnauthorizedAccessException ? JobFailed : ClusterError;
         }

@@ -25,15 +25,18 @@ public static class WatchCommand
         {
             return await StatusCommand.Guard(error, async () =>
             {
-                var progress = new ConsoleProgress(quiet ? TextWriter.Null : output);
+                // Disposed before anything else is printed (also on the way out to Guard's error lines).
+                await using var progress = ConsoleProgress.For(output, quiet);
                 try
                 {
                     var end = await JobRunner.FollowAsync(cluster.Api, id, progress.Report, ct);
+                    await progress.DisposeAsync();
                     if (end.State == States.Succeeded) output.WriteLine($"job {id} succeeded");
                     return ExitCodeOf(end.State, end.Error, error);
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {
+                    await progress.DisposeAsync();
                     error.WriteLine($"stopped watching; job {id} goes on (`cancel {id}` stops it)");
                     return JobCommand.Ok;
                 }

@@ -1,6 +1,6 @@
 namespace MapReduce.Submit.Client;
 
-/// <summary>What <see cref="JobRunner"/> reports while it works; the CLI shows it (see ConsoleProgress).</summary>
+/// <summary>What <see cref="JobRunner"/> reports while it works; the CLI shows it (see ConsoleProgress.For).</summary>
 public abstract record JobEvent;
 
 public sealed record Uploaded(string What, string Id, int Files, int Chunks, long Bytes, TimeSpan Took) : JobEvent;

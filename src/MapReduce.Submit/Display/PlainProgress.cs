@@ -1,0 +1,61 @@
+using MapReduce.Submit.Client;
+
+namespace MapReduce.Submit.Display;
+
+/// <summary>
+/// One line per step, progress at most twice a second: for logs, CI and scripts (integration
+/// tests parse these lines, so their wording is fixed).
+/// </summary>
+public sealed class PlainProgress(TextWriter output) : IJobProgress
+{
+    private readonly RisingCounts _counts = new();
+    private DateTime _lastProgress = DateTime.MinValue;
+
+    public void Report(JobEvent e)
+    {
+        lock (output)
+        {
+            switch (e)
+            {
+                case Uploaded u:
+                    output.WriteLine(Line(u));
+                    break;
+                case UploadProgress p when Due():
+                    output.WriteLine($"uploading: {Megabytes(p.BytesDone)} of {Megabytes(p.BytesTotal)}");
+                    break;
+                case Submitted s:
+                    output.WriteLine(Line(s));
+                    break;
+                case Progressed p:
+                    var j = _counts.Add(p);
+                    if (Due() || (j.ReducesDone == j.ReducesTotal && j.MapsDone == j.MapsTotal))
+                        output.WriteLine($"  map {j.MapsDone}/{j.MapsTotal}  reduce {j.ReducesDone}/{j.ReducesTotal}");
+                    break;
+                case Downloaded d:
+                    output.WriteLine(Line(d));
+                    break;
+            }
+        }
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private bool Due()
+    {
+        var now = DateTime.UtcNow;
+        if (now - _lastProgress < TimeSpan.FromMilliseconds(500)) return false;
+        _lastProgress = now;
+        return true;
+    }
+
+    // The step lines are shared with the live display, which prints them above its bars.
+    public static string Line(Uploaded u) => u.What == "code"
+        ? $"uploaded code as {u.Id} ({u.Took.TotalSeconds:0.0} s)"
+        : $"uploaded {u.Files} files, {Megabytes(u.Bytes)} in {u.Chunks} chunks as {u.Id} ({u.Took.TotalSeconds:0.0} s)";
+
+    public static string Line(Submitted s) => $"submitted job {s.JobId}: {s.MapTasks} map tasks, {s.ReduceTasks} reduce tasks";
+
+    public static string Line(Downloaded d) => $"downloaded {d.Parts} parts, {Megabytes(d.Bytes)} into {d.Folder} ({d.Took.TotalSeconds:0.0} s)";
+
+    public static string Megabytes(long bytes) => $"{bytes / 1_000_000.0:0.0} MB";
+}
