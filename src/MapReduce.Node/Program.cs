@@ -52,7 +52,7 @@ root.SetAction(async (parse, ct) =>
     return await NodeHost.RunAsync(node, parse.GetValue(config)?.FullName, parse.GetValue(parentPid), ct);
 });
 
-var workers = new Option<int?>("--workers", "-w") { Description = "Worker processes to start (default from hocon: 2)" };
+var workers = new Option<int?>("--workers", "-w") { Description = "Worker processes to start, beside a kvstore and the masters (without it: one process with every role, or as mapreduce.local says)" };
 var store = new Option<DirectoryInfo>("--store") { Description = "Folder shared by the local nodes: blobs, catalog, journal, logs", DefaultValueFactory = _ => new DirectoryInfo(".mapreduce") };
 var seedPort = new Option<int>("--port", "-p") { Description = "Port of the seed (kvstore) node", DefaultValueFactory = _ => 4053 };
 var idleStop = new Option<TimeSpan?>("--idle-stop") { Description = "Stop the cluster once no job has run and no client asked anything for this long, e.g. 10m (default: run until Ctrl+C)", CustomParser = r => Durations.Parse(r) };
@@ -64,8 +64,11 @@ local.SetAction(async (parse, ct) =>
 {
     var settings = MapReduceSettings.From(MapReduceSettings.LoadConfig(parse.GetValue(config)?.FullName));
     var options = new LocalClusterOptions(parse.GetValue(store)!.FullName, parse.GetValue(workers) ?? settings.LocalWorkers,
-        parse.GetValue(tasksPerWorker) ?? settings.TasksPerWorker, parse.GetValue(seedPort), parse.GetValue(config)?.FullName, settings.LocalMasters);
-    Console.WriteLine($"starting a local cluster: 1 kvstore, {options.Masters} masters, {options.Workers} workers; store {options.StoreFolder}");
+        parse.GetValue(tasksPerWorker) ?? settings.TasksPerWorker, parse.GetValue(seedPort), parse.GetValue(config)?.FullName, settings.LocalMasters,
+        SingleProcess: parse.GetValue(workers) is null && settings.LocalSingleProcess);
+    Console.WriteLine(options.SingleProcess
+        ? $"starting a local cluster: one process with every role, {options.TasksPerWorker} task slots; store {options.StoreFolder}"
+        : $"starting a local cluster: 1 kvstore, {options.Masters} masters, {options.Workers} workers; store {options.StoreFolder}");
     await using var cluster = await LocalCluster.StartAsync(options, ct);
     Console.WriteLine($"cluster is up; seed {cluster.Seed}");
     Console.WriteLine($"status page and control API: {string.Join(" ", cluster.ApiUrls)}");

@@ -16,7 +16,7 @@ public static class CancelCommand
         try
         {
             // A job journaled as running on a store no cluster runs on resumes when one starts: start one to cancel it.
-            cluster = await ClusterConnection.OpenAsync(o.Connect with { Workers = 0 }, settings, output, ct);
+            cluster = await ClusterConnection.OpenAsync(o.Connect, settings, output, ct);
         }
         catch (Exception e) when (e is Node.LocalClusterException or TimeoutException)
         {

@@ -58,14 +58,16 @@ public sealed class ClusterConnection : IAsyncDisposable
         var workers = o.Workers ?? settings.LocalWorkers;
         var tasks = o.TasksPerWorker ?? settings.TasksPerWorker;
         var keep = o.KeepCluster ?? settings.KeepCluster;
+        var single = o.Workers is null && settings.LocalSingleProcess;
+        var layout = single ? $"one process: kvstore, master and worker with {tasks} task slots" : $"1 kvstore, {settings.LocalMasters} masters, {workers} workers";
         if (keep > TimeSpan.Zero)
         {
-            output.WriteLine($"starting a local cluster (1 kvstore, {settings.LocalMasters} masters, {workers} workers) in {store}; it stops after {Describe(keep)} idle");
-            var urls = await StartKeptAsync(store, workers, tasks, o.ConfigFile, keep, ct);
+            output.WriteLine($"starting a local cluster ({layout}) in {store}; it stops after {Describe(keep)} idle");
+            var urls = await StartKeptAsync(store, o.Workers, tasks, o.ConfigFile, keep, ct);
             return new ClusterConnection(new ClusterApi(urls), null, $"the local cluster running on {store} ({urls[0]})");
         }
-        output.WriteLine($"starting a local cluster (1 kvstore, {settings.LocalMasters} masters, {workers} workers) in {store}");
-        var local = await LocalCluster.StartAsync(new LocalClusterOptions(store, workers, tasks, 0, o.ConfigFile, settings.LocalMasters), ct);
+        output.WriteLine($"starting a local cluster ({layout}) in {store}");
+        var local = await LocalCluster.StartAsync(new LocalClusterOptions(store, workers, tasks, 0, o.ConfigFile, settings.LocalMasters, SingleProcess: single), ct);
         return new ClusterConnection(new ClusterApi(local.ApiUrls), local, $"a local cluster on {store}");
     }
 
@@ -73,12 +75,13 @@ public sealed class ClusterConnection : IAsyncDisposable
     /// Starts <c>MapReduce.Node local</c> in a session of its own (so Ctrl+C here does not reach it)
     /// with its output in the store's logs, and waits until it names its masters' API URLs.
     /// </summary>
-    private static async Task<IReadOnlyList<string>> StartKeptAsync(string store, int workers, int tasks, string? configFile, TimeSpan keep, CancellationToken ct)
+    private static async Task<IReadOnlyList<string>> StartKeptAsync(string store, int? workers, int tasks, string? configFile, TimeSpan keep, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.Combine(store, "logs"));
         var log = Path.Combine(store, "logs", "local.log");
         var (host, prefix) = LocalCluster.NodeCommandLine();
-        var args = new List<string>(prefix) { "local", "--store", store, "--port", "0", "--workers", workers.ToString(), "--tasks-per-worker", tasks.ToString(), "--idle-stop", $"{keep.TotalSeconds:0}s" };
+        var args = new List<string>(prefix) { "local", "--store", store, "--port", "0", "--tasks-per-worker", tasks.ToString(), "--idle-stop", $"{keep.TotalSeconds:0}s" };
+        if (workers is { } count) args.AddRange(["--workers", count.ToString()]);
         if (configFile is not null) args.AddRange(["--config", Path.GetFullPath(configFile)]);
         var command = string.Join(' ', new[] { host }.Concat(args).Select(Quote));
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = store };

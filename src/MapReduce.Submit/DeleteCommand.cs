@@ -22,7 +22,7 @@ public static class DeleteCommand
         ClusterConnection cluster;
         try
         {
-            cluster = await ClusterConnection.OpenAsync(o.Connect with { Workers = 0 }, settings, output, ct);
+            cluster = await ClusterConnection.OpenAsync(o.Connect, settings, output, ct);
         }
         catch (Exception e) when (e is LocalClusterException or TimeoutException)
         {

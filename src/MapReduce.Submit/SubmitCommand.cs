@@ -23,7 +23,7 @@ public static class SubmitCommand
         var reducers = new Option<int?>("--reducers", "-r") { Description = "Reduce tasks, one output part each (default from hocon: 4)" };
         var cluster = ClusterOption();
         var store = StoreOption();
-        var workers = new Option<int?>("--workers", "-w") { Description = "Local mode: worker processes (default from hocon: 2)" };
+        var workers = new Option<int?>("--workers", "-w") { Description = "Local mode: start this many worker processes beside a kvstore and the masters (without it: one process with every role)" };
         var tasksPerWorker = new Option<int?>("--tasks-per-worker") { Description = "Local mode: tasks each worker runs at once (default from hocon: 2)" };
         var config = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
         var blockSize = new Option<int?>("--block-size") { Description = "Largest chunk of input one map task reads, in bytes (default from hocon: 8 MiB); chunks end at line ends" };

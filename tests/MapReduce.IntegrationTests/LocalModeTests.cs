@@ -55,7 +55,7 @@ public sealed class LocalModeTests : IDisposable
         var store = Path.Combine(_work, "store");
         var first = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "first"), "--store", store, "--keep-cluster", "4s");
         Assert.True(first.ExitCode == 0, first.ToString());
-        Assert.Contains($"starting a local cluster (1 kvstore, 2 masters, 2 workers) in {store}; it stops after 4 s idle", first.Output);
+        Assert.Contains($"starting a local cluster (one process: kvstore, master and worker with 2 task slots) in {store}; it stops after 4 s idle", first.Output);
         Assert.NotEmpty(Cli.NodeProcessesUsing(store));
 
         var second = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "second"), "--store", store);

@@ -35,6 +35,9 @@ public sealed record MapReduceSettings(
     /// <summary>Where the CLI finds the control API when given no --cluster and no local cluster runs on its store.</summary>
     public required IReadOnlyList<string> ClusterUrls { get; init; }
 
+    /// <summary>Whether a local cluster is one process carrying every role (unless a worker count is given).</summary>
+    public required bool LocalSingleProcess { get; init; }
+
     /// <summary>How long a local cluster the CLI started stays up once idle (0: it stops with the CLI).</summary>
     public required TimeSpan KeepCluster { get; init; }
 
@@ -57,6 +60,7 @@ public sealed record MapReduceSettings(
             HttpPort = section.GetInt("http.port"),
             ClusterUrls = section.GetStringList("cluster").ToList(),
             KeepCluster = section.GetTimeSpan("local.keep-cluster"),
+            LocalSingleProcess = section.GetBoolean("local.single-process"),
         };
     }
 
