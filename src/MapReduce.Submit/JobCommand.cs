@@ -105,7 +105,7 @@ public static class JobCommand
             await progress.DisposeAsync();
             if (options.Json)
             {
-                output.WriteLine(JsonSerializer.Serialize(await cluster.Api.JobAsync(jobId, CancellationToken.None), PrettyJson));
+                output.WriteLine(JsonSerializer.Serialize(await FinalDetailAsync(cluster.Api, jobId), PrettyJson));
                 return Ok;
             }
             output.WriteLine($"job {jobId} succeeded: run and download took {jobWatch.Elapsed.TotalSeconds:0.0} s ({watch.Elapsed.TotalSeconds:0.0} s since start)");
@@ -113,7 +113,7 @@ public static class JobCommand
             if (!options.Quiet)
             {
                 output.WriteLine($"reuse without uploading: --data-id {submitted.DataId} --code-id {submitted.CodeId}");
-                var detail = await cluster.Api.JobAsync(jobId, CancellationToken.None);
+                var detail = await FinalDetailAsync(cluster.Api, jobId);
                 StatusCommand.PrintCounters(detail.Counters, output);
             }
             return Ok;
@@ -145,6 +145,21 @@ public static class JobCommand
         finally
         {
             if (cluster is not null) await cluster.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// The job's record once the catalog shows it ended: the master projects into the catalog every
+    /// 100 ms, and the end is projected with (or after) every task's counters.
+    /// </summary>
+    private static async Task<JobDetail> FinalDetailAsync(ClusterApi api, string jobId)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var detail = await api.JobAsync(jobId, CancellationToken.None);
+            if (detail.Job.State != States.Running || DateTime.UtcNow > deadline) return detail;
+            await Task.Delay(50);
         }
     }
 

@@ -82,7 +82,7 @@ public sealed class LocalModeTests : IDisposable
         WriteSmallFiles(input, 40, 100_000);
         await File.WriteAllTextAsync(config, "mapreduce.map-buffer-entries = 300\nmapreduce.kvstore.short-circuit = off");
 
-        var result = await Cli.SubmitAsync("-d", input, "-c", Cli.Samples("wordcount"), "-o", output, "--store", store, "--config", config);
+        var result = await Cli.SubmitAsync("-d", input, "-c", Cli.Samples("wordcount"), "-o", output, "--store", store, "--config", config, "--workers", "2");
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("40 files", result.Output);

@@ -147,33 +147,24 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
         return _jobs.Job(id.Value) is { } job ? WriteAsync(context, 200, job) : ErrorAsync(context, 404, $"no job {id}");
     }
 
-    private async Task ProgressAsync(HttpContext context)
+    private Task ProgressAsync(HttpContext context)
     {
-        if (JobIdOf(context) is not { } id)
-        {
-            await ErrorAsync(context, 400, "not a job id").ConfigureAwait(false);
-            return;
-        }
         var maps = int.TryParse(context.Request.Query["maps"], out var m) ? m : -1;
         var reduces = int.TryParse(context.Request.Query["reduces"], out var r) ? r : -1;
-        var reply = await AskMasterAsync(new GetJobStatus(id, maps, reduces), PollTimeout, context).ConfigureAwait(false);
-        await (reply switch
-        {
-            null => Task.CompletedTask,
-            JobStatus s => WriteAsync(context, 200, ProgressOf(s)),
-            UnknownJob => ErrorAsync(context, 404, $"no job {id}"),
-            _ => ErrorAsync(context, 500, $"unexpected answer {reply.GetType().Name}"),
-        }).ConfigureAwait(false);
+        return JobCommandAsync(context, id => new GetJobStatus(id, maps, reduces), PollTimeout);
     }
 
-    private async Task CancelAsync(HttpContext context)
+    private Task CancelAsync(HttpContext context) => JobCommandAsync(context, id => new CancelJob(id), MasterTimeout);
+
+    /// <summary>Asks the master about the job named in the path; its status, or its refusal, is the answer.</summary>
+    private async Task JobCommandAsync(HttpContext context, Func<JobId, object> question, TimeSpan timeout)
     {
         if (JobIdOf(context) is not { } id)
         {
             await ErrorAsync(context, 400, "not a job id").ConfigureAwait(false);
             return;
         }
-        var reply = await AskMasterAsync(new CancelJob(id), MasterTimeout, context).ConfigureAwait(false);
+        var reply = await AskMasterAsync(question(id), timeout, context).ConfigureAwait(false);
         await (reply switch
         {
             null => Task.CompletedTask,

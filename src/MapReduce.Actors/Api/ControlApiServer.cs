@@ -1,6 +1,7 @@
 using System.Net;
 using Akka.Actor;
 using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Hosting;
 using MapReduce.Storage.Catalog;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -42,10 +43,7 @@ public sealed class ControlApiServer : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            kestrel.AddServerHeader = false;
-            if (IPAddress.TryParse(host, out var ip)) kestrel.Listen(ip, port);
-            else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) kestrel.Listen(IPAddress.Loopback, port);
-            else kestrel.ListenAnyIP(port);
+            KestrelBinding.Listen(kestrel, host, port);
         });
         var app = builder.Build();
         var locator = new KvStoreLocator(system);
