@@ -34,6 +34,20 @@ public sealed class FailureTests(ITestOutputHelper log)
         cluster.Open("map");
         cluster.Open("reduce");
         await AssertExactOutput(submit, output);
+
+        // Counted once per task: the two attempts lost with the worker add nothing but themselves.
+        var jobId = System.Text.RegularExpressions.Regex.Match((await submit).Output, @"job (job-\S+) succeeded").Groups[1].Value;
+        var job = cluster.Catalog.GetJob(jobId)!;
+        await Cli.EventuallyAsync(() => cluster.Catalog.GetJob(jobId)!.Status == "success" && cluster.Catalog.GetCounters(jobId).Totals.ContainsKey("reduce.output.pairs"),
+            TimeSpan.FromSeconds(10), "the job's counters did not reach the catalog");
+        var totals = cluster.Catalog.GetCounters(jobId).Totals;
+        Assert.Equal(Directory.GetFiles(Cli.Samples("data")).Sum(f => new FileInfo(f).Length), totals["map.input.bytes"]);
+        Assert.Equal(Expected.Count, totals["reduce.output.pairs"]);
+        Assert.Equal(Expected.Count, totals["reduce.groups"]);
+        Assert.Equal(Directory.GetFiles(output, "part-*").Sum(f => new FileInfo(f).Length), totals["reduce.output.bytes"]);
+        Assert.Equal(2, totals["attempts.lost"]);
+        Assert.Equal(0, totals["attempts.failed"]);
+        Assert.Equal(job.MapTasks + job.Reducers + 2, totals["attempts"]);
     }
 
     [Fact]
