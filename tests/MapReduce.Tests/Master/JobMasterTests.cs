@@ -151,7 +151,7 @@ public sealed class JobMasterTests : MasterTestKit
         Assert.Equal("data-1", KvStore.ExpectMsg<KvStoreProtocol.RemoveDataset>().DirId);
         var deleter = KvStore.LastSender;
         master.Tell(new SubmitJob("code-1", "data-1", 2));
-        Assert.Equal("dataset 'data-1' is being deleted", ExpectMsg<JobRejected>().Reason);
+        Assert.Equal("dataset 'data-1' is being deleted", ExpectMsg<JobRejected>(AdmissionTimeout).Reason);
         master.Tell(new DeleteDataset("data-1"));
         Assert.Equal("dataset 'data-1' is already being deleted", ExpectMsg<DeleteRejected>().Reason);
 
@@ -185,15 +185,15 @@ public sealed class JobMasterTests : MasterTestKit
     {
         var master = NewMaster(Defaults with { MaxMapTasks = 2 });
         master.Tell(new SubmitJob("code-1", "data-missing", 2));
-        Assert.Equal("dataset 'data-missing' is not in the store", ExpectMsg<JobRejected>().Reason);
+        Assert.Equal("dataset 'data-missing' is not in the store", ExpectMsg<JobRejected>(AdmissionTimeout).Reason);
         master.Tell(new SubmitJob("code-missing", "data-1", 2));
-        Assert.Equal("code 'code-missing' is not in the store", ExpectMsg<JobRejected>().Reason);
+        Assert.Equal("code 'code-missing' is not in the store", ExpectMsg<JobRejected>(AdmissionTimeout).Reason);
         master.Tell(new SubmitJob("code-1", "data-1", 0));
-        Assert.Equal("--reducers must be between 1 and 10000, not 0", ExpectMsg<JobRejected>().Reason);
+        Assert.Equal("--reducers must be between 1 and 10000, not 0", ExpectMsg<JobRejected>(AdmissionTimeout).Reason);
         master.Tell(new SubmitJob("code-1", "data-1", 1));
         Assert.Equal("dataset 'data-1' makes 3 map tasks, more than the 2 a job may have (mapreduce.master.max-map-tasks: each reduce task " +
             "is told which run of every map to read, in one message); raise mapreduce.split-size so that small files share map tasks, " +
-            "or --block-size for fewer, larger chunks", ExpectMsg<JobRejected>().Reason);
+            "or --block-size for fewer, larger chunks", ExpectMsg<JobRejected>(AdmissionTimeout).Reason);
     }
 
     [Fact]

@@ -44,6 +44,8 @@ public abstract class MasterTestKit : Akka.TestKit.Xunit2.TestKit
         KvStore = CreateTestProbe();
     }
 
+    protected static readonly TimeSpan AdmissionTimeout = TimeSpan.FromSeconds(15);
+
     protected CatalogStore Catalog { get; }
     protected Akka.TestKit.TestProbe KvStore { get; }
     protected FakeTimeProvider Clock { get; } = new(new DateTimeOffset(2026, 11, 30, 8, 0, 0, TimeSpan.Zero));
@@ -75,7 +77,8 @@ public abstract class MasterTestKit : Akka.TestKit.Xunit2.TestKit
     protected JobId Submit(IActorRef master, int reducers = 2, string dataset = "data-1")
     {
         master.Tell(new SubmitJob("code-1", dataset, reducers));
-        return ExpectMsg<JobAccepted>().JobId;
+        // Admission reads the catalog: a process's first linq2db query can take seconds on 2 busy cores.
+        return ExpectMsg<JobAccepted>(AdmissionTimeout).JobId;
     }
 
     /// <summary>A master, one worker with <paramref name="slots"/> slots, and a job submitted to it.</summary>
