@@ -61,8 +61,8 @@ public static class BenchCommands
         });
         bench.Subcommands.Add(jobsBench);
         var coldRuns = new Option<int>("--runs") { Description = "Times the demo is run", DefaultValueFactory = _ => 5 };
-        var coldLauncher = new Option<string>("--launcher") { Description = "How each run starts: dotnet-run (as the README's demo: dotnet run --no-build) or dll (this program's dll)", DefaultValueFactory = _ => ColdBenchCommand.DotnetRun };
-        coldLauncher.AcceptOnlyFromAmong(ColdBenchCommand.DotnetRun, ColdBenchCommand.Dll);
+        var coldLauncher = new Option<string>("--launcher") { Description = "How each run starts: script (as the README's demo: ./mapreduce, run from the repository root), dotnet-run (dotnet run --no-build) or dll (this program's dll)", DefaultValueFactory = _ => ColdBenchCommand.Script };
+        coldLauncher.AcceptOnlyFromAmong(ColdBenchCommand.Script, ColdBenchCommand.DotnetRun, ColdBenchCommand.Dll);
         var coldProject = new Option<string>("--project") { Description = "The Submit project dotnet-run runs", DefaultValueFactory = _ => Path.Combine("src", "MapReduce.Submit") };
         var coldData = new Option<string>("--data", "-d") { Description = "Input folder of the demo", DefaultValueFactory = _ => Path.Combine("samples", "data") };
         var coldCode = new Option<string>("--code", "-c") { Description = "Code folder of the demo", DefaultValueFactory = _ => Path.Combine("samples", "wordcount") };

@@ -3,7 +3,7 @@ using System.Text;
 
 namespace MapReduce.Submit.Bench;
 
-/// <param name="Launcher">dotnet-run: as the README's demo, <c>dotnet run --project PROJECT -c Release --no-build --</c>; dll: this program's dll on the dotnet host.</param>
+/// <param name="Launcher">script: as the README's demo, the <c>./mapreduce</c> launcher in the current folder; dotnet-run: <c>dotnet run --project PROJECT -c Release --no-build --</c>; dll: this program's dll on the dotnet host.</param>
 /// <param name="Store">Passed on as --store when given; otherwise the demo's own default store.</param>
 public sealed record ColdBenchOptions(int Runs, string Launcher, string Project, string DataFolder, string CodeFolder, string OutputFolder, string? Store);
 
@@ -15,6 +15,7 @@ public sealed record ColdBenchOptions(int Runs, string Launcher, string Project,
 /// </summary>
 public static class ColdBenchCommand
 {
+    public const string Script = "script";
     public const string DotnetRun = "dotnet-run";
     public const string Dll = "dll";
 
@@ -23,9 +24,9 @@ public static class ColdBenchCommand
 
     public static async Task<int> RunAsync(ColdBenchOptions o, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        if (o.Runs < 1 || o.Launcher is not (DotnetRun or Dll))
+        if (o.Runs < 1 || o.Launcher is not (Script or DotnetRun or Dll))
         {
-            error.WriteLine($"error: --runs must be at least 1 and --launcher {DotnetRun} or {Dll}");
+            error.WriteLine($"error: --runs must be at least 1 and --launcher {Script}, {DotnetRun} or {Dll}");
             return JobCommand.UsageError;
         }
         string[] demo = ["-d", o.DataFolder, "-c", o.CodeFolder, "-o", o.OutputFolder, .. o.Store is null ? Array.Empty<string>() : ["--store", o.Store]];
@@ -55,6 +56,8 @@ public static class ColdBenchCommand
 
     private static (string FileName, List<string> Arguments) CommandLine(ColdBenchOptions o, string[] jobArguments)
     {
+        if (o.Launcher == Script)
+            return (Path.GetFullPath("mapreduce"), [.. jobArguments]);
         if (o.Launcher == DotnetRun)
             return ("dotnet", ["run", "--project", o.Project, "-c", "Release", "--no-build", "--", .. jobArguments]);
         var host = Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
