@@ -129,6 +129,7 @@ public sealed class JobLifecycleTests(RunningCluster cluster, ITestOutputHelper 
             if (Regex.Match(e.Data, @"^submitted job (\S+):") is { Success: true } m) submitted.TrySetResult(m.Groups[1].Value);
         };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.AppendLine(e.Data); };
+        InterruptSignal.StopIgnoring();
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -136,6 +137,7 @@ public sealed class JobLifecycleTests(RunningCluster cluster, ITestOutputHelper 
         try
         {
             id = await submitted.Task.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.False(InterruptSignal.IsIgnoredBy(process.Id), "the CLI was started with SIGINT ignored: Ctrl+C could not reach it");
             await Task.Delay(500);
             Cli.Interrupt(process);
             // The CLI gives its action 30 s after Ctrl+C before it exits anyway (exit 130).

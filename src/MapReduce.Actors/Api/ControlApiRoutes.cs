@@ -60,7 +60,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     /// <summary>How long no client asked anything and no job ran: a local cluster kept up for a while stops after enough of it.</summary>
     private Task Idle(HttpContext context)
     {
-        var running = _jobs.Jobs(JobListLimit).Count(j => j.State == States.Running);
+        var running = _jobs.RunningJobs();
         var idle = running > 0 ? TimeSpan.Zero : DateTime.UtcNow - new DateTime(Interlocked.Read(ref _lastRequest), DateTimeKind.Utc);
         return WriteAsync(context, 200, new IdleInfo(Math.Round(idle.TotalSeconds, 1), running));
     }
@@ -188,21 +188,15 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
             await ErrorAsync(context, 400, "not a job id").ConfigureAwait(false);
             return;
         }
-        if (_jobs.Attempts(id.Value) is not { } all)
+        var logs = await _jobs.LogsAsync(id.Value, context.Request.Query["task"].ToString(), ReadLogAsync, context.RequestAborted).ConfigureAwait(false);
+        if (logs is null) await ErrorAsync(context, 404, $"no job {id}").ConfigureAwait(false);
+        else await WriteAsync(context, 200, logs).ConfigureAwait(false);
+
+        async Task<byte[]?> ReadLogAsync(string key, CancellationToken ct)
         {
-            await ErrorAsync(context, 404, $"no job {id}").ConfigureAwait(false);
-            return;
+            try { return await blobs.GetBytesAsync(key, ct).ConfigureAwait(false); }
+            catch (KvStoreException) { return null; } // the attempt printed nothing
         }
-        var task = context.Request.Query["task"].ToString();
-        var logs = new List<AttemptLog>();
-        foreach (var a in all.Where(a => task.Length == 0 || a.Task == task))
-        {
-            string text;
-            try { text = System.Text.Encoding.UTF8.GetString(await blobs.GetBytesAsync(BlobKeys.TaskLog(AttemptId.Parse(id, a.Name)), context.RequestAborted).ConfigureAwait(false)); }
-            catch (KvStoreException) { text = ""; } // the attempt printed nothing
-            logs.Add(new AttemptLog(a.Name, a.Task, a.Worker, a.State, text));
-        }
-        await WriteAsync(context, 200, logs).ConfigureAwait(false);
     }
 
     /// <summary>Job ids are short words of letters, digits and dashes; anything else is not looked up.</summary>

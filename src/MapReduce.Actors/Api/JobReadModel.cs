@@ -19,6 +19,9 @@ public sealed class JobReadModel(CatalogStore catalog)
         return rows.Select(r => SummaryOf(r, done.GetValueOrDefault(r.ExecId))).ToArray();
     }
 
+    /// <summary>How many jobs run now (one count, cheap enough to ask every second).</summary>
+    public int RunningJobs() => catalog.UnfinishedJobCount();
+
     public JobDetail? Job(string id)
     {
         if (catalog.GetJob(id) is not { } row) return null;
@@ -37,6 +40,23 @@ public sealed class JobReadModel(CatalogStore catalog)
     /// <summary>Every attempt of the job, by task then attempt; null for an unknown job.</summary>
     public Attempt[]? Attempts(string id) =>
         catalog.GetJob(id) is null ? null : catalog.GetExecutions(id).Select(AttemptOf).ToArray();
+
+    /// <summary>
+    /// Each attempt's log (of one task, or of all), read with <paramref name="readBlob"/> (null when
+    /// the attempt printed nothing); null for an unknown job. The API reads blobs through the
+    /// kvstore, the CLI from a stopped store's folder.
+    /// </summary>
+    public async Task<AttemptLog[]?> LogsAsync(string id, string? task, Func<string, CancellationToken, Task<byte[]?>> readBlob, CancellationToken ct)
+    {
+        if (Attempts(id) is not { } attempts) return null;
+        var logs = new List<AttemptLog>();
+        foreach (var a in attempts.Where(a => string.IsNullOrEmpty(task) || a.Task == task))
+        {
+            var bytes = await readBlob(BlobKeys.TaskLog(AttemptId.Parse(new JobId(id), a.Name)), ct).ConfigureAwait(false);
+            logs.Add(new AttemptLog(a.Name, a.Task, a.Worker, a.State, bytes is null ? "" : System.Text.Encoding.UTF8.GetString(bytes)));
+        }
+        return [.. logs];
+    }
 
     public DatasetInfo[] Datasets() => catalog.ListDatasets()
         .Select(d => new DatasetInfo(d.DirId, d.Kind, d.Source, d.Documents, d.Chunks, d.Bytes, d.CreatedAt)).ToArray();

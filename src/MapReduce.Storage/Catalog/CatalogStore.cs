@@ -220,6 +220,13 @@ public sealed class CatalogStore
         return db.GetTable<JobRow>().OrderByDescending(j => j.SubmittedAt).ThenByDescending(j => j.ExecId).Take(limit).ToList();
     }
 
+    /// <summary>How many jobs have not ended (pending or running).</summary>
+    public int UnfinishedJobCount()
+    {
+        using var db = Open();
+        return db.GetTable<JobRow>().Count(j => j.Status != ExecutionStatus.Success && j.Status != ExecutionStatus.Failure && j.Status != ExecutionStatus.Cancelled);
+    }
+
     /// <summary>For each of these jobs, how many of its map and of its reduce tasks have a successful attempt.</summary>
     public IReadOnlyDictionary<string, (int Maps, int Reduces)> TasksDone(IReadOnlyCollection<string> execIds)
     {

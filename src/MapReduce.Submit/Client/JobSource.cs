@@ -66,13 +66,8 @@ public sealed class StoreJobSource(string store) : IJobSource
 
     public Task<AttemptLog[]?> LogsAsync(string id, string? task, CancellationToken ct)
     {
-        if (_jobs.Attempts(id) is not { } attempts) return Task.FromResult<AttemptLog[]?>(null);
         var blobs = Blobs;
-        return Task.FromResult<AttemptLog[]?>(attempts.Where(a => task is null || a.Task == task).Select(a =>
-        {
-            var bytes = blobs?.ReadAll(BlobKeys.TaskLog(AttemptId.Parse(new JobId(id), a.Name)));
-            return new AttemptLog(a.Name, a.Task, a.Worker, a.State, bytes is null ? "" : System.Text.Encoding.UTF8.GetString(bytes));
-        }).ToArray());
+        return _jobs.LogsAsync(id, task, (key, _) => Task.FromResult(blobs?.ReadAll(key)), ct);
     }
 
     public Task<DatasetInfo[]> DatasetsAsync(CancellationToken ct) => Task.FromResult(_jobs.Datasets());
