@@ -77,7 +77,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
             {
                 return await Task.Run(() => local(store), ct).ConfigureAwait(false);
             }
-            catch (InvalidBlobKeyException e)
+            catch (Exception e) when (e is InvalidBlobKeyException or BlobConflictException)
             {
                 throw new KvStoreException(e.Message);
             }
@@ -287,7 +287,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         if (response.IsSuccessStatusCode) return;
         if (response.StatusCode == HttpStatusCode.NotFound) throw new KvStoreException($"blob {key} does not exist in the kvstore");
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.BadRequest && text.Length > 0) throw new KvStoreException(text);
+        if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict && text.Length > 0) throw new KvStoreException(text);
         throw new KvStoreException($"kvstore answered {(int)response.StatusCode} {response.ReasonPhrase} for {url}: {text}");
     }
 

@@ -19,7 +19,8 @@ namespace MapReduce.Actors.KvStore;
 /// carry control. Remoting moves large payloads slowly (small frames, one connection shared with
 /// heartbeats), so bulk bytes go here, as in Spark's block transfer service or HDFS data transfer.
 /// <c>PUT /blobs/{key}</c> streams the body into a temp file and publishes it only once every byte
-/// arrived; <c>GET /blobs/{key}</c> streams the file back with its length.
+/// arrived (409 Conflict when the key holds other bytes: blobs are written once); <c>GET /blobs/{key}</c>
+/// streams the file back with its length.
 /// </summary>
 public sealed class BlobHttpServer : IAsyncDisposable
 {
@@ -92,7 +93,9 @@ public sealed class BlobHttpServer : IAsyncDisposable
         {
             blobs.Abort(temp);
             if (context.RequestAborted.IsCancellationRequested) return;
-            if (e is BadHttpRequestException)
+            if (e is BlobConflictException)
+                await ReplyAsync(context, StatusCodes.Status409Conflict, e.Message).ConfigureAwait(false);
+            else if (e is BadHttpRequestException)
                 await ReplyAsync(context, StatusCodes.Status400BadRequest, $"upload of {key} was cut short: {e.Message}").ConfigureAwait(false);
             else if (e is IOException or UnauthorizedAccessException)
                 await ReplyAsync(context, StatusCodes.Status500InternalServerError, $"cannot store {key}: {e.Message}").ConfigureAwait(false);
