@@ -36,9 +36,11 @@ public static class Cli
         return start;
     }
 
-    public static async Task<CliResult> RunAsync(string program, IEnumerable<string> args, TimeSpan timeout)
+    /// <param name="withoutToken">Run without the test run's MAPREDUCE_TOKEN, as a user who configured nothing.</param>
+    public static async Task<CliResult> RunAsync(string program, IEnumerable<string> args, TimeSpan timeout, bool withoutToken = false)
     {
         using var process = new Process { StartInfo = StartInfo(program, args) };
+        if (withoutToken) process.StartInfo.Environment.Remove(MapReduce.Actors.Hosting.ClusterToken.EnvironmentVariable);
         var output = new StringBuilder();
         var error = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };

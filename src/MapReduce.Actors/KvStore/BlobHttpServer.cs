@@ -39,7 +39,8 @@ public sealed class BlobHttpServer : IAsyncDisposable
     public Uri BaseUrl { get; }
 
     /// <summary>Starts serving <paramref name="blobs"/> on <paramref name="host"/>; port 0 takes any free port.</summary>
-    public static async Task<BlobHttpServer> StartAsync(LocalBlobStore blobs, string host, int port, CancellationToken ct = default)
+    /// <param name="token">The cluster token every request must carry; null: none is asked.</param>
+    public static async Task<BlobHttpServer> StartAsync(LocalBlobStore blobs, string host, int port, string? token = null, CancellationToken ct = default)
     {
         // The empty builder reads no configuration files and adds no middleware: nothing on the byte path but Kestrel and routing.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -48,13 +49,11 @@ public sealed class BlobHttpServer : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            kestrel.AddServerHeader = false;
+            KestrelBinding.Listen(kestrel, host, port);
             kestrel.Limits.MaxRequestBodySize = null;
-            if (IPAddress.TryParse(host, out var ip)) kestrel.Listen(ip, port);
-            else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) kestrel.Listen(IPAddress.Loopback, port);
-            else kestrel.ListenAnyIP(port);
         });
         var app = builder.Build();
+        ClusterTokenCheck.Use(app, token, forPeople: false);
         app.MapPut(Prefix + "{**key}", context => PutAsync(context, blobs));
         app.MapGet(Prefix + "{**key}", context => GetAsync(context, blobs));
         try
