@@ -302,14 +302,16 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     private void OnTaskFailed(TaskAttemptFailed m)
     {
-        if (!FromItsWorker(m.Attempt, "a failure")) return;
-        // A stopped attempt was accounted for when the master stopped it; its slot is free again.
-        if (_workers.Release(m.Attempt) is null && m.Kind == FailureKind.Stopped)
+        // A stopped attempt was accounted for when the master stopped it; its slot on the sender is
+        // free again (a sender can only free its own slots this way, so it need not be checked).
+        if (m.Kind == FailureKind.Stopped && _workers.AssignmentOf(m.Attempt) is null)
         {
             _workers.StoppedOn(Sender);
             Dispatch();
             return;
         }
+        if (!FromItsWorker(m.Attempt, "a failure")) return;
+        _workers.Release(m.Attempt);
         if (!Accepts(m.Attempt)) return;
         _log.Warning("job {0}: attempt {1} failed ({2}): {3}", m.Attempt.Job, m.Attempt.Name, m.Kind, m.Error);
         var failed = Failed(m.Attempt, m.Error, counted: m.Kind != FailureKind.CompileError);
@@ -400,12 +402,16 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     /// </summary>
     private bool FromItsWorker(AttemptId a, string what)
     {
-        var ok = _workers.GivenTo(a) is { } worker
-            ? worker.Equals(Sender)
-            : _state.Jobs.TryGetValue(a.Job, out var job) && job.HasTask(a.Task) && job.Task(a.Task) is var task
-              && task.CurrentAttempt == a.Number && task.Worker == Sender.Path.Address.ToString();
-        if (!ok) _log.Warning("ignored {0} for attempt {1} from {2}, which it was not given to", what, a, Sender.Path);
-        return ok;
+        if (_workers.GivenTo(a) is { } worker)
+        {
+            if (worker.Equals(Sender)) return true;
+        }
+        // An archived job (or none): no result counts any more, so there is nothing to guard or to report.
+        else if (!_state.Jobs.TryGetValue(a.Job, out var job)) return false;
+        else if (job.HasTask(a.Task) && job.Task(a.Task) is var task && task.CurrentAttempt == a.Number && task.Worker == Sender.Path.Address.ToString())
+            return true;
+        _log.Warning("ignored {0} for attempt {1} from {2}, which it was not given to", what, a, Sender.Path);
+        return false;
     }
 
     /// <summary>Whether a result for this attempt still counts: the job runs, the task is not done yet, and the attempt was issued.</summary>
