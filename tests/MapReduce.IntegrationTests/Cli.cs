@@ -36,7 +36,13 @@ public static class Cli
         return start;
     }
 
-    public static Task<CliResult> RunAsync(string program, IEnumerable<string> args, TimeSpan timeout) => RunAsync(StartInfo(program, args), timeout);
+    /// <param name="withoutToken">Run without the test run's MAPREDUCE_TOKEN, as a user who configured nothing.</param>
+    public static Task<CliResult> RunAsync(string program, IEnumerable<string> args, TimeSpan timeout, bool withoutToken = false)
+    {
+        var start = StartInfo(program, args);
+        if (withoutToken) start.Environment.Remove(MapReduce.Actors.Hosting.ClusterToken.EnvironmentVariable);
+        return RunAsync(start, timeout);
+    }
 
     /// <summary>Runs a prepared command line (e.g. a program on another host, <see cref="NetworkHosts.StartInfo"/>) to its end.</summary>
     public static async Task<CliResult> RunAsync(ProcessStartInfo start, TimeSpan timeout)

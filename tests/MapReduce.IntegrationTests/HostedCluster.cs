@@ -121,6 +121,7 @@ public sealed class HostedCluster : IAsyncDisposable
     public async Task<ClusterView> ViewAsync(string master)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", TestToken.Value);
         var view = await http.GetFromJsonAsync<ClusterView>(ApiUrl(master) + "api/cluster", new JsonSerializerOptions(JsonSerializerDefaults.Web));
         return view ?? throw new InvalidOperationException($"{master} answered /api/cluster with nothing");
     }

@@ -34,6 +34,9 @@ public static class AkkaSetup
             .WithRemoting(new RemoteOptions { HostName = node.Host, Port = node.Port })
             .WithClustering(new ClusterOptions { Roles = [.. node.Roles], SeedNodes = [.. node.Seeds] });
 
+        if (NetworkExposure.Warning(node.Host, settings.Token is not null) is { } exposed)
+            akka.WithActors((system, _) => system.Log.Warning("{0}", exposed));
+
         // The proxy otherwise warns on every start, before the master has even joined.
         var singletonOptions = new ClusterSingletonOptions { Role = NodeRoles.Master, LogSingletonIdentificationFailure = false };
         CatalogStore? catalog = null;
@@ -55,7 +58,7 @@ public static class AkkaSetup
             akka.WithActors((system, registry) =>
             {
                 // The control API and status page: clients talk to any master node, never join the cluster.
-                var api = ControlApiServer.StartAsync(system, registry.Get<JobMasterKey>(), catalog!, node.Host, node.HttpPort, settings.KvStoreShortCircuit).GetAwaiter().GetResult();
+                var api = ControlApiServer.StartAsync(system, registry.Get<JobMasterKey>(), catalog!, node.Host, node.HttpPort, settings.KvStoreShortCircuit, settings.Token).GetAwaiter().GetResult();
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-control-api", async () =>
                 {
                     await api.DisposeAsync();
@@ -74,7 +77,7 @@ public static class AkkaSetup
             akka.WithActors((system, _) =>
             {
                 // The data channel comes up first: the actor hands out its URL. It stops with the node.
-                var server = BlobHttpServer.StartAsync(blobs, node.Host, settings.KvStoreDataPort).GetAwaiter().GetResult();
+                var server = BlobHttpServer.StartAsync(blobs, node.Host, settings.KvStoreDataPort, settings.Token).GetAwaiter().GetResult();
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-blob-http-server", async () =>
                 {
                     await server.DisposeAsync();
@@ -97,7 +100,7 @@ public static class AkkaSetup
             ProcessExitWatch.Install();
             akka.WithActors((system, registry) =>
             {
-                var executor = new TaskExecutor(new BlobClient(new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit), new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
+                var executor = new TaskExecutor(new BlobClient(new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit, settings.Token), new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, settings.CancelGrace, executor), "worker");
             });
         }

@@ -38,6 +38,9 @@ public sealed record MapReduceSettings(
     /// <summary>Whether a local cluster is one process carrying every role (unless a worker count is given).</summary>
     public required bool LocalSingleProcess { get; init; }
 
+    /// <summary>The cluster token HTTP requests must carry (MAPREDUCE_TOKEN, else mapreduce.auth.token); null: none is asked.</summary>
+    public string? Token { get; init; }
+
     /// <summary>How long a local cluster the CLI started stays up once idle (0: it stops with the CLI).</summary>
     public required TimeSpan KeepCluster { get; init; }
 
@@ -61,6 +64,7 @@ public sealed record MapReduceSettings(
             ClusterUrls = section.GetStringList("cluster").ToList(),
             KeepCluster = section.GetTimeSpan("local.keep-cluster"),
             LocalSingleProcess = section.GetBoolean("local.single-process"),
+            Token = ClusterToken.From(section.GetString("auth.token", "")),
         };
     }
 

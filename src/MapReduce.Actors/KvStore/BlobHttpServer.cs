@@ -19,7 +19,8 @@ namespace MapReduce.Actors.KvStore;
 /// carry control. Remoting moves large payloads slowly (small frames, one connection shared with
 /// heartbeats), so bulk bytes go here, as in Spark's block transfer service or HDFS data transfer.
 /// <c>PUT /blobs/{key}</c> streams the body into a temp file and publishes it only once every byte
-/// arrived; <c>GET /blobs/{key}</c> streams the file back with its length.
+/// arrived (409 Conflict when the key holds other bytes: blobs are written once); <c>GET /blobs/{key}</c>
+/// streams the file back with its length.
 /// </summary>
 public sealed class BlobHttpServer : IAsyncDisposable
 {
@@ -38,7 +39,8 @@ public sealed class BlobHttpServer : IAsyncDisposable
     public Uri BaseUrl { get; }
 
     /// <summary>Starts serving <paramref name="blobs"/> on <paramref name="host"/>; port 0 takes any free port.</summary>
-    public static async Task<BlobHttpServer> StartAsync(LocalBlobStore blobs, string host, int port, CancellationToken ct = default)
+    /// <param name="token">The cluster token every request must carry; null: none is asked.</param>
+    public static async Task<BlobHttpServer> StartAsync(LocalBlobStore blobs, string host, int port, string? token = null, CancellationToken ct = default)
     {
         // The empty builder reads no configuration files and adds no middleware: nothing on the byte path but Kestrel and routing.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -47,13 +49,11 @@ public sealed class BlobHttpServer : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            kestrel.AddServerHeader = false;
+            KestrelBinding.Listen(kestrel, host, port);
             kestrel.Limits.MaxRequestBodySize = null;
-            if (IPAddress.TryParse(host, out var ip)) kestrel.Listen(ip, port);
-            else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) kestrel.Listen(IPAddress.Loopback, port);
-            else kestrel.ListenAnyIP(port);
         });
         var app = builder.Build();
+        ClusterTokenCheck.Use(app, token, forPeople: false);
         app.MapPut(Prefix + "{**key}", context => PutAsync(context, blobs));
         app.MapGet(Prefix + "{**key}", context => GetAsync(context, blobs));
         try
@@ -92,7 +92,9 @@ public sealed class BlobHttpServer : IAsyncDisposable
         {
             blobs.Abort(temp);
             if (context.RequestAborted.IsCancellationRequested) return;
-            if (e is BadHttpRequestException)
+            if (e is BlobConflictException)
+                await ReplyAsync(context, StatusCodes.Status409Conflict, e.Message).ConfigureAwait(false);
+            else if (e is BadHttpRequestException)
                 await ReplyAsync(context, StatusCodes.Status400BadRequest, $"upload of {key} was cut short: {e.Message}").ConfigureAwait(false);
             else if (e is IOException or UnauthorizedAccessException)
                 await ReplyAsync(context, StatusCodes.Status500InternalServerError, $"cannot store {key}: {e.Message}").ConfigureAwait(false);
