@@ -19,6 +19,13 @@ public static class NodeHost
     /// <summary>Exit code of a node the cluster refused (its journal or catalog is not the cluster's): starting it again as it is cannot help.</summary>
     public const int RefusedExitCode = 5;
 
+    /// <summary>
+    /// Exit code of a node that the cluster downed (the split-brain resolver, after a partition or
+    /// a long pause): not a clean stop, so a supervisor that restarts failed processes starts it
+    /// again, and it joins as a new node (EX_UNAVAILABLE of sysexits.h).
+    /// </summary>
+    public const int DownedExitCode = 69;
+
     public static async Task<int> RunAsync(ClusterNodeOptions node, string? configFile, int? parentPid, CancellationToken ct)
     {
         var config = MapReduceSettings.LoadConfig(configFile);
@@ -64,8 +71,10 @@ public static class NodeHost
         // Local mode stops every node at once: nobody would stay to see a graceful leave (each node
         // waited out its 5 s cluster-exiting timeout), so each node downs the whole cluster instead.
         // Only a node local mode started listens: a stray signal must not down a real cluster.
+        var stoppingCluster = false;
         using var clusterStop = parentPid is null ? null : ProcessSignals.OnClusterStop(() =>
         {
+            stoppingCluster = true;
             // Not in the cluster yet: nothing to down. Already downed by another node: shutting down.
             if (!cluster.State.Members.Any(m => m.Address == cluster.SelfAddress)) lifetime.StopApplication();
             else foreach (var member in cluster.State.Members) cluster.Down(member.Address);
@@ -74,7 +83,13 @@ public static class NodeHost
         // Leaving the cluster (downed, or SIGTERM through coordinated shutdown) ends the process.
         _ = system.WhenTerminated.ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
         await host.WaitForShutdownAsync(ct);
-        return refusal is null ? 0 : RefusedExitCode;
+        if (refusal is not null) return RefusedExitCode;
+        if (!stoppingCluster && CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+        {
+            Console.Error.WriteLine($"error: node {cluster.SelfAddress} was downed by the cluster (cut off, or silent too long); exiting with code {DownedExitCode} so that its supervisor starts it again");
+            return DownedExitCode;
+        }
+        return 0;
     }
 
     /// <summary>A node started for a local-mode run stops when its parent is gone, even if the parent was killed.</summary>

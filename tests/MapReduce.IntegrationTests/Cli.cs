@@ -36,9 +36,13 @@ public static class Cli
         return start;
     }
 
-    public static async Task<CliResult> RunAsync(string program, IEnumerable<string> args, TimeSpan timeout)
+    public static Task<CliResult> RunAsync(string program, IEnumerable<string> args, TimeSpan timeout) => RunAsync(StartInfo(program, args), timeout);
+
+    /// <summary>Runs a prepared command line (e.g. a program on another host, <see cref="NetworkHosts.StartInfo"/>) to its end.</summary>
+    public static async Task<CliResult> RunAsync(ProcessStartInfo start, TimeSpan timeout)
     {
-        using var process = new Process { StartInfo = StartInfo(program, args) };
+        var (program, args) = (start.FileName, start.ArgumentList);
+        using var process = new Process { StartInfo = start };
         var output = new StringBuilder();
         var error = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
