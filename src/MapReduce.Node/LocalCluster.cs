@@ -145,7 +145,8 @@ public sealed class LocalCluster : IAsyncDisposable
     /// Starts a node process. A name already launched is started again: its log file is appended
     /// to, and <see cref="Nodes"/> shows the new process in place of the old one.
     /// </summary>
-    public NodeProcess Launch(string name, string roles, int port = 0)
+    /// <param name="moreSeeds">Seeds tried before the kvstore's (a restarted kvstore must join the running cluster through another node, or it would start a cluster of its own).</param>
+    public NodeProcess Launch(string name, string roles, int port = 0, IReadOnlyList<string>? moreSeeds = null)
     {
         var options = _options;
         var (fileName, prefix) = NodeCommandLine();
@@ -168,6 +169,11 @@ public sealed class LocalCluster : IAsyncDisposable
             "--parent-pid", Environment.ProcessId.ToString(),
         ];
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var seed in moreSeeds ?? [])
+        {
+            start.ArgumentList.Add("--seed");
+            start.ArgumentList.Add(seed);
+        }
         if (roles.Split(',').Contains(NodeRoles.Master))
         {
             int apiPort;

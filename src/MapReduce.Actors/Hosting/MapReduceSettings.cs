@@ -44,6 +44,15 @@ public sealed record MapReduceSettings(
     /// <summary>How long a local cluster the CLI started stays up once idle (0: it stops with the CLI).</summary>
     public required TimeSpan KeepCluster { get; init; }
 
+    /// <summary>The catalog database from mapreduce.catalog (a SQLite path or postgres:...); null: DATA-DIR/catalog.db.</summary>
+    public string? Catalog { get; init; }
+
+    /// <summary>The master journal database from mapreduce.journal; null: DATA-DIR/journal.db.</summary>
+    public string? Journal { get; init; }
+
+    /// <summary>Port of the node's GET /healthz and /readyz (0: any free port); null: not served.</summary>
+    public int? HealthPort { get; init; }
+
     public static MapReduceSettings From(Config config)
     {
         var section = config.GetConfig("mapreduce");
@@ -65,8 +74,13 @@ public sealed record MapReduceSettings(
             KeepCluster = section.GetTimeSpan("local.keep-cluster"),
             LocalSingleProcess = section.GetBoolean("local.single-process"),
             Token = ClusterToken.From(section.GetString("auth.token", "")),
+            Catalog = NullIfEmpty(section.GetString("catalog")),
+            Journal = NullIfEmpty(section.GetString("journal")),
+            HealthPort = section.GetBoolean("health.enabled") ? section.GetInt("health.port") : null,
         };
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     public static Config LoadConfig(string? extraFile = null)
     {
