@@ -79,12 +79,16 @@ public sealed class HostedCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// The cluster's config file, as an operator would write it for machines of their own: where
-    /// the seed is, where the masters' control APIs are (the CLI reads it too), and no short
-    /// circuit. The hosts share this machine's file system, where a node would otherwise find the
-    /// kvstore's folder and write into it directly; on separate machines it cannot.
+    /// The cluster's config file: the sample an operator starts from (hocon/cluster.hocon, which
+    /// docs/deploy.md and the Kubernetes ConfigMap use too, so they cannot drift from what runs
+    /// here), then this run's addresses: where the seed is, where the masters' control APIs are (the
+    /// CLI reads it too), and no short circuit. The hosts share this machine's file system, where a
+    /// node would otherwise find the kvstore's folder and write into it directly; on separate
+    /// machines it cannot. Later keys in a HOCON file win over earlier ones.
     /// </summary>
-    private static string ClusterConfig(NetworkHosts hosts) => $$"""
+    private static string ClusterConfig(NetworkHosts hosts) => File.ReadAllText(Path.Combine(Cli.RepoRoot, "hocon", "cluster.hocon")) + $$"""
+
+        # This test run's hosts, over the sample above.
         mapreduce {
           seed-nodes = ["akka.tcp://mapreduce@{{hosts["kvstore"].Address}}:{{SeedPort}}"]
           cluster = [{{string.Join(", ", Masters.Select(m => $"\"http://{hosts[m].Address}:{ApiPort}\""))}}]
