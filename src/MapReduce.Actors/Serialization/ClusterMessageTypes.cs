@@ -16,7 +16,8 @@ namespace MapReduce.Actors.Serialization;
 /// </summary>
 public static class ClusterMessageTypes
 {
-    private static readonly Type[] Protocols = [typeof(MasterProtocol), typeof(WorkerProtocol), typeof(KvStoreProtocol)];
+    /// <summary>Every protocol class whose messages cross the network (a unit test checks none is missing).</summary>
+    public static readonly Type[] Protocols = [typeof(MasterProtocol), typeof(WorkerProtocol), typeof(KvStoreProtocol), typeof(StoreCheck.StoreCheckProtocol)];
 
     private static readonly Type[] Extra =
     [

@@ -15,14 +15,15 @@ public static class StoreCheckProtocol
 
     /// <summary>
     /// A node's roles, and the journal (masters only) and catalog (masters and the kvstore) it uses;
-    /// null where its roles have none.
+    /// null where its roles have none. An array: what crosses the network is a type the closed
+    /// serializer knows (ClusterMessageTypes), not whatever a collection expression builds.
     /// </summary>
-    public sealed record NodeStores(IReadOnlyList<string> Roles, StoreIdentity? Journal, StoreIdentity? Catalog);
+    public sealed record NodeStores(string[] Roles, StoreIdentity? Journal, StoreIdentity? Catalog);
 
     /// <summary>
     /// Compares this node's stores with those of the given older members (the store-check actors of
     /// the Up members older than this node). The actor sends it to itself once this node is Up; a
-    /// test sends it with probes.
+    /// test sends it with probes. Never sent to another node.
     /// </summary>
     public sealed record CheckAgainst(IReadOnlyList<ActorPath> OlderMembers);
 }

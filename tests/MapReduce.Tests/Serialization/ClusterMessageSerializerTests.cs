@@ -6,7 +6,9 @@ using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.Serialization;
+using MapReduce.Actors.StoreCheck;
 using MapReduce.Actors.Worker;
+using MapReduce.Storage.Identity;
 
 namespace MapReduce.Tests.Serialization;
 
@@ -57,15 +59,28 @@ public sealed class ClusterMessageSerializerTests() : Akka.TestKit.Xunit2.TestKi
         new KvStoreProtocol.FoldersRemoved(3),
         new KvStoreProtocol.RegisterCode("code-1", "code/code-1/task.csx", "task.csx"),
         new KvStoreProtocol.CodeRegistered("code-1"),
+        new StoreCheckProtocol.WhichStores(),
+        new StoreCheckProtocol.NodeStores(["master", "kvstore"], new StoreIdentity(Guid.Parse("1a2b3c4d-0000-0000-0000-000000000001"), "the SQLite file /x/journal.db"), null),
     ];
+
+    /// <summary>Protocol messages an actor only sends to itself: they never cross the network.</summary>
+    private static readonly Type[] LocalOnly = [typeof(StoreCheckProtocol.CheckAgainst)];
+
+    [Fact]
+    public void Every_protocol_class_of_the_project_is_in_the_closed_set()
+    {
+        var protocols = typeof(ClusterMessageTypes).Assembly.GetTypes()
+            .Where(t => t is { IsAbstract: true, IsSealed: true } && t.Name.EndsWith("Protocol", StringComparison.Ordinal));
+        Assert.Empty(protocols.Except(ClusterMessageTypes.Protocols).Select(t => t.FullName));
+    }
 
     [Fact]
     public void Every_protocol_message_crosses_the_network_and_comes_back_equal()
     {
         var samples = Samples();
         // A message added to a protocol without a sample here fails this test, so it is checked too.
-        var protocolTypes = new[] { typeof(MasterProtocol), typeof(WorkerProtocol), typeof(KvStoreProtocol) }
-            .SelectMany(p => p.GetNestedTypes()).Where(t => !t.IsEnum).ToHashSet();
+        var protocolTypes = ClusterMessageTypes.Protocols
+            .SelectMany(p => p.GetNestedTypes()).Where(t => !t.IsEnum).Except(LocalOnly).ToHashSet();
         Assert.Empty(protocolTypes.Except(samples.Select(s => s.GetType())).Select(t => t.FullName));
 
         foreach (var message in samples)
