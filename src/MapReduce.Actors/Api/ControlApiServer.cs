@@ -35,7 +35,7 @@ public sealed class ControlApiServer : IAsyncDisposable
     /// <summary>This process's server once started (a process is one node), for its ready line.</summary>
     public static ControlApiServer? Current { get; private set; }
 
-    public static async Task<ControlApiServer> StartAsync(ActorSystem system, IActorRef master, CatalogStore catalog, string host, int port, bool shortCircuit)
+    public static async Task<ControlApiServer> StartAsync(ActorSystem system, IActorRef master, CatalogStore catalog, string host, int port, MapReduceSettings settings)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
@@ -47,7 +47,7 @@ public sealed class ControlApiServer : IAsyncDisposable
         });
         var app = builder.Build();
         var locator = new KvStoreLocator(system);
-        var blobs = new BlobClient(locator, message => Akka.Event.LoggingExtensions.Info(system.Log, message), shortCircuit);
+        var blobs = BlobBackends.ClientFor(settings.BlobStore, locator, message => Akka.Event.LoggingExtensions.Info(system.Log, message), settings.KvStoreShortCircuit);
         new ControlApiRoutes(system, master, catalog, locator, blobs).Map(app);
         StatusPage.Map(app);
         try
