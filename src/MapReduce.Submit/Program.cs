@@ -69,7 +69,22 @@ root.Subcommands.Add(delete);
 root.Subcommands.Add(BenchCommands.Build());
 
 // Ctrl+C cancels the token; an attached job is then cancelled, which takes a journal write: wait for it.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30), EnableDefaultExceptionHandler = false });
+}
+catch (Akka.Configuration.ConfigurationException e)
+{
+    // A mistake in a --config file: its message names the key.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+catch (Exception e)
+{
+    // What System.CommandLine's default handler did: a cancellation ends quietly.
+    if (e is not OperationCanceledException) Console.Error.WriteLine($"Unhandled exception: {e}");
+    return 1;
+}
 
 static Argument<string> JobArgument() => new("job") { Description = "A job id (job-...), as `jobs` lists them" };
 
