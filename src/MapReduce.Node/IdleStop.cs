@@ -22,7 +22,10 @@ public static class IdleStop
             {
                 try
                 {
-                    var info = await Http.GetFromJsonAsync<ApiModels.IdleInfo>(new Uri(new Uri(url), "api/idle"), ApiModels.Json, ct);
+                    using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(url), "api/idle"));
+                    request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", cluster.Token);
+                    using var response = await Http.SendAsync(request, ct);
+                    var info = await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<ApiModels.IdleInfo>(ApiModels.Json, ct);
                     if (info is not null) idle = Math.Min(idle ?? double.MaxValue, info.IdleSeconds);
                 }
                 catch (HttpRequestException) { } // a master restarting: the others decide

@@ -37,9 +37,10 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly LocalClusterOptions _options;
     private readonly StoreLock _storeLock;
 
-    private LocalCluster(string seed, string store, LocalClusterOptions options, StoreLock storeLock)
+    private LocalCluster(string seed, string token, string store, LocalClusterOptions options, StoreLock storeLock)
     {
         Seed = seed;
+        Token = token;
         StoreFolder = store;
         _options = options;
         _storeLock = storeLock;
@@ -47,6 +48,13 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public string Seed { get; }
     public string StoreFolder { get; }
+
+    /// <summary>
+    /// The cluster token every node asks of HTTP requests: MAPREDUCE_TOKEN when set, else a random
+    /// one made for this cluster. Nodes get it in their environment (not on their command line,
+    /// which other users can list); the CLI finds it in the store's owner file (<see cref="StoreLock"/>).
+    /// </summary>
+    public string Token { get; }
 
     /// <summary>Each master node's control API port, kept across its restarts so its URL stays valid.</summary>
     private readonly Dictionary<string, int> _apiPorts = [];
@@ -56,6 +64,9 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         get { lock (_apiPorts) return [.. _apiPorts.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"http://127.0.0.1:{p.Value}/")]; }
     }
+    /// <summary>The status page of each master, with the token that sets the page's cookie (<see cref="ClusterTokenCheck"/>): what a person opens.</summary>
+    public IReadOnlyList<string> PageUrls => [.. ApiUrls.Select(u => $"{u}?{ClusterTokenCheck.QueryName}={Uri.EscapeDataString(Token)}")];
+
     /// <summary>The current process of each node (a restarted node's newest one).</summary>
     public IReadOnlyList<NodeProcess> Nodes
     {
@@ -109,9 +120,10 @@ public sealed class LocalCluster : IAsyncDisposable
         var store = Path.GetFullPath(options.StoreFolder);
         var port = options.SeedPort == 0 ? FreePort() : options.SeedPort;
         var seed = $"akka.tcp://{AkkaSetup.SystemName}@127.0.0.1:{port}";
-        var storeLock = StoreLock.Acquire(store, seed);
+        var token = ClusterToken.From(null) ?? ClusterToken.New();
+        var storeLock = StoreLock.Acquire(store, seed, token);
         Directory.CreateDirectory(Path.Combine(store, "logs"));
-        return new LocalCluster(seed, store, options, storeLock) { SeedPort = port };
+        return new LocalCluster(seed, token, store, options, storeLock) { SeedPort = port };
     }
 
     public int SeedPort { get; private init; }
@@ -133,7 +145,8 @@ public sealed class LocalCluster : IAsyncDisposable
     /// Starts a node process. A name already launched is started again: its log file is appended
     /// to, and <see cref="Nodes"/> shows the new process in place of the old one.
     /// </summary>
-    public NodeProcess Launch(string name, string roles, int port = 0)
+    /// <param name="moreSeeds">Seeds tried before the kvstore's (a restarted kvstore must join the running cluster through another node, or it would start a cluster of its own).</param>
+    public NodeProcess Launch(string name, string roles, int port = 0, IReadOnlyList<string>? moreSeeds = null)
     {
         var options = _options;
         var (fileName, prefix) = NodeCommandLine();
@@ -145,6 +158,7 @@ public sealed class LocalCluster : IAsyncDisposable
             WorkingDirectory = StoreFolder,
         };
         foreach (var arg in prefix) start.ArgumentList.Add(arg);
+        start.Environment[ClusterToken.EnvironmentVariable] = Token;
         string[] args =
         [
             "--role", roles, "--port", port.ToString(), "--seed", Seed,
@@ -155,6 +169,11 @@ public sealed class LocalCluster : IAsyncDisposable
             "--parent-pid", Environment.ProcessId.ToString(),
         ];
         foreach (var arg in args) start.ArgumentList.Add(arg);
+        foreach (var seed in moreSeeds ?? [])
+        {
+            start.ArgumentList.Add("--seed");
+            start.ArgumentList.Add(seed);
+        }
         if (roles.Split(',').Contains(NodeRoles.Master))
         {
             int apiPort;
@@ -164,7 +183,7 @@ public sealed class LocalCluster : IAsyncDisposable
             }
             start.ArgumentList.Add("--http-port");
             start.ArgumentList.Add(apiPort.ToString());
-            _storeLock.Describe(Seed, ApiUrls);
+            _storeLock.Describe(Seed, Token, ApiUrls);
         }
         if (options.ConfigFile is not null)
         {

@@ -16,6 +16,16 @@ public static class NodeHost
     /// <summary>Printed on stdout once the node is Up in the cluster; local mode waits for it.</summary>
     public const string ReadyLine = "MAPREDUCE-NODE-READY";
 
+    /// <summary>Exit code of a node the cluster refused (its journal or catalog is not the cluster's): starting it again as it is cannot help.</summary>
+    public const int RefusedExitCode = 5;
+
+    /// <summary>
+    /// Exit code of a node that the cluster downed (the split-brain resolver, after a partition or
+    /// a long pause): not a clean stop, so a supervisor that restarts failed processes starts it
+    /// again, and it joins as a new node (EX_UNAVAILABLE of sysexits.h).
+    /// </summary>
+    public const int DownedExitCode = 69;
+
     public static async Task<int> RunAsync(ClusterNodeOptions node, string? configFile, int? parentPid, CancellationToken ct)
     {
         var config = MapReduceSettings.LoadConfig(configFile);
@@ -27,8 +37,18 @@ public static class NodeHost
         // The host would log a failed start with its stack trace; RunAsync reports a known cause in
         // one line, and anything else still escapes with its stack trace.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
-        builder.Services.AddAkka(AkkaSetup.SystemName, (akka, _) => AkkaSetup.Configure(akka, node, config, settings));
+        string? refusal = null;
+        IHostApplicationLifetime? stopping = null;
+        builder.Services.AddAkka(AkkaSetup.SystemName, (akka, _) => AkkaSetup.Configure(akka, node, config, settings, reason =>
+        {
+            // One line saying what to set; the node then leaves. It held no singleton (an older
+            // master exists), so it wrote nothing to the journal.
+            refusal = reason;
+            Console.Error.WriteLine($"error: {reason}");
+            stopping?.StopApplication();
+        }));
         using var host = builder.Build();
+        stopping = host.Services.GetRequiredService<IHostApplicationLifetime>();
         try
         {
             await host.StartAsync(ct);
@@ -44,14 +64,17 @@ public static class NodeHost
         cluster.RegisterOnMemberUp(() =>
             Console.WriteLine($"{ReadyLine} roles={string.Join(',', node.Roles)} address={cluster.SelfAddress}{(ControlApiServer.Current is { } api ? $" api={api.BaseUrl}" : "")}"));
         if (ControlApiServer.Current is { } server) Console.WriteLine($"control API and status page: {server.BaseUrl}");
+        if (HealthServer.Current is { } health) Console.WriteLine($"health: {health.BaseUrl}healthz {health.BaseUrl}readyz");
         Console.WriteLine($"node {cluster.SelfAddress} starting with roles {string.Join(',', node.Roles)}; seeds: {string.Join(' ', node.Seeds)}");
 
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         // Local mode stops every node at once: nobody would stay to see a graceful leave (each node
         // waited out its 5 s cluster-exiting timeout), so each node downs the whole cluster instead.
         // Only a node local mode started listens: a stray signal must not down a real cluster.
+        var stoppingCluster = false;
         using var clusterStop = parentPid is null ? null : ProcessSignals.OnClusterStop(() =>
         {
+            stoppingCluster = true;
             // Not in the cluster yet: nothing to down. Already downed by another node: shutting down.
             if (!cluster.State.Members.Any(m => m.Address == cluster.SelfAddress)) lifetime.StopApplication();
             else foreach (var member in cluster.State.Members) cluster.Down(member.Address);
@@ -60,6 +83,12 @@ public static class NodeHost
         // Leaving the cluster (downed, or SIGTERM through coordinated shutdown) ends the process.
         _ = system.WhenTerminated.ContinueWith(_ => lifetime.StopApplication(), TaskScheduler.Default);
         await host.WaitForShutdownAsync(ct);
+        if (refusal is not null) return RefusedExitCode;
+        if (!stoppingCluster && CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+        {
+            Console.Error.WriteLine($"error: node {cluster.SelfAddress} was downed by the cluster (cut off, or silent too long); exiting with code {DownedExitCode} so that its supervisor starts it again");
+            return DownedExitCode;
+        }
         return 0;
     }
 

@@ -29,6 +29,12 @@ internal sealed class NodeSupervisor(LocalCluster cluster, TimeProvider time, Te
             while (true)
             {
                 await node.Process.WaitForExitAsync(ct);
+                if (node.Process.ExitCode == NodeHost.RefusedExitCode)
+                {
+                    // Its stores are not the cluster's: the same arguments would be refused again.
+                    Report(node.Name, $"{node.Name} was refused by the cluster (exit code {NodeHost.RefusedExitCode}; see its log); not restarting it");
+                    return;
+                }
                 var reason = $"exited with code {ExitCode(node)}";
                 while (true)
                 {

@@ -15,15 +15,16 @@ var port = new Option<int>("--port", "-p") { Description = "Port to listen on (0
 var seeds = new Option<string[]>("--seed") { Description = "Seed node address, e.g. akka.tcp://mapreduce@127.0.0.1:4053 (repeatable; default from hocon/mapreduce.hocon)" };
 var tasksPerWorker = new Option<int?>("--tasks-per-worker") { Description = "Tasks a worker runs at once (default from hocon: 2)" };
 var dataDir = new Option<DirectoryInfo>("--data-dir") { Description = "Folder for this node's blobs, scratch files and default databases", DefaultValueFactory = _ => new DirectoryInfo(".mapreduce") };
-var catalog = new Option<string?>("--catalog") { Description = "Catalog database: a SQLite file path, or a PostgreSQL connection string (postgres:Host=...)" };
-var journal = new Option<string?>("--journal") { Description = "Master journal database: a SQLite file path, or a PostgreSQL connection string" };
+var catalog = new Option<string?>("--catalog") { Description = "Catalog database: a SQLite file path, or a PostgreSQL connection string (postgres:Host=...); default mapreduce.catalog, else DATA-DIR/catalog.db" };
+var journal = new Option<string?>("--journal") { Description = "Master journal database: a SQLite file path, or a PostgreSQL connection string; default mapreduce.journal, else DATA-DIR/journal.db" };
 var config = new Option<FileInfo?>("--config") { Description = "Extra HOCON file, layered over hocon/mapreduce.hocon" };
 var httpPort = new Option<int?>("--http-port") { Description = "Master nodes: port of the control API and status page (default from hocon: 4080; 0 picks a free one)" };
+var healthPort = new Option<int?>("--health-port") { Description = "Serve GET /healthz and /readyz on this port (0 picks a free one; default from hocon: off, mapreduce.health)" };
 var parentPid = new Option<int?>("--parent-pid") { Description = "Stop when this process exits (set by local mode)", Hidden = true };
 
 var root = new RootCommand("MapReduce.NET cluster node")
 {
-    roles, host, port, seeds, tasksPerWorker, dataDir, catalog, journal, config, httpPort, parentPid,
+    roles, host, port, seeds, tasksPerWorker, dataDir, catalog, journal, config, httpPort, healthPort, parentPid,
 };
 root.SetAction(async (parse, ct) =>
 {
@@ -40,10 +41,13 @@ root.SetAction(async (parse, ct) =>
     var seedList = parse.GetValue(seeds) is { Length: > 0 } given ? given : settings.SeedNodes.ToArray();
     var node = new ClusterNodeOptions(
         roleList, parse.GetValue(host)!, parse.GetValue(port), seedList, data,
-        SqlLocation.Parse(parse.GetValue(catalog) ?? Path.Combine(data, "catalog.db")),
-        SqlLocation.Parse(parse.GetValue(journal) ?? Path.Combine(data, "journal.db")),
+        SqlLocation.Parse(parse.GetValue(catalog) ?? settings.Catalog ?? Path.Combine(data, "catalog.db")),
+        SqlLocation.Parse(parse.GetValue(journal) ?? settings.Journal ?? Path.Combine(data, "journal.db")),
         parse.GetValue(tasksPerWorker) ?? settings.TasksPerWorker,
-        parse.GetValue(httpPort) ?? settings.HttpPort);
+        parse.GetValue(httpPort) ?? settings.HttpPort)
+    {
+        HealthPort = parse.GetValue(healthPort) ?? settings.HealthPort,
+    };
     if (node.TasksPerWorker < 1)
     {
         Console.Error.WriteLine("error: --tasks-per-worker must be at least 1");
@@ -72,6 +76,7 @@ local.SetAction(async (parse, ct) =>
     await using var cluster = await LocalCluster.StartAsync(options, ct);
     Console.WriteLine($"cluster is up; seed {cluster.Seed}");
     Console.WriteLine($"status page and control API: {string.Join(" ", cluster.ApiUrls)}");
+    Console.WriteLine($"status page in a browser (the link sets the cluster token's cookie): {cluster.PageUrls[0]}");
     Console.WriteLine($"submit with: dotnet run --project src/MapReduce.Submit -- -d DATA -c CODE -o OUT --store {options.StoreFolder}");
     Console.WriteLine(parse.GetValue(idleStop) is { } limit ? $"stopping after {limit.TotalSeconds:0} s idle, or on Ctrl+C" : "press Ctrl+C to stop");
     try

@@ -2,6 +2,9 @@ using MapReduce.Storage;
 
 namespace MapReduce.Node;
 
+/// <summary>How to reach the local cluster running on a store: its masters' control API URLs and its cluster token.</summary>
+public sealed record RunningLocalCluster(IReadOnlyList<string> ApiUrls, string? Token);
+
 /// <summary>
 /// One local cluster per store folder. Two on one store would run two kvstores over one blob
 /// folder (each deleting the other's in-flight temp files as it starts, each rewriting the store
@@ -23,35 +26,49 @@ public sealed class StoreLock : IDisposable
         _ownerFile = ownerFile;
     }
 
+    private const string TokenPrefix = "token ";
+
     /// <summary>Takes the store for a local cluster whose seed is <paramref name="seed"/>; a <see cref="LocalClusterException"/> when another holds it.</summary>
-    public static StoreLock Acquire(string store, string seed)
+    /// <param name="token">The cluster's token; null when the store is only taken to be cleared (bench).</param>
+    public static StoreLock Acquire(string store, string seed, string? token = null)
     {
         Directory.CreateDirectory(store);
         var ownerFile = Path.Combine(store, OwnerFileName);
         var held = FileLock.TryTake(Path.Combine(store, LockFileName)) ?? throw new LocalClusterException(DescribeHolder(store, ownerFile));
         var storeLock = new StoreLock(held, ownerFile);
-        storeLock.Describe(seed, []);
+        storeLock.Describe(seed, token, []);
         return storeLock;
     }
 
-    /// <summary>Records how to reach the cluster: its seed and its masters' control API URLs, one per line after the process id.</summary>
-    public void Describe(string seed, IReadOnlyList<string> apiUrls)
+    /// <summary>
+    /// Records how to reach the cluster, one item per line after the process id: its seed, its
+    /// token, its masters' control API URLs. Readable by this user only, as the token is a secret:
+    /// whoever may read the store's folder may read the blobs anyway.
+    /// </summary>
+    public void Describe(string seed, string? token, IReadOnlyList<string> apiUrls)
     {
         var temp = _ownerFile + ".tmp";
-        File.WriteAllLines(temp, [Environment.ProcessId.ToString(), seed, .. apiUrls]);
+        File.WriteAllText(temp, "");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.WriteAllLines(temp, [Environment.ProcessId.ToString(), seed, .. token is null ? Array.Empty<string>() : [TokenPrefix + token], .. apiUrls]);
         File.Move(temp, _ownerFile, overwrite: true);
     }
 
-    /// <summary>The control API URLs of the local cluster that holds <paramref name="store"/>, or null when none runs on it.</summary>
-    public static IReadOnlyList<string>? RunningCluster(string store)
+    /// <summary>The local cluster that holds <paramref name="store"/>, or null when none runs on it (no URLs yet while it starts).</summary>
+    public static RunningLocalCluster? RunningCluster(string store)
     {
         if (!File.Exists(Path.Combine(store, LockFileName))) return null;
         using (var probe = FileLock.TryTake(Path.Combine(store, LockFileName)))
         {
             if (probe is not null) return null; // nobody holds it
         }
-        try { return File.ReadAllLines(Path.Combine(store, OwnerFileName)).Skip(2).Where(l => l.StartsWith("http", StringComparison.Ordinal)).ToList(); }
-        catch (IOException) { return []; }
+        try
+        {
+            var lines = File.ReadAllLines(Path.Combine(store, OwnerFileName)).Skip(2).ToList();
+            var token = lines.FirstOrDefault(l => l.StartsWith(TokenPrefix, StringComparison.Ordinal))?[TokenPrefix.Length..];
+            return new RunningLocalCluster(lines.Where(l => l.StartsWith("http", StringComparison.Ordinal)).ToList(), token);
+        }
+        catch (IOException) { return new RunningLocalCluster([], null); }
     }
 
     private static string DescribeHolder(string store, string ownerFile)
@@ -59,8 +76,9 @@ public sealed class StoreLock : IDisposable
         string[] owner;
         try { owner = File.ReadAllLines(ownerFile); }
         catch (IOException) { owner = []; }
-        return owner.Length >= 3
-            ? $"a local cluster already runs on the store {store} (process {owner[0]}); submit to it with --cluster {owner[2]}, or use another --store"
+        var api = owner.Skip(2).FirstOrDefault(l => l.StartsWith("http", StringComparison.Ordinal));
+        return api is not null
+            ? $"a local cluster already runs on the store {store} (process {owner[0]}); submit to it with --store {store} (or --cluster {api} and its token), or use another --store"
             : $"a local cluster already runs on the store {store}; use another --store";
     }
 

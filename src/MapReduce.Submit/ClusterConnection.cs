@@ -43,10 +43,16 @@ public sealed class ClusterConnection : IAsyncDisposable
     public static ClusterConnection? Find(ConnectOptions o, MapReduceSettings settings)
     {
         var urls = o.ClusterUrls.Count > 0 ? o.ClusterUrls : settings.ClusterUrls;
-        if (urls.Count > 0) return new ClusterConnection(new ClusterApi(urls), null, $"cluster at {string.Join(", ", urls)}");
         var store = Path.GetFullPath(o.StoreFolder);
-        if (StoreLock.RunningCluster(store) is { Count: > 0 } running)
-            return new ClusterConnection(new ClusterApi(running), null, $"the local cluster running on {store} ({running[0]})");
+        var running = StoreLock.RunningCluster(store);
+        if (urls.Count > 0)
+        {
+            // --token (MAPREDUCE_TOKEN) or the config's token; else, for the cluster on --store, the one it recorded.
+            var token = settings.Token ?? (running is { Token: { } local } && running.ApiUrls.Intersect(urls).Any() ? local : null);
+            return new ClusterConnection(new ClusterApi(urls, token), null, $"cluster at {string.Join(", ", urls)}");
+        }
+        if (running is { ApiUrls.Count: > 0 })
+            return new ClusterConnection(new ClusterApi(running.ApiUrls, running.Token), null, $"the local cluster running on {store} ({running.ApiUrls[0]})");
         return null;
     }
 
@@ -63,19 +69,19 @@ public sealed class ClusterConnection : IAsyncDisposable
         if (keep > TimeSpan.Zero)
         {
             output.WriteLine($"starting a local cluster ({layout}) in {store}; it stops after {Describe(keep)} idle");
-            var urls = await StartKeptAsync(store, o.Workers, tasks, o.ConfigFile, keep, ct);
-            return new ClusterConnection(new ClusterApi(urls), null, $"the local cluster running on {store} ({urls[0]})");
+            var kept = await StartKeptAsync(store, o.Workers, tasks, o.ConfigFile, keep, ct);
+            return new ClusterConnection(new ClusterApi(kept.ApiUrls, kept.Token), null, $"the local cluster running on {store} ({kept.ApiUrls[0]})");
         }
         output.WriteLine($"starting a local cluster ({layout}) in {store}");
         var local = await LocalCluster.StartAsync(new LocalClusterOptions(store, workers, tasks, 0, o.ConfigFile, settings.LocalMasters, SingleProcess: single), ct);
-        return new ClusterConnection(new ClusterApi(local.ApiUrls), local, $"a local cluster on {store}");
+        return new ClusterConnection(new ClusterApi(local.ApiUrls, local.Token), local, $"a local cluster on {store}");
     }
 
     /// <summary>
     /// Starts <c>MapReduce.Node local</c> in a session of its own (so Ctrl+C here does not reach it)
     /// with its output in the store's logs, and waits until it names its masters' API URLs.
     /// </summary>
-    private static async Task<IReadOnlyList<string>> StartKeptAsync(string store, int? workers, int tasks, string? configFile, TimeSpan keep, CancellationToken ct)
+    private static async Task<RunningLocalCluster> StartKeptAsync(string store, int? workers, int tasks, string? configFile, TimeSpan keep, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.Combine(store, "logs"));
         var log = Path.Combine(store, "logs", "local.log");
@@ -91,7 +97,7 @@ public sealed class ClusterConnection : IAsyncDisposable
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < TimeSpan.FromSeconds(90))
         {
-            if (StoreLock.RunningCluster(store) is { Count: > 0 } urls) return urls;
+            if (StoreLock.RunningCluster(store) is { ApiUrls.Count: > 0 } running) return running;
             if (process.HasExited) throw new LocalClusterException($"the local cluster exited with code {process.ExitCode} before it was up; see {log}");
             await Task.Delay(50, ct);
         }

@@ -73,7 +73,7 @@ public static class JobCommand
         {
             cluster = await ClusterConnection.OpenAsync(new ConnectOptions(options.ClusterUrls, options.StoreFolder, options.ConfigFile,
                 options.Workers, options.TasksPerWorker, keep), settings, talk, ct);
-            talk.WriteLine($"using {cluster.Description}; status page {cluster.Api.CurrentUrl} ({watch.Elapsed.TotalSeconds:0.0} s)");
+            talk.WriteLine($"using {cluster.Description}; status page {cluster.Api.PageUrl} ({watch.Elapsed.TotalSeconds:0.0} s)");
             var runner = await JobRunner.ConnectAsync(cluster.Api, settings.KvStoreShortCircuit, progress.Report, ct);
             var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
                 codeFile, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize);

@@ -8,6 +8,12 @@ using MapReduce.Submit.Bench;
 // cluster's master nodes (docs/api.md); or measures speed with `bench`.
 var root = new RootCommand("MapReduce.NET: run map/reduce jobs written in C# on an Akka.NET cluster; without a subcommand, `submit`");
 var rootSubmit = SubmitCommand.Build(root);
+var token = new Option<string?>("--token")
+{
+    Description = "The cluster token (docs/configuration.md); default: MAPREDUCE_TOKEN, else mapreduce.auth.token, else the one the local cluster on --store recorded",
+    Recursive = true,
+};
+root.Options.Add(token);
 var submit = new Command("submit", "Run a job: upload input and code (or reuse stored ids), follow it, download the result");
 SubmitCommand.Build(submit);
 root.Subcommands.Add(submit);
@@ -69,9 +75,13 @@ root.Subcommands.Add(delete);
 root.Subcommands.Add(BenchCommands.Build());
 
 // Ctrl+C cancels the token; an attached job is then cancelled, which takes a journal write: wait for it.
+var parsed = root.Parse(args);
+// --token is MAPREDUCE_TOKEN for this process: every command reads the token from the settings,
+// where the variable wins over the config, and a local cluster started here inherits it.
+if (parsed.GetValue(token) is { Length: > 0 } given) Environment.SetEnvironmentVariable(ClusterToken.EnvironmentVariable, given);
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30), EnableDefaultExceptionHandler = false });
+    return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30), EnableDefaultExceptionHandler = false });
 }
 catch (Akka.Configuration.ConfigurationException e)
 {

@@ -36,9 +36,19 @@ public static class Cli
         return start;
     }
 
-    public static async Task<CliResult> RunAsync(string program, IEnumerable<string> args, TimeSpan timeout)
+    /// <param name="withoutToken">Run without the test run's MAPREDUCE_TOKEN, as a user who configured nothing.</param>
+    public static Task<CliResult> RunAsync(string program, IEnumerable<string> args, TimeSpan timeout, bool withoutToken = false)
     {
-        using var process = new Process { StartInfo = StartInfo(program, args) };
+        var start = StartInfo(program, args);
+        if (withoutToken) start.Environment.Remove(MapReduce.Actors.Hosting.ClusterToken.EnvironmentVariable);
+        return RunAsync(start, timeout);
+    }
+
+    /// <summary>Runs a prepared command line (e.g. a program on another host, <see cref="NetworkHosts.StartInfo"/>) to its end.</summary>
+    public static async Task<CliResult> RunAsync(ProcessStartInfo start, TimeSpan timeout)
+    {
+        var (program, args) = (start.FileName, start.ArgumentList);
+        using var process = new Process { StartInfo = start };
         var output = new StringBuilder();
         var error = new StringBuilder();
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };

@@ -43,18 +43,37 @@ public sealed class PostgresServer : IAsyncDisposable
     public static async Task<PostgresServer> StartAsync()
     {
         if (Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } existing) return new PostgresServer(existing, null, null);
+        return await StartOwnAsync("127.0.0.1", null);
+    }
 
+    /// <summary>
+    /// Why <see cref="StartOwnAsync"/> cannot start a server here, or null (under CI: never a
+    /// reason). A server named by MAPREDUCE_TEST_POSTGRES does not count: the caller needs one on
+    /// an address of its choosing.
+    /// </summary>
+    public static string? OwnServerUnavailable =>
+        FindBinFolder() is not null || Environment.GetEnvironmentVariable("CI") == "true" ? null : Missing;
+
+    /// <summary>
+    /// Always a throwaway server of this test's own, listening on <paramref name="listenAddress"/>
+    /// and trusting clients from <paramref name="clientSubnet"/> (CIDR) as well as 127.0.0.1: what
+    /// nodes on other hosts (<see cref="NetworkHosts"/>) connect to.
+    /// </summary>
+    public static async Task<PostgresServer> StartOwnAsync(string listenAddress, string? clientSubnet)
+    {
         var bin = FindBinFolder() ?? throw new InvalidOperationException(Missing);
         var folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", "pg-" + Guid.NewGuid().ToString("N"))).FullName;
         var data = Path.Combine(folder, "data");
         var port = MapReduce.Node.LocalCluster.FreePort();
-        var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Pooling=false", folder, bin);
+        var server = new PostgresServer($"Host={listenAddress};Port={port};Username=postgres;Pooling=false", folder, bin);
         try
         {
             if (Environment.UserName == "root") await RunAsync("chown", ["postgres", folder]);
             await server.RunAsUserAsync("initdb", ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync"]);
+            // initdb trusts only local connections.
+            if (clientSubnet is not null) await File.AppendAllTextAsync(Path.Combine(data, "pg_hba.conf"), $"host all all {clientSubnet} trust\n");
             await server.RunAsUserAsync("pg_ctl", ["-D", data, "-l", Path.Combine(folder, "server.log"), "-w", "-t", "60",
-                "-o", $"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start"]);
+                "-o", $"-p {port} -k {folder} -c listen_addresses={listenAddress} -c fsync=off", "start"]);
             return server;
         }
         catch

@@ -51,7 +51,8 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
             var page = await browser.NewPageAsync();
             await page.SetViewportAsync(new ViewPortOptions { Width = 1300, Height = 1100 });
             page.Console += (_, e) => log.WriteLine($"page console {e.Message.Type}: {e.Message.Text}");
-            await page.GoToAsync(apis[0]);
+            // The link the CLI prints: the token becomes a cookie, which also opens the other master's page (same host).
+            await page.GoToAsync($"{apis[0]}?token={Uri.EscapeDataString(TestToken.Value)}");
             await page.WaitForSelectorAsync("#members tbody tr", new WaitForSelectorOptions { Timeout = Ms(Wait) });
             // Any master node serves the page: watch from the one that does not host the master singleton,
             // so that a take-over below leaves the page's own node running.

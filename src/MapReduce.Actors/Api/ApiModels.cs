@@ -16,6 +16,13 @@ public static class ApiModels
 
     public sealed record ApiError(string Error);
 
+    /// <summary>The message of an <see cref="ApiError"/> body, or the body as it is.</summary>
+    public static string ErrorText(string body)
+    {
+        try { return JsonSerializer.Deserialize<ApiError>(body, Json)?.Error ?? body; }
+        catch (JsonException) { return body; }
+    }
+
     public sealed record MemberInfo(string Address, string[] Roles, string Status, bool Reachable, int? Slots, string[] Running);
 
     public sealed record ClusterInfo(MemberInfo[] Members, string? Master);

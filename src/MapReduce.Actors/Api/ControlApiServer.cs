@@ -46,8 +46,9 @@ public sealed class ControlApiServer : IAsyncDisposable
             KestrelBinding.Listen(kestrel, host, port);
         });
         var app = builder.Build();
+        ClusterTokenCheck.Use(app, settings.Token, forPeople: true);
         var locator = new KvStoreLocator(system);
-        var blobs = BlobBackends.ClientFor(settings.BlobStore, locator, message => Akka.Event.LoggingExtensions.Info(system.Log, message), settings.KvStoreShortCircuit);
+        var blobs = BlobBackends.ClientFor(settings.BlobStore, locator, message => Akka.Event.LoggingExtensions.Info(system.Log, message), settings.KvStoreShortCircuit, settings.Token);
         new ControlApiRoutes(system, master, catalog, locator, blobs).Map(app);
         StatusPage.Map(app);
         try

@@ -9,10 +9,12 @@ using Akka.Streams;
 using MapReduce.Actors.Api;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.StoreCheck;
 using MapReduce.Actors.UserCode;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;
+using MapReduce.Storage.Identity;
 using Microsoft.Data.Sqlite;
 
 namespace MapReduce.Actors.Hosting;
@@ -27,12 +29,29 @@ public static class AkkaSetup
     public const string SystemName = "mapreduce";
     public const string MasterSingletonName = "job-master";
 
-    public static void Configure(AkkaConfigurationBuilder akka, ClusterNodeOptions node, Config config, MapReduceSettings settings)
+    /// <param name="refuse">Called once, with the reason, when the cluster's masters use another journal or its kvstore another catalog (see <see cref="StoreCheckActor"/>).</param>
+    public static void Configure(AkkaConfigurationBuilder akka, ClusterNodeOptions node, Config config, MapReduceSettings settings, Action<string> refuse)
     {
         akka.AddHocon(config, HoconAddMode.Append)
             .AddHocon(ActorMaterializer.DefaultConfig(), HoconAddMode.Append)
             .WithRemoting(new RemoteOptions { HostName = node.Host, Port = node.Port })
             .WithClustering(new ClusterOptions { Roles = [.. node.Roles], SeedNodes = [.. node.Seeds] });
+
+        if (NetworkExposure.Warning(node.Host, settings.Token is not null) is { } exposed)
+            akka.WithActors((system, _) => system.Log.Warning("{0}", exposed));
+        if (node.HealthPort is { } healthPort)
+        {
+            akka.WithActors((system, _) =>
+            {
+                var health = HealthServer.StartAsync(system, node.Roles, node.Host, healthPort).GetAwaiter().GetResult();
+                HealthServer.Current = health;
+                CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-health-server", async () =>
+                {
+                    await health.DisposeAsync();
+                    return Akka.Done.Instance;
+                });
+            });
+        }
 
         // The proxy otherwise warns on every start, before the master has even joined.
         var singletonOptions = new ClusterSingletonOptions { Role = NodeRoles.Master, LogSingletonIdentificationFailure = false };
@@ -43,9 +62,11 @@ public static class AkkaSetup
             catalog.EnsureCreated();
         }
 
+        StoreIdentity? journalId = null;
         if (node.Has(NodeRoles.Master))
         {
             PrepareJournal(node.Journal);
+            journalId = StoreIdentityTable.ReadOrCreate(node.Journal, node.Journal.Describe(node.Host));
             akka.WithSqlPersistence(node.Journal.ConnectionString, node.Journal.Linq2DbProvider, autoInitialize: true);
             akka.WithActors((system, _) => system.ActorOf(JournalWarmup.Props(Akka.Cluster.Cluster.Get(system).SelfAddress.Port?.ToString() ?? "0"), "journal-warmup"));
             akka.WithSingleton<JobMasterKey>(MasterSingletonName,
@@ -68,13 +89,19 @@ public static class AkkaSetup
             akka.WithSingletonProxy<JobMasterKey>(MasterSingletonName, singletonOptions);
         }
 
+        if (catalog is not null)
+        {
+            var mine = new StoreCheckProtocol.NodeStores([.. node.Roles], journalId, StoreIdentityTable.ReadOrCreate(node.Catalog, node.Catalog.Describe(node.Host)));
+            akka.WithActors((system, _) => system.ActorOf(StoreCheckActor.Props(mine, refuse), StoreCheckActor.Name));
+        }
+
         if (node.Has(NodeRoles.KvStore))
         {
             var blobs = BlobBackends.ForKvStore(settings.BlobStore, Path.Combine(node.DataFolder, "kvstore"));
             akka.WithActors((system, _) =>
             {
                 // The data channel comes up first: the actor hands out its URL. It stops with the node.
-                var server = BlobHttpServer.StartAsync(blobs, node.Host, settings.KvStoreDataPort).GetAwaiter().GetResult();
+                var server = BlobHttpServer.StartAsync(blobs, node.Host, settings.KvStoreDataPort, settings.Token).GetAwaiter().GetResult();
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-blob-http-server", async () =>
                 {
                     await server.DisposeAsync();
@@ -97,7 +124,7 @@ public static class AkkaSetup
             ProcessExitWatch.Install();
             akka.WithActors((system, registry) =>
             {
-                var blobs = BlobBackends.ClientFor(settings.BlobStore, new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit);
+                var blobs = BlobBackends.ClientFor(settings.BlobStore, new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit, settings.Token);
                 var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, settings.CancelGrace, executor), "worker");
             });

@@ -17,9 +17,10 @@ public static class BlobBackends
     /// How a cluster node reads and writes blobs: straight in the object store, or through the
     /// kvstore (its data channel, or its folder on its machine).
     /// </summary>
-    public static IBlobClient ClientFor(BlobStoreSettings settings, IDataChannel kvstore, Action<string> log, bool shortCircuit) => settings.Kind switch
+    /// <param name="token">The cluster token the kvstore's data channel asks for (the object store has credentials of its own).</param>
+    public static IBlobClient ClientFor(BlobStoreSettings settings, IDataChannel kvstore, Action<string> log, bool shortCircuit, string? token) => settings.Kind switch
     {
         BlobStoreKind.S3 => new DirectBlobClient(new S3BlobStore(settings.S3!), log),
-        _ => new BlobClient(kvstore, log, shortCircuit),
+        _ => new BlobClient(kvstore, log, shortCircuit, token),
     };
 }

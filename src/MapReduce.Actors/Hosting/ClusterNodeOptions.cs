@@ -14,6 +14,9 @@ public sealed record ClusterNodeOptions(
     int TasksPerWorker,
     int HttpPort = 0)
 {
+    /// <summary>Port of GET /healthz and /readyz (0: any free port); null: not served.</summary>
+    public int? HealthPort { get; init; }
+
     public bool Has(string role) => Roles.Contains(role);
 }
 

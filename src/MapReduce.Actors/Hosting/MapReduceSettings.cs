@@ -41,8 +41,20 @@ public sealed record MapReduceSettings(
     /// <summary>Whether a local cluster is one process carrying every role (unless a worker count is given).</summary>
     public required bool LocalSingleProcess { get; init; }
 
+    /// <summary>The cluster token HTTP requests must carry (MAPREDUCE_TOKEN, else mapreduce.auth.token); null: none is asked.</summary>
+    public string? Token { get; init; }
+
     /// <summary>How long a local cluster the CLI started stays up once idle (0: it stops with the CLI).</summary>
     public required TimeSpan KeepCluster { get; init; }
+
+    /// <summary>The catalog database from mapreduce.catalog (a SQLite path or postgres:...); null: DATA-DIR/catalog.db.</summary>
+    public string? Catalog { get; init; }
+
+    /// <summary>The master journal database from mapreduce.journal; null: DATA-DIR/journal.db.</summary>
+    public string? Journal { get; init; }
+
+    /// <summary>Port of the node's GET /healthz and /readyz (0: any free port); null: not served.</summary>
+    public int? HealthPort { get; init; }
 
     public static MapReduceSettings From(Config config)
     {
@@ -65,8 +77,14 @@ public sealed record MapReduceSettings(
             ClusterUrls = section.GetStringList("cluster").ToList(),
             KeepCluster = section.GetTimeSpan("local.keep-cluster"),
             LocalSingleProcess = section.GetBoolean("local.single-process"),
+            Token = ClusterToken.From(section.GetString("auth.token", "")),
+            Catalog = NullIfEmpty(section.GetString("catalog")),
+            Journal = NullIfEmpty(section.GetString("journal")),
+            HealthPort = section.GetBoolean("health.enabled") ? section.GetInt("health.port") : null,
         };
     }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 
     public static Config LoadConfig(string? extraFile = null)
     {

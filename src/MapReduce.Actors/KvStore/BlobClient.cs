@@ -25,7 +25,8 @@ public sealed class KvStoreException(string message) : Exception(message);
 /// folder only after finding in it the id the kvstore advertised, and falls back to HTTP for good
 /// if the folder refuses access. <c>mapreduce.kvstore.short-circuit = off</c> turns it off.
 /// </remarks>
-public sealed class BlobClient(IDataChannel locator, Action<string> log, bool shortCircuit = true) : IBlobClient
+/// <param name="token">The cluster token the data channel asks for (sent as a bearer token); null: none.</param>
+public sealed class BlobClient(IDataChannel locator, Action<string> log, bool shortCircuit = true, string? token = null) : IBlobClient
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LocateTimeout = TimeSpan.FromSeconds(60);
@@ -77,7 +78,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
             {
                 return await Task.Run(() => local(store), ct).ConfigureAwait(false);
             }
-            catch (InvalidBlobKeyException e)
+            catch (Exception e) when (e is InvalidBlobKeyException or BlobConflictException)
             {
                 throw new KvStoreException(e.Message);
             }
@@ -124,7 +125,8 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
     private Task<long> PutStreamAsync(string key, Stream body, long length, CancellationToken ct) =>
         TransferAsync(key, async (url, idle) =>
         {
-            using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new UploadContent(body, length, idle) };
+            using var request = Request(HttpMethod.Put, url);
+            request.Content = new UploadContent(body, length, idle);
             using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
             await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
             return long.Parse(await response.Content.ReadAsStringAsync(idle.Token).ConfigureAwait(false), CultureInfo.InvariantCulture);
@@ -157,7 +159,8 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
     private Task<(byte[] Buffer, int Length)> ReadOverHttpAsync(string key, Func<int, byte[]> allocate, CancellationToken ct) =>
         TransferAsync(key, async (url, idle) =>
         {
-            using var response = await Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            using var request = Request(HttpMethod.Get, url);
+            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
             await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
             var length = CheckedLength(ExpectedLength(response, key), key);
             var data = allocate(length);
@@ -196,7 +199,8 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
     private Task<long> GetToFileOverHttpAsync(string key, string path, CancellationToken ct) =>
         TransferAsync(key, async (url, idle) =>
         {
-            using var response = await Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            using var request = Request(HttpMethod.Get, url);
+            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
             await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
             var length = ExpectedLength(response, key);
             var temp = path + ".part";
@@ -263,6 +267,13 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         }
     }
 
+    private HttpRequestMessage Request(HttpMethod method, Uri url)
+    {
+        var request = new HttpRequestMessage(method, url);
+        if (token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return request;
+    }
+
     private KvStoreException Forget(KvStoreException e)
     {
         locator.Invalidate();
@@ -275,7 +286,9 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         if (response.IsSuccessStatusCode) return;
         if (response.StatusCode == HttpStatusCode.NotFound) throw new KvStoreException($"blob {key} does not exist in the kvstore");
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.BadRequest && text.Length > 0) throw new KvStoreException(text);
+        if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict && text.Length > 0) throw new KvStoreException(text);
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+            throw new KvStoreException($"the kvstore's data channel at {url.GetLeftPart(UriPartial.Authority)} refused the request: {Api.ApiModels.ErrorText(text)}");
         throw new KvStoreException($"kvstore answered {(int)response.StatusCode} {response.ReasonPhrase} for {url}: {text}");
     }
 

@@ -19,8 +19,9 @@ namespace MapReduce.Actors.KvStore;
 /// carry control. Remoting moves large payloads slowly (small frames, one connection shared with
 /// heartbeats), so bulk bytes go here, as in Spark's block transfer service or HDFS data transfer.
 /// <c>PUT /blobs/{key}</c> streams the body into the blob store (a temp file renamed in the kvstore's
-/// folder, or one PutObject in an object store), published only once every byte arrived;
-/// <c>GET /blobs/{key}</c> streams the blob back with its length.
+/// folder, or one PutObject in an object store), published only once every byte arrived (409
+/// Conflict when the key holds other bytes: blobs are written once); <c>GET /blobs/{key}</c>
+/// streams the blob back with its length.
 /// </summary>
 public sealed class BlobHttpServer : IAsyncDisposable
 {
@@ -39,7 +40,8 @@ public sealed class BlobHttpServer : IAsyncDisposable
     public Uri BaseUrl { get; }
 
     /// <summary>Starts serving <paramref name="blobs"/> on <paramref name="host"/>; port 0 takes any free port.</summary>
-    public static async Task<BlobHttpServer> StartAsync(IBlobStore blobs, string host, int port, CancellationToken ct = default)
+    /// <param name="token">The cluster token every request must carry; null: none is asked.</param>
+    public static async Task<BlobHttpServer> StartAsync(IBlobStore blobs, string host, int port, string? token = null, CancellationToken ct = default)
     {
         // The empty builder reads no configuration files and adds no middleware: nothing on the byte path but Kestrel and routing.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -48,13 +50,11 @@ public sealed class BlobHttpServer : IAsyncDisposable
         builder.Services.AddRoutingCore();
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
-            kestrel.AddServerHeader = false;
+            KestrelBinding.Listen(kestrel, host, port);
             kestrel.Limits.MaxRequestBodySize = null;
-            if (IPAddress.TryParse(host, out var ip)) kestrel.Listen(ip, port);
-            else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) kestrel.Listen(IPAddress.Loopback, port);
-            else kestrel.ListenAnyIP(port);
         });
         var app = builder.Build();
+        ClusterTokenCheck.Use(app, token, forPeople: false);
         app.MapPut(Prefix + "{**key}", context => PutAsync(context, blobs));
         app.MapGet(Prefix + "{**key}", context => GetAsync(context, blobs));
         try
@@ -94,7 +94,9 @@ public sealed class BlobHttpServer : IAsyncDisposable
         catch (Exception e)
         {
             if (context.RequestAborted.IsCancellationRequested) return;
-            if (e is BadHttpRequestException || e.InnerException is BadHttpRequestException)
+            if (e is BlobConflictException)
+                await ReplyAsync(context, StatusCodes.Status409Conflict, e.Message).ConfigureAwait(false);
+            else if (e is BadHttpRequestException || e.InnerException is BadHttpRequestException)
                 await ReplyAsync(context, StatusCodes.Status400BadRequest, $"upload of {key} was cut short: {e.Message}").ConfigureAwait(false);
             else if (e is IOException or UnauthorizedAccessException)
                 await ReplyAsync(context, StatusCodes.Status500InternalServerError, $"cannot store {key}: {e.Message}").ConfigureAwait(false);

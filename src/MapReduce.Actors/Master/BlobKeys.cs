@@ -11,7 +11,7 @@ public static class BlobKeys
     /// </summary>
     public static string Manifest(string dirId) => $"data/{dirId}/manifest";
 
-    public static string Code(string codeId) => $"code/{codeId}/task.csx";
+    public static string Code(string codeId) => MapReduce.Storage.Blobs.CodeBlob.KeyOf(codeId);
 
     public static string MapRun(AttemptId attempt, int partition) => $"{MapRunsFolder(attempt.Job)}/{attempt.Name}/p{partition:D5}";
 

@@ -21,9 +21,16 @@ public readonly record struct TaskId(TaskKind Kind, int Index)
 
     /// <summary>Reads the printed form; the journal and catalog keep task ids as text.</summary>
     public static TaskId Parse(string text) =>
-        text.Length == 6 && text[0] is 'm' or 'r' && int.TryParse(text.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var index)
-            ? new TaskId(text[0] == 'm' ? TaskKind.Map : TaskKind.Reduce, index)
-            : throw new FormatException($"'{text}' is not a task id (m00000 or r00000)");
+        TryParse(text, out var id) ? id : throw new FormatException($"'{text}' is not a task id (m00000 or r00000)");
+
+    public static bool TryParse(string? text, out TaskId id)
+    {
+        id = default;
+        if (text is not { Length: 6 } || text[0] is not ('m' or 'r')
+            || !int.TryParse(text.AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out var index)) return false;
+        id = new TaskId(text[0] == 'm' ? TaskKind.Map : TaskKind.Reduce, index);
+        return true;
+    }
 
     /// <summary>How errors and logs name the task: "map m00002".</summary>
     public string Describe() => $"{(Kind == TaskKind.Map ? "map" : "reduce")} {this}";
@@ -41,12 +48,17 @@ public readonly record struct AttemptId(JobId Job, TaskId Task, int Number)
     public string Name => $"{Task}.{Number}";
 
     /// <summary>Reads an attempt name of the job (<c>m00002.1</c>), as the journal keeps it.</summary>
-    public static AttemptId Parse(JobId job, string name)
+    public static AttemptId Parse(JobId job, string name) =>
+        TryParse(job, name, out var attempt) ? attempt : throw new FormatException($"'{name}' is not an attempt name (m00000.1)");
+
+    public static bool TryParse(JobId job, string? name, out AttemptId attempt)
     {
-        var dot = name.LastIndexOf('.');
-        if (dot < 0 || !int.TryParse(name.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var number))
-            throw new FormatException($"'{name}' is not an attempt name (m00000.1)");
-        return new AttemptId(job, TaskId.Parse(name[..dot]), number);
+        attempt = default;
+        var dot = name?.LastIndexOf('.') ?? -1;
+        if (dot < 0 || !int.TryParse(name.AsSpan(dot + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+            || !TaskId.TryParse(name![..dot], out var task)) return false;
+        attempt = new AttemptId(job, task, number);
+        return true;
     }
 
     public override string ToString() => $"{Job}/{Name}";

@@ -71,7 +71,11 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             _state = MasterState.From((MasterSnapshot)o.Snapshot);
             _snapshots.Recovered(o.Metadata.SequenceNr);
         });
-        Recover<IMasterEvent>(e => _state = _state.Apply(e));
+        Recover<IMasterEvent>(e =>
+        {
+            if (_state.Problem(e) is { } problem) _log.Error("journal event {0} skipped ({1} of job {2}): {3}", LastSequenceNr, e.GetType().Name, e.JobId, problem);
+            else _state = _state.Apply(e);
+        });
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Command<SubmitJob>(OnSubmit);
@@ -96,6 +100,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         Command<TaskAttemptFailed>(OnTaskFailed);
         Command<TaskRejected>(m =>
         {
+            if (!FromItsWorker(m.Attempt, "a refusal")) return;
             if (_workers.AssignmentOf(m.Attempt) is { } held) _workers.StillBusy(held.Worker, allSlots: true); // busier than this master knew
             if (_workers.Release(m.Attempt) is null) return;
             PersistEvents([Failed(m.Attempt, "worker had no free slot", counted: false, lost: true)], Dispatch);
@@ -264,6 +269,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     private void OnMapSucceeded(MapTaskSucceeded m)
     {
+        if (!FromItsWorker(m.Attempt, "a success")) return;
         _workers.Release(m.Attempt);
         if (!Accepts(m.Attempt)) return;
         var nonEmpty = m.PairsPerPartition.Select((count, p) => (count, p)).Where(x => x.count > 0).Select(x => x.p).ToArray();
@@ -272,6 +278,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     private void OnReduceSucceeded(ReduceTaskSucceeded m)
     {
+        if (!FromItsWorker(m.Attempt, "a success")) return;
         _workers.Release(m.Attempt);
         if (!Accepts(m.Attempt)) return;
         var job = m.Attempt.Job;
@@ -295,13 +302,16 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     private void OnTaskFailed(TaskAttemptFailed m)
     {
-        // A stopped attempt was accounted for when the master stopped it; its slot is free again.
-        if (_workers.Release(m.Attempt) is null && m.Kind == FailureKind.Stopped)
+        // A stopped attempt was accounted for when the master stopped it; its slot on the sender is
+        // free again (a sender can only free its own slots this way, so it need not be checked).
+        if (m.Kind == FailureKind.Stopped && _workers.AssignmentOf(m.Attempt) is null)
         {
             _workers.StoppedOn(Sender);
             Dispatch();
             return;
         }
+        if (!FromItsWorker(m.Attempt, "a failure")) return;
+        _workers.Release(m.Attempt);
         if (!Accepts(m.Attempt)) return;
         _log.Warning("job {0}: attempt {1} failed ({2}): {3}", m.Attempt.Job, m.Attempt.Name, m.Kind, m.Error);
         var failed = Failed(m.Attempt, m.Error, counted: m.Kind != FailureKind.CompileError);
@@ -384,6 +394,26 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         });
     }
 
+    /// <summary>
+    /// Whether the sender of a report about this attempt is the worker it was given to: any other
+    /// member could otherwise report results for attempts it never ran. An attempt handed out
+    /// before a take-over, that no worker has announced to this master yet, is checked against
+    /// the node address the journal recorded for the task's current attempt.
+    /// </summary>
+    private bool FromItsWorker(AttemptId a, string what)
+    {
+        if (_workers.GivenTo(a) is { } worker)
+        {
+            if (worker.Equals(Sender)) return true;
+        }
+        // An archived job (or none): no result counts any more, so there is nothing to guard or to report.
+        else if (!_state.Jobs.TryGetValue(a.Job, out var job)) return false;
+        else if (job.HasTask(a.Task) && job.Task(a.Task) is var task && task.CurrentAttempt == a.Number && task.Worker == Sender.Path.Address.ToString())
+            return true;
+        _log.Warning("ignored {0} for attempt {1} from {2}, which it was not given to", what, a, Sender.Path);
+        return false;
+    }
+
     /// <summary>Whether a result for this attempt still counts: the job runs, the task is not done yet, and the attempt was issued.</summary>
     private bool Accepts(AttemptId a) =>
         _state.Jobs.TryGetValue(a.Job, out var job) && !job.IsFinished && job.HasTask(a.Task)
@@ -397,7 +427,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 
     private void Archive(JobId id, bool ready)
     {
-        if (ready) PersistEvents([new JobArchived(id.Value, Now)], () => { });
+        if (ready) PersistEvents([new JobArchived(id.Value, Now)], () => _workers.ForgetJob(id));
     }
 
     /// <summary>
@@ -444,6 +474,13 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     /// <summary>Persists the events (in one batch), applies and projects each, then runs <paramref name="then"/> once; snapshots when due.</summary>
     private void PersistEvents<TEvent>(IReadOnlyList<TEvent> events, Action then) where TEvent : IMasterEvent
     {
+        // Checked against the state before the batch: the master never batches events that depend on each other.
+        if (events.Any(e => _state.Problem(e) is not null))
+        {
+            foreach (var e in events)
+                if (_state.Problem(e) is { } problem) _log.Error("not journaled ({0} of job {1}): {2}", e.GetType().Name, e.JobId, problem);
+            events = events.Where(e => _state.Problem(e) is null).ToList();
+        }
         if (events.Count == 0)
         {
             then();

@@ -127,6 +127,42 @@ public sealed record MasterState(ImmutableDictionary<JobId, JobState> Jobs)
         _ => this,
     };
 
+    /// <summary>
+    /// Why <paramref name="e"/> cannot be applied to this state (a task or attempt it names does not
+    /// exist or is malformed), or null when it can. The master persists no such event, and skips
+    /// one it finds in the journal (written by a forged message before this check, or by hand):
+    /// one bad event must not stop every later take-over from recovering.
+    /// </summary>
+    public string? Problem(IMasterEvent e)
+    {
+        if (string.IsNullOrEmpty(e.JobId)) return "it names no job";
+        switch (e)
+        {
+            case JobSubmitted s:
+                if (s.Maps is null || s.Reducers < 1) return "it has no map tasks or no reducers";
+                for (var i = 0; i < s.Maps.Length; i++)
+                    if (s.Maps[i] is null || !TaskId.TryParse(s.Maps[i].TaskId, out var map) || map != TaskId.Map(i)) return $"its map task {i} is not m{i:D5}";
+                return null;
+            case TaskStarted or MapSucceeded or ReduceSucceeded or TaskFailed when Jobs.TryGetValue(new JobId(e.JobId), out var job):
+                var (taskText, attemptName) = e switch
+                {
+                    TaskStarted t => (t.TaskId, t.AttemptId),
+                    MapSucceeded m => (m.TaskId, m.AttemptId),
+                    ReduceSucceeded r => (r.TaskId, r.AttemptId),
+                    TaskFailed f => (f.TaskId, f.AttemptId),
+                    _ => throw new InvalidOperationException(),
+                };
+                if (!TaskId.TryParse(taskText, out var task) || !job.HasTask(task)) return $"job {job.Id} has no task '{taskText}'";
+                if (!AttemptId.TryParse(job.Id, attemptName, out var attempt) || attempt.Task != task || attempt.Number < 1)
+                    return $"'{attemptName}' is not an attempt of task {task}";
+                if (e is MapSucceeded { NonEmptyPartitions: var partitions } && (partitions is null || partitions.Any(p => p < 0 || p >= job.Reducers)))
+                    return $"its partitions are not within the job's {job.Reducers}";
+                return null;
+            default:
+                return null;
+        }
+    }
+
     public MasterSnapshot ToSnapshot() => new([.. Jobs.Values.OrderBy(j => j.SubmittedAt)]);
 
     public static MasterState From(MasterSnapshot snapshot) => new(snapshot.Jobs.ToImmutableDictionary(j => j.Id));

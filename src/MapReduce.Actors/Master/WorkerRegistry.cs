@@ -23,6 +23,8 @@ public sealed class WorkerRegistry
     private readonly Dictionary<IActorRef, Worker> _workers = new();
     private readonly Dictionary<AttemptId, Assignment> _assignments = new();
     private readonly HashSet<IActorRef> _departed = [];
+    /// <summary>Which worker each attempt of a running job was given to (or adopted from), kept after its slot is freed: only that worker may report its result.</summary>
+    private readonly Dictionary<AttemptId, IActorRef> _givenTo = new();
 
     public int Count => _workers.Count;
 
@@ -47,6 +49,7 @@ public sealed class WorkerRegistry
         {
             if (_assignments.ContainsKey(attempt) || !adoptable(attempt)) continue;
             _assignments[attempt] = new Assignment(workerRef, now);
+            _givenTo[attempt] = workerRef;
             worker.Running.Add(attempt);
         }
         var listed = reported.ToHashSet();
@@ -72,7 +75,17 @@ public sealed class WorkerRegistry
     public void Assign(AttemptId attempt, IActorRef workerRef, DateTime now)
     {
         _assignments[attempt] = new Assignment(workerRef, now);
+        _givenTo[attempt] = workerRef;
         _workers[workerRef].Running.Add(attempt);
+    }
+
+    /// <summary>The worker this master gave the attempt to, or that announced it and had it adopted; null when this master never handed it out (from before a take-over).</summary>
+    public IActorRef? GivenTo(AttemptId attempt) => _givenTo.GetValueOrDefault(attempt);
+
+    /// <summary>A job is archived: whom its attempts were given to no longer matters.</summary>
+    public void ForgetJob(JobId job)
+    {
+        foreach (var attempt in _givenTo.Keys.Where(a => a.Job == job).ToList()) _givenTo.Remove(attempt);
     }
 
     /// <summary>Frees the slot an attempt held; null when the attempt was not held (already released).</summary>

@@ -2,6 +2,7 @@ using System.Text;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.UserCode;
+using MapReduce.Storage.Blobs;
 using static MapReduce.Actors.Master.MasterProtocol;
 using static MapReduce.Actors.Worker.WorkerProtocol;
 
@@ -145,7 +146,14 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     {
         try
         {
-            return await code.GetOrCompile(codeId, async () => Encoding.UTF8.GetString(await blobs.GetBytesAsync(BlobKeys.Code(codeId)).ConfigureAwait(false))).ConfigureAwait(false);
+            return await code.GetOrCompile(codeId, async () =>
+            {
+                var key = BlobKeys.Code(codeId);
+                var script = await blobs.GetBytesAsync(key).ConfigureAwait(false);
+                // Checked here too, not only when stored: the code a worker runs is the code its id names.
+                if (CodeBlob.Problem(key, script) is { } problem) throw new KvStoreException(problem);
+                return Encoding.UTF8.GetString(script);
+            }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is KvStoreException or TimeoutException)
         {
@@ -154,9 +162,9 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         }
     }
 
-    /// <summary>A folder of this attempt's own: two attempts of one task may run on one node.</summary>
+    /// <summary>A folder of this attempt's own: two attempts of one task may run on one node. The job id comes in a message, so only its letters and digits name the folder.</summary>
     private string NewScratchFolder(AttemptId attempt) =>
-        Directory.CreateDirectory(Path.Combine(scratchFolder, $"{attempt.Job}-{attempt.Name}-{Guid.NewGuid().ToString("N")[..6]}")).FullName;
+        Directory.CreateDirectory(Path.Combine(scratchFolder, $"{new string(attempt.Job.Value.Where(char.IsAsciiLetterOrDigit).ToArray())}-{attempt.Name}-{Guid.NewGuid().ToString("N")[..6]}")).FullName;
 
     private static string RunPath(string scratch, int partition) => Path.Combine(scratch, $"p{partition:D5}");
 

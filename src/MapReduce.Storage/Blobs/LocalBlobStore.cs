@@ -93,14 +93,49 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
     /// <summary>A fresh temp file path for a write that <see cref="Commit"/> will publish.</summary>
     public string NewTempPath() => Path.Combine(_tempRoot, Guid.NewGuid().ToString("N"));
 
-    /// <summary>Publishes a fully written temp file under the key (replacing any old blob).</summary>
+    /// <summary>
+    /// Publishes a fully written temp file under the key. Blobs are written once: a key that
+    /// exists keeps its bytes, and a second write of the same bytes (a retried upload) is accepted
+    /// without change, while other bytes are refused with <see cref="BlobConflictException"/>. A
+    /// script under <c>code/</c> must hash to its id (<see cref="CodeBlob"/>). The temp file is
+    /// gone afterwards in every case.
+    /// </summary>
     public long Commit(string tempPath, string key)
     {
         var target = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var length = new FileInfo(tempPath).Length;
-        File.Move(tempPath, target, overwrite: true);
-        return length;
+        try
+        {
+            if (CodeBlob.IdInKey(key) is not null && CodeBlob.Problem(key, File.ReadAllBytes(tempPath)) is { } problem)
+                throw new BlobConflictException(problem);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            try
+            {
+                File.Move(tempPath, target, overwrite: false);
+                return length;
+            }
+            catch (IOException) when (File.Exists(target))
+            {
+                if (SameBytes(tempPath, target)) return length;
+                throw new BlobConflictException($"blob {key} already exists with other bytes; a blob is written once");
+            }
+        }
+        finally
+        {
+            TryDelete(tempPath);
+        }
+    }
+
+    private static bool SameBytes(string a, string b)
+    {
+        using var first = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        using var second = new FileStream(b, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16, FileOptions.SequentialScan);
+        if (first.Length != second.Length) return false;
+        Span<byte> x = stackalloc byte[8192], y = stackalloc byte[8192];
+        int read;
+        while ((read = first.ReadAtLeast(x, x.Length, throwOnEndOfStream: false)) > 0)
+            if (second.ReadAtLeast(y[..read], read, throwOnEndOfStream: false) != read || !x[..read].SequenceEqual(y[..read])) return false;
+        return true;
     }
 
     public void Abort(string tempPath) => TryDelete(tempPath);
@@ -343,6 +378,9 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
 /// <summary>A file copied into the store no longer had the bytes it had when it was listed.</summary>
 public sealed class SourceChangedException(string file, long offset, long expected, long found)
     : IOException($"'{file}' changed while it was stored: expected {expected} bytes from offset {offset}, found {found}");
+
+/// <summary>A write that would change an existing blob, or store a script under another script's id.</summary>
+public sealed class BlobConflictException(string message) : IOException(message);
 
 /// <summary>Another process owns the store's folder.</summary>
 public sealed class StoreInUseException(string message) : IOException(message);

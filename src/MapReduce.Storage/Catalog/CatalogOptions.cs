@@ -32,5 +32,16 @@ public sealed record SqlLocation(string Provider, string ConnectionString)
     /// <summary>The linq2db provider name, as Akka.Persistence.Sql also expects it.</summary>
     public string Linq2DbProvider => Provider == Postgres ? ProviderName.PostgreSQL15 : ProviderName.SQLiteMS;
 
+    /// <summary>
+    /// Where the database is, for a person: "the SQLite file F on NODE-HOST" (a path alone does not
+    /// tell two machines' files apart) or "the PostgreSQL database D on H:PORT"; never a password.
+    /// </summary>
+    public string Describe(string nodeHost)
+    {
+        if (SqliteFilePath is { } file) return $"the SQLite file {file} on {nodeHost}";
+        var pg = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString);
+        return $"the PostgreSQL database {pg.Database ?? pg.Username ?? "(default)"} on {pg.Host}:{pg.Port}";
+    }
+
     public override string ToString() => Provider == Sqlite ? $"sqlite ({SqliteFilePath})" : "postgres";
 }

@@ -16,7 +16,8 @@ public sealed class ApiException(HttpStatusCode status, string message) : Except
 /// master answers; a request that cannot connect, or that the cluster answers 503 (a take-over),
 /// goes to the next URL and is retried until <see cref="Patience"/> runs out.
 /// </summary>
-public sealed class ClusterApi(IReadOnlyList<string> urls)
+/// <param name="token">The cluster token, sent as a bearer token with every request; null: none.</param>
+public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null)
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler
     {
@@ -41,6 +42,12 @@ public sealed class ClusterApi(IReadOnlyList<string> urls)
 
     /// <summary>The URL that answered last: where the status page is.</summary>
     public string CurrentUrl => Urls[_current % Urls.Count];
+
+    /// <summary>The cluster token this client sends (the kvstore's data channel asks for it too).</summary>
+    public string? Token => token;
+
+    /// <summary>The status page for a person: with the token in the link, which the page turns into a cookie.</summary>
+    public string PageUrl => token is null ? CurrentUrl : $"{CurrentUrl}?{MapReduce.Actors.Hosting.ClusterTokenCheck.QueryName}={Uri.EscapeDataString(token)}";
 
     public Task<ClusterInfo> ClusterAsync(CancellationToken ct) => SendAsync<ClusterInfo>(HttpMethod.Get, "api/cluster", null, ct);
 
@@ -79,6 +86,7 @@ public sealed class ClusterApi(IReadOnlyList<string> urls)
         {
             var baseUrl = Urls[_current % Urls.Count];
             using var request = new HttpRequestMessage(method, new Uri(new Uri(baseUrl), path));
+            if (token is not null) request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
             if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: Json);
             try
             {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Storage.Blobs;
@@ -38,7 +37,7 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
     {
         var store = await api.StoreAsync(ct).ConfigureAwait(false);
         var channel = new FixedDataChannel(new KvStoreProtocol.DataEndpoint(store.DataUrl, store.StoreRoot, store.StoreId));
-        return new JobRunner(api, new BlobClient(channel, _ => { }, shortCircuit), report);
+        return new JobRunner(api, new BlobClient(channel, _ => { }, shortCircuit, api.Token), report);
     }
 
     /// <summary>Uploads what is not stored yet and submits; returns once the job is journaled.</summary>
@@ -74,7 +73,7 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
         var watch = Stopwatch.StartNew();
         var bytes = await File.ReadAllBytesAsync(codeFile, ct).ConfigureAwait(false);
         // Content-addressed: the same script always gets the same id, and workers compile it once.
-        var codeId = "code-" + Convert.ToHexStringLower(SHA256.HashData(bytes))[..16];
+        var codeId = CodeBlob.IdOf(bytes);
         var key = BlobKeys.Code(codeId);
         await blobs.PutAsync(key, bytes, ct).ConfigureAwait(false);
         await api.RegisterCodeAsync(new CodeRegistration(codeId, key, codeFile), ct).ConfigureAwait(false);

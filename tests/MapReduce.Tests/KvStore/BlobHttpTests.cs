@@ -174,6 +174,39 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_blobs.Root, "blobs")));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_blob_is_written_once_and_a_retry_with_the_same_bytes_is_accepted(bool shortCircuit)
+    {
+        var client = NewClient(shortCircuit: shortCircuit);
+        await client.PutAsync("jobs/j/map/m00000.1/p00000", [1, 2, 3]);
+        Assert.Equal(3, await client.PutAsync("jobs/j/map/m00000.1/p00000", [1, 2, 3]));
+
+        var e = await Assert.ThrowsAsync<KvStoreException>(() => client.PutAsync("jobs/j/map/m00000.1/p00000", [6, 6, 6]));
+        Assert.Equal("blob jobs/j/map/m00000.1/p00000 already exists with other bytes; a blob is written once", e.Message);
+        Assert.Equal([1, 2, 3], _blobs.ReadAll("jobs/j/map/m00000.1/p00000"));
+    }
+
+    [Fact]
+    public async Task A_script_that_does_not_hash_to_its_code_id_is_refused_over_http_with_409()
+    {
+        NewClient();
+        var script = Encoding.UTF8.GetBytes("int Reduce(string k, IEnumerable<int> v) => v.Sum();");
+        var id = CodeBlob.IdOf(script);
+        using var http = new HttpClient();
+        using (var stored = await http.PutAsync(new Uri(Server.BaseUrl, $"blobs/code%2F{id}%2Ftask.csx"), new ByteArrayContent(script)))
+            Assert.Equal(HttpStatusCode.OK, stored.StatusCode);
+
+        // Whoever reaches the data channel cannot swap the script a printed code id names.
+        var evil = Encoding.UTF8.GetBytes("System.Diagnostics.Process.Start(\"sh\");");
+        using var response = await http.PutAsync(new Uri(Server.BaseUrl, $"blobs/code%2F{id}%2Ftask.csx"), new ByteArrayContent(evil));
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal($"code/{id}/task.csx must hold the script whose SHA-256 gives its id, but these bytes give {CodeBlob.IdOf(evil)}",
+            await response.Content.ReadAsStringAsync());
+        Assert.Equal(script, _blobs.ReadAll($"code/{id}/task.csx"));
+    }
+
     [Fact]
     public async Task An_upload_cut_short_publishes_nothing_and_leaves_no_temp_file()
     {

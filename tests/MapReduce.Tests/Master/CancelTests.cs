@@ -26,7 +26,7 @@ public sealed class CancelTests : MasterTestKit
 
         // The stopped attempts report back; their slots go to the next job, and a late result changes nothing.
         foreach (var s in stopped) master.Tell(new TaskAttemptFailed(s.Attempt, FailureKind.Stopped, "stopped"), worker.Ref);
-        master.Tell(new MapTaskSucceeded(running[0].Attempt, [1, 1]));
+        master.Tell(new MapTaskSucceeded(running[0].Attempt, [1, 1]), worker.Ref);
         var next = Submit(master);
         Assert.Equal(next, worker.ExpectMsg<RunMapTask>().Attempt.Job);
         Assert.Equal(next, worker.ExpectMsg<RunMapTask>().Attempt.Job);
@@ -39,7 +39,7 @@ public sealed class CancelTests : MasterTestKit
     public void Cancelling_a_finished_job_is_refused_with_its_state()
     {
         var (master, worker, job) = StartJob(slots: 3);
-        master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError, "task.csx does not compile"));
+        master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError, "task.csx does not compile"), worker.Ref);
         Assert.Equal(JobStage.Failed, StatusOf(master, job).Stage);
 
         master.Tell(new CancelJob(job));

@@ -17,11 +17,11 @@ public sealed class CountersTests : MasterTestKit
         master.Tell(new RegisterWorker(first.Ref, 3, []));
         var job = Submit(master, reducers: 1);
         var maps = Enumerable.Range(0, 3).Select(_ => first.ExpectMsg<RunMapTask>().Attempt).OrderBy(a => a.Task.Index).ToArray();
-        master.Tell(new MapTaskSucceeded(maps[1], [4], Counters(("map.output.pairs", 4), ("user.words", 4))));
-        master.Tell(new MapTaskSucceeded(maps[2], [6], Counters(("map.output.pairs", 6), ("user.words", 6))));
+        master.Tell(new MapTaskSucceeded(maps[1], [4], Counters(("map.output.pairs", 4), ("user.words", 4))), first.Ref);
+        master.Tell(new MapTaskSucceeded(maps[2], [6], Counters(("map.output.pairs", 6), ("user.words", 6))), first.Ref);
 
         // m00000: attempt 1 fails in user code, attempt 2 is lost with its worker, attempt 3 succeeds.
-        master.Tell(new TaskAttemptFailed(maps[0], FailureKind.UserCode, "Map threw"));
+        master.Tell(new TaskAttemptFailed(maps[0], FailureKind.UserCode, "Map threw"), first.Ref);
         var second = first.ExpectMsg<RunMapTask>().Attempt;
         Assert.Equal(Attempt(job, "m00000.2"), second);
         Sys.Stop(first.Ref);
@@ -29,14 +29,14 @@ public sealed class CountersTests : MasterTestKit
         master.Tell(new RegisterWorker(other.Ref, 2, []));
         var third = other.ExpectMsg<RunMapTask>().Attempt;
         Assert.Equal(Attempt(job, "m00000.3"), third);
-        master.Tell(new MapTaskSucceeded(third, [5], Counters(("map.output.pairs", 5), ("user.words", 5))));
+        master.Tell(new MapTaskSucceeded(third, [5], Counters(("map.output.pairs", 5), ("user.words", 5))), other.Ref);
         // A duplicate success and the late success of the lost attempt come after: the first success won.
-        master.Tell(new MapTaskSucceeded(third, [500], Counters(("map.output.pairs", 500), ("user.words", 500))));
-        master.Tell(new MapTaskSucceeded(second, [700], Counters(("map.output.pairs", 700), ("user.late", 1))));
+        master.Tell(new MapTaskSucceeded(third, [500], Counters(("map.output.pairs", 500), ("user.words", 500))), other.Ref);
+        master.Tell(new MapTaskSucceeded(second, [700], Counters(("map.output.pairs", 700), ("user.late", 1))), first.Ref);
 
         var reduce = other.ExpectMsg<RunReduceTask>().Attempt;
-        master.Tell(new ReduceTaskSucceeded(reduce, 3, Counters(("reduce.groups", 3), ("reduce.output.pairs", 3))));
-        master.Tell(new ReduceTaskSucceeded(reduce, 3, Counters(("reduce.groups", 300), ("reduce.output.pairs", 300))));
+        master.Tell(new ReduceTaskSucceeded(reduce, 3, Counters(("reduce.groups", 3), ("reduce.output.pairs", 3))), other.Ref);
+        master.Tell(new ReduceTaskSucceeded(reduce, 3, Counters(("reduce.groups", 300), ("reduce.output.pairs", 300))), other.Ref);
         Assert.Equal(JobStage.Succeeded, StatusOf(master, job).Stage);
 
         AwaitAssert(() =>

@@ -17,7 +17,7 @@ public sealed class JobMasterTests : MasterTestKit
 
         master.Tell(new GetJobStatus(job, 0, 0));
         ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // nothing changed yet: held
-        master.Tell(new MapTaskSucceeded(map.Attempt, [1, 0]));
+        master.Tell(new MapTaskSucceeded(map.Attempt, [1, 0]), worker.Ref);
         Assert.Equal(1, ExpectMsg<JobStatus>().MapsDone);
 
         master.Tell(new GetJobStatus(job, 1, 0));
@@ -39,18 +39,18 @@ public sealed class JobMasterTests : MasterTestKit
         Assert.Equal((Attempt(job, "m00000.1"), new MapChunk("a.txt", 0, "data/data-1/000000-000000")), (first.Attempt, first.Chunks.Single()));
         Assert.Equal((Attempt(job, "m00001.1"), new MapChunk("a.txt", 1, "data/data-1/000000-000001")), (second.Attempt, second.Chunks.Single()));
 
-        master.Tell(new MapTaskSucceeded(first.Attempt, [5, 0]));
+        master.Tell(new MapTaskSucceeded(first.Attempt, [5, 0]), worker.Ref);
         var third = worker.ExpectMsg<RunMapTask>();
         Assert.Equal("b.txt", third.Chunks.Single().DocId);
-        master.Tell(new MapTaskSucceeded(second.Attempt, [1, 2]));
+        master.Tell(new MapTaskSucceeded(second.Attempt, [1, 2]), worker.Ref);
         // No reduce may start before every map is done.
         worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-        master.Tell(new MapTaskSucceeded(third.Attempt, [0, 7]));
+        master.Tell(new MapTaskSucceeded(third.Attempt, [0, 7]), worker.Ref);
 
         var reduces = new[] { worker.ExpectMsg<RunReduceTask>(), worker.ExpectMsg<RunReduceTask>() }.OrderBy(r => r.Partition).ToArray();
         Assert.Equal([$"jobs/{job}/map/m00000.1/p00000", $"jobs/{job}/map/m00001.1/p00000"], reduces[0].RunKeys());
         Assert.Equal([$"jobs/{job}/map/m00001.1/p00001", $"jobs/{job}/map/m00002.1/p00001"], reduces[1].RunKeys());
-        foreach (var r in reduces) master.Tell(new ReduceTaskSucceeded(r.Attempt, 1));
+        foreach (var r in reduces) master.Tell(new ReduceTaskSucceeded(r.Attempt, 1), worker.Ref);
 
         var status = StatusOf(master, job);
         Assert.Equal(JobStage.Succeeded, status.Stage);
@@ -64,7 +64,7 @@ public sealed class JobMasterTests : MasterTestKit
         var (master, worker, job) = StartJob(slots: 10, reducers: 1);
         SucceedMaps(master, worker, [1]);
         var reduce = worker.ExpectMsg<RunReduceTask>();
-        master.Tell(new ReduceTaskSucceeded(reduce.Attempt, 1));
+        master.Tell(new ReduceTaskSucceeded(reduce.Attempt, 1), worker.Ref);
         var part = BlobKeys.ReduceOutput(reduce.Attempt);
 
         AwaitAssert(() =>
@@ -88,7 +88,7 @@ public sealed class JobMasterTests : MasterTestKit
         {
             var map = worker.ExpectMsg<RunMapTask>();
             Assert.Equal(Attempt(job, $"m00000.{attempt}"), map.Attempt);
-            master.Tell(new TaskAttemptFailed(map.Attempt, FailureKind.UserCode, "Map threw on document 'a.txt', chunk 0: InvalidOperationException: boom"));
+            master.Tell(new TaskAttemptFailed(map.Attempt, FailureKind.UserCode, "Map threw on document 'a.txt', chunk 0: InvalidOperationException: boom"), worker.Ref);
         }
         var status = StatusOf(master, job);
         Assert.Equal(JobStage.Failed, status.Stage);
@@ -102,12 +102,12 @@ public sealed class JobMasterTests : MasterTestKit
         var (master, worker, job) = StartJob(slots: 10);
         SucceedMaps(master, worker, [1, 1]);
         var reduces = new[] { worker.ExpectMsg<RunReduceTask>(), worker.ExpectMsg<RunReduceTask>() }.OrderBy(r => r.Partition).ToArray();
-        master.Tell(new TaskAttemptFailed(reduces[0].Attempt, FailureKind.Infrastructure, "disk full"));
+        master.Tell(new TaskAttemptFailed(reduces[0].Attempt, FailureKind.Infrastructure, "disk full"), worker.Ref);
         var retry = worker.ExpectMsg<RunReduceTask>();
         Assert.Equal(Attempt(job, "r00000.2"), retry.Attempt);
         KvStore.ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // nothing goes while the job runs
-        master.Tell(new ReduceTaskSucceeded(retry.Attempt, 1));
-        master.Tell(new ReduceTaskSucceeded(reduces[1].Attempt, 1));
+        master.Tell(new ReduceTaskSucceeded(retry.Attempt, 1), worker.Ref);
+        master.Tell(new ReduceTaskSucceeded(reduces[1].Attempt, 1), worker.Ref);
 
         var removed = KvStore.ExpectMsg<KvStoreProtocol.RemoveFolders>();
         Assert.Equal([$"jobs/{job}/map", $"jobs/{job}/reduce/r00000.1"], removed.Prefixes);
@@ -118,7 +118,7 @@ public sealed class JobMasterTests : MasterTestKit
     public void A_failed_job_has_everything_it_wrote_removed_from_the_store()
     {
         var (master, worker, job) = StartJob(slots: 1);
-        master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError, "task.csx does not compile"));
+        master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError, "task.csx does not compile"), worker.Ref);
         Assert.Equal([$"jobs/{job}"], KvStore.ExpectMsg<KvStoreProtocol.RemoveFolders>().Prefixes);
     }
 
@@ -126,7 +126,7 @@ public sealed class JobMasterTests : MasterTestKit
     public void A_restarted_master_asks_again_for_the_intermediate_data_of_ended_jobs_it_had_not_archived()
     {
         var (master, worker, job) = StartJob(slots: 1);
-        master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError, "task.csx does not compile"));
+        master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError, "task.csx does not compile"), worker.Ref);
         KvStore.ExpectMsg<KvStoreProtocol.RemoveFolders>(); // not answered: the job stays unarchived
         Watch(master);
         Sys.Stop(master);
@@ -144,7 +144,7 @@ public sealed class JobMasterTests : MasterTestKit
         Assert.Equal($"dataset 'data-1' is the input of job {job}, which has not finished; delete it after the job ends", ExpectMsg<DeleteRejected>().Reason);
         KvStore.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
-        master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError, "task.csx does not compile"));
+        master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError, "task.csx does not compile"), worker.Ref);
         KvStore.ExpectMsg<KvStoreProtocol.RemoveFolders>();
 
         master.Tell(new DeleteDataset("data-1"));
@@ -174,7 +174,7 @@ public sealed class JobMasterTests : MasterTestKit
     {
         var (master, worker, job) = StartJob(slots: 1);
         master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError,
-            "task.csx does not compile:\ntask.csx(1,9): error CS1525: Invalid expression term ';'"));
+            "task.csx does not compile:\ntask.csx(1,9): error CS1525: Invalid expression term ';'"), worker.Ref);
         var status = StatusOf(master, job);
         Assert.Equal((JobStage.Failed, "task.csx does not compile:\ntask.csx(1,9): error CS1525: Invalid expression term ';'"), (status.Stage, status.Error));
         worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
@@ -202,7 +202,7 @@ public sealed class JobMasterTests : MasterTestKit
         var (master, worker, job) = StartJob(slots: 2);
         var done = worker.ExpectMsg<RunMapTask>();
         var inFlight = worker.ExpectMsg<RunMapTask>();
-        master.Tell(new MapTaskSucceeded(done.Attempt, [1, 1]));
+        master.Tell(new MapTaskSucceeded(done.Attempt, [1, 1]), worker.Ref);
         worker.ExpectMsg<RunMapTask>(); // the third map, also in flight when the master dies
         Watch(master);
         Sys.Stop(master);
@@ -222,9 +222,12 @@ public sealed class JobMasterTests : MasterTestKit
         var reissued = new[] { newWorker.ExpectMsg<RunMapTask>(), newWorker.ExpectMsg<RunMapTask>() }.OrderBy(m => m.Attempt.Task.Index).ToArray();
         // New attempt numbers: the journal remembers that attempt 1 of each was handed out.
         Assert.Equal([Attempt(job, "m00001.2"), Attempt(job, "m00002.2")], reissued.Select(m => m.Attempt));
-        // A late result of the old attempt still counts (first success wins) and the duplicate is ignored.
-        recovered.Tell(new MapTaskSucceeded(inFlight.Attempt, [1, 0]));
-        recovered.Tell(new MapTaskSucceeded(reissued[0].Attempt, [0, 1]));
+        // A late result of the old attempt, from a worker that never announced itself to this master
+        // and no longer holds the task's current attempt, cannot be checked: it is ignored, and the
+        // re-issued attempt counts.
+        recovered.Tell(new MapTaskSucceeded(inFlight.Attempt, [1, 0]), worker.Ref);
+        Assert.Equal(1, StatusOf(recovered, job).MapsDone);
+        recovered.Tell(new MapTaskSucceeded(reissued[0].Attempt, [0, 1]), newWorker.Ref);
         Assert.Equal(2, StatusOf(recovered, job).MapsDone);
     }
 
@@ -266,7 +269,30 @@ public sealed class JobMasterTests : MasterTestKit
         // Past the recovery grace period nothing is handed out again: all three are adopted.
         Advance(recovered, Defaults.RecoveryGrace + TimeSpan.FromSeconds(1));
         worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-        foreach (var r in running) recovered.Tell(new MapTaskSucceeded(r.Attempt, [1, 1]));
+        foreach (var r in running) recovered.Tell(new MapTaskSucceeded(r.Attempt, [1, 1]), worker.Ref);
         Assert.Equal(2, new[] { worker.ExpectMsg<RunReduceTask>(), worker.ExpectMsg<RunReduceTask>() }.Length);
+    }
+
+    [Fact]
+    public void A_result_from_a_worker_the_attempt_was_not_given_to_is_ignored_and_logged()
+    {
+        var (master, worker, job) = StartJob(slots: 1);
+        var map = worker.ExpectMsg<RunMapTask>();
+        var intruder = CreateTestProbe(); // a member that never ran it (a registered worker, even)
+        master.Tell(new RegisterWorker(intruder.Ref, 1, []));
+        intruder.ExpectMsg<RunMapTask>();
+
+        EventFilter.Warning(start: $"ignored a success for attempt {map.Attempt} from {intruder.Ref.Path}, which it was not given to").ExpectOne(() =>
+            master.Tell(new MapTaskSucceeded(map.Attempt, [1, 1]), intruder.Ref));
+        EventFilter.Warning(start: $"ignored a failure for attempt {map.Attempt} from {TestActor.Path}").ExpectOne(() =>
+            master.Tell(new TaskAttemptFailed(map.Attempt, FailureKind.CompileError, "forged")));
+        EventFilter.Warning(start: $"ignored a refusal for attempt {map.Attempt} from {intruder.Ref.Path}").ExpectOne(() =>
+            master.Tell(new TaskRejected(map.Attempt), intruder.Ref));
+        var status = StatusOf(master, job);
+        Assert.Equal((JobStage.Running, 0), (status.Stage, status.MapsDone));
+
+        // The worker it was given to is still heard.
+        master.Tell(new MapTaskSucceeded(map.Attempt, [1, 1]), worker.Ref);
+        Assert.Equal(1, StatusOf(master, job).MapsDone);
     }
 }

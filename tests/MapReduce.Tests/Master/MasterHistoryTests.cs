@@ -34,7 +34,7 @@ public sealed class MasterHistoryTests(ITestOutputHelper output) : MasterTestKit
         {
             var job = Submit(master);
             SucceedMaps(master, worker, [1, 1]);
-            for (var r = 0; r < 2; r++) master.Tell(new ReduceTaskSucceeded(worker.ExpectMsg<RunReduceTask>().Attempt, 1));
+            for (var r = 0; r < 2; r++) master.Tell(new ReduceTaskSucceeded(worker.ExpectMsg<RunReduceTask>().Attempt, 1), worker.Ref);
             var status = StatusOf(master, job);
             Assert.Equal(JobStage.Succeeded, status.Stage);
             finished.Add((job, status.ResultParts()));

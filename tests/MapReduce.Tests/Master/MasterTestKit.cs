@@ -93,7 +93,7 @@ public abstract class MasterTestKit : Akka.TestKit.Xunit2.TestKit
     /// <summary>Runs <paramref name="count"/> map tasks the worker receives to success, each writing <paramref name="pairsPerPartition"/>.</summary>
     protected static void SucceedMaps(IActorRef master, Akka.TestKit.TestProbe worker, int[] pairsPerPartition, int count = 3)
     {
-        for (var i = 0; i < count; i++) master.Tell(new MapTaskSucceeded(worker.ExpectMsg<RunMapTask>().Attempt, pairsPerPartition));
+        for (var i = 0; i < count; i++) master.Tell(new MapTaskSucceeded(worker.ExpectMsg<RunMapTask>().Attempt, pairsPerPartition), worker.Ref);
     }
 
     protected JobStatus StatusOf(IActorRef master, JobId job)

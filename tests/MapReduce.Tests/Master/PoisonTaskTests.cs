@@ -38,8 +38,8 @@ public sealed class PoisonTaskTests : MasterTestKit
         var next = Submit(master, reducers: 1, dataset: "tiny");
         var map = healthy.ExpectMsg<RunMapTask>();
         Assert.Equal(Attempt(next, "m00000.1"), map.Attempt);
-        master.Tell(new MapTaskSucceeded(map.Attempt, [1]));
-        master.Tell(new ReduceTaskSucceeded(healthy.ExpectMsg<RunReduceTask>().Attempt, 1));
+        master.Tell(new MapTaskSucceeded(map.Attempt, [1]), healthy.Ref);
+        master.Tell(new ReduceTaskSucceeded(healthy.ExpectMsg<RunReduceTask>().Attempt, 1), healthy.Ref);
         Assert.Equal(JobStage.Succeeded, StatusOf(master, next).Stage);
     }
 
@@ -85,7 +85,7 @@ public sealed class PoisonTaskTests : MasterTestKit
         worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
 
         // It stopped (reported as stopped: already counted) and is no longer listed: the slot is free.
-        master.Tell(new TaskAttemptFailed(hung.Attempt, FailureKind.Stopped, "stopped"));
+        master.Tell(new TaskAttemptFailed(hung.Attempt, FailureKind.Stopped, "stopped"), worker.Ref);
         master.Tell(new RegisterWorker(worker.Ref, 1, []));
         Assert.Equal(Attempt(job, "m00000.2"), worker.ExpectMsg<RunMapTask>().Attempt);
         AwaitAssert(() =>
@@ -109,7 +109,7 @@ public sealed class PoisonTaskTests : MasterTestKit
         Assert.All(attempts, a => Assert.Equal("m00000.1", a.Name));
         Assert.Equal(2, attempts.Distinct().Count());
         // A result names its job: the second job's map does not complete the first's.
-        master.Tell(new MapTaskSucceeded(attempts.Single(a => a.Job == second), [1]));
+        master.Tell(new MapTaskSucceeded(attempts.Single(a => a.Job == second), [1]), worker.Ref);
         Assert.Equal(0, StatusOf(master, first).MapsDone);
         Assert.Equal(1, StatusOf(master, second).MapsDone);
     }
@@ -119,7 +119,7 @@ public sealed class PoisonTaskTests : MasterTestKit
     {
         var (master, worker, job) = StartJob(slots: 3);
         var maps = new[] { worker.ExpectMsg<RunMapTask>(), worker.ExpectMsg<RunMapTask>(), worker.ExpectMsg<RunMapTask>() };
-        master.Tell(new TaskAttemptFailed(maps[0].Attempt, FailureKind.CompileError, "task.csx does not compile"));
+        master.Tell(new TaskAttemptFailed(maps[0].Attempt, FailureKind.CompileError, "task.csx does not compile"), worker.Ref);
         var stopped = new[] { worker.ExpectMsg<CancelAttempt>(), worker.ExpectMsg<CancelAttempt>() };
         Assert.Equal(maps.Skip(1).Select(m => m.Attempt.Name).Order(), stopped.Select(s => s.Attempt.Name).Order());
         Assert.All(stopped, s => Assert.Equal($"job {job} failed", s.Reason));

@@ -38,16 +38,40 @@ public class BlobStoreTests
     }
 
     [Fact]
-    public async Task Put_get_and_replace_round_trip()
+    public async Task Put_get_round_trip_and_a_blob_is_written_once()
     {
         using var folder = new TempFolder();
         using var store = new LocalBlobStore(folder.Path);
         store.Put("a/b", [1, 2, 3]);
         Assert.Equal([1, 2, 3], store.ReadAll("a/b"));
-        await store.PutAsync("a/b", new MemoryStream([9]));
-        Assert.Equal([9], store.ReadAll("a/b"));
         Assert.Null(store.ReadAll("a/c"));
         Assert.Null(store.OpenRead("missing/key"));
+
+        // The same bytes again (a retried upload) are accepted; other bytes are refused and change nothing.
+        Assert.Equal(3, await store.PutAsync("a/b", new MemoryStream([1, 2, 3])));
+        var e = await Assert.ThrowsAsync<BlobConflictException>(() => store.PutAsync("a/b", new MemoryStream([9])));
+        Assert.Equal("blob a/b already exists with other bytes; a blob is written once", e.Message);
+        Assert.Throws<BlobConflictException>(() => store.Put("a/b", [1, 2, 4]));
+        Assert.Equal([1, 2, 3], store.ReadAll("a/b"));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(folder.Path, "incoming")));
+    }
+
+    [Fact]
+    public void A_script_is_stored_only_under_the_id_its_bytes_hash_to()
+    {
+        using var folder = new TempFolder();
+        using var store = new LocalBlobStore(folder.Path);
+        var script = "int Reduce(string k, IEnumerable<int> v) => v.Sum();"u8.ToArray();
+        // The id, computed independently: the first 16 hex digits of the SHA-256.
+        var id = "code-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(script))[..16];
+        Assert.Equal(id, CodeBlob.IdOf(script));
+
+        store.Put($"code/{id}/task.csx", script);
+        var evil = "System.IO.File.Delete(\"x\");"u8.ToArray();
+        var e = Assert.Throws<BlobConflictException>(() => store.Put("code/code-0123456789abcdef/task.csx", evil));
+        Assert.Equal($"code/code-0123456789abcdef/task.csx must hold the script whose SHA-256 gives its id, but these bytes give {CodeBlob.IdOf(evil)}", e.Message);
+        Assert.False(store.Exists("code/code-0123456789abcdef/task.csx"));
+        Assert.Equal(script, store.ReadAll($"code/{id}/task.csx"));
     }
 
     [Fact]

@@ -1,0 +1,31 @@
+using System.Security.Cryptography;
+
+namespace MapReduce.Storage.Blobs;
+
+/// <summary>
+/// A job's script is stored content-addressed: its id is the first 16 hex digits of its SHA-256,
+/// and its key is <c>code/{id}/task.csx</c>. The store refuses a script under another script's id,
+/// and a worker refuses to compile one that does not hash to its id, so whoever can reach the
+/// kvstore cannot swap the code that a printed code id names.
+/// </summary>
+public static class CodeBlob
+{
+    private const string Folder = "code/";
+    private const string FileName = "/task.csx";
+
+    public static string IdOf(ReadOnlySpan<byte> script) => "code-" + Convert.ToHexStringLower(SHA256.HashData(script))[..16];
+
+    public static string KeyOf(string codeId) => $"{Folder}{codeId}{FileName}";
+
+    /// <summary>The code id a key names, or null when the key is not a script's.</summary>
+    public static string? IdInKey(string key) =>
+        key.StartsWith(Folder, StringComparison.Ordinal) && key.EndsWith(FileName, StringComparison.Ordinal) && key.Length > Folder.Length + FileName.Length
+            ? key[Folder.Length..^FileName.Length]
+            : null;
+
+    /// <summary>Null when <paramref name="script"/> may be stored under <paramref name="key"/>, otherwise why not.</summary>
+    public static string? Problem(string key, ReadOnlySpan<byte> script) =>
+        IdInKey(key) is { } id && IdOf(script) is var actual && actual != id
+            ? $"{key} must hold the script whose SHA-256 gives its id, but these bytes give {actual}"
+            : null;
+}
