@@ -94,4 +94,19 @@ local.SetAction(async (parse, ct) =>
 });
 root.Subcommands.Add(local);
 
-return await root.Parse(args).InvokeAsync();
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Akka.Configuration.ConfigurationException e)
+{
+    // A mistake in a --config file (mapreduce.blob-store.kind = azure, say): its message names the key.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+catch (Exception e)
+{
+    // What System.CommandLine's default handler did: a cancellation ends quietly.
+    if (e is not OperationCanceledException) Console.Error.WriteLine($"Unhandled exception: {e}");
+    return 1;
+}

@@ -79,7 +79,22 @@ var parsed = root.Parse(args);
 // --token is MAPREDUCE_TOKEN for this process: every command reads the token from the settings,
 // where the variable wins over the config, and a local cluster started here inherits it.
 if (parsed.GetValue(token) is { Length: > 0 } given) Environment.SetEnvironmentVariable(ClusterToken.EnvironmentVariable, given);
-return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30) });
+try
+{
+    return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30), EnableDefaultExceptionHandler = false });
+}
+catch (Akka.Configuration.ConfigurationException e)
+{
+    // A mistake in a --config file: its message names the key.
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
+}
+catch (Exception e)
+{
+    // What System.CommandLine's default handler did: a cancellation ends quietly.
+    if (e is not OperationCanceledException) Console.Error.WriteLine($"Unhandled exception: {e}");
+    return 1;
+}
 
 static Argument<string> JobArgument() => new("job") { Description = "A job id (job-...), as `jobs` lists them" };
 

@@ -18,6 +18,21 @@ public sealed class InputErrorTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(_work, "store", "logs")), "no cluster may be started for a usage error");
     }
 
+    /// <summary>A mistake in the blob-store block stops a job and a node alike with the key's name.</summary>
+    [Fact]
+    public async Task A_blob_store_mistake_in_the_config_file()
+    {
+        var config = Path.Combine(_work, "s3.hocon");
+        await File.WriteAllTextAsync(config, "mapreduce.blob-store { kind = s3 }");
+        await AssertUsageError("mapreduce.blob-store.bucket must name a bucket when kind = s3",
+            "-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"), "--config", config);
+
+        await File.WriteAllTextAsync(config, "mapreduce.blob-store.kind = azure");
+        var node = await Cli.RunAsync("MapReduce.Node", ["--role", "worker", "--data-dir", Path.Combine(_work, "node"), "--config", config], TimeSpan.FromSeconds(60));
+        Assert.True(node.ExitCode == 2, node.ToString());
+        Assert.Equal("error: mapreduce.blob-store.kind must be local or s3, not 'azure'", node.Error.Trim());
+    }
+
     [Fact]
     public Task A_missing_input_folder() =>
         AssertUsageError($"input folder '{Path.Combine(_work, "nope")}' does not exist", "-d", Path.Combine(_work, "nope"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"));

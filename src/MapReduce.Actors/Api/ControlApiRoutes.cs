@@ -18,7 +18,7 @@ namespace MapReduce.Actors.Api;
 /// node's proxy; reads come from the catalog, the read model the master projects into, so they
 /// work on any master node and during a take-over.
 /// </summary>
-public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, CatalogStore catalog, KvStoreLocator locator, BlobClient blobs)
+public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, CatalogStore catalog, KvStoreLocator locator, IBlobClient blobs)
 {
     /// <summary>A command the singleton does not answer in this long is answered 503: a take-over is under way.</summary>
     private static readonly TimeSpan MasterTimeout = TimeSpan.FromSeconds(10);

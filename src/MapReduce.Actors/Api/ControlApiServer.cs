@@ -35,7 +35,7 @@ public sealed class ControlApiServer : IAsyncDisposable
     /// <summary>This process's server once started (a process is one node), for its ready line.</summary>
     public static ControlApiServer? Current { get; private set; }
 
-    public static async Task<ControlApiServer> StartAsync(ActorSystem system, IActorRef master, CatalogStore catalog, string host, int port, bool shortCircuit, string? token = null)
+    public static async Task<ControlApiServer> StartAsync(ActorSystem system, IActorRef master, CatalogStore catalog, string host, int port, MapReduceSettings settings)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
@@ -46,9 +46,9 @@ public sealed class ControlApiServer : IAsyncDisposable
             KestrelBinding.Listen(kestrel, host, port);
         });
         var app = builder.Build();
-        ClusterTokenCheck.Use(app, token, forPeople: true);
+        ClusterTokenCheck.Use(app, settings.Token, forPeople: true);
         var locator = new KvStoreLocator(system);
-        var blobs = new BlobClient(locator, message => Akka.Event.LoggingExtensions.Info(system.Log, message), shortCircuit, token);
+        var blobs = BlobBackends.ClientFor(settings.BlobStore, locator, message => Akka.Event.LoggingExtensions.Info(system.Log, message), settings.KvStoreShortCircuit, settings.Token);
         new ControlApiRoutes(system, master, catalog, locator, blobs).Map(app);
         StatusPage.Map(app);
         try

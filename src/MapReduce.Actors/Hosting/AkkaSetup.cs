@@ -76,7 +76,7 @@ public static class AkkaSetup
             akka.WithActors((system, registry) =>
             {
                 // The control API and status page: clients talk to any master node, never join the cluster.
-                var api = ControlApiServer.StartAsync(system, registry.Get<JobMasterKey>(), catalog!, node.Host, node.HttpPort, settings.KvStoreShortCircuit, settings.Token).GetAwaiter().GetResult();
+                var api = ControlApiServer.StartAsync(system, registry.Get<JobMasterKey>(), catalog!, node.Host, node.HttpPort, settings).GetAwaiter().GetResult();
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-control-api", async () =>
                 {
                     await api.DisposeAsync();
@@ -97,7 +97,7 @@ public static class AkkaSetup
 
         if (node.Has(NodeRoles.KvStore))
         {
-            var blobs = new LocalBlobStore(Path.Combine(node.DataFolder, "kvstore"));
+            var blobs = BlobBackends.ForKvStore(settings.BlobStore, Path.Combine(node.DataFolder, "kvstore"));
             akka.WithActors((system, _) =>
             {
                 // The data channel comes up first: the actor hands out its URL. It stops with the node.
@@ -124,7 +124,8 @@ public static class AkkaSetup
             ProcessExitWatch.Install();
             akka.WithActors((system, registry) =>
             {
-                var executor = new TaskExecutor(new BlobClient(new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit, settings.Token), new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
+                var blobs = BlobBackends.ClientFor(settings.BlobStore, new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit, settings.Token);
+                var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, settings.CancelGrace, executor), "worker");
             });
         }

@@ -29,6 +29,9 @@ public sealed record MapReduceSettings(
     /// <summary>Whether a process on the kvstore's machine reads and writes its blob files directly instead of over HTTP (see BlobClient).</summary>
     public bool KvStoreShortCircuit { get; init; } = true;
 
+    /// <summary>Where blobs live: the kvstore's folder, or an S3-compatible object store every node reaches itself.</summary>
+    public required BlobStoreSettings BlobStore { get; init; }
+
     /// <summary>Port of a master node's control API and status page (docs/api.md).</summary>
     public required int HttpPort { get; init; }
 
@@ -69,6 +72,7 @@ public sealed record MapReduceSettings(
             MapBufferEntries = section.GetInt("map-buffer-entries", 500_000),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
             KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),
+            BlobStore = BlobStoreSettings.From(section),
             HttpPort = section.GetInt("http.port"),
             ClusterUrls = section.GetStringList("cluster").ToList(),
             KeepCluster = section.GetTimeSpan("local.keep-cluster"),

@@ -26,7 +26,7 @@ public sealed class KvStoreException(string message) : Exception(message);
 /// if the folder refuses access. <c>mapreduce.kvstore.short-circuit = off</c> turns it off.
 /// </remarks>
 /// <param name="token">The cluster token the data channel asks for (sent as a bearer token); null: none.</param>
-public sealed class BlobClient(IDataChannel locator, Action<string> log, bool shortCircuit = true, string? token = null)
+public sealed class BlobClient(IDataChannel locator, Action<string> log, bool shortCircuit = true, string? token = null) : IBlobClient
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LocateTimeout = TimeSpan.FromSeconds(60);
@@ -94,18 +94,6 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         }
         Announce("go over the kvstore's data channel");
         return await remote().ConfigureAwait(false);
-    }
-
-    /// <summary>Downloads several blobs into files, at most <paramref name="parallelism"/> at a time.</summary>
-    public async Task GetToFilesAsync(IReadOnlyList<(string Key, string Path)> downloads, int parallelism, CancellationToken ct = default)
-    {
-        using var limit = new SemaphoreSlim(parallelism);
-        await Task.WhenAll(downloads.Select(async d =>
-        {
-            await limit.WaitAsync(ct).ConfigureAwait(false);
-            try { await GetToFileAsync(d.Key, d.Path, ct).ConfigureAwait(false); }
-            finally { limit.Release(); }
-        })).ConfigureAwait(false);
     }
 
     public Task<long> PutAsync(string key, byte[] data, CancellationToken ct = default) =>

@@ -18,9 +18,10 @@ namespace MapReduce.Actors.KvStore;
 /// The kvstore's data channel: blob bytes over plain HTTP (Kestrel), next to the Akka messages that
 /// carry control. Remoting moves large payloads slowly (small frames, one connection shared with
 /// heartbeats), so bulk bytes go here, as in Spark's block transfer service or HDFS data transfer.
-/// <c>PUT /blobs/{key}</c> streams the body into a temp file and publishes it only once every byte
-/// arrived (409 Conflict when the key holds other bytes: blobs are written once); <c>GET /blobs/{key}</c>
-/// streams the file back with its length.
+/// <c>PUT /blobs/{key}</c> streams the body into the blob store (a temp file renamed in the kvstore's
+/// folder, or one PutObject in an object store), published only once every byte arrived (409
+/// Conflict when the key holds other bytes: blobs are written once); <c>GET /blobs/{key}</c>
+/// streams the blob back with its length.
 /// </summary>
 public sealed class BlobHttpServer : IAsyncDisposable
 {
@@ -40,7 +41,7 @@ public sealed class BlobHttpServer : IAsyncDisposable
 
     /// <summary>Starts serving <paramref name="blobs"/> on <paramref name="host"/>; port 0 takes any free port.</summary>
     /// <param name="token">The cluster token every request must carry; null: none is asked.</param>
-    public static async Task<BlobHttpServer> StartAsync(LocalBlobStore blobs, string host, int port, string? token = null, CancellationToken ct = default)
+    public static async Task<BlobHttpServer> StartAsync(IBlobStore blobs, string host, int port, string? token = null, CancellationToken ct = default)
     {
         // The empty builder reads no configuration files and adds no middleware: nothing on the byte path but Kestrel and routing.
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
@@ -70,7 +71,7 @@ public sealed class BlobHttpServer : IAsyncDisposable
         return new BlobHttpServer(app, new UriBuilder(Uri.UriSchemeHttp, host, new Uri(bound).Port, "/").Uri);
     }
 
-    private static async Task PutAsync(HttpContext context, LocalBlobStore blobs)
+    private static async Task PutAsync(HttpContext context, IBlobStore blobs)
     {
         var key = KeyOf(context);
         if (BlobKey.Problem(key) is { } problem)
@@ -78,23 +79,24 @@ public sealed class BlobHttpServer : IAsyncDisposable
             await ReplyAsync(context, StatusCodes.Status400BadRequest, problem).ConfigureAwait(false);
             return;
         }
-        var temp = blobs.NewTempPath();
+        if (context.Request.ContentLength is not { } expected)
+        {
+            await ReplyAsync(context, StatusCodes.Status411LengthRequired, $"upload of {key} needs a Content-Length").ConfigureAwait(false);
+            return;
+        }
         long length;
         try
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
-                await CopyAsync(context.Request.Body, file, context.RequestAborted).ConfigureAwait(false);
             // Kestrel ends the body early only with an exception (client gone, or fewer bytes than
-            // Content-Length), so reaching this line means every byte is in the temp file.
-            length = blobs.Commit(temp, key!);
+            // Content-Length), and the store publishes the blob only once every byte arrived.
+            length = await blobs.PutAsync(key!, context.Request.Body, expected, context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            blobs.Abort(temp);
             if (context.RequestAborted.IsCancellationRequested) return;
             if (e is BlobConflictException)
                 await ReplyAsync(context, StatusCodes.Status409Conflict, e.Message).ConfigureAwait(false);
-            else if (e is BadHttpRequestException)
+            else if (e is BadHttpRequestException || e.InnerException is BadHttpRequestException)
                 await ReplyAsync(context, StatusCodes.Status400BadRequest, $"upload of {key} was cut short: {e.Message}").ConfigureAwait(false);
             else if (e is IOException or UnauthorizedAccessException)
                 await ReplyAsync(context, StatusCodes.Status500InternalServerError, $"cannot store {key}: {e.Message}").ConfigureAwait(false);
@@ -105,7 +107,7 @@ public sealed class BlobHttpServer : IAsyncDisposable
         await ReplyAsync(context, StatusCodes.Status200OK, length.ToString(CultureInfo.InvariantCulture)).ConfigureAwait(false);
     }
 
-    private static async Task GetAsync(HttpContext context, LocalBlobStore blobs)
+    private static async Task GetAsync(HttpContext context, IBlobStore blobs)
     {
         var key = KeyOf(context);
         if (BlobKey.Problem(key) is { } problem)
@@ -113,23 +115,26 @@ public sealed class BlobHttpServer : IAsyncDisposable
             await ReplyAsync(context, StatusCodes.Status400BadRequest, problem).ConfigureAwait(false);
             return;
         }
-        FileStream file;
+        StoredBlob? blob;
         try
         {
-            // Opened before the length is read: a blob replaced meanwhile is still sent whole (the old inode).
-            file = new FileStream(blobs.PathOf(key!), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
-                bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            blob = await blobs.OpenReadAsync(key!, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (IOException e)
+        {
+            await ReplyAsync(context, StatusCodes.Status500InternalServerError, $"cannot read {key}: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+        if (blob is null)
         {
             await ReplyAsync(context, StatusCodes.Status404NotFound, $"blob {key} does not exist in the kvstore").ConfigureAwait(false);
             return;
         }
-        await using (file)
+        await using (blob)
         {
             context.Response.ContentType = "application/octet-stream";
-            context.Response.ContentLength = file.Length;
-            await CopyAsync(file, context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            context.Response.ContentLength = blob.Length;
+            await CopyAsync(blob.Content, context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         }
     }
 

@@ -13,6 +13,8 @@ namespace MapReduce.Actors.KvStore;
 /// <see cref="BlobHttpServer"/>) and where its folder is (a process on this machine reads and writes
 /// it directly, see <see cref="BlobClient"/>), sweeps temp files their writers abandoned, records
 /// datasets (from their manifest blobs) and code in the catalog once their blobs are stored, and deletes what the master says is no longer needed.
+/// The blobs are in its folder or in an object store (<see cref="IBlobStore"/>); with an object store
+/// it advertises no folder, and the store's I/O is awaited, not blocked on.
 /// </summary>
 public sealed class KvStoreActor : ReceiveActor, IWithTimers
 {
@@ -22,20 +24,22 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
 
     private sealed record SweepIncoming;
 
-    private readonly LocalBlobStore _blobs;
+    private readonly IBlobStore _blobs;
     private readonly CatalogStore _catalog;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public KvStoreActor(LocalBlobStore blobs, CatalogStore catalog, string dataUrl)
+    public KvStoreActor(IBlobStore blobs, CatalogStore catalog, string dataUrl)
     {
+        // Only the kvstore's own folder can be reached directly (the short circuit).
+        var (root, storeId) = blobs is LocalBlobStore local ? (local.Root, local.StoreId) : ("", "");
         _blobs = blobs;
         _catalog = catalog;
 
-        Receive<SweepIncoming>(_ =>
+        ReceiveAsync<SweepIncoming>(async _ =>
         {
             try
             {
-                var deleted = _blobs.SweepAbandoned(AbandonedAfter);
+                var deleted = await _blobs.SweepAbandonedAsync(AbandonedAfter);
                 if (deleted > 0) _log.Info("deleted {0} temp files abandoned by writers that died", deleted);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -43,26 +47,31 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
                 _log.Warning("sweeping abandoned temp files failed: {0}", e.Message);
             }
         });
-        Receive<GetDataEndpoint>(_ => Sender.Tell(new DataEndpoint(dataUrl, _blobs.Root, _blobs.StoreId)));
-        Receive<RegisterDataset>(m => Reply(() => Register(m)));
-        Receive<RemoveDataset>(m => Reply(() =>
+        Receive<GetDataEndpoint>(_ => Sender.Tell(new DataEndpoint(dataUrl, root, storeId)));
+        ReceiveAsync<RegisterDataset>(m => ReplyAsync(() => RegisterAsync(m)));
+        ReceiveAsync<RemoveDataset>(m => ReplyAsync(async () =>
         {
             // Catalog first: once the rows are gone no job can name the dataset. A crash before the
             // files go leaves files nobody refers to, never a dataset with chunks missing.
             if (_catalog.DeleteDataset(m.DirId) is not { Dataset: var dataset, Chunks: var chunks }) return new KvStoreFailure($"dataset '{m.DirId}' is not in the store");
-            var (blobs, bytes) = _blobs.DeleteAll(chunks.Select(c => c.ChunkId));
+            var (blobs, bytes) = await _blobs.DeleteAllAsync(chunks.Select(c => c.ChunkId).ToList());
             // The manifest last: it shares the chunks' folder, which goes once it is empty. A job's
             // result has none, nor has an upload from before manifests (a missing blob is skipped).
-            if (dataset.Kind == DatasetKind.Input) _blobs.DeleteAll([BlobKeys.Manifest(m.DirId)]);
+            if (dataset.Kind == DatasetKind.Input) await _blobs.DeleteAllAsync([BlobKeys.Manifest(m.DirId)]);
             _log.Info("deleted dataset {0}: {1} of its {2} chunks were stored, {3} bytes", m.DirId, blobs, chunks.Count, bytes);
-            return new DatasetRemoved(m.DirId, chunks.Count, bytes);
+            return (object)new DatasetRemoved(m.DirId, chunks.Count, bytes);
         }));
-        Receive<RemoveFolders>(m => Reply(() => new FoldersRemoved(m.Prefixes.Sum(_blobs.DeleteFolder))));
-        Receive<RegisterCode>(m => Reply(() =>
+        ReceiveAsync<RemoveFolders>(m => ReplyAsync(async () =>
         {
-            if (!_blobs.Exists(m.BlobKey)) return new KvStoreFailure($"code {m.CodeId}: blob {m.BlobKey} was never stored");
+            var deleted = 0;
+            foreach (var prefix in m.Prefixes) deleted += await _blobs.DeleteFolderAsync(prefix);
+            return new FoldersRemoved(deleted);
+        }));
+        ReceiveAsync<RegisterCode>(m => ReplyAsync(async () =>
+        {
+            if (!await _blobs.ExistsAsync(m.BlobKey)) return new KvStoreFailure($"code {m.CodeId}: blob {m.BlobKey} was never stored");
             _catalog.RegisterCode(new CodeRow { CodeId = m.CodeId, BlobKey = m.BlobKey, Source = m.Source, CreatedAt = DateTime.UtcNow });
-            return new CodeRegistered(m.CodeId);
+            return (object)new CodeRegistered(m.CodeId);
         }));
     }
 
@@ -70,25 +79,25 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
 
     protected override void PreStart() => Timers.StartPeriodicTimer("sweep-incoming", new SweepIncoming(), SweepEvery);
 
-    public static Props Props(LocalBlobStore blobs, CatalogStore catalog, string dataUrl) =>
+    public static Props Props(IBlobStore blobs, CatalogStore catalog, string dataUrl) =>
         Akka.Actor.Props.Create(() => new KvStoreActor(blobs, catalog, dataUrl));
 
     /// <summary>
     /// Reads the dataset's manifest and records the dataset and its chunk rows in one transaction,
     /// once every chunk the manifest lists is stored.
     /// </summary>
-    private object Register(RegisterDataset m)
+    private async Task<object> RegisterAsync(RegisterDataset m)
     {
         var expectedKey = BlobKeys.Manifest(m.DirId);
         if (m.ManifestKey != expectedKey)
             return new KvStoreFailure($"dataset {m.DirId}: its manifest must be stored as {expectedKey}, not {m.ManifestKey}");
         DatasetManifest manifest;
-        using (var json = _blobs.OpenRead(m.ManifestKey))
+        await using (var json = await _blobs.OpenReadAsync(m.ManifestKey))
         {
             if (json is null) return new KvStoreFailure($"dataset {m.DirId}: manifest {m.ManifestKey} was never stored");
             try
             {
-                manifest = DatasetManifest.Parse(json);
+                manifest = DatasetManifest.Parse(json.Content);
             }
             catch (JsonException e)
             {
@@ -97,7 +106,13 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
         }
         if (manifest.DirId != m.DirId)
             return new KvStoreFailure($"dataset {m.DirId}: manifest {m.ManifestKey} lists the chunks of dataset {manifest.DirId}");
-        var missing = manifest.Chunks.FirstOrDefault(c => !_blobs.Exists(c.ChunkKey));
+        DocumentChunk? missing = null;
+        foreach (var chunk in manifest.Chunks)
+        {
+            if (await _blobs.ExistsAsync(chunk.ChunkKey)) continue;
+            missing = chunk;
+            break;
+        }
         if (missing is not null) return new KvStoreFailure($"dataset {m.DirId}: chunk {missing.ChunkKey} was never stored");
         _catalog.RegisterDataset(
             new DatasetRow
@@ -109,16 +124,17 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
         return new DatasetRegistered(m.DirId);
     }
 
-    private void Reply(Func<object> action)
+    private async Task ReplyAsync(Func<Task<object>> action)
     {
+        var sender = Sender;
         try
         {
-            Sender.Tell(action());
+            sender.Tell(await action());
         }
         catch (Exception e) when (e is InvalidBlobKeyException or IOException or UnauthorizedAccessException or LinqToDB.LinqToDBException or System.Data.Common.DbException)
         {
             _log.Warning("kvstore request failed: {0}", e.Message);
-            Sender.Tell(new KvStoreFailure(e.Message));
+            sender.Tell(new KvStoreFailure(e.Message));
         }
     }
 }

@@ -16,7 +16,7 @@ namespace MapReduce.Actors.Worker;
 /// Each attempt counts what it read and wrote where the data passes anyway, and keeps what its user
 /// code counted and printed (<see cref="AttemptContext"/>); a non-empty log is stored as a blob.
 /// </summary>
-public sealed class TaskExecutor(BlobClient blobs, CompiledCodeCache code, string scratchFolder, int mapBufferEntries, int slots, Action<string>? log = null)
+public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, string scratchFolder, int mapBufferEntries, int slots, Action<string>? log = null)
 {
     private static readonly UTF8Encoding StrictUtf8 = new(false, false);
 

@@ -28,7 +28,7 @@ public sealed record SubmittedJob(string JobId, string DataId, string CodeId, in
 /// to the kvstore's data channel, or into its folder on the same machine), submits, follows
 /// progress and downloads the result parts.
 /// </summary>
-public sealed class JobRunner(ClusterApi api, BlobClient blobs, Action<JobEvent> report)
+public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent> report)
 {
     private const int ParallelTransfers = 4;
 

@@ -14,7 +14,7 @@ public static class ResultDownload
     /// part-* files are removed only once all new parts are complete, so a failed download never
     /// leaves a mix of two results. The hidden folder's name is built here from a checked job id.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> RunAsync(BlobClient blobs, string jobId, IReadOnlyList<string> parts, string outputFolder, Action<JobEvent> report, CancellationToken ct)
+    public static async Task<IReadOnlyList<string>> RunAsync(IBlobClient blobs, string jobId, IReadOnlyList<string> parts, string outputFolder, Action<JobEvent> report, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         Directory.CreateDirectory(outputFolder);
