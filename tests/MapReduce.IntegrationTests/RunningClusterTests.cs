@@ -303,7 +303,7 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         var execId = Regex.Match(result.Error, @"job (job-\S+) failed").Groups[1].Value;
         var logs = Path.Combine(cluster.Store, "kvstore", "blobs", "logs", execId);
         var task = Regex.Match(result.Error, @"map task (m\d{5})").Groups[1].Value;
-        await Cli.EventuallyAsync(() => !Directory.Exists(Path.Combine(cluster.Store, "kvstore", "blobs", "jobs", execId)), TimeSpan.FromSeconds(10), "the failed job's data is still there");
+        await Cli.EventuallyAsync(() => !Directory.Exists(Path.Combine(cluster.Store, "kvstore", "blobs", "jobs", execId)), TimeSpan.FromSeconds(30), "the failed job's data is still there");
         foreach (var attempt in new[] { 1, 2, 3 })
         {
             var log = await File.ReadAllTextAsync(Path.Combine(logs, $"{task}.{attempt}.log"));

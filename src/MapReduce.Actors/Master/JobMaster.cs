@@ -64,7 +64,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         _startedAt = Now;
         _snapshots = new SnapshotSchedule(settings.SnapshotAfter);
         _projection = Context.ActorOf(CatalogProjection.Props(catalog), "catalog-projection");
-        _janitor = Context.ActorOf(StoreJanitor.Props(findKvStore, settings.KvStoreTimeout), "store-janitor");
+        _janitor = Context.ActorOf(StoreJanitor.Props(findKvStore, settings.KvStoreTimeout, settings.CancelGrace), "store-janitor");
 
         Recover<SnapshotOffer>(o =>
         {

@@ -50,8 +50,14 @@ public sealed record MasterSettings(
             master.GetTimeSpan("recovery-grace"),
             master.GetTimeSpan("lost-after"),
             master.GetTimeSpan("long-poll"),
-            master.GetTimeSpan("kvstore-timeout"));
+            master.GetTimeSpan("kvstore-timeout"))
+        {
+            CancelGrace = mapreduce.GetTimeSpan("cancel-grace"),
+        };
     }
+
+    /// <summary>How long a worker gives user code to stop before it exits (mapreduce.cancel-grace): by then every attempt of an ended job has stopped.</summary>
+    public TimeSpan CancelGrace { get; init; }
 
     private static ConfigurationException Missing(string key) => new($"mapreduce.{key} is missing from the configuration");
 }

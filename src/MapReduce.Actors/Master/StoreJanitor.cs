@@ -9,7 +9,7 @@ namespace MapReduce.Actors.Master;
 /// The master's child that owns every deletion in the kvstore: datasets users delete, and the
 /// intermediate data of jobs that ended. It waits on the kvstore so the master never does.
 /// </summary>
-public sealed class StoreJanitor : ReceiveActor
+public sealed class StoreJanitor : ReceiveActor, IWithTimers
 {
     /// <summary>Delete what an ended job no longer needs; answered to the parent with <see cref="CleanedUp"/>, whether or not the kvstore managed it.</summary>
     public sealed record CleanUp(JobState Job);
@@ -21,21 +21,39 @@ public sealed class StoreJanitor : ReceiveActor
 
     public sealed record DatasetRemovalEnded(string DatasetId, IActorRef Requester, object Reply);
 
+    /// <summary>Deletes an ended job's folder once more, after its stopped attempts can no longer write.</summary>
+    private sealed record SweepAgain(JobState Job);
+
     private readonly Func<TimeSpan, Task<IActorRef>> _findKvStore;
     private readonly TimeSpan _timeout;
+    private readonly TimeSpan _sweepAgainAfter;
+
+    public ITimerScheduler Timers { get; set; } = null!;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <param name="findKvStore">Finds the kvstore actor within the timeout given (KvStoreLocator in a cluster).</param>
-    public StoreJanitor(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout)
+    /// <param name="sweepAgainAfter">
+    /// When a job fails or is cancelled, attempts still running are asked to stop, but one may still
+    /// store its output after the first clean-up; within this long (the workers' cancel grace) each has
+    /// stopped or its worker has exited, so the job's folder is deleted once more then.
+    /// </param>
+    public StoreJanitor(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default)
     {
         _findKvStore = findKvStore;
         _timeout = timeout;
-        Receive<CleanUp>(m => CleanUpAsync(m.Job).PipeTo(Context.Parent));
+        _sweepAgainAfter = sweepAgainAfter;
+        Receive<CleanUp>(m =>
+        {
+            CleanUpAsync(m.Job).PipeTo(Context.Parent);
+            if (m.Job.Stage != JobStage.Succeeded) Timers.StartSingleTimer(("sweep", m.Job.Id), new SweepAgain(m.Job), _sweepAgainAfter);
+        });
+        // Best effort, as the first pass; nobody waits for it.
+        Receive<SweepAgain>(m => _ = CleanUpAsync(m.Job));
         Receive<RemoveDataset>(m => RemoveAsync(m).PipeTo(Context.Parent));
     }
 
-    public static Props Props(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout) =>
-        Akka.Actor.Props.Create(() => new StoreJanitor(findKvStore, timeout));
+    public static Props Props(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default) =>
+        Akka.Actor.Props.Create(() => new StoreJanitor(findKvStore, timeout, sweepAgainAfter));
 
     /// <summary>
     /// A job that succeeded needs none of its map runs, nor the outputs of reduce attempts that
