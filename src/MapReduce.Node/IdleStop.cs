@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using MapReduce.Actors.Api;
+using MapReduce.Actors.Hosting;
 
 namespace MapReduce.Node;
 
@@ -9,11 +10,11 @@ namespace MapReduce.Node;
 /// </summary>
 public static class IdleStop
 {
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = TimeSpan.FromSeconds(5) };
-
     /// <summary>Returns once every master that answers has been idle for <paramref name="limit"/>.</summary>
-    public static async Task WaitAsync(LocalCluster cluster, TimeSpan limit, CancellationToken ct)
+    /// <param name="serverCheck">How the masters' HTTPS certificates are judged (a local cluster on a TLS config).</param>
+    public static async Task WaitAsync(LocalCluster cluster, TimeSpan limit, ServerCertificateCheck serverCheck, CancellationToken ct)
     {
+        using var http = new HttpClient(serverCheck.Handler()) { Timeout = TimeSpan.FromSeconds(5) };
         while (true)
         {
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
@@ -24,7 +25,7 @@ public static class IdleStop
                 {
                     using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(new Uri(url), "api/idle"));
                     request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", cluster.Token);
-                    using var response = await Http.SendAsync(request, ct);
+                    using var response = await http.SendAsync(request, ct);
                     var info = await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<ApiModels.IdleInfo>(ApiModels.Json, ct);
                     if (info is not null) idle = Math.Min(idle ?? double.MaxValue, info.IdleSeconds);
                 }

@@ -65,7 +65,7 @@ public static class NodeHost
             Console.WriteLine($"{ReadyLine} roles={string.Join(',', node.Roles)} address={cluster.SelfAddress}{(ControlApiServer.Current is { } api ? $" api={api.BaseUrl}" : "")}"));
         if (ControlApiServer.Current is { } server) Console.WriteLine($"control API and status page: {server.BaseUrl}");
         if (HealthServer.Current is { } health) Console.WriteLine($"health: {health.BaseUrl}healthz {health.BaseUrl}readyz");
-        Console.WriteLine($"node {cluster.SelfAddress} starting with roles {string.Join(',', node.Roles)}; seeds: {string.Join(' ', node.Seeds)}");
+        Console.WriteLine($"node {cluster.SelfAddress} starting with roles {string.Join(',', node.Roles)}; seeds: {string.Join(' ', node.Seeds.Select(seed => SeedAddress.For(seed, node.Tls is not null)))}{(node.Tls is { } tls ? $"; TLS with {tls.Certificate.Subject}, peers must chain to {tls.Trust.Source}" : "")}");
 
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         // Local mode stops every node at once: nobody would stay to see a graceful leave (each node

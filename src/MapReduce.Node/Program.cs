@@ -47,6 +47,7 @@ root.SetAction(async (parse, ct) =>
         parse.GetValue(httpPort) ?? settings.HttpPort)
     {
         HealthPort = parse.GetValue(healthPort) ?? settings.HealthPort,
+        Tls = settings.Tls.ForNode(),
     };
     if (node.TasksPerWorker < 1)
     {
@@ -83,7 +84,7 @@ local.SetAction(async (parse, ct) =>
     {
         if (parse.GetValue(idleStop) is { } idle)
         {
-            await IdleStop.WaitAsync(cluster, idle, ct);
+            await IdleStop.WaitAsync(cluster, idle, new ServerCertificateCheck(settings.Tls.ForClient()), ct);
             Console.WriteLine($"idle for {idle.TotalSeconds:0} s");
         }
         else await Task.Delay(Timeout.Infinite, ct);
@@ -93,6 +94,7 @@ local.SetAction(async (parse, ct) =>
     return 0;
 });
 root.Subcommands.Add(local);
+root.Subcommands.Add(CertsCommand.Build());
 
 try
 {

@@ -43,16 +43,17 @@ public sealed class ClusterConnection : IAsyncDisposable
     public static ClusterConnection? Find(ConnectOptions o, MapReduceSettings settings)
     {
         var urls = o.ClusterUrls.Count > 0 ? o.ClusterUrls : settings.ClusterUrls;
+        var check = new ServerCertificateCheck(settings.Tls.ForClient());
         var store = Path.GetFullPath(o.StoreFolder);
         var running = StoreLock.RunningCluster(store);
         if (urls.Count > 0)
         {
             // --token (MAPREDUCE_TOKEN) or the config's token; else, for the cluster on --store, the one it recorded.
             var token = settings.Token ?? (running is { Token: { } local } && running.ApiUrls.Intersect(urls).Any() ? local : null);
-            return new ClusterConnection(new ClusterApi(urls, token), null, $"cluster at {string.Join(", ", urls)}");
+            return new ClusterConnection(new ClusterApi(urls, token, check), null, $"cluster at {string.Join(", ", urls)}");
         }
         if (running is { ApiUrls.Count: > 0 })
-            return new ClusterConnection(new ClusterApi(running.ApiUrls, running.Token), null, $"the local cluster running on {store} ({running.ApiUrls[0]})");
+            return new ClusterConnection(new ClusterApi(running.ApiUrls, running.Token, check), null, $"the local cluster running on {store} ({running.ApiUrls[0]})");
         return null;
     }
 
@@ -70,11 +71,11 @@ public sealed class ClusterConnection : IAsyncDisposable
         {
             output.WriteLine($"starting a local cluster ({layout}) in {store}; it stops after {Describe(keep)} idle");
             var kept = await StartKeptAsync(store, o.Workers, tasks, o.ConfigFile, keep, ct);
-            return new ClusterConnection(new ClusterApi(kept.ApiUrls, kept.Token), null, $"the local cluster running on {store} ({kept.ApiUrls[0]})");
+            return new ClusterConnection(new ClusterApi(kept.ApiUrls, kept.Token, new ServerCertificateCheck(settings.Tls.ForClient())), null, $"the local cluster running on {store} ({kept.ApiUrls[0]})");
         }
         output.WriteLine($"starting a local cluster ({layout}) in {store}");
         var local = await LocalCluster.StartAsync(new LocalClusterOptions(store, workers, tasks, 0, o.ConfigFile, settings.LocalMasters, SingleProcess: single), ct);
-        return new ClusterConnection(new ClusterApi(local.ApiUrls, local.Token), local, $"a local cluster on {store}");
+        return new ClusterConnection(new ClusterApi(local.ApiUrls, local.Token, new ServerCertificateCheck(settings.Tls.ForClient())), local, $"a local cluster on {store}");
     }
 
     /// <summary>

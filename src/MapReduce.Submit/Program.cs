@@ -14,6 +14,12 @@ var token = new Option<string?>("--token")
     Recursive = true,
 };
 root.Options.Add(token);
+var ca = new Option<FileInfo?>("--ca")
+{
+    Description = "PEM file of the CA that signed the cluster's certificates, to trust its HTTPS servers (docs/deploy.md); default: MAPREDUCE_TLS_CA, else mapreduce.tls.ca, else this machine's trusted roots",
+    Recursive = true,
+};
+root.Options.Add(ca);
 var submit = new Command("submit", "Run a job: upload input and code (or reuse stored ids), follow it, download the result");
 SubmitCommand.Build(submit);
 root.Subcommands.Add(submit);
@@ -79,6 +85,7 @@ var parsed = root.Parse(args);
 // --token is MAPREDUCE_TOKEN for this process: every command reads the token from the settings,
 // where the variable wins over the config, and a local cluster started here inherits it.
 if (parsed.GetValue(token) is { Length: > 0 } given) Environment.SetEnvironmentVariable(ClusterToken.EnvironmentVariable, given);
+if (parsed.GetValue(ca) is { } caFile) Environment.SetEnvironmentVariable(TlsSettings.CaEnvironmentVariable, caFile.FullName);
 try
 {
     return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30), EnableDefaultExceptionHandler = false });

@@ -32,12 +32,27 @@ public static class AkkaSetup
     /// <param name="refuse">Called once, with the reason, when the cluster's masters use another journal or its kvstore another catalog (see <see cref="StoreCheckActor"/>).</param>
     public static void Configure(AkkaConfigurationBuilder akka, ClusterNodeOptions node, Config config, MapReduceSettings settings, Action<string> refuse)
     {
+        var tls = node.Tls;
+        var remoting = new RemoteOptions { HostName = node.Host, Port = node.Port };
+        if (tls is not null)
+        {
+            // Mutual authentication: each side checks the other's certificate against the cluster's CA.
+            remoting.EnableSsl = true;
+            remoting.Ssl = new SslOptions
+            {
+                X509Certificate = tls.Certificate,
+                RequireMutualAuthentication = true,
+                ValidateCertificateHostname = false,
+                CustomValidator = tls.Trust.ForRemoting(),
+            };
+        }
         akka.AddHocon(config, HoconAddMode.Append)
             .AddHocon(ActorMaterializer.DefaultConfig(), HoconAddMode.Append)
-            .WithRemoting(new RemoteOptions { HostName = node.Host, Port = node.Port })
-            .WithClustering(new ClusterOptions { Roles = [.. node.Roles], SeedNodes = [.. node.Seeds] });
+            .WithRemoting(remoting)
+            .WithClustering(new ClusterOptions { Roles = [.. node.Roles], SeedNodes = [.. node.Seeds.Select(seed => SeedAddress.For(seed, tls is not null))] });
+        var serverCheck = new ServerCertificateCheck(tls?.Trust);
 
-        if (NetworkExposure.Warning(node.Host, settings.Token is not null) is { } exposed)
+        if (NetworkExposure.Warning(node.Host, settings.Token is not null, tls is not null) is { } exposed)
             akka.WithActors((system, _) => system.Log.Warning("{0}", exposed));
         if (node.HealthPort is { } healthPort)
         {
@@ -76,7 +91,7 @@ public static class AkkaSetup
             akka.WithActors((system, registry) =>
             {
                 // The control API and status page: clients talk to any master node, never join the cluster.
-                var api = ControlApiServer.StartAsync(system, registry.Get<JobMasterKey>(), catalog!, node.Host, node.HttpPort, settings).GetAwaiter().GetResult();
+                var api = ControlApiServer.StartAsync(system, registry.Get<JobMasterKey>(), catalog!, node.Host, node.HttpPort, settings, tls).GetAwaiter().GetResult();
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-control-api", async () =>
                 {
                     await api.DisposeAsync();
@@ -101,7 +116,7 @@ public static class AkkaSetup
             akka.WithActors((system, _) =>
             {
                 // The data channel comes up first: the actor hands out its URL. It stops with the node.
-                var server = BlobHttpServer.StartAsync(blobs, node.Host, settings.KvStoreDataPort, settings.Token).GetAwaiter().GetResult();
+                var server = BlobHttpServer.StartAsync(blobs, node.Host, settings.KvStoreDataPort, settings.Token, tls?.Certificate).GetAwaiter().GetResult();
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-blob-http-server", async () =>
                 {
                     await server.DisposeAsync();
@@ -124,7 +139,7 @@ public static class AkkaSetup
             ProcessExitWatch.Install();
             akka.WithActors((system, registry) =>
             {
-                var blobs = BlobBackends.ClientFor(settings.BlobStore, new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit, settings.Token);
+                var blobs = BlobBackends.ClientFor(settings.BlobStore, new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit, settings.Token, serverCheck);
                 var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, settings.CancelGrace, executor), "worker");
             });

@@ -18,9 +18,10 @@ public static class BlobBackends
     /// kvstore (its data channel, or its folder on its machine).
     /// </summary>
     /// <param name="token">The cluster token the kvstore's data channel asks for (the object store has credentials of its own).</param>
-    public static IBlobClient ClientFor(BlobStoreSettings settings, IDataChannel kvstore, Action<string> log, bool shortCircuit, string? token) => settings.Kind switch
+    /// <param name="serverCheck">How the data channel's HTTPS certificate is judged.</param>
+    public static IBlobClient ClientFor(BlobStoreSettings settings, IDataChannel kvstore, Action<string> log, bool shortCircuit, string? token, ServerCertificateCheck serverCheck) => settings.Kind switch
     {
         BlobStoreKind.S3 => new DirectBlobClient(new S3BlobStore(settings.S3!), log),
-        _ => new BlobClient(kvstore, log, shortCircuit, token),
+        _ => new BlobClient(kvstore, log, shortCircuit, token, serverCheck),
     };
 }

@@ -17,6 +17,9 @@ public sealed record ClusterNodeOptions(
     /// <summary>Port of GET /healthz and /readyz (0: any free port); null: not served.</summary>
     public int? HealthPort { get; init; }
 
+    /// <summary>The node's certificate and the cluster's CA; null: remoting over plain TCP, HTTP without TLS.</summary>
+    public ClusterTls? Tls { get; init; }
+
     public bool Has(string role) => Roles.Contains(role);
 }
 

@@ -44,6 +44,9 @@ public sealed record MapReduceSettings(
     /// <summary>The cluster token HTTP requests must carry (MAPREDUCE_TOKEN, else mapreduce.auth.token); null: none is asked.</summary>
     public string? Token { get; init; }
 
+    /// <summary>The node's certificate and the cluster's CA (mapreduce.tls); <see cref="TlsSettings.None"/>: plain TCP and HTTP.</summary>
+    public TlsSettings Tls { get; init; } = TlsSettings.None;
+
     /// <summary>How long a local cluster the CLI started stays up once idle (0: it stops with the CLI).</summary>
     public required TimeSpan KeepCluster { get; init; }
 
@@ -78,6 +81,7 @@ public sealed record MapReduceSettings(
             KeepCluster = section.GetTimeSpan("local.keep-cluster"),
             LocalSingleProcess = section.GetBoolean("local.single-process"),
             Token = ClusterToken.From(section.GetString("auth.token", "")),
+            Tls = TlsSettings.From(section),
             Catalog = NullIfEmpty(section.GetString("catalog")),
             Journal = NullIfEmpty(section.GetString("journal")),
             HealthPort = section.GetBoolean("health.enabled") ? section.GetInt("health.port") : null,

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using MapReduce.Actors.Hosting;
 using Akka.Actor;
 using Akka.Event;
 using MapReduce.Storage.Blobs;
@@ -26,7 +28,8 @@ public sealed class KvStoreException(string message) : Exception(message);
 /// if the folder refuses access. <c>mapreduce.kvstore.short-circuit = off</c> turns it off.
 /// </remarks>
 /// <param name="token">The cluster token the data channel asks for (sent as a bearer token); null: none.</param>
-public sealed class BlobClient(IDataChannel locator, Action<string> log, bool shortCircuit = true, string? token = null) : IBlobClient
+/// <param name="serverCheck">How the data channel's HTTPS certificate is judged (null: the machine's trusted roots).</param>
+public sealed class BlobClient(IDataChannel locator, Action<string> log, bool shortCircuit = true, string? token = null, ServerCertificateCheck? serverCheck = null) : IBlobClient
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan LocateTimeout = TimeSpan.FromSeconds(60);
@@ -34,16 +37,16 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
     private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(60);
     private const int PieceSize = 1 << 20;
 
-    /// <summary>One client for the process: pooled keep-alive connections, enough of them for parallel task downloads.</summary>
-    private static readonly HttpClient Http = new(new SocketsHttpHandler
+    private readonly ServerCertificateCheck _serverCheck = serverCheck ?? ServerCertificateCheck.SystemRoots;
+
+    /// <summary>Pooled keep-alive connections, enough of them for parallel task downloads (one client per process and role).</summary>
+    private readonly HttpClient _http = new((serverCheck ?? ServerCertificateCheck.SystemRoots).Handler(handler =>
     {
-        UseProxy = false,
-        UseCookies = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        MaxConnectionsPerServer = 64,
-        ConnectTimeout = TimeSpan.FromSeconds(10),
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60),
-    })
+        handler.AutomaticDecompression = DecompressionMethods.None;
+        handler.MaxConnectionsPerServer = 64;
+        handler.ConnectTimeout = TimeSpan.FromSeconds(10);
+        handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60);
+    }))
     {
         // Per-transfer idle timeouts instead: a whole-request limit would cut off a large blob.
         Timeout = Timeout.InfiniteTimeSpan,
@@ -127,7 +130,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         {
             using var request = Request(HttpMethod.Put, url);
             request.Content = new UploadContent(body, length, idle);
-            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
             await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
             return long.Parse(await response.Content.ReadAsStringAsync(idle.Token).ConfigureAwait(false), CultureInfo.InvariantCulture);
         }, ct);
@@ -160,7 +163,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         TransferAsync(key, async (url, idle) =>
         {
             using var request = Request(HttpMethod.Get, url);
-            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
             await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
             var length = CheckedLength(ExpectedLength(response, key), key);
             var data = allocate(length);
@@ -200,7 +203,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         TransferAsync(key, async (url, idle) =>
         {
             using var request = Request(HttpMethod.Get, url);
-            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
             await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
             var length = ExpectedLength(response, key);
             var temp = path + ".part";
@@ -251,6 +254,10 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         try
         {
             return await transfer(url, idle).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.InnerException is AuthenticationException)
+        {
+            throw Forget(new KvStoreException(_serverCheck.Describe(e, endpoint.ToString())));
         }
         catch (HttpRequestException e)
         {

@@ -1,21 +1,16 @@
 using System.Buffers;
 using System.Globalization;
-using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using MapReduce.Actors.Hosting;
 using MapReduce.Storage.Blobs;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace MapReduce.Actors.KvStore;
 
 /// <summary>
-/// The kvstore's data channel: blob bytes over plain HTTP (Kestrel), next to the Akka messages that
+/// The kvstore's data channel: blob bytes over HTTP (Kestrel; HTTPS on a TLS cluster), next to the Akka messages that
 /// carry control. Remoting moves large payloads slowly (small frames, one connection shared with
 /// heartbeats), so bulk bytes go here, as in Spark's block transfer service or HDFS data transfer.
 /// <c>PUT /blobs/{key}</c> streams the body into the blob store (a temp file renamed in the kvstore's
@@ -28,47 +23,24 @@ public sealed class BlobHttpServer : IAsyncDisposable
     private const string Prefix = "/blobs/";
     private const int CopyBufferSize = 1 << 20;
 
-    private readonly WebApplication _app;
+    private readonly HttpEndpoint _endpoint;
 
-    private BlobHttpServer(WebApplication app, Uri baseUrl)
-    {
-        _app = app;
-        BaseUrl = baseUrl;
-    }
+    private BlobHttpServer(HttpEndpoint endpoint) => _endpoint = endpoint;
 
     /// <summary>Where clients reach this server, e.g. http://127.0.0.1:41234/.</summary>
-    public Uri BaseUrl { get; }
+    public Uri BaseUrl => _endpoint.BaseUrl;
 
     /// <summary>Starts serving <paramref name="blobs"/> on <paramref name="host"/>; port 0 takes any free port.</summary>
     /// <param name="token">The cluster token every request must carry; null: none is asked.</param>
-    public static async Task<BlobHttpServer> StartAsync(IBlobStore blobs, string host, int port, string? token = null, CancellationToken ct = default)
+    /// <param name="certificate">The node's certificate: HTTPS; null: plain HTTP.</param>
+    public static async Task<BlobHttpServer> StartAsync(IBlobStore blobs, string host, int port, string? token = null, X509Certificate2? certificate = null, CancellationToken ct = default)
     {
-        // The empty builder reads no configuration files and adds no middleware: nothing on the byte path but Kestrel and routing.
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            KestrelBinding.Listen(kestrel, host, port);
-            kestrel.Limits.MaxRequestBodySize = null;
-        });
-        var app = builder.Build();
+        // Nothing on the byte path but Kestrel and routing.
+        var app = HttpEndpoint.CreateBuilder(host, port, certificate, kestrel => kestrel.Limits.MaxRequestBodySize = null).Build();
         ClusterTokenCheck.Use(app, token, forPeople: false);
         app.MapPut(Prefix + "{**key}", context => PutAsync(context, blobs));
         app.MapGet(Prefix + "{**key}", context => GetAsync(context, blobs));
-        try
-        {
-            await app.StartAsync(ct).ConfigureAwait(false);
-        }
-        catch
-        {
-            await app.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-        // With port 0 only the started server knows its port.
-        var bound = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new BlobHttpServer(app, new UriBuilder(Uri.UriSchemeHttp, host, new Uri(bound).Port, "/").Uri);
+        return new BlobHttpServer(await HttpEndpoint.StartAsync(app, host, certificate is not null, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false));
     }
 
     private static async Task PutAsync(HttpContext context, IBlobStore blobs)
@@ -177,10 +149,5 @@ public sealed class BlobHttpServer : IAsyncDisposable
     }
 
     /// <summary>Stops accepting requests, lets running ones finish for a few seconds, and releases the port.</summary>
-    public async ValueTask DisposeAsync()
-    {
-        using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        try { await _app.StopAsync(grace.Token).ConfigureAwait(false); }
-        finally { await _app.DisposeAsync().ConfigureAwait(false); }
-    }
+    public ValueTask DisposeAsync() => _endpoint.DisposeAsync();
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Authentication;
 using System.Text.Json;
+using MapReduce.Actors.Hosting;
 using static MapReduce.Actors.Api.ApiModels;
 
 namespace MapReduce.Submit.Client;
@@ -17,15 +19,14 @@ public sealed class ApiException(HttpStatusCode status, string message) : Except
 /// goes to the next URL and is retried until <see cref="Patience"/> runs out.
 /// </summary>
 /// <param name="token">The cluster token, sent as a bearer token with every request; null: none.</param>
-public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null)
+/// <param name="serverCheck">How the masters' HTTPS certificates are judged (null: the machine's trusted roots).</param>
+public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null, ServerCertificateCheck? serverCheck = null)
 {
-    private static readonly HttpClient Http = new(new SocketsHttpHandler
+    private readonly HttpClient _http = new((serverCheck ?? ServerCertificateCheck.SystemRoots).Handler(handler =>
     {
-        UseProxy = false,
-        UseCookies = false,
-        ConnectTimeout = TimeSpan.FromSeconds(5),
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-    })
+        handler.ConnectTimeout = TimeSpan.FromSeconds(5);
+        handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30);
+    }))
     {
         Timeout = TimeSpan.FromSeconds(120),
     };
@@ -46,8 +47,11 @@ public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null)
     /// <summary>The cluster token this client sends (the kvstore's data channel asks for it too).</summary>
     public string? Token => token;
 
+    /// <summary>How this client judges the cluster's HTTPS certificates; the kvstore's data channel is judged the same way.</summary>
+    public ServerCertificateCheck ServerCheck { get; } = serverCheck ?? ServerCertificateCheck.SystemRoots;
+
     /// <summary>The status page for a person: with the token in the link, which the page turns into a cookie.</summary>
-    public string PageUrl => token is null ? CurrentUrl : $"{CurrentUrl}?{MapReduce.Actors.Hosting.ClusterTokenCheck.QueryName}={Uri.EscapeDataString(token)}";
+    public string PageUrl => token is null ? CurrentUrl : $"{CurrentUrl}?{ClusterTokenCheck.QueryName}={Uri.EscapeDataString(token)}";
 
     public Task<ClusterInfo> ClusterAsync(CancellationToken ct) => SendAsync<ClusterInfo>(HttpMethod.Get, "api/cluster", null, ct);
 
@@ -90,13 +94,18 @@ public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null)
             if (body is not null) request.Content = JsonContent.Create(body, body.GetType(), options: Json);
             try
             {
-                using var response = await Http.SendAsync(request, ct).ConfigureAwait(false);
+                using var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
                 if (response.IsSuccessStatusCode)
                     return await response.Content.ReadFromJsonAsync<T>(Json, ct).ConfigureAwait(false)
                         ?? throw new ApiException(response.StatusCode, $"{baseUrl} answered {path} with an empty body");
                 var error = await ErrorOf(response, ct).ConfigureAwait(false);
                 if (response.StatusCode != HttpStatusCode.ServiceUnavailable) throw new ApiException(response.StatusCode, error);
                 lastProblem = error;
+            }
+            catch (HttpRequestException e) when (e.InnerException is AuthenticationException)
+            {
+                // Waiting would not change the certificate.
+                throw new ApiException(HttpStatusCode.ServiceUnavailable, ServerCheck.Describe(e, baseUrl));
             }
             catch (HttpRequestException e)
             {

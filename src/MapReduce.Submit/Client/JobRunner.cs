@@ -37,7 +37,7 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
     {
         var store = await api.StoreAsync(ct).ConfigureAwait(false);
         var channel = new FixedDataChannel(new KvStoreProtocol.DataEndpoint(store.DataUrl, store.StoreRoot, store.StoreId));
-        return new JobRunner(api, new BlobClient(channel, _ => { }, shortCircuit, api.Token), report);
+        return new JobRunner(api, new BlobClient(channel, _ => { }, shortCircuit, api.Token, api.ServerCheck), report);
     }
 
     /// <summary>Uploads what is not stored yet and submits; returns once the job is journaled.</summary>
