@@ -36,6 +36,8 @@ public sealed class LocalCluster : IAsyncDisposable
 
     private readonly LocalClusterOptions _options;
     private readonly StoreLock _storeLock;
+    /// <summary>https when the config gives the nodes a certificate (mapreduce.tls).</summary>
+    private readonly string _apiScheme;
 
     private LocalCluster(string seed, string token, string store, LocalClusterOptions options, StoreLock storeLock)
     {
@@ -44,6 +46,7 @@ public sealed class LocalCluster : IAsyncDisposable
         StoreFolder = store;
         _options = options;
         _storeLock = storeLock;
+        _apiScheme = options.ConfigFile is not null && MapReduceSettings.From(MapReduceSettings.LoadConfig(options.ConfigFile)).Tls.Enabled ? "https" : "http";
     }
 
     public string Seed { get; }
@@ -62,7 +65,7 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>The control API of each master node (any one answers): what the CLI talks to.</summary>
     public IReadOnlyList<string> ApiUrls
     {
-        get { lock (_apiPorts) return [.. _apiPorts.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"http://127.0.0.1:{p.Value}/")]; }
+        get { lock (_apiPorts) return [.. _apiPorts.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{_apiScheme}://127.0.0.1:{p.Value}/")]; }
     }
     /// <summary>The status page of each master, with the token that sets the page's cookie (<see cref="ClusterTokenCheck"/>): what a person opens.</summary>
     public IReadOnlyList<string> PageUrls => [.. ApiUrls.Select(u => $"{u}?{ClusterTokenCheck.QueryName}={Uri.EscapeDataString(Token)}")];

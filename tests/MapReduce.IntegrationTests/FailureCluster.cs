@@ -32,12 +32,13 @@ public sealed class FailureCluster : IAsyncDisposable
     public CatalogStore Catalog => new(_catalog);
 
     /// <summary>Starts the nodes; <paramref name="catalog"/> and <paramref name="journal"/> as for --catalog/--journal (default: SQLite files in the store).</summary>
-    public static async Task<FailureCluster> StartAsync(int workers, string? catalog = null, string? journal = null)
+    /// <param name="config">Writes the nodes' --config file into the work folder it is given, before they start; null: none.</param>
+    public static async Task<FailureCluster> StartAsync(int workers, string? catalog = null, string? journal = null, Func<string, string>? config = null)
     {
         var work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;
         Directory.CreateDirectory(Path.Combine(work, "gates"));
         var store = Path.Combine(work, "store");
-        var options = new LocalClusterOptions(store, workers, 2, Catalog: catalog, Journal: journal);
+        var options = new LocalClusterOptions(store, workers, 2, ConfigFile: config?.Invoke(work), Catalog: catalog, Journal: journal);
         var cluster = new FailureCluster(LocalCluster.Create(options), work, SqlLocation.Parse(catalog ?? Path.Combine(store, "catalog.db")));
         await cluster.StartNodeAsync("kvstore", NodeRoles.KvStore, cluster._cluster.SeedPort);
         await cluster.StartNodeAsync("master-1", NodeRoles.Master);
