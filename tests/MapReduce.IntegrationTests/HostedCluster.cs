@@ -43,7 +43,10 @@ public sealed class HostedCluster : IAsyncDisposable
 
     public HostedNode Node(string name) => _nodes[name];
 
-    public string ApiUrl(string master) => $"http://{_hosts[master].Address}:{ApiPort}/";
+    public string ApiUrl(string master) => $"https://{_hosts[master].Address}:{ApiPort}/";
+
+    /// <summary>The CA that signed the nodes' certificate, which the test's own client trusts.</summary>
+    public string CaFile => Path.Combine(Work, "tls", "ca.crt");
 
     /// <summary>Why such a cluster cannot run here (one line), or null.</summary>
     public static string? Unavailable => NetworkHosts.Unavailable ?? PostgresServer.OwnServerUnavailable;
@@ -60,7 +63,7 @@ public sealed class HostedCluster : IAsyncDisposable
             Directory.CreateDirectory(Path.Combine(work, "logs"));
             cluster = new HostedCluster(hosts, postgres, work,
                 await postgres.CreateDatabaseAsync("mapreduce_catalog"), await postgres.CreateDatabaseAsync("mapreduce_journal"));
-            await File.WriteAllTextAsync(cluster.ConfigFile, ClusterConfig(hosts));
+            await File.WriteAllTextAsync(cluster.ConfigFile, ClusterConfig(hosts, MakeCertificates(Path.Combine(work, "tls"))));
             await cluster.StartNodeAsync("kvstore");
             await cluster.StartNodeAsync("master-1"); // first, so it holds the master singleton
             await Task.WhenAll(new[] { "master-2" }.Concat(Workers).Select(cluster.StartNodeAsync));
@@ -86,16 +89,31 @@ public sealed class HostedCluster : IAsyncDisposable
     /// node would otherwise find the kvstore's folder and write into it directly; on separate
     /// machines it cannot. Later keys in a HOCON file win over earlier ones.
     /// </summary>
-    private static string ClusterConfig(NetworkHosts hosts) => File.ReadAllText(Path.Combine(Cli.RepoRoot, "hocon", "cluster.hocon")) + $$"""
+    private static string ClusterConfig(NetworkHosts hosts, string tlsFolder) => File.ReadAllText(Path.Combine(Cli.RepoRoot, "hocon", "cluster.hocon")) + $$"""
 
-        # This test run's hosts, over the sample above.
+        # This test run's hosts and certificates, over the sample above.
         mapreduce {
           seed-nodes = ["akka.tcp://mapreduce@{{hosts["kvstore"].Address}}:{{SeedPort}}"]
-          cluster = [{{string.Join(", ", Masters.Select(m => $"\"http://{hosts[m].Address}:{ApiPort}\""))}}]
+          cluster = [{{string.Join(", ", Masters.Select(m => $"\"https://{hosts[m].Address}:{ApiPort}\""))}}]
           http.port = {{ApiPort}}
           kvstore.short-circuit = off
+          tls {
+            certificate = "{{Path.Combine(tlsFolder, "node.pfx")}}"
+            ca = "{{Path.Combine(tlsFolder, "ca.crt")}}"
+          }
         }
         """;
+
+    /// <summary>The files `MapReduce.Node certs` makes: a CA, and one certificate (with key) that every node uses.</summary>
+    private static string MakeCertificates(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        using var authority = CertificateMaker.NewAuthority("netns test CA", TimeSpan.FromDays(1));
+        using var node = CertificateMaker.NewNodeCertificate(authority, "mapreduce node", ["10.0.0.0"], TimeSpan.FromDays(1));
+        CertificateMaker.WriteCertificatePem(authority, Path.Combine(folder, "ca.crt"));
+        CertificateMaker.WritePkcs12(node, Path.Combine(folder, "node.pfx"), null);
+        return folder;
+    }
 
     private static string Role(string name) => name == "kvstore" ? NodeRoles.KvStore : name.StartsWith("master", StringComparison.Ordinal) ? NodeRoles.Master : NodeRoles.Worker;
 
@@ -124,7 +142,7 @@ public sealed class HostedCluster : IAsyncDisposable
     /// <summary>The cluster as a master sees it (GET /api/cluster), asked from the test's own address.</summary>
     public async Task<ClusterView> ViewAsync(string master)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var http = new HttpClient(new ServerCertificateCheck(ClusterTrust.Load(CaFile)).Handler()) { Timeout = TimeSpan.FromSeconds(10) };
         http.DefaultRequestHeaders.Authorization = new("Bearer", TestToken.Value);
         var view = await http.GetFromJsonAsync<ClusterView>(ApiUrl(master) + "api/cluster", new JsonSerializerOptions(JsonSerializerDefaults.Web));
         return view ?? throw new InvalidOperationException($"{master} answered /api/cluster with nothing");

@@ -25,7 +25,8 @@ public sealed class DeploymentConfigTests
         Assert.Equal(["akka.tcp://mapreduce@10.0.0.1:4053", "akka.tcp://mapreduce@10.0.0.2:4053"], settings.SeedNodes);
         Assert.Equal("postgres:Host=10.0.0.1;Port=5432;Database=mapreduce_catalog;Username=mapreduce", settings.Catalog);
         Assert.Equal("postgres:Host=10.0.0.1;Port=5432;Database=mapreduce_journal;Username=mapreduce", settings.Journal);
-        Assert.Equal(["http://10.0.0.2:4080", "http://10.0.0.3:4080"], settings.ClusterUrls);
+        Assert.Equal(["https://10.0.0.2:4080", "https://10.0.0.3:4080"], settings.ClusterUrls);
+        Assert.Equal(new TlsSettings("/etc/mapreduce-tls/node.pfx", null, null, "/etc/mapreduce-tls/ca.crt"), TlsSettings.From(MapReduceSettings.LoadConfig(ClusterHocon).GetConfig("mapreduce"), caFromEnvironment: ""));
         Assert.Equal((4080, 4090, (int?)4070), (settings.HttpPort, settings.KvStoreDataPort, settings.HealthPort));
         // Everything else as in mapreduce.hocon.
         Assert.Equal(MapReduceSettings.From(MapReduceSettings.LoadConfig()).Master, settings.Master);
@@ -76,6 +77,12 @@ public sealed class DeploymentConfigTests
         var mounts = Items(container, "volumeMounts").ToDictionary(m => Text(m, "name"), m => Text(m, "mountPath"));
         Assert.Equal("/etc/mapreduce", mounts["config"]);
         Assert.Equal("mapreduce-config", Text(Items(workload, "spec", "template", "spec", "volumes").Single(v => Text(v, "name") == "config"), "configMap", "name"));
+        // The certificate and CA that cluster.hocon names, from the Secret the operator makes.
+        Assert.Equal("/etc/mapreduce-tls", mounts["tls"]);
+        Assert.Equal("mapreduce-tls", Text(Items(workload, "spec", "template", "spec", "volumes").Single(v => Text(v, "name") == "tls"), "secret", "secretName"));
+        var tls = TlsSettings.From(MapReduceSettings.LoadConfig(ClusterHocon).GetConfig("mapreduce"), caFromEnvironment: "");
+        Assert.Equal("/etc/mapreduce-tls", Path.GetDirectoryName(tls.CertificatePath));
+        Assert.Equal("/etc/mapreduce-tls", Path.GetDirectoryName(tls.CaPath));
         Assert.Equal("/var/lib/mapreduce", args[args.ToList().IndexOf("--data-dir") + 1]);
 
         var settings = Sample();
