@@ -39,6 +39,7 @@ public static class NodeHost
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         string? refusal = null;
         IHostApplicationLifetime? stopping = null;
+        var servers = new NodeServers();
         builder.Services.AddAkka(AkkaSetup.SystemName, (akka, _) => AkkaSetup.Configure(akka, node, config, settings, reason =>
         {
             // One line saying what to set; the node then leaves. It held no singleton (an older
@@ -46,7 +47,7 @@ public static class NodeHost
             refusal = reason;
             Console.Error.WriteLine($"error: {reason}");
             stopping?.StopApplication();
-        }));
+        }, servers));
         using var host = builder.Build();
         stopping = host.Services.GetRequiredService<IHostApplicationLifetime>();
         try
@@ -62,9 +63,9 @@ public static class NodeHost
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Cluster.Get(system);
         cluster.RegisterOnMemberUp(() =>
-            Console.WriteLine($"{ReadyLine} roles={string.Join(',', node.Roles)} address={cluster.SelfAddress}{(ControlApiServer.Current is { } api ? $" api={api.BaseUrl}" : "")}"));
-        if (ControlApiServer.Current is { } server) Console.WriteLine($"control API and status page: {server.BaseUrl}");
-        if (HealthServer.Current is { } health) Console.WriteLine($"health: {health.BaseUrl}healthz {health.BaseUrl}readyz");
+            Console.WriteLine($"{ReadyLine} roles={string.Join(',', node.Roles)} address={cluster.SelfAddress}{(servers.ControlApi is { } api ? $" api={api}" : "")}"));
+        if (servers.ControlApi is { } server) Console.WriteLine($"control API and status page: {server}");
+        if (servers.Health is { } health) Console.WriteLine($"health: {health}healthz {health}readyz");
         Console.WriteLine($"node {cluster.SelfAddress} starting with roles {string.Join(',', node.Roles)}; seeds: {string.Join(' ', node.Seeds.Select(seed => SeedAddress.For(seed, node.Tls is not null)))}{(node.Tls is { } tls ? $"; TLS with {tls.Certificate.Subject}, peers must chain to {tls.Trust.Source}" : "")}");
 
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();

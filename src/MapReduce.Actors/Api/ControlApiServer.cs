@@ -19,9 +19,6 @@ public sealed class ControlApiServer : IAsyncDisposable
     /// <summary>Where clients reach this server, e.g. https://10.0.0.2:4080/.</summary>
     public Uri BaseUrl => _endpoint.BaseUrl;
 
-    /// <summary>This process's server once started (a process is one node), for its ready line.</summary>
-    public static ControlApiServer? Current { get; private set; }
-
     public static async Task<ControlApiServer> StartAsync(ActorSystem system, IActorRef master, CatalogStore catalog, string host, int port, MapReduceSettings settings, ClusterTls? tls)
     {
         var app = HttpEndpoint.CreateBuilder(host, port, tls?.Certificate).Build();
@@ -31,7 +28,7 @@ public sealed class ControlApiServer : IAsyncDisposable
             new ServerCertificateCheck(tls?.Trust));
         new ControlApiRoutes(system, master, catalog, locator, blobs).Map(app);
         StatusPage.Map(app);
-        return Current = new ControlApiServer(await HttpEndpoint.StartAsync(app, host, tls is not null, TimeSpan.FromSeconds(2)).ConfigureAwait(false));
+        return new ControlApiServer(await HttpEndpoint.StartAsync(app, host, tls is not null, TimeSpan.FromSeconds(2)).ConfigureAwait(false));
     }
 
     public ValueTask DisposeAsync() => _endpoint.DisposeAsync();

@@ -30,7 +30,8 @@ public static class AkkaSetup
     public const string MasterSingletonName = "job-master";
 
     /// <param name="refuse">Called once, with the reason, when the cluster's masters use another journal or its kvstore another catalog (see <see cref="StoreCheckActor"/>).</param>
-    public static void Configure(AkkaConfigurationBuilder akka, ClusterNodeOptions node, Config config, MapReduceSettings settings, Action<string> refuse)
+    /// <param name="servers">Filled in with the URLs of the HTTP servers once they listen.</param>
+    public static void Configure(AkkaConfigurationBuilder akka, ClusterNodeOptions node, Config config, MapReduceSettings settings, Action<string> refuse, NodeServers servers)
     {
         var tls = node.Tls;
         var remoting = new RemoteOptions { HostName = node.Host, Port = node.Port };
@@ -59,7 +60,7 @@ public static class AkkaSetup
             akka.WithActors((system, _) =>
             {
                 var health = HealthServer.StartAsync(system, node.Roles, node.Host, healthPort).GetAwaiter().GetResult();
-                HealthServer.Current = health;
+                servers.Health = health.BaseUrl;
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-health-server", async () =>
                 {
                     await health.DisposeAsync();
@@ -92,6 +93,7 @@ public static class AkkaSetup
             {
                 // The control API and status page: clients talk to any master node, never join the cluster.
                 var api = ControlApiServer.StartAsync(system, registry.Get<JobMasterKey>(), catalog!, node.Host, node.HttpPort, settings, tls).GetAwaiter().GetResult();
+                servers.ControlApi = api.BaseUrl;
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-control-api", async () =>
                 {
                     await api.DisposeAsync();

@@ -18,9 +18,6 @@ public sealed class HealthServer : IAsyncDisposable
     /// <summary>Plain HTTP even on a TLS cluster: probes (Kubernetes' among them) need no certificate, and the answers say only whether the node is up.</summary>
     public Uri BaseUrl => _endpoint.BaseUrl;
 
-    /// <summary>This process's server once started (a process is one node), for its start-up lines.</summary>
-    public static HealthServer? Current { get; internal set; }
-
     public static async Task<HealthServer> StartAsync(ActorSystem system, IReadOnlyList<string> roles, string host, int port)
     {
         var app = HttpEndpoint.CreateBuilder(host, port, certificate: null).Build();

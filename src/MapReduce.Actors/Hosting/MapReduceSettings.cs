@@ -17,8 +17,8 @@ public sealed record MapReduceSettings(
     /// <summary>The master's timings and limits (task-timeout, worker-timeout, scheduling, snapshots, ...).</summary>
     public required MasterSettings Master { get; init; }
 
-    /// <summary>How long a worker waits for a stopped attempt's user code to return before it exits to free the slot.</summary>
-    public required TimeSpan CancelGrace { get; init; }
+    /// <summary>How long a worker waits for a stopped attempt's user code to return before it exits to free the slot (read once, with the master's settings, whose janitor waits as long).</summary>
+    public TimeSpan CancelGrace => Master.CancelGrace;
 
     /// <summary>Entries (distinct keys with Combine, pairs without) a map task buffers before spilling a sorted run to disk.</summary>
     public int MapBufferEntries { get; init; } = 500_000;
@@ -71,7 +71,6 @@ public sealed record MapReduceSettings(
         {
             LocalMasters = section.GetInt("local.masters", 2),
             Master = MasterSettings.From(section),
-            CancelGrace = section.GetTimeSpan("cancel-grace"),
             MapBufferEntries = section.GetInt("map-buffer-entries", 500_000),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
             KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),
