@@ -1,8 +1,11 @@
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Amazon.S3.Model;
+using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
+using MapReduce.Node;
 using MapReduce.Storage.Blobs;
 using Xunit.Abstractions;
 
@@ -54,7 +57,8 @@ public sealed class S3Cluster : ICollectionFixture<S3ClusterFixture>
 /// Blobs in an S3-compatible object store: jobs give the oracle's answers, the chunks, runs and
 /// parts are objects in the bucket (none in the kvstore's folder), a worker killed mid-upload
 /// leaves no object, and deleting a dataset or a finished job's intermediate data deletes the
-/// objects. Blobs are written once, as in the kvstore's folder. Each test works on its own dataset and job, or its own key prefix,
+/// objects. Blobs are written once, as in the kvstore's folder, and a node whose bucket is missing
+/// or refuses it does not start. Each test works on its own dataset and job, or its own key prefix,
 /// so they cannot disturb each other.
 /// </summary>
 [Collection(S3Cluster.Name)]
@@ -313,6 +317,79 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
         foreach (var key in new[] { "big/seekable", "big/one-way" })
             Assert.Equal(Sha256Of(bytes), (await raw.GetObjectMetadataAsync(S3Server.Bucket, $"{prefix}/{key}")).Metadata[S3BlobStore.Sha256Metadata]);
     }
+
+    /// <summary>
+    /// Every S3 node looks at its bucket before it starts: a bucket that does not exist and
+    /// credentials the server does not know each stop it with one line naming the bucket, the
+    /// endpoint and what to set, and exit code 6, instead of failing inside the first job.
+    /// </summary>
+    [SkippableFact]
+    public async Task A_node_whose_bucket_is_missing_or_refuses_its_credentials_exits_at_start_with_one_line_saying_what_to_fix()
+    {
+        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
+        var s3 = fixture.S3!;
+        var missing = Path.Combine(_work, "missing-bucket.hocon");
+        await File.WriteAllTextAsync(missing, s3.Hocon(bucket: "no-such-bucket"));
+        var refused = Path.Combine(_work, "unknown-key.hocon");
+        await File.WriteAllTextAsync(refused, s3.Hocon(credential: "NOBODY"));
+        var seed = $"akka.tcp://mapreduce@127.0.0.1:{LocalCluster.FreePort()}";
+
+        await using (var node = NodeProcessRun.Start("--role", "worker", "--seed", seed, "--data-dir", Path.Combine(_work, "a"), "--config", missing))
+        {
+            Assert.Equal(NodeHost.BlobStoreUnusableExitCode, await node.ExitCodeAsync(TimeSpan.FromSeconds(60)));
+            log.WriteLine(node.ToString());
+            Assert.Equal(
+                [$"error: bucket no-such-bucket does not exist at {s3.Url}: create it, or set mapreduce.blob-store.bucket to an existing bucket"],
+                Lines(node.Error));
+        }
+        await using (var node = NodeProcessRun.Start("--role", "kvstore", "--seed", seed, "--data-dir", Path.Combine(_work, "b"), "--config", refused))
+        {
+            Assert.Equal(NodeHost.BlobStoreUnusableExitCode, await node.ExitCodeAsync(TimeSpan.FromSeconds(60)));
+            log.WriteLine(node.ToString());
+            Assert.Equal(
+                [$"error: {s3.Url} refused to list bucket {S3Server.Bucket} (InvalidAccessKeyId: The AWS Access Key Id you provided does not exist in our records.): " +
+                 "check mapreduce.blob-store.access-key and secret-key (or this machine's AWS credentials) and that they may list, read, write and delete in the bucket"],
+                Lines(node.Error));
+        }
+        // Local mode looks before it starts any node.
+        var local = await Cli.RunAsync("MapReduce.Node", ["local", "--store", Path.Combine(_work, "local"), "--port", LocalCluster.FreePort().ToString(), "--config", missing],
+            TimeSpan.FromSeconds(60));
+        Assert.Equal(NodeHost.BlobStoreUnusableExitCode, local.ExitCode);
+        Assert.Equal([$"error: bucket no-such-bucket does not exist at {s3.Url}: create it, or set mapreduce.blob-store.bucket to an existing bucket"], Lines(local.Error));
+    }
+
+    /// <summary>
+    /// An endpoint that does not answer yet is asked again for a while (a container starting
+    /// beside the node): one that starts answering within the patience lets the check pass, one
+    /// that never does fails it with the reason once the patience is spent.
+    /// </summary>
+    [SkippableFact]
+    public async Task The_start_check_waits_for_an_endpoint_that_is_not_up_yet_and_then_names_it()
+    {
+        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
+        var s3 = fixture.S3!;
+        var port = LocalCluster.FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var clock = Stopwatch.StartNew();
+        var check = S3BlobStore.BucketProblemAsync(s3.Options(serviceUrl: url), TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.False(check.IsCompleted);
+        await using (new StallingProxy(s3.Port, "/nothing-held/", port))
+        {
+            var late = await check.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(late is null, late);
+        }
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(20));
+
+        clock.Restart();
+        var problem = await S3BlobStore.BucketProblemAsync(s3.Options(serviceUrl: url), TimeSpan.FromSeconds(2));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
+        Assert.Equal($"cannot reach the S3 service at {url} for bucket {S3Server.Bucket} within 2 s (Connection refused (127.0.0.1:{port})): " +
+            "check mapreduce.blob-store.service-url and that the service is running", problem);
+        Assert.Equal(TimeSpan.FromSeconds(10), BlobBackends.StartPatience);
+    }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static async Task<byte[]> ReadAsync(S3BlobStore store, string key)
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -381,6 +382,78 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         var message = e is AmazonS3Exception s3 && s3.ErrorCode is { Length: > 0 } code ? $"{code}: {e.Message}" : e.Message;
         while (e.InnerException is not null) e = e.InnerException;
         return message.Contains(e.Message, StringComparison.Ordinal) || e is HttpErrorResponseException ? message : $"{message} ({e.Message})";
+    }
+
+    /// <summary>How long one look at the bucket at start may take.</summary>
+    private static readonly TimeSpan CheckAttemptTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// Why a node cannot use the bucket, in one line that names it, its endpoint and what to set,
+    /// or null when it can: one ListObjectsV2. Every node needs that permission (s3:ListBucket)
+    /// anyway: without it, AWS answers the lookup of a missing key, which every put makes, with 403
+    /// rather than 404. An endpoint that does not answer (a container still starting) is asked
+    /// again every half second for up to <paramref name="patience"/>.
+    /// </summary>
+    public static async Task<string?> BucketProblemAsync(S3BlobStoreOptions options, TimeSpan patience, CancellationToken ct = default)
+    {
+        using var s3 = NewClient(options, config =>
+        {
+            config.MaxErrorRetry = 0;
+            config.Timeout = CheckAttemptTimeout;
+        });
+        // Under a prefix no blob key has (no key segment starts with '.'): the answer is empty, so
+        // it is cheap and never truncated (s3rver fails a truncated listing on OpenSSL 3).
+        var request = new ListObjectsV2Request
+        {
+            BucketName = options.Bucket,
+            Prefix = (options.Prefix.Length == 0 ? "" : options.Prefix + "/") + ".mapreduce-start-check",
+            MaxKeys = 1,
+        };
+        var endpoint = options.ServiceUrl.Length == 0 ? $"AWS {options.Region}" : options.ServiceUrl;
+        var started = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            attempt.CancelAfter(CheckAttemptTimeout);
+            try
+            {
+                await s3.ListObjectsV2Async(request, attempt.Token).ConfigureAwait(false);
+                return null;
+            }
+            catch (Exception e) when (!ct.IsCancellationRequested && NotAnswering(e))
+            {
+                if (Stopwatch.GetElapsedTime(started) >= patience)
+                {
+                    var why = e is OperationCanceledException ? $"no answer within {CheckAttemptTimeout.TotalSeconds:0} s" : Reason(e);
+                    return $"cannot reach the S3 service at {endpoint} for bucket {options.Bucket} within {patience.TotalSeconds:0} s ({why}): " +
+                        "check mapreduce.blob-store.service-url and that the service is running";
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false);
+            }
+            catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode is null or "NotFound"))
+            {
+                return $"bucket {options.Bucket} does not exist at {endpoint}: create it, or set mapreduce.blob-store.bucket to an existing bucket";
+            }
+            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.Forbidden)
+            {
+                return $"{endpoint} refused to list bucket {options.Bucket} ({Reason(e)}): check mapreduce.blob-store.access-key and secret-key " +
+                    "(or this machine's AWS credentials) and that they may list, read, write and delete in the bucket";
+            }
+            catch (Exception e) when (IsServiceFailure(e))
+            {
+                return $"cannot use bucket {options.Bucket} at {endpoint} ({Reason(e)}): check mapreduce.blob-store";
+            }
+        }
+    }
+
+    /// <summary>The endpoint did not answer (refused, unresolvable, timed out) or answered that it cannot serve yet (5xx).</summary>
+    private static bool NotAnswering(Exception e) =>
+        e is AmazonServiceException { StatusCode: >= HttpStatusCode.InternalServerError }
+        || Chain(e).Any(x => x is HttpRequestException or System.Net.Sockets.SocketException or TimeoutException or OperationCanceledException);
+
+    private static IEnumerable<Exception> Chain(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException) yield return x;
     }
 
     public void Dispose() => _s3.Dispose();
