@@ -232,7 +232,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     private static async Task<(FileStream File, string Sha256)> SpoolAsync(Stream data, long length, CancellationToken ct)
     {
         var spool = new FileStream(Path.Combine(Path.GetTempPath(), "mapreduce-s3-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew,
-            FileAccess.ReadWrite, FileShare.None, bufferSize: 0, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+            FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.Asynchronous | FileOptions.DeleteOnClose);
         var buffer = ArrayPool<byte>.Shared.Rent(HashBufferSize);
         try
         {
