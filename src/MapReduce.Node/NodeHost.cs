@@ -26,10 +26,20 @@ public static class NodeHost
     /// </summary>
     public const int DownedExitCode = 69;
 
+    /// <summary>Exit code of a node that cannot use the configured blob store (with kind = s3: no such bucket, credentials refused, endpoint not answering).</summary>
+    public const int BlobStoreUnusableExitCode = 6;
+
     public static async Task<int> RunAsync(ClusterNodeOptions node, string? configFile, int? parentPid, CancellationToken ct)
     {
         var config = MapReduceSettings.LoadConfig(configFile);
         var settings = MapReduceSettings.From(config);
+        // Before anything starts: a bucket that is missing or refuses the credentials would
+        // otherwise surface only inside the first job.
+        if (await BlobBackends.ProblemAsync(settings.BlobStore, ct) is { } unusable)
+        {
+            Console.Error.WriteLine($"error: {unusable}");
+            return BlobStoreUnusableExitCode;
+        }
         var builder = Host.CreateApplicationBuilder(HostWithoutDefaults.Settings());
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });

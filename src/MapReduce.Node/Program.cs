@@ -68,6 +68,11 @@ var local = new Command("local", "Start a kvstore, masters and workers as separa
 local.SetAction(async (parse, ct) =>
 {
     var settings = MapReduceSettings.From(MapReduceSettings.LoadConfig(parse.GetValue(config)?.FullName));
+    if (await BlobBackends.ProblemAsync(settings.BlobStore, ct) is { } unusable)
+    {
+        Console.Error.WriteLine($"error: {unusable}");
+        return NodeHost.BlobStoreUnusableExitCode;
+    }
     var options = new LocalClusterOptions(parse.GetValue(store)!.FullName, parse.GetValue(workers) ?? settings.LocalWorkers,
         parse.GetValue(tasksPerWorker) ?? settings.TasksPerWorker, parse.GetValue(seedPort), parse.GetValue(config)?.FullName, settings.LocalMasters,
         SingleProcess: parse.GetValue(workers) is null && settings.LocalSingleProcess);

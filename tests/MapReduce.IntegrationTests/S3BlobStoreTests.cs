@@ -1,4 +1,12 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
 using System.Text.RegularExpressions;
+using Amazon.S3.Model;
+using MapReduce.Actors.Hosting;
+using MapReduce.Actors.KvStore;
+using MapReduce.Node;
+using MapReduce.Storage.Blobs;
 using Xunit.Abstractions;
 
 namespace MapReduce.IntegrationTests;
@@ -49,7 +57,9 @@ public sealed class S3Cluster : ICollectionFixture<S3ClusterFixture>
 /// Blobs in an S3-compatible object store: jobs give the oracle's answers, the chunks, runs and
 /// parts are objects in the bucket (none in the kvstore's folder), a worker killed mid-upload
 /// leaves no object, and deleting a dataset or a finished job's intermediate data deletes the
-/// objects. Each test works on its own dataset and job, so they cannot disturb each other.
+/// objects. Blobs are written once, as in the kvstore's folder, and a node whose bucket is missing
+/// or refuses it does not start. Each test works on its own dataset and job, or its own key prefix,
+/// so they cannot disturb each other.
 /// </summary>
 [Collection(S3Cluster.Name)]
 public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper log) : IDisposable
@@ -177,5 +187,265 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
         log.WriteLine(result.ToString());
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 2));
+    }
+
+    private static string Sha256Of(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private static string NewPrefix() => "t-" + Guid.NewGuid().ToString("N")[..12];
+
+    [SkippableFact]
+    public async Task A_blob_is_written_once_the_same_bytes_again_succeed_and_other_bytes_are_refused()
+    {
+        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
+        var prefix = NewPrefix();
+        using var store = fixture.S3!.Client(prefix);
+        Assert.Equal(3, await store.PutAsync("a/b", new MemoryStream([1, 2, 3]), 3));
+
+        // The same bytes again, seekable or not (a relayed request is spooled), change nothing.
+        Assert.Equal(3, await store.PutAsync("a/b", new MemoryStream([1, 2, 3]), 3));
+        Assert.Equal(3, await store.PutAsync("a/b", new OneWayStream([1, 2, 3]), 3));
+        // Other bytes, of another length or the same one, are refused.
+        var shorter = await Assert.ThrowsAsync<BlobConflictException>(() => store.PutAsync("a/b", new MemoryStream([9]), 1));
+        Assert.Equal("blob a/b already exists with other bytes; a blob is written once", shorter.Message);
+        var same = await Assert.ThrowsAsync<BlobConflictException>(() => store.PutAsync("a/b", new OneWayStream([1, 2, 4]), 3));
+        Assert.Equal("blob a/b already exists with other bytes; a blob is written once", same.Message);
+
+        Assert.Equal([1, 2, 3], await ReadAsync(store, "a/b"));
+        // The object records its length and the SHA-256 of its bytes.
+        using var raw = fixture.S3.RawClient();
+        var head = await raw.GetObjectMetadataAsync(S3Server.Bucket, $"{prefix}/a/b");
+        Assert.Equal("3", head.Metadata["x-amz-meta-mapreduce-length"]);
+        Assert.Equal(Sha256Of([1, 2, 3]), head.Metadata[S3BlobStore.Sha256Metadata]);
+
+        // A worker's client says the same.
+        var client = new DirectBlobClient(store, _ => { });
+        var refused = await Assert.ThrowsAsync<KvStoreException>(() => client.PutAsync("a/b", [7, 7, 7]));
+        Assert.Equal("blob a/b already exists with other bytes; a blob is written once", refused.Message);
+        Assert.Equal(3, await client.PutAsync("a/b", [1, 2, 3]));
+    }
+
+    [SkippableFact]
+    public async Task A_script_is_stored_only_under_the_id_its_bytes_hash_to()
+    {
+        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
+        using var store = fixture.S3!.Client(NewPrefix());
+        var script = "int Reduce(string k, IEnumerable<int> v) => v.Sum();"u8.ToArray();
+        var id = CodeBlob.IdOf(script);
+        Assert.Equal(script.Length, await store.PutAsync($"code/{id}/task.csx", new MemoryStream(script), script.Length));
+
+        var evil = "System.IO.File.Delete(\"x\");"u8.ToArray();
+        var e = await Assert.ThrowsAsync<BlobConflictException>(() => store.PutAsync("code/code-0123456789abcdef/task.csx", new MemoryStream(evil), evil.Length));
+        Assert.Equal($"code/code-0123456789abcdef/task.csx must hold the script whose SHA-256 gives its id, but these bytes give {CodeBlob.IdOf(evil)}", e.Message);
+        Assert.False(await store.ExistsAsync("code/code-0123456789abcdef/task.csx"));
+        var swap = await Assert.ThrowsAsync<BlobConflictException>(() => store.PutAsync($"code/{id}/task.csx", new OneWayStream(evil), evil.Length));
+        Assert.Equal($"code/{id}/task.csx must hold the script whose SHA-256 gives its id, but these bytes give {CodeBlob.IdOf(evil)}", swap.Message);
+        Assert.Equal(script, await ReadAsync(store, $"code/{id}/task.csx"));
+    }
+
+    /// <summary>
+    /// What an upload cut off leaves on s3rver (its bytes, without the writer's metadata, or fewer
+    /// bytes than the recorded length) is no blob: the retry of that upload replaces it. An
+    /// object that records its length but no hash (written before hashes were recorded) is compared
+    /// by its bytes.
+    /// </summary>
+    [SkippableFact]
+    public async Task What_a_cut_off_upload_left_is_replaced_by_the_retry_and_an_object_without_a_hash_is_compared_by_its_bytes()
+    {
+        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
+        var prefix = NewPrefix();
+        using var store = fixture.S3!.Client(prefix);
+        using var raw = fixture.S3.RawClient();
+        await raw.PutObjectAsync(new PutObjectRequest { BucketName = S3Server.Bucket, Key = $"{prefix}/cut/plain", InputStream = new MemoryStream([1, 2]) });
+        var shortOne = new PutObjectRequest { BucketName = S3Server.Bucket, Key = $"{prefix}/cut/short", InputStream = new MemoryStream([1, 2]) };
+        shortOne.Metadata.Add("x-amz-meta-mapreduce-length", "5");
+        await raw.PutObjectAsync(shortOne);
+        Assert.False(await store.ExistsAsync("cut/plain"));
+        Assert.False(await store.ExistsAsync("cut/short"));
+
+        Assert.Equal(5, await store.PutAsync("cut/plain", new MemoryStream([1, 2, 3, 4, 5]), 5));
+        Assert.Equal(5, await store.PutAsync("cut/short", new OneWayStream([1, 2, 3, 4, 5]), 5));
+        Assert.Equal([1, 2, 3, 4, 5], await ReadAsync(store, "cut/plain"));
+        Assert.Equal([1, 2, 3, 4, 5], await ReadAsync(store, "cut/short"));
+
+        var old = new PutObjectRequest { BucketName = S3Server.Bucket, Key = $"{prefix}/old/blob", InputStream = new MemoryStream([4, 5, 6]) };
+        old.Metadata.Add("x-amz-meta-mapreduce-length", "3");
+        await raw.PutObjectAsync(old);
+        Assert.Equal(3, await store.PutAsync("old/blob", new MemoryStream([4, 5, 6]), 3));
+        var e = await Assert.ThrowsAsync<BlobConflictException>(() => store.PutAsync("old/blob", new MemoryStream([4, 5, 7]), 3));
+        Assert.Equal("blob old/blob already exists with other bytes; a blob is written once", e.Message);
+    }
+
+    [SkippableFact]
+    public async Task The_data_channel_answers_409_when_a_key_in_the_bucket_holds_other_bytes()
+    {
+        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
+        using var store = fixture.S3!.Client(NewPrefix());
+        await using var server = await BlobHttpServer.StartAsync(store, "127.0.0.1", 0);
+        using var http = new HttpClient();
+        var url = new Uri(server.BaseUrl, "blobs/data%2Fds-1%2F000000-000000");
+        using (var first = await http.PutAsync(url, new ByteArrayContent("first"u8.ToArray())))
+            Assert.Equal((HttpStatusCode.OK, "5"), (first.StatusCode, await first.Content.ReadAsStringAsync()));
+        using (var again = await http.PutAsync(url, new ByteArrayContent("first"u8.ToArray())))
+            Assert.Equal((HttpStatusCode.OK, "5"), (again.StatusCode, await again.Content.ReadAsStringAsync()));
+        using var other = await http.PutAsync(url, new ByteArrayContent("other"u8.ToArray()));
+        Assert.Equal((HttpStatusCode.Conflict, "blob data/ds-1/000000-000000 already exists with other bytes; a blob is written once"),
+            (other.StatusCode, await other.Content.ReadAsStringAsync()));
+        Assert.Equal("first"u8.ToArray(), await ReadAsync(store, "data/ds-1/000000-000000"));
+    }
+
+    /// <summary>
+    /// The hash recorded in the metadata costs no pass over the body of its own: the SDK reads a
+    /// seekable body once to hash it for the signature (that hash is the one recorded) and once to
+    /// send it, as it did before hashes were recorded; a body that is not seekable is read once,
+    /// into the spool file, and hashed on the way.
+    /// </summary>
+    [SkippableFact]
+    public async Task A_put_reads_its_body_no_more_often_than_the_signature_needs()
+    {
+        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
+        var prefix = NewPrefix();
+        using var store = fixture.S3!.Client(prefix);
+        var bytes = RandomNumberGenerator.GetBytes(3 << 20);
+        var seekable = new CountingStream(new MemoryStream(bytes));
+        await store.PutAsync("big/seekable", seekable, bytes.Length);
+        Assert.Equal(2L * bytes.Length, seekable.BytesRead);
+        var oneWay = new OneWayStream(bytes);
+        await store.PutAsync("big/one-way", oneWay, bytes.Length);
+        Assert.Equal(bytes.Length, oneWay.BytesRead);
+
+        using var raw = fixture.S3.RawClient();
+        foreach (var key in new[] { "big/seekable", "big/one-way" })
+            Assert.Equal(Sha256Of(bytes), (await raw.GetObjectMetadataAsync(S3Server.Bucket, $"{prefix}/{key}")).Metadata[S3BlobStore.Sha256Metadata]);
+    }
+
+    /// <summary>
+    /// Every S3 node looks at its bucket before it starts: a bucket that does not exist and
+    /// credentials the server does not know each stop it with one line naming the bucket, the
+    /// endpoint and what to set, and exit code 6, instead of failing inside the first job.
+    /// </summary>
+    [SkippableFact]
+    public async Task A_node_whose_bucket_is_missing_or_refuses_its_credentials_exits_at_start_with_one_line_saying_what_to_fix()
+    {
+        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
+        var s3 = fixture.S3!;
+        var missing = Path.Combine(_work, "missing-bucket.hocon");
+        await File.WriteAllTextAsync(missing, s3.Hocon(bucket: "no-such-bucket"));
+        var refused = Path.Combine(_work, "unknown-key.hocon");
+        await File.WriteAllTextAsync(refused, s3.Hocon(credential: "NOBODY"));
+        var seed = $"akka.tcp://mapreduce@127.0.0.1:{LocalCluster.FreePort()}";
+
+        await using (var node = NodeProcessRun.Start("--role", "worker", "--seed", seed, "--data-dir", Path.Combine(_work, "a"), "--config", missing))
+        {
+            Assert.Equal(NodeHost.BlobStoreUnusableExitCode, await node.ExitCodeAsync(TimeSpan.FromSeconds(60)));
+            log.WriteLine(node.ToString());
+            Assert.Equal(
+                [$"error: bucket no-such-bucket does not exist at {s3.Url}: create it, or set mapreduce.blob-store.bucket to an existing bucket"],
+                Lines(node.Error));
+        }
+        await using (var node = NodeProcessRun.Start("--role", "kvstore", "--seed", seed, "--data-dir", Path.Combine(_work, "b"), "--config", refused))
+        {
+            Assert.Equal(NodeHost.BlobStoreUnusableExitCode, await node.ExitCodeAsync(TimeSpan.FromSeconds(60)));
+            log.WriteLine(node.ToString());
+            Assert.Equal(
+                [$"error: {s3.Url} refused to list bucket {S3Server.Bucket} (InvalidAccessKeyId: The AWS Access Key Id you provided does not exist in our records.): " +
+                 "check mapreduce.blob-store.access-key and secret-key (or this machine's AWS credentials) and that they may list, read, write and delete in the bucket"],
+                Lines(node.Error));
+        }
+        // Local mode looks before it starts any node.
+        var local = await Cli.RunAsync("MapReduce.Node", ["local", "--store", Path.Combine(_work, "local"), "--port", LocalCluster.FreePort().ToString(), "--config", missing],
+            TimeSpan.FromSeconds(60));
+        Assert.Equal(NodeHost.BlobStoreUnusableExitCode, local.ExitCode);
+        Assert.Equal([$"error: bucket no-such-bucket does not exist at {s3.Url}: create it, or set mapreduce.blob-store.bucket to an existing bucket"], Lines(local.Error));
+    }
+
+    /// <summary>
+    /// An endpoint that does not answer yet is asked again for a while (a container starting
+    /// beside the node): one that starts answering within the patience lets the check pass, one
+    /// that never does fails it with the reason once the patience is spent.
+    /// </summary>
+    [SkippableFact]
+    public async Task The_start_check_waits_for_an_endpoint_that_is_not_up_yet_and_then_names_it()
+    {
+        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
+        var s3 = fixture.S3!;
+        var port = LocalCluster.FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var clock = Stopwatch.StartNew();
+        var check = S3BlobStore.BucketProblemAsync(s3.Options(serviceUrl: url), TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.False(check.IsCompleted);
+        await using (new StallingProxy(s3.Port, "/nothing-held/", port))
+        {
+            var late = await check.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(late is null, late);
+        }
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(20));
+
+        clock.Restart();
+        var problem = await S3BlobStore.BucketProblemAsync(s3.Options(serviceUrl: url), TimeSpan.FromSeconds(2));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
+        Assert.Equal($"cannot reach the S3 service at {url} for bucket {S3Server.Bucket} within 2 s (Connection refused (127.0.0.1:{port})): " +
+            "check mapreduce.blob-store.service-url and that the service is running", problem);
+        Assert.Equal(TimeSpan.FromSeconds(10), BlobBackends.StartPatience);
+    }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static async Task<byte[]> ReadAsync(S3BlobStore store, string key)
+    {
+        await using var blob = await store.OpenReadAsync(key) ?? throw new InvalidOperationException($"no blob {key}");
+        var copy = new MemoryStream();
+        await blob.Content.CopyToAsync(copy);
+        return copy.ToArray();
+    }
+
+    /// <summary>A body that can be read once, front to back, as a request the kvstore relays; counts what was read.</summary>
+    private sealed class OneWayStream(byte[] bytes) : Stream
+    {
+        private readonly MemoryStream _inner = new(bytes);
+
+        public long BytesRead { get; private set; }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = _inner.Read(buffer, offset, count);
+            BytesRead += read;
+            return read;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>A seekable body that counts the bytes read from it, over every pass.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long BytesRead { get; private set; }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => inner.Position = value; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = inner.Read(buffer, offset, count);
+            BytesRead += read;
+            return read;
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

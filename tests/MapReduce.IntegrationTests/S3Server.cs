@@ -36,20 +36,35 @@ public sealed class S3Server : IAsyncDisposable
         FindProgram() is not null || Environment.GetEnvironmentVariable("CI") == "true" ? null : "install s3rver: npm install -g s3rver";
 
     /// <summary>The mapreduce.blob-store block that points a cluster at this server's bucket (or at a proxy in front of it).</summary>
-    public string Hocon(string? serviceUrl = null, string prefix = "") => $$"""
+    /// <param name="bucket">Another bucket (one that does not exist, say).</param>
+    /// <param name="credential">Other credentials (ones the server does not know, say).</param>
+    public string Hocon(string? serviceUrl = null, string prefix = "", string bucket = Bucket, string credential = Credential) => $$"""
         mapreduce.blob-store {
           kind = s3
           service-url = "{{serviceUrl ?? Url}}"
-          bucket = {{Bucket}}
+          bucket = {{bucket}}
           prefix = "{{prefix}}"
-          access-key = {{Credential}}
-          secret-key = {{Credential}}
+          access-key = {{credential}}
+          secret-key = {{credential}}
         }
         """;
 
+    /// <summary>The options of a client of the bucket, as the nodes make them.</summary>
+    public S3BlobStoreOptions Options(string prefix = "", string? serviceUrl = null) =>
+        new(serviceUrl ?? Url, Bucket, prefix, "us-east-1", ForcePathStyle: true, Credential, Credential);
+
     /// <summary>A client of the bucket, as the nodes make one, to list and read it from the test.</summary>
-    public S3BlobStore Client(string prefix = "") =>
-        new(new S3BlobStoreOptions(Url, Bucket, prefix, "us-east-1", ForcePathStyle: true, Credential, Credential));
+    public S3BlobStore Client(string prefix = "") => new(Options(prefix));
+
+    /// <summary>A plain AWS SDK client of the server, to write objects as no MapReduce.NET writer would and to read their metadata.</summary>
+    public Amazon.S3.AmazonS3Client RawClient() => new(new Amazon.Runtime.BasicAWSCredentials(Credential, Credential), new Amazon.S3.AmazonS3Config
+    {
+        ServiceURL = Url,
+        AuthenticationRegion = "us-east-1",
+        ForcePathStyle = true,
+        RequestChecksumCalculation = Amazon.Runtime.RequestChecksumCalculation.WHEN_REQUIRED,
+        ResponseChecksumValidation = Amazon.Runtime.ResponseChecksumValidation.WHEN_REQUIRED,
+    });
 
     public static async Task<S3Server> StartAsync()
     {

@@ -14,7 +14,7 @@ public sealed class StallingProxy : IAsyncDisposable
 {
     public const int BodyBytesLet = 1024;
 
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly TcpListener _listener;
     private readonly int _targetPort;
     private readonly string _pathPrefix;
     private readonly CancellationTokenSource _stop = new();
@@ -23,8 +23,10 @@ public sealed class StallingProxy : IAsyncDisposable
     private readonly TaskCompletionSource _heldEnded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _armed;
 
-    public StallingProxy(int targetPort, string pathPrefix)
+    /// <param name="listenPort">The port to listen on; 0: any free one.</param>
+    public StallingProxy(int targetPort, string pathPrefix, int listenPort = 0)
     {
+        _listener = new TcpListener(IPAddress.Loopback, listenPort);
         _targetPort = targetPort;
         _pathPrefix = pathPrefix;
         _listener.Start();

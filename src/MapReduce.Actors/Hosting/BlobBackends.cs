@@ -13,6 +13,20 @@ public static class BlobBackends
         _ => new LocalBlobStore(kvstoreFolder),
     };
 
+    /// <summary>How long a starting node waits for an object store's endpoint that does not answer yet (a container starting beside it).</summary>
+    public static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Why a node cannot use the configured blob store, in one line naming what to set, or null
+    /// when it can: with <c>kind = s3</c>, whether the bucket exists and the credentials may list
+    /// it (the kvstore's folder is made and locked when the kvstore opens it).
+    /// </summary>
+    public static Task<string?> ProblemAsync(BlobStoreSettings settings, CancellationToken ct = default) => settings.Kind switch
+    {
+        BlobStoreKind.S3 => S3BlobStore.BucketProblemAsync(settings.S3!, StartPatience, ct),
+        _ => Task.FromResult<string?>(null),
+    };
+
     /// <summary>
     /// How a cluster node reads and writes blobs: straight in the object store, or through the
     /// kvstore (its data channel, or its folder on its machine).

@@ -101,7 +101,7 @@ public sealed class DirectBlobClient(IBlobStore store, Action<string> log) : IBl
         {
             return await action().ConfigureAwait(false);
         }
-        catch (InvalidBlobKeyException e)
+        catch (Exception e) when (e is InvalidBlobKeyException or BlobConflictException)
         {
             throw new KvStoreException(e.Message);
         }

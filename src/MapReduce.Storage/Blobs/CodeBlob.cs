@@ -13,7 +13,10 @@ public static class CodeBlob
     private const string Folder = "code/";
     private const string FileName = "/task.csx";
 
-    public static string IdOf(ReadOnlySpan<byte> script) => "code-" + Convert.ToHexStringLower(SHA256.HashData(script))[..16];
+    public static string IdOf(ReadOnlySpan<byte> script) => IdOfDigest(Convert.ToHexStringLower(SHA256.HashData(script)));
+
+    /// <summary>The code id of a script whose SHA-256 is <paramref name="sha256Hex"/> (64 lowercase hex digits).</summary>
+    public static string IdOfDigest(string sha256Hex) => "code-" + sha256Hex[..16];
 
     public static string KeyOf(string codeId) => $"{Folder}{codeId}{FileName}";
 
@@ -25,7 +28,11 @@ public static class CodeBlob
 
     /// <summary>Null when <paramref name="script"/> may be stored under <paramref name="key"/>, otherwise why not.</summary>
     public static string? Problem(string key, ReadOnlySpan<byte> script) =>
-        IdInKey(key) is { } id && IdOf(script) is var actual && actual != id
+        IdInKey(key) is null ? null : ProblemOfDigest(key, Convert.ToHexStringLower(SHA256.HashData(script)));
+
+    /// <summary><see cref="Problem"/> for a script known by its SHA-256 (<paramref name="sha256Hex"/>, lowercase hex), hashed while it streamed.</summary>
+    public static string? ProblemOfDigest(string key, string sha256Hex) =>
+        IdInKey(key) is { } id && IdOfDigest(sha256Hex) is var actual && actual != id
             ? $"{key} must hold the script whose SHA-256 gives its id, but these bytes give {actual}"
             : null;
 }

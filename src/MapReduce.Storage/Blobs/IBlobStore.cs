@@ -13,7 +13,13 @@ public interface IBlobStore
 
     Task<bool> ExistsAsync(string key, CancellationToken ct = default);
 
-    /// <summary>Stores exactly <paramref name="length"/> bytes of <paramref name="data"/> under the key (replacing any old blob); published only once complete.</summary>
+    /// <summary>
+    /// Stores exactly <paramref name="length"/> bytes of <paramref name="data"/> under the key,
+    /// published only once complete. Blobs are written once: when the key holds a blob, the same
+    /// bytes again (a retried upload) succeed and change nothing, other bytes throw
+    /// <see cref="BlobConflictException"/>, as does a script under <c>code/</c> that does not hash
+    /// to its id (<see cref="CodeBlob"/>).
+    /// </summary>
     Task<long> PutAsync(string key, Stream data, long length, CancellationToken ct = default);
 
     /// <summary>The blob's bytes and length, or null when there is no such blob.</summary>

@@ -60,4 +60,14 @@ public sealed class DirectBlobClientTests : IDisposable
         Assert.Equal($"'{input}' changed while it was stored: expected 10 bytes from offset 0, found 3", changed.Message);
         Assert.False(_store.Exists("data/d/000000-000000"));
     }
+
+    [Fact]
+    public async Task A_key_that_holds_other_bytes_is_refused_with_the_stores_message_and_the_same_bytes_again_succeed()
+    {
+        Assert.Equal(3, await _client.PutAsync("jobs/j/reduce/r00000.1/part-00000", [1, 2, 3]));
+        Assert.Equal(3, await _client.PutAsync("jobs/j/reduce/r00000.1/part-00000", [1, 2, 3]));
+        var e = await Assert.ThrowsAsync<KvStoreException>(() => _client.PutAsync("jobs/j/reduce/r00000.1/part-00000", [4, 5, 6]));
+        Assert.Equal("blob jobs/j/reduce/r00000.1/part-00000 already exists with other bytes; a blob is written once", e.Message);
+        Assert.Equal([1, 2, 3], await _client.GetBytesAsync("jobs/j/reduce/r00000.1/part-00000"));
+    }
 }

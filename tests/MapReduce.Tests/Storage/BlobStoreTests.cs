@@ -72,6 +72,12 @@ public class BlobStoreTests
         Assert.Equal($"code/code-0123456789abcdef/task.csx must hold the script whose SHA-256 gives its id, but these bytes give {CodeBlob.IdOf(evil)}", e.Message);
         Assert.False(store.Exists("code/code-0123456789abcdef/task.csx"));
         Assert.Equal(script, store.ReadAll($"code/{id}/task.csx"));
+
+        // The same check from a digest computed while the bytes streamed (the S3 store's).
+        var evilDigest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(evil));
+        Assert.Equal(e.Message, CodeBlob.ProblemOfDigest("code/code-0123456789abcdef/task.csx", evilDigest));
+        Assert.Null(CodeBlob.ProblemOfDigest($"code/{id}/task.csx", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(script))));
+        Assert.Null(CodeBlob.ProblemOfDigest("data/ds-1/000000-000000", evilDigest));
     }
 
     [Fact]
