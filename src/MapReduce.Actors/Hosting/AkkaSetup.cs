@@ -71,7 +71,7 @@ public static class AkkaSetup
             akka.WithActors((system, _) => system.ActorOf(JournalWarmup.Props(Akka.Cluster.Cluster.Get(system).SelfAddress.Port?.ToString() ?? "0"), "journal-warmup"));
             akka.WithSingleton<JobMasterKey>(MasterSingletonName,
                 (system, _, _) => Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(
-                    JobMaster.Props(catalog!, settings.Master, FindKvStore(system)), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),
+                    JobMaster.Props(catalog!, settings.Master, FindKvStore(system), kvstoreWatch: KvStoreWatch(settings)), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),
                 singletonOptions, createProxyToo: true);
             akka.WithActors((system, registry) =>
             {
@@ -130,6 +130,10 @@ public static class AkkaSetup
             });
         }
     }
+
+    /// <summary>Tasks read and write blobs through the kvstore unless they live in an object store: only then do jobs wait while it is away.</summary>
+    private static Props? KvStoreWatch(MapReduceSettings settings) =>
+        settings.BlobStore.Kind == BlobStoreKind.Local ? RoleWatch.Props(NodeRoles.KvStore) : null;
 
     private static Func<TimeSpan, Task<IActorRef>> FindKvStore(ActorSystem system)
     {
