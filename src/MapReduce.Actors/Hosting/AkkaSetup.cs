@@ -124,7 +124,11 @@ public static class AkkaSetup
             ProcessExitWatch.Install();
             akka.WithActors((system, registry) =>
             {
-                var blobs = BlobBackends.ClientFor(settings.BlobStore, new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit, settings.Token);
+                var locator = new KvStoreLocator(system);
+                Action<string> info = message => system.Log.Info("{0}", message);
+                // An attempt waits for a kvstore that is away (restarting) instead of failing on it.
+                var blobs = new WaitingBlobClient(BlobBackends.ClientFor(settings.BlobStore, locator, info, settings.KvStoreShortCircuit, settings.Token),
+                    () => !locator.IsUp, info);
                 var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, settings.CancelGrace, executor), "worker");
             });
