@@ -191,6 +191,7 @@ function renderJobs(jobs) {
     const waits = j.waitingFor || [];
     setText(tr.querySelector(".state"), j.state + (waits.length ? " (waiting)" : ""));
     tr.querySelector(".state").title = waits.map(waitingText).join("\n");
+    tr.dataset.waiting = waits.map((w) => w.what).join(",");
     const f = fraction(j);
     const pct = Math.floor(f * 100);
     const p = tr.querySelector(".progress");
