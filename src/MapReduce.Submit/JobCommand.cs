@@ -136,6 +136,13 @@ public static class JobCommand
             error.WriteLine($"error: {e.Message}");
             return e.Status == System.Net.HttpStatusCode.BadRequest ? JobFailed : ClusterError;
         }
+        catch (Actors.KvStore.KvStoreUnreachableException e)
+        {
+            // This command's own blob bytes (upload, download) could not reach the kvstore's data channel.
+            await progress.DisposeAsync();
+            error.WriteLine($"error: {Actors.KvStore.KvStoreUnreachableException.Advice(e.Message)}");
+            return ClusterError;
+        }
         catch (Exception e) when (e is TimeoutException or LocalClusterException or Actors.KvStore.KvStoreException or IOException or InputException or UnauthorizedAccessException)
         {
             await progress.DisposeAsync();

@@ -24,7 +24,8 @@ public static class StatusCommand
             foreach (var j in jobs)
             {
                 output.WriteLine($"{j.Id,-26} {j.State,-10} {Progress(j),-18} {j.SubmittedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}  {Seconds(j.DurationSeconds),9}  {j.DatasetId,-28} {j.CodeId}"
-                    + (j.Error is null ? "" : $"  error: {FirstLine(j.Error)}"));
+                    + (j.Error is null ? "" : $"  error: {FirstLine(j.Error)}")
+                    + string.Concat((j.WaitingFor ?? []).Select(w => $"  waiting for the {w.What}")));
             }
             return JobCommand.Ok;
         });
@@ -50,6 +51,8 @@ public static class StatusCommand
             output.WriteLine($"job       {j.Id}");
             output.WriteLine($"state     {j.State}");
             output.WriteLine($"progress  {Progress(j)}");
+            foreach (var w in j.WaitingFor ?? [])
+                output.WriteLine($"waiting   for the {w.What}: {w.Reason} since {w.Since:u} (tasks resume when it is back)");
             output.WriteLine($"input     {j.DatasetId}");
             output.WriteLine($"code      {j.CodeId}");
             output.WriteLine($"submitted {j.SubmittedAt:u}");
@@ -92,6 +95,11 @@ public static class StatusCommand
                 System.Net.HttpStatusCode.Conflict => JobCommand.JobFailed,
                 _ => JobCommand.ClusterError,
             };
+        }
+        catch (Actors.KvStore.KvStoreUnreachableException e)
+        {
+            error.WriteLine($"error: {Actors.KvStore.KvStoreUnreachableException.Advice(e.Message)}");
+            return JobCommand.ClusterError;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Actors.KvStore.KvStoreException)
         {

@@ -4,14 +4,16 @@ using Xunit.Abstractions;
 namespace MapReduce.IntegrationTests;
 
 /// <summary>
-/// The kvstore SIGKILLed mid-map and started again on the same folder, with another node among its
-/// seeds (as hocon/cluster.hocon lists a master): it rejoins the running cluster, the attempts
-/// that wanted it wait for it, and the job finishes with the exact output, each task counted once.
+/// The kvstore SIGKILLed mid-map and started again on the same folder 80 s later, with another node
+/// among its seeds (as hocon/cluster.hocon lists a master): it rejoins the running cluster, the
+/// attempts that wanted it meanwhile wait for it (longer than the 60 s a lookup waits), the job
+/// waits (the CLI says so once, and once when it is back) and finishes with the exact output, each
+/// task counted once.
 /// </summary>
 public sealed class KvStoreRestartTests(ITestOutputHelper log)
 {
     [Fact]
-    public async Task The_kvstore_killed_mid_map_and_restarted_on_its_folder_rejoins_and_the_job_finishes_exactly()
+    public async Task The_kvstore_killed_mid_map_and_restarted_on_its_folder_80_s_later_rejoins_the_job_waits_for_it_saying_so_and_finishes_exactly()
     {
         await using var cluster = await FailureCluster.StartAsync(workers: 2);
         var output = Path.Combine(cluster.Work, "out");
@@ -19,16 +21,34 @@ public sealed class KvStoreRestartTests(ITestOutputHelper log)
             "--block-size", "131072", "--reducers", "4");
         await cluster.WaitRunningAsync("map", 4, TimeSpan.FromSeconds(90));
         cluster.Kill("kvstore");
+        var killed = DateTime.UtcNow;
         await cluster.Node("kvstore").Process.WaitForExitAsync();
-        // The running maps finish while no kvstore is up: their results wait for one.
+        // The master notices (the job's row says what it waits for), then the kvstore is removed from the cluster.
+        await Cli.EventuallyAsync(() => cluster.Catalog.GetJob(cluster.Catalog.ListJobs()[^1].ExecId)!.WaitingFor is not null, TimeSpan.FromSeconds(30),
+            "the master did not say that the job waits for the kvstore");
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        // The running maps finish while no kvstore is in the cluster: storing their runs waits for one,
+        // past the 60 s a lookup of the kvstore waits, instead of failing the attempts.
         cluster.Open("map");
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        await Task.Delay(killed + TimeSpan.FromSeconds(80) - DateTime.UtcNow);
         await cluster.RestartKvStoreAsync();
         cluster.Open("reduce");
 
         var result = await submit;
         log.WriteLine(result.ToString());
         Assert.True(result.ExitCode == 0, result.ToString());
+        // The CLI said what the job waited for when the master noticed, and when it was back: once each, in that order.
+        var lines = result.Output.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        var waiting = lines.FindAll(l => l.StartsWith("waiting for", StringComparison.Ordinal));
+        var back = lines.FindAll(l => l.Contains(" is back after ", StringComparison.Ordinal));
+        Assert.Single(waiting);
+        Assert.Matches(@"^waiting for the kvstore: unreachable since \d\d:\d\d:\d\d \(tasks resume when it is back\)$", waiting[0]);
+        Assert.Single(back);
+        var after = Regex.Match(back[0], @"^kvstore is back after (\d+) s$");
+        Assert.True(after.Success, back[0]);
+        Assert.InRange(int.Parse(after.Groups[1].Value), 60, 200); // down 80 s and a restart, noticed 2-3 s after the kill
+        Assert.True(lines.IndexOf(waiting[0]) < lines.IndexOf(back[0]) && lines.IndexOf(back[0]) < lines.FindIndex(l => l.Contains(" succeeded: ")),
+            result.Output);
         var expected = Oracle.WordCount(Cli.Samples("data"));
         Assert.Equal(expected, Oracle.ReadParts(output, 4));
 
@@ -36,6 +56,7 @@ public sealed class KvStoreRestartTests(ITestOutputHelper log)
         await Cli.EventuallyAsync(() => cluster.Catalog.GetJob(jobId)!.Status == "success" && cluster.Catalog.GetCounters(jobId).Totals.ContainsKey("reduce.output.pairs"),
             TimeSpan.FromSeconds(10), "the job's counters did not reach the catalog");
         var job = cluster.Catalog.GetJob(jobId)!;
+        Assert.Null(job.WaitingFor); // an ended job waits for nothing
         var totals = cluster.Catalog.GetCounters(jobId).Totals;
         log.WriteLine(string.Join(", ", totals.Select(t => $"{t.Key}={t.Value}")));
         Assert.Equal(Directory.GetFiles(Cli.Samples("data")).Sum(f => new FileInfo(f).Length), totals["map.input.bytes"]);

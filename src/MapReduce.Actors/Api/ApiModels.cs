@@ -45,15 +45,26 @@ public static class ApiModels
 
     public sealed record JobCreated(string Id, int MapTasks, int ReduceTasks);
 
+    /// <summary>
+    /// Something a running job waits for before its tasks go on: <see cref="What"/> names it
+    /// ("kvstore"), <see cref="Reason"/> says what is wrong ("unreachable", "not in the cluster"),
+    /// <see cref="Since"/> when the master noticed (UTC).
+    /// </summary>
+    public sealed record Waiting(string What, string Reason, DateTime Since);
+
+    /// <param name="WaitingFor">What the running job waits for; empty when nothing (and for every job that ended).</param>
     public sealed record JobSummary(
         string Id, string State, int MapsDone, int MapsTotal, int ReducesDone, int ReducesTotal,
-        DateTime SubmittedAt, DateTime? FinishedAt, double DurationSeconds, string DatasetId, string CodeId, string? Error);
+        DateTime SubmittedAt, DateTime? FinishedAt, double DurationSeconds, string DatasetId, string CodeId, string? Error,
+        Waiting[] WaitingFor);
 
     public sealed record JobDetail(
         JobSummary Job, string? ResultDatasetId, string[] Parts, IReadOnlyDictionary<string, long> Counters, long[] PartitionBytes);
 
+    /// <param name="WaitingFor">What the running job waits for; empty when nothing.</param>
     public sealed record JobProgress(
-        string Id, string State, int MapsDone, int MapsTotal, int ReducesDone, int ReducesTotal, string? Error, string[] Parts)
+        string Id, string State, int MapsDone, int MapsTotal, int ReducesDone, int ReducesTotal, string? Error, string[] Parts,
+        Waiting[] WaitingFor)
     {
         public bool IsFinished => State != States.Running;
     }
@@ -90,5 +101,10 @@ public static class ApiModels
     }
 
     public static JobProgress ProgressOf(MasterProtocol.JobStatus s) => new(
-        s.JobId.Value, States.Of(s.Stage), s.MapsDone, s.MapsTotal, s.ReducesDone, s.ReducesTotal, s.Error, s.ResultParts());
+        s.JobId.Value, States.Of(s.Stage), s.MapsDone, s.MapsTotal, s.ReducesDone, s.ReducesTotal, s.Error, s.ResultParts(),
+        WaitingOf(s.WaitingFor));
+
+    /// <summary>The master's waits as the API shows them (times said as UTC, so JSON carries the Z).</summary>
+    public static Waiting[] WaitingOf(IEnumerable<MasterProtocol.Wait>? waits) =>
+        waits?.Select(w => new Waiting(w.What, w.Reason, DateTime.SpecifyKind(w.Since, DateTimeKind.Utc))).ToArray() ?? [];
 }

@@ -16,7 +16,8 @@ namespace MapReduce.Actors.Api;
 /// <summary>
 /// The control API's handlers (docs/api.md). Commands go to the master singleton through this
 /// node's proxy; reads come from the catalog, the read model the master projects into, so they
-/// work on any master node and during a take-over.
+/// work on any master node and during a take-over. A request that needs the kvstore while it cannot
+/// be reached is answered 503 with one line saying so.
 /// </summary>
 public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, CatalogStore catalog, KvStoreLocator locator, IBlobClient blobs)
 {
@@ -84,15 +85,16 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
 
     private async Task StoreAsync(HttpContext context)
     {
-        var kv = await locator.ResolveAsync(KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
-        var endpoint = await kv.Ask<KvStoreProtocol.DataEndpoint>(new KvStoreProtocol.GetDataEndpoint(), KvStoreTimeout).ConfigureAwait(false);
-        await WriteAsync(context, 200, new StoreInfo(endpoint.BaseUrl, endpoint.StoreRoot, endpoint.StoreId)).ConfigureAwait(false);
+        if (await AskKvStoreAsync(new KvStoreProtocol.GetDataEndpoint(), context).ConfigureAwait(false) is not { } reply) return;
+        await (reply is KvStoreProtocol.DataEndpoint endpoint
+            ? WriteAsync(context, 200, new StoreInfo(endpoint.BaseUrl, endpoint.StoreRoot, endpoint.StoreId))
+            : ErrorAsync(context, 500, KvStoreProblem(reply))).ConfigureAwait(false);
     }
 
     private async Task RegisterCodeAsync(HttpContext context)
     {
         if (await ReadAsync<CodeRegistration>(context).ConfigureAwait(false) is not { } code) return;
-        var reply = await AskKvStoreAsync(new KvStoreProtocol.RegisterCode(code.CodeId, code.BlobKey, code.Source), context).ConfigureAwait(false);
+        if (await AskKvStoreAsync(new KvStoreProtocol.RegisterCode(code.CodeId, code.BlobKey, code.Source), context).ConfigureAwait(false) is not { } reply) return;
         await (reply is KvStoreProtocol.CodeRegistered
             ? WriteAsync(context, 200, new Registered(code.CodeId))
             : ErrorAsync(context, 400, KvStoreProblem(reply))).ConfigureAwait(false);
@@ -101,7 +103,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     private async Task RegisterDatasetAsync(HttpContext context)
     {
         if (await ReadAsync<DatasetRegistration>(context).ConfigureAwait(false) is not { } d) return;
-        var reply = await AskKvStoreAsync(new KvStoreProtocol.RegisterDataset(d.DatasetId, d.Source, d.Documents, d.ManifestKey), context).ConfigureAwait(false);
+        if (await AskKvStoreAsync(new KvStoreProtocol.RegisterDataset(d.DatasetId, d.Source, d.Documents, d.ManifestKey), context).ConfigureAwait(false) is not { } reply) return;
         await (reply is KvStoreProtocol.DatasetRegistered
             ? WriteAsync(context, 200, new Registered(d.DatasetId))
             : ErrorAsync(context, 400, KvStoreProblem(reply))).ConfigureAwait(false);
@@ -188,14 +190,23 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
             await ErrorAsync(context, 400, "not a job id").ConfigureAwait(false);
             return;
         }
-        var logs = await _jobs.LogsAsync(id.Value, context.Request.Query["task"].ToString(), ReadLogAsync, context.RequestAborted).ConfigureAwait(false);
+        AttemptLog[]? logs;
+        try
+        {
+            logs = await _jobs.LogsAsync(id.Value, context.Request.Query["task"].ToString(), ReadLogAsync, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (KvStoreUnreachableException e)
+        {
+            await ErrorAsync(context, 503, KvStoreUnreachableException.Advice(e.Message)).ConfigureAwait(false);
+            return;
+        }
         if (logs is null) await ErrorAsync(context, 404, $"no job {id}").ConfigureAwait(false);
         else await WriteAsync(context, 200, logs).ConfigureAwait(false);
 
         async Task<byte[]?> ReadLogAsync(string key, CancellationToken ct)
         {
             try { return await blobs.GetBytesAsync(key, ct).ConfigureAwait(false); }
-            catch (KvStoreException) { return null; } // the attempt printed nothing
+            catch (KvStoreException e) when (e is not KvStoreUnreachableException) { return null; } // the attempt printed nothing
         }
     }
 
@@ -219,10 +230,23 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
         }
     }
 
-    private async Task<object> AskKvStoreAsync(object message, HttpContext context)
+    /// <summary>
+    /// The kvstore's answer, or null after answering 503 when it could not be found or did not answer
+    /// in time (one line saying so: the CLI asks again, then prints it; no stack trace).
+    /// </summary>
+    private async Task<object?> AskKvStoreAsync(object message, HttpContext context)
     {
-        var kv = await locator.ResolveAsync(KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
-        return await kv.Ask<object>(message, KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
+        try
+        {
+            var kv = await locator.ResolveAsync(KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
+            return await kv.Ask<object>(message, KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is KvStoreUnreachableException or AskTimeoutException)
+        {
+            var why = e is AskTimeoutException ? $"it did not answer within {KvStoreTimeout.TotalSeconds:0} s" : e.Message;
+            await ErrorAsync(context, 503, KvStoreUnreachableException.Advice(why)).ConfigureAwait(false);
+            return null;
+        }
     }
 
     private static string KvStoreProblem(object reply) =>

@@ -69,8 +69,10 @@ public sealed class JobReadModel(CatalogStore catalog)
     private static JobSummary SummaryOf(JobRow row, (int Maps, int Reduces) done)
     {
         var end = row.FinishedAt ?? DateTime.UtcNow;
+        var running = row.Status is ExecutionStatus.Running or ExecutionStatus.Pending;
         return new JobSummary(row.ExecId, States.OfCatalog(row.Status), done.Maps, row.MapTasks, done.Reduces, row.Reducers,
-            Utc(row.SubmittedAt), Utc(row.FinishedAt), Math.Round((end - row.SubmittedAt).TotalSeconds, 3), row.DirId, row.CodeId, row.Error);
+            Utc(row.SubmittedAt), Utc(row.FinishedAt), Math.Round((end - row.SubmittedAt).TotalSeconds, 3), row.DirId, row.CodeId, row.Error,
+            running ? WaitingOf(CatalogNames.WaitsOf(row.WaitingFor)) : []);
     }
 
     private static Attempt AttemptOf(ExecutionRow e)

@@ -87,7 +87,7 @@ public static class AkkaSetup
             akka.WithActors((system, _) => system.ActorOf(JournalWarmup.Props(Akka.Cluster.Cluster.Get(system).SelfAddress.Port?.ToString() ?? "0"), "journal-warmup"));
             akka.WithSingleton<JobMasterKey>(MasterSingletonName,
                 (system, _, _) => Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(
-                    JobMaster.Props(catalog!, settings.Master, FindKvStore(system)), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),
+                    JobMaster.Props(catalog!, settings.Master, FindKvStore(system), kvstoreWatch: KvStoreWatch(settings)), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),
                 singletonOptions, createProxyToo: true);
             akka.WithActors((system, registry) =>
             {
@@ -141,12 +141,20 @@ public static class AkkaSetup
             ProcessExitWatch.Install();
             akka.WithActors((system, registry) =>
             {
-                var blobs = BlobBackends.ClientFor(settings.BlobStore, new KvStoreLocator(system), message => system.Log.Info("{0}", message), settings.KvStoreShortCircuit, settings.Token, serverCheck);
+                var locator = new KvStoreLocator(system);
+                Action<string> info = message => system.Log.Info("{0}", message);
+                // An attempt waits for a kvstore that is away (restarting) instead of failing on it.
+                var blobs = new WaitingBlobClient(BlobBackends.ClientFor(settings.BlobStore, locator, info, settings.KvStoreShortCircuit, settings.Token, serverCheck),
+                    () => !locator.IsUp, info);
                 var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.MapBufferEntries, node.TasksPerWorker, message => system.Log.Info("{0}", message));
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, settings.CancelGrace, executor), "worker");
             });
         }
     }
+
+    /// <summary>Tasks read and write blobs through the kvstore unless they live in an object store: only then do jobs wait while it is away.</summary>
+    private static Props? KvStoreWatch(MapReduceSettings settings) =>
+        settings.BlobStore.Kind == BlobStoreKind.Local ? RoleWatch.Props(NodeRoles.KvStore) : null;
 
     private static Func<TimeSpan, Task<IActorRef>> FindKvStore(ActorSystem system)
     {

@@ -11,8 +11,8 @@ using static MapReduce.Actors.KvStore.KvStoreProtocol;
 
 namespace MapReduce.Actors.KvStore;
 
-/// <summary>A kvstore request that failed; the message is the kvstore's own reason.</summary>
-public sealed class KvStoreException(string message) : Exception(message);
+/// <summary>A kvstore request that failed; the message is the kvstore's own reason (<see cref="KvStoreUnreachableException"/>: it could not be reached).</summary>
+public class KvStoreException(string message) : Exception(message);
 
 /// <summary>
 /// Reads and writes blobs in the cluster's kvstore from any node. Blob bytes stream over the
@@ -261,16 +261,16 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         }
         catch (HttpRequestException e)
         {
-            throw Forget(new KvStoreException($"kvstore at {endpoint} is unreachable: {Reason(e)}"));
+            throw Forget(new KvStoreUnreachableException($"kvstore at {endpoint} is unreachable: {Reason(e)}"));
         }
         catch (IOException e) when (e is HttpIOException || e.InnerException is SocketException)
         {
             // The connection broke in the middle of the body.
-            throw Forget(new KvStoreException($"transfer of {key} with the kvstore at {endpoint} failed: {Reason(e)}"));
+            throw Forget(new KvStoreUnreachableException($"transfer of {key} with the kvstore at {endpoint} failed: {Reason(e)}"));
         }
         catch (OperationCanceledException) when (idle.Expired)
         {
-            throw Forget(new KvStoreException($"kvstore at {endpoint} made no progress on {key} for {idle.Limit.TotalSeconds:0} s"));
+            throw Forget(new KvStoreUnreachableException($"kvstore at {endpoint} made no progress on {key} for {idle.Limit.TotalSeconds:0} s"));
         }
     }
 

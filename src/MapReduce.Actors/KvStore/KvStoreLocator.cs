@@ -9,8 +9,9 @@ namespace MapReduce.Actors.KvStore;
 /// <summary>
 /// Finds the kvstore in the cluster: the actor on the oldest Up member with role kvstore, the URL
 /// of its data channel and, when this process can see it, its blob folder. Waits for one to appear
-/// (a node may start before the kvstore has joined). All are cached per member incarnation, so a
-/// kvstore restarted on the same address (with a new data port) is found anew.
+/// (a node may start before the kvstore has joined, or the kvstore is being restarted), up to the
+/// timeout given, then fails with <see cref="KvStoreUnreachableException"/>. All are cached per member
+/// incarnation, so a kvstore restarted on the same address (with a new data port) is found anew.
 /// </summary>
 public sealed class KvStoreLocator(ActorSystem system) : IDataChannel
 {
@@ -33,6 +34,16 @@ public sealed class KvStoreLocator(ActorSystem system) : IDataChannel
 
     /// <summary>Forgets the cached kvstore; called when its data channel cannot be reached, so the next request looks again.</summary>
     public void Invalidate() => _cached = null;
+
+    /// <summary>Whether this node sees a kvstore member that is Up and reachable: while none is, a request for it can only wait.</summary>
+    public bool IsUp
+    {
+        get
+        {
+            var state = Cluster.Get(system).State;
+            return state.Members.Any(m => m.HasRole(NodeRoles.KvStore) && m.Status == MemberStatus.Up && !state.Unreachable.Contains(m));
+        }
+    }
 
     private async Task<Located> LocateAsync(TimeSpan timeout, CancellationToken ct)
     {
@@ -61,7 +72,7 @@ public sealed class KvStoreLocator(ActorSystem system) : IDataChannel
                 catch (Exception e) when (e is ActorNotFoundException or AskTimeoutException) { }
             }
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"no kvstore node is up in the cluster after {timeout.TotalSeconds:0} s");
+                throw new KvStoreUnreachableException($"no kvstore node is up in the cluster after {timeout.TotalSeconds:0} s");
             await Task.Delay(200, ct).ConfigureAwait(false);
         }
     }

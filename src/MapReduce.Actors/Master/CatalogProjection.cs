@@ -13,8 +13,11 @@ namespace MapReduce.Actors.Master;
 /// </summary>
 public sealed class CatalogProjection : ReceiveActor, IWithTimers
 {
-    /// <summary>Writes the job as <paramref name="Job"/> shows it; <paramref name="Event"/> (if any) says which execution row changed.</summary>
-    public sealed record Project(IMasterEvent? Event, JobState Job);
+    /// <summary>
+    /// Writes the job as <paramref name="Job"/> shows it; <paramref name="Event"/> (if any) says which
+    /// execution row changed, <paramref name="WaitingFor"/> what the job waits for (kept only while it runs).
+    /// </summary>
+    public sealed record Project(IMasterEvent? Event, JobState Job, MasterProtocol.Wait[]? WaitingFor = null);
 
     /// <summary>The final state of a finished job is in the catalog.</summary>
     public sealed record JobProjected(JobId Job);
@@ -42,7 +45,7 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         _catalog = catalog;
         Receive<Project>(p =>
         {
-            Add(p.Event, p.Job);
+            Add(p.Event, p.Job, p.WaitingFor);
             if (p.Job.IsFinished) _finished.Add((Sender, p.Job.Id));
             if (!Timers.IsTimerActive("flush")) Timers.StartSingleTimer("flush", Flush.Instance, FlushEvery);
         });
@@ -53,7 +56,7 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
 
     protected override void PostStop() => FlushNow();
 
-    private void Add(IMasterEvent? e, JobState job)
+    private void Add(IMasterEvent? e, JobState job, MasterProtocol.Wait[]? waits)
     {
         var now = DateTime.UtcNow;
         _jobs[job.Id] = new JobRow
@@ -61,6 +64,7 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
             ExecId = job.Id.Value, CodeId = job.CodeId, DirId = job.DatasetId, Status = CatalogNames.Of(job.Stage),
             ResultDirId = job.Stage == JobStage.Succeeded ? job.ResultDatasetId : null,
             Reducers = job.Reducers, MapTasks = job.Maps.Length, Error = job.Error, SubmittedAt = job.SubmittedAt, FinishedAt = job.FinishedAt,
+            WaitingFor = job.IsFinished ? null : CatalogNames.Of(waits),
         };
         if (job.Stage == JobStage.Succeeded) AddResultDataset(job);
         switch (e)

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using MapReduce.Actors.Hosting;
 using MapReduce.Storage.Catalog;
 using static MapReduce.Actors.Master.MasterProtocol;
 using static MapReduce.Actors.Worker.WorkerProtocol;
@@ -15,6 +16,9 @@ namespace MapReduce.Actors.Master;
 /// and leaves SQL to <see cref="CatalogProjection"/> and kvstore deletions to <see cref="StoreJanitor"/>.
 /// A finished job is archived (forgotten) once the catalog holds its final state, so memory and
 /// recovery do not grow with the jobs the master has run.
+/// While the kvstore is away (<see cref="RoleWatch"/> reports it, <see cref="WaitTracker"/> keeps it)
+/// the running jobs wait: no task is handed out, their statuses say what they wait for, and an
+/// attempt that fails on storage or times out while the kvstore was away does not count against its task.
 /// </summary>
 public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 {
@@ -38,7 +42,8 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _projection;
     private readonly IActorRef _janitor;
     private readonly WorkerRegistry _workers = new();
-    private readonly StatusWatchers _watchers = new();
+    private readonly WaitTracker _waits = new();
+    private readonly StatusWatchers _watchers;
     /// <summary>Datasets the kvstore is deleting: no job may start on them meanwhile.</summary>
     private readonly HashSet<string> _deleting = [];
     /// <summary>Jobs whose JobFailed is being persisted: they hand out nothing more.</summary>
@@ -56,15 +61,22 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="findKvStore">Finds the kvstore actor within the timeout given (KvStoreLocator in a cluster).</param>
-    public JobMaster(CatalogStore catalog, MasterSettings settings, Func<TimeSpan, Task<IActorRef>> findKvStore, TimeProvider clock)
+    /// <param name="kvstoreWatch">
+    /// The child that reports the kvstore's comings and goings (<see cref="RoleWatch"/> on the kvstore
+    /// role, in a cluster whose tasks read and write blobs through it); null: none (tests send its
+    /// reports themselves; with an object store tasks do not need the kvstore).
+    /// </param>
+    public JobMaster(CatalogStore catalog, MasterSettings settings, Func<TimeSpan, Task<IActorRef>> findKvStore, TimeProvider clock, Props? kvstoreWatch = null)
     {
         _catalog = catalog;
         _settings = settings;
         _clock = clock;
         _startedAt = Now;
+        _watchers = new StatusWatchers(_waits);
         _snapshots = new SnapshotSchedule(settings.SnapshotAfter);
         _projection = Context.ActorOf(CatalogProjection.Props(catalog), "catalog-projection");
         _janitor = Context.ActorOf(StoreJanitor.Props(findKvStore, settings.KvStoreTimeout, settings.CancelGrace), "store-janitor");
+        if (kvstoreWatch is not null) Context.ActorOf(kvstoreWatch, "kvstore-watch");
 
         Recover<SnapshotOffer>(o =>
         {
@@ -95,6 +107,8 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         Command<WorkerLeaving>(OnWorkerLeaving);
         Command<Terminated>(m => LoseWorker(m.ActorRef));
         Command<Tick>(_ => OnTick());
+        Command<RoleWatch.RoleAway>(m => BeginWait(m.Role, m.Reason));
+        Command<RoleWatch.RoleBack>(m => EndWait(m.Role));
         Command<MapTaskSucceeded>(OnMapSucceeded);
         Command<ReduceTaskSucceeded>(OnReduceSucceeded);
         Command<TaskAttemptFailed>(OnTaskFailed);
@@ -125,8 +139,9 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         Command<DeleteSnapshotsFailure>(m => _log.Warning("old snapshots were not deleted: {0}", m.Cause.Message));
     }
 
-    public static Props Props(CatalogStore catalog, MasterSettings settings, Func<TimeSpan, Task<IActorRef>> findKvStore, TimeProvider? clock = null) =>
-        Akka.Actor.Props.Create(() => new JobMaster(catalog, settings, findKvStore, clock ?? TimeProvider.System));
+    public static Props Props(CatalogStore catalog, MasterSettings settings, Func<TimeSpan, Task<IActorRef>> findKvStore, TimeProvider? clock = null,
+        Props? kvstoreWatch = null) =>
+        Akka.Actor.Props.Create(() => new JobMaster(catalog, settings, findKvStore, clock ?? TimeProvider.System, kvstoreWatch));
 
     private DateTime Now => _clock.GetUtcNow().UtcDateTime;
 
@@ -139,7 +154,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         // master died); finished ones not yet archived go through archiving again.
         foreach (var job in _state.Jobs.Values)
         {
-            _projection.Tell(new CatalogProjection.Project(null, job));
+            _projection.Tell(new CatalogProjection.Project(null, job, _waits.Current));
             if (job.IsFinished) StartArchiving(job);
         }
         Timers.StartPeriodicTimer("tick", Tick.Instance, _settings.TickInterval);
@@ -262,7 +277,9 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             _workers.StillBusy(assignment.Worker);
             var why = $"timed out after {_settings.TaskTimeout.TotalSeconds:0} s on {assignment.Worker.Path.Address}";
             assignment.Worker.Tell(new CancelAttempt(attempt, why));
-            failures.Add(Failed(attempt, why, counted: true, lost: true));
+            // An attempt that waited for the kvstore is not hung: it is run again, uncounted, once the kvstore is back.
+            var waited = KvStoreAwaySince(assignment.Since);
+            failures.Add(Failed(attempt, waited ? why + NotCounted : why, counted: !waited, lost: true));
         }
         PersistEvents(failures, AfterFailures(failures));
     }
@@ -311,16 +328,49 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             return;
         }
         if (!FromItsWorker(m.Attempt, "a failure")) return;
-        _workers.Release(m.Attempt);
+        var held = _workers.Release(m.Attempt);
         if (!Accepts(m.Attempt)) return;
         _log.Warning("job {0}: attempt {1} failed ({2}): {3}", m.Attempt.Job, m.Attempt.Name, m.Kind, m.Error);
-        var failed = Failed(m.Attempt, m.Error, counted: m.Kind != FailureKind.CompileError);
+        // Storage trouble while the kvstore was away is the kvstore's absence, not the task's fault:
+        // the task is run again once the kvstore is back, with its retry budget untouched.
+        var excused = m.Kind == FailureKind.Infrastructure && KvStoreAwaySince(held?.Since ?? Now);
+        var failed = excused
+            ? Failed(m.Attempt, m.Error + NotCounted, counted: false)
+            : Failed(m.Attempt, m.Error, counted: m.Kind != FailureKind.CompileError);
         PersistEvents([failed], () =>
         {
             if (m.Kind == FailureKind.CompileError) FailJob(m.Attempt.Job, m.Error);
             else FailIfExhausted(failed);
             Dispatch();
         });
+    }
+
+    private const string NotCounted = " (not counted: the kvstore was away)";
+
+    /// <summary>Whether the kvstore was away at some time since <paramref name="since"/> (an attempt's start), as this master saw the cluster.</summary>
+    private bool KvStoreAwaySince(DateTime since) => _waits.WasAwayDuring(NodeRoles.KvStore, since);
+
+    /// <summary>The running jobs wait for <paramref name="what"/> from now on: nothing is handed out, and their statuses say so.</summary>
+    private void BeginWait(string what, string reason)
+    {
+        if (!_waits.Begin(what, reason, Now)) return;
+        _log.Warning("waiting for the {0} ({1}): no task is handed out until it is back", what, reason);
+        WaitsChanged();
+    }
+
+    private void EndWait(string what)
+    {
+        if (_waits.End(what, Now) is not { } waited) return;
+        _log.Info("the {0} is back after {1:0} s: tasks are handed out again", what, waited.TotalSeconds);
+        WaitsChanged();
+        Dispatch();
+    }
+
+    /// <summary>Every running job's catalog row and held status question learn what the jobs wait for now.</summary>
+    private void WaitsChanged()
+    {
+        foreach (var job in _state.Jobs.Values.Where(j => !j.IsFinished)) _projection.Tell(new CatalogProjection.Project(null, job, _waits.Current));
+        _watchers.AnswerAll(id => _state.Jobs.GetValueOrDefault(id));
     }
 
     private Action AfterFailures(IReadOnlyList<TaskFailed> failures) => () =>
@@ -358,7 +408,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             EndJob(job.Id, new JobCancelled(job.Id.Value, Now), $"job {job.Id} was cancelled", () =>
             {
                 _log.Info("job {0} cancelled", job.Id);
-                asker.Tell(StatusWatchers.StatusOf(_state.Jobs[job.Id]));
+                asker.Tell(StatusWatchers.StatusOf(_state.Jobs[job.Id], _waits.Current));
             });
             return;
         }
@@ -433,9 +483,12 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     /// <summary>
     /// Hands runnable tasks to free slots in the order the <see cref="Scheduler"/> decides. Each
     /// hand-out is journaled (TaskStarted) before the task is sent, so attempt numbers survive a take-over.
+    /// Nothing is handed out while the jobs wait for something (the kvstore): it resumes when the wait ends.
     /// </summary>
     private void Dispatch()
     {
+        // A task handed out now would only wait for what the jobs wait for (or fail on it).
+        if (_waits.Any) return;
         var now = Now;
         var decisions = Scheduler.Plan(_state.Jobs.Values.Where(j => !j.IsFinished && !_failing.Contains(j.Id)), _workers.RunningPerJob(),
             _workers.FreeSlots(), MayStart, _settings.Scheduling);
@@ -492,7 +545,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             _state = _state.Apply(persisted);
             if (_state.Jobs.TryGetValue(new JobId(persisted.JobId), out var job))
             {
-                _projection.Tell(new CatalogProjection.Project(persisted, job));
+                _projection.Tell(new CatalogProjection.Project(persisted, job, _waits.Current));
                 if (persisted is not TaskStarted) _watchers.Answer(job, job.Id);
             }
             if (--remaining > 0) return;

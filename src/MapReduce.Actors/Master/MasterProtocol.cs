@@ -36,6 +36,7 @@ public static class MasterProtocol
     /// A job's progress. <see cref="PartAttempts"/> holds each partition's accepted reduce attempt
     /// (its output part's key follows from it, see <see cref="BlobKeys.ResultParts"/>): a few bytes
     /// per reducer, so the message stays far below the frame size whatever the job's width.
+    /// <see cref="WaitingFor"/>: what a running job waits for before its tasks can go on (none: null or empty).
     /// </summary>
     public sealed record JobStatus(
         JobId JobId,
@@ -45,7 +46,8 @@ public static class MasterProtocol
         int ReducesDone,
         int ReducesTotal,
         string? Error,
-        int[] PartAttempts)
+        int[] PartAttempts,
+        Wait[]? WaitingFor = null)
     {
         public bool IsFinished => Stage != JobStage.Running;
 
@@ -53,6 +55,14 @@ public static class MasterProtocol
 
         public string[] ResultParts() => BlobKeys.ResultParts(JobId, PartAttempts);
     }
+
+    /// <summary>
+    /// Something the running jobs wait for, as the master sees the cluster: <see cref="What"/> names
+    /// it (a node role: "kvstore"), <see cref="Reason"/> says what is wrong ("unreachable", "not in
+    /// the cluster"), <see cref="Since"/> when the master noticed (UTC). While it lasts no task is
+    /// handed out; see <see cref="WaitTracker"/>.
+    /// </summary>
+    public sealed record Wait(string What, string Reason, DateTime Since);
 
     public sealed record UnknownJob(JobId JobId);
 

@@ -5,9 +5,10 @@ namespace MapReduce.Actors.Master;
 
 /// <summary>
 /// Status questions held by the master (long polls): each is answered as soon as its job's counts
-/// differ from what the asker knew, the job ends, or it has waited long enough.
+/// differ from what the asker knew, the job ends, what the jobs wait for changes (the master then
+/// answers them all, see <see cref="AnswerAll"/>), or it has waited long enough.
 /// </summary>
-public sealed class StatusWatchers
+public sealed class StatusWatchers(WaitTracker waits)
 {
     private readonly record struct Waiting(IActorRef Asker, DateTime Since, int KnownMapsDone, int KnownReducesDone);
 
@@ -15,14 +16,16 @@ public sealed class StatusWatchers
 
     public IReadOnlyCollection<JobId> Jobs => _waiting.Keys;
 
-    public static JobStatus StatusOf(JobState job) => new(
+    /// <summary>The job's status; a running job carries what it waits for (<paramref name="waitingFor"/>).</summary>
+    public static JobStatus StatusOf(JobState job, Wait[]? waitingFor = null) => new(
         job.Id, job.Stage, job.MapsDone, job.Maps.Length, job.ReducesDone, job.Reduces.Length, job.Error,
-        job.Stage == JobStage.Succeeded ? job.PartAttempts() : []);
+        job.Stage == JobStage.Succeeded ? job.PartAttempts() : [],
+        job.IsFinished ? [] : waitingFor ?? []);
 
     /// <summary>Answers at once when the asker is behind; otherwise holds the question.</summary>
     public void Ask(GetJobStatus question, IActorRef asker, JobState job, DateTime now)
     {
-        var status = StatusOf(job);
+        var status = StatusOf(job, waits.Current);
         if (Changed(status, question.KnownMapsDone, question.KnownReducesDone))
         {
             asker.Tell(status);
@@ -42,7 +45,7 @@ public sealed class StatusWatchers
             _waiting.Remove(id);
             return;
         }
-        var status = StatusOf(job);
+        var status = StatusOf(job, waits.Current);
         list.RemoveAll(w =>
         {
             if (!Changed(status, w.KnownMapsDone, w.KnownReducesDone) && (heldSince is not { } cutoff || w.Since > cutoff)) return false;
@@ -50,6 +53,12 @@ public sealed class StatusWatchers
             return true;
         });
         if (list.Count == 0) _waiting.Remove(id);
+    }
+
+    /// <summary>Answers every held question now (what the jobs wait for has changed); <paramref name="find"/> gives each job's state, null once forgotten.</summary>
+    public void AnswerAll(Func<JobId, JobState?> find)
+    {
+        foreach (var id in _waiting.Keys.ToList()) Answer(find(id), id, heldSince: DateTime.MaxValue);
     }
 
     private static bool Changed(JobStatus status, int knownMaps, int knownReduces) =>

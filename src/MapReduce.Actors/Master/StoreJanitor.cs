@@ -7,11 +7,16 @@ namespace MapReduce.Actors.Master;
 
 /// <summary>
 /// The master's child that owns every deletion in the kvstore: datasets users delete, and the
-/// intermediate data of jobs that ended. It waits on the kvstore so the master never does.
+/// intermediate data of jobs that ended. It waits on the kvstore so the master never does. A job's
+/// clean-up that cannot reach the kvstore is tried again after 1 s, 2 s, 4 s, … (at most 30 s apart)
+/// until the kvstore is back, however long it is away; only then is the job archived.
 /// </summary>
 public sealed class StoreJanitor : ReceiveActor, IWithTimers
 {
-    /// <summary>Delete what an ended job no longer needs; answered to the parent with <see cref="CleanedUp"/>, whether or not the kvstore managed it.</summary>
+    /// <summary>
+    /// Delete what an ended job no longer needs; answered to the parent with <see cref="CleanedUp"/>
+    /// once the kvstore has done it, or refused it (best effort: what is left behind is only space).
+    /// </summary>
     public sealed record CleanUp(JobState Job);
 
     public sealed record CleanedUp(JobId Job);
@@ -23,6 +28,11 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
 
     /// <summary>Deletes an ended job's folder once more, after its stopped attempts can no longer write.</summary>
     private sealed record SweepAgain(JobState Job);
+
+    /// <summary>How a clean-up went: <see cref="Unreachable"/> holds why the kvstore could not be reached, null when it is over.</summary>
+    private sealed record CleanUpTried(JobState Job, int Failures, string? Unreachable);
+
+    private sealed record CleanUpAgain(JobState Job, int Failures);
 
     private readonly Func<TimeSpan, Task<IActorRef>> _findKvStore;
     private readonly TimeSpan _timeout;
@@ -44,11 +54,25 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
         _sweepAgainAfter = sweepAgainAfter;
         Receive<CleanUp>(m =>
         {
-            CleanUpAsync(m.Job).PipeTo(Context.Parent);
+            CleanUpAsync(m.Job, 0).PipeTo(Self);
             if (m.Job.Stage != JobStage.Succeeded) Timers.StartSingleTimer(("sweep", m.Job.Id), new SweepAgain(m.Job), _sweepAgainAfter);
         });
+        Receive<CleanUpTried>(m =>
+        {
+            if (m.Unreachable is null)
+            {
+                if (m.Failures > 0) _log.Info("job {0}: its intermediate data is deleted, the kvstore is back", m.Job.Id);
+                Context.Parent.Tell(new CleanedUp(m.Job.Id));
+                return;
+            }
+            var delay = KvStoreBackoff.Delay(m.Failures);
+            if (m.Failures == 1 || delay == KvStoreBackoff.Max)
+                _log.Warning("job {0}: its intermediate data is not deleted yet ({1}); asking the kvstore again in {2:0} s", m.Job.Id, m.Unreachable, delay.TotalSeconds);
+            Timers.StartSingleTimer(("clean-up", m.Job.Id), new CleanUpAgain(m.Job, m.Failures), delay);
+        });
+        Receive<CleanUpAgain>(m => CleanUpAsync(m.Job, m.Failures).PipeTo(Self));
         // Best effort, as the first pass; nobody waits for it.
-        Receive<SweepAgain>(m => _ = CleanUpAsync(m.Job));
+        Receive<SweepAgain>(m => _ = CleanUpAsync(m.Job, 0));
         Receive<RemoveDataset>(m => RemoveAsync(m).PipeTo(Context.Parent));
     }
 
@@ -66,18 +90,23 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
             .Select(n => BlobKeys.ReduceAttemptFolder(new AttemptId(job.Id, task.Id, n))))]
         : [BlobKeys.JobFolder(job.Id)];
 
-    private async Task<CleanedUp> CleanUpAsync(JobState job)
+    /// <param name="failures">How many tries before this one could not reach the kvstore.</param>
+    private async Task<CleanUpTried> CleanUpAsync(JobState job, int failures)
     {
         try
         {
             var kvstore = await _findKvStore(_timeout).ConfigureAwait(false);
             await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(new KvStoreProtocol.RemoveFolders(Leftovers(job)), _timeout).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is KvStoreUnreachableException or AskTimeoutException)
+        {
+            return new CleanUpTried(job, failures + 1, e.Message);
+        }
         catch (Exception e)
         {
             _log.Warning("job {0}: its intermediate data stays in the store: {1}", job.Id, e.Message);
         }
-        return new CleanedUp(job.Id);
+        return new CleanUpTried(job, failures, null);
     }
 
     private async Task<DatasetRemovalEnded> RemoveAsync(RemoveDataset m)
@@ -95,7 +124,9 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
         }
         catch (Exception e)
         {
-            reply = new DeleteRejected($"the kvstore did not delete dataset '{m.DatasetId}': {e.Message}");
+            reply = new DeleteRejected(e is KvStoreUnreachableException or AskTimeoutException
+                ? KvStoreUnreachableException.Advice(e.Message)
+                : $"the kvstore did not delete dataset '{m.DatasetId}': {e.Message}");
         }
         return new DatasetRemovalEnded(m.DatasetId, m.Requester, reply);
     }

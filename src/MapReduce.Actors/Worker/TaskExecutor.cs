@@ -12,7 +12,8 @@ namespace MapReduce.Actors.Worker;
 /// Runs one task attempt on this worker node: fetches its input from the kvstore, runs the
 /// compiled user code, stores the output under the attempt's own keys and returns the message
 /// for the master. Any failure becomes a <see cref="TaskAttemptFailed"/>, never an exception; an
-/// attempt whose <c>stop</c> token fires ends as <see cref="FailureKind.Stopped"/> at the next check.
+/// attempt whose <c>stop</c> token fires ends as <see cref="FailureKind.Stopped"/> at the next check
+/// (also while it waits for the kvstore: the blob client is given the token).
 /// Each attempt counts what it read and wrote where the data passes anyway, and keeps what its user
 /// code counted and printed (<see cref="AttemptContext"/>); a non-empty log is stored as a blob.
 /// </summary>
@@ -32,12 +33,12 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         try
         {
             var clock = new PhaseTimes();
-            var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
+            var compiled = await CompileAsync(task.CodeId, stop).ConfigureAwait(false);
             clock.Lap("code");
             long inputBytes = 0, inputLines = 0, pairs = 0;
             var output = _buffers.Rent(task.CodeId, compiled, task.Reducers, mapBufferEntries, scratch);
             // The next chunk downloads while this one is mapped.
-            var next = blobs.GetRentedAsync(task.Chunks[0].ChunkKey);
+            var next = blobs.GetRentedAsync(task.Chunks[0].ChunkKey, stop);
             for (var i = 0; i < task.Chunks.Length; i++)
             {
                 stop.ThrowIfCancellationRequested();
@@ -49,7 +50,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                     inputLines += Lines(bytes.Span);
                     text = StrictUtf8.GetString(bytes.Span);
                 }
-                if (i + 1 < task.Chunks.Length) next = blobs.GetRentedAsync(task.Chunks[i + 1].ChunkKey);
+                if (i + 1 < task.Chunks.Length) next = blobs.GetRentedAsync(task.Chunks[i + 1].ChunkKey, stop);
                 clock.Lap("fetch");
                 pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () =>
                     context.Run(() => compiled.RunMap(chunk.DocId, text, output, chunk.Describe(), stop))), stop).ConfigureAwait(false);
@@ -73,7 +74,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             counters[TaskCounterNames.SpilledPairs] = output.SpilledPairs;
             _buffers.Return(task.CodeId, task.Reducers, output);
             var uploads = Enumerable.Range(0, task.Reducers).Where(p => counts[p] > 0)
-                .Select(p => blobs.PutFileAsync(BlobKeys.MapRun(attempt, p), RunPath(scratch, p)));
+                .Select(p => blobs.PutFileAsync(BlobKeys.MapRun(attempt, p), RunPath(scratch, p), stop));
             await Task.WhenAll(uploads).ConfigureAwait(false);
             clock.Lap("store");
             var chunks = task.Chunks.Length > 1 ? $", {task.Chunks.Length} chunks" : "";
@@ -99,11 +100,11 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         try
         {
             var clock = new PhaseTimes();
-            var compiled = await CompileAsync(task.CodeId).ConfigureAwait(false);
+            var compiled = await CompileAsync(task.CodeId, stop).ConfigureAwait(false);
             clock.Lap("code");
             var runKeys = task.RunKeys();
             var runFiles = runKeys.Select((_, i) => Path.Combine(scratch, $"run-{i:D6}")).ToArray();
-            await blobs.GetToFilesAsync(runKeys.Select((key, i) => (key, runFiles[i])).ToList(), 4).ConfigureAwait(false);
+            await blobs.GetToFilesAsync(runKeys.Select((key, i) => (key, runFiles[i])).ToList(), 4, stop).ConfigureAwait(false);
             clock.Lap("fetch");
             var outputFile = Path.Combine(scratch, "output");
             var shuffleBytes = runFiles.Sum(f => new FileInfo(f).Length);
@@ -121,7 +122,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                 }
             })), stop).ConfigureAwait(false);
             clock.Lap("reduce");
-            await blobs.PutFileAsync(BlobKeys.ReduceOutput(attempt), outputFile).ConfigureAwait(false);
+            await blobs.PutFileAsync(BlobKeys.ReduceOutput(attempt), outputFile, stop).ConfigureAwait(false);
             clock.Lap("store");
             var counters = context.UserCounters();
             counters[TaskCounterNames.ShuffleBytes] = shuffleBytes;
@@ -142,7 +143,8 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         }
     }
 
-    private async Task<IUserTask> CompileAsync(string codeId)
+    /// <summary>The compiled script, fetched and compiled once for every attempt that needs it; <paramref name="stop"/> ends this attempt's wait for it, not the others'.</summary>
+    private async Task<IUserTask> CompileAsync(string codeId, CancellationToken stop)
     {
         try
         {
@@ -153,7 +155,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                 // Checked here too, not only when stored: the code a worker runs is the code its id names.
                 if (CodeBlob.Problem(key, script) is { } problem) throw new KvStoreException(problem);
                 return Encoding.UTF8.GetString(script);
-            }).ConfigureAwait(false);
+            }).WaitAsync(stop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is KvStoreException or TimeoutException)
         {

@@ -55,6 +55,8 @@ public sealed class JobRow
     [Column("error"), Nullable] public string? Error { get; set; }
     [Column("submitted_at")] public DateTime SubmittedAt { get; set; }
     [Column("finished_at"), Nullable] public DateTime? FinishedAt { get; set; }
+    /// <summary>What a running job waits for (JSON written by the master: the kvstore, since when); null when nothing, or in rows written before this column existed.</summary>
+    [Column("waiting_for"), Nullable] public string? WaitingFor { get; set; }
 }
 
 /// <summary>One attempt of one task of a job: map tasks name their chunk, reduce tasks their partition.</summary>

@@ -39,6 +39,7 @@ public sealed class CatalogStore
         // Added after catalogs existed: typed like updated_at and error, which every version has.
         AddColumnIfMissing(db, "executions", "started_at", like: "updated_at");
         AddColumnIfMissing(db, "executions", "outcome", like: "error");
+        AddColumnIfMissing(db, "jobs", "waiting_for", like: "error");
     }
 
     private void AddColumnIfMissing(DataConnection db, string table, string column, string like)

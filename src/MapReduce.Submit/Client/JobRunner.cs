@@ -52,19 +52,24 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
         return new SubmittedJob(created.Id, data.Result, code.Result, created.MapTasks, created.ReduceTasks);
     }
 
-    /// <summary>Follows the job with long polls until it ends; progress goes to the report as it changes.</summary>
+    /// <summary>
+    /// Follows the job with long polls until it ends; progress goes to the report as it changes, and
+    /// so does what the job waits for (the kvstore): once when it starts waiting, once when it is back.
+    /// </summary>
     public Task<JobProgress> FollowAsync(string jobId, CancellationToken ct) => FollowAsync(api, jobId, report, ct);
 
     public static async Task<JobProgress> FollowAsync(ClusterApi api, string jobId, Action<JobEvent> report, CancellationToken ct)
     {
         JobProgress? last = null;
+        var waits = new WaitChanges();
         while (true)
         {
             var now = await api.ProgressAsync(jobId, last?.MapsDone ?? -1, last?.ReducesDone ?? -1, ct).ConfigureAwait(false);
             if (last is null || now.MapsDone != last.MapsDone || now.ReducesDone != last.ReducesDone || now.MapsTotal != last.MapsTotal)
                 report(new Progressed(now.MapsDone, now.MapsTotal, now.ReducesDone, now.ReducesTotal));
             last = now;
-            if (now.IsFinished) return now;
+            if (now.IsFinished) return now; // a job that ended waits for nothing: no "back" line for it
+            foreach (var change in waits.Update(now.WaitingFor)) report(change);
         }
     }
 

@@ -7,7 +7,7 @@ namespace MapReduce.Submit.Display;
 /// Live bars for a terminal: upload, map and reduce, each with done/total, rate, elapsed and ETA.
 /// Spectre's render loop runs from the first bar until dispose; JobRunner's events arrive on other
 /// threads and only set bar values (ProgressTask locks itself). Step lines (uploaded, submitted,
-/// downloaded) go through the same console, so they appear above the bars.
+/// waiting for the kvstore and back, downloaded) go through the same console, so they appear above the bars.
 /// </summary>
 public sealed class LiveProgress(IAnsiConsole console, TimeProvider? time = null) : IJobProgress
 {
@@ -47,6 +47,12 @@ public sealed class LiveProgress(IAnsiConsole console, TimeProvider? time = null
                     break;
                 case Downloaded d:
                     console.WriteLine(PlainProgress.Line(d));
+                    break;
+                case WaitStarted w:
+                    console.WriteLine(PlainProgress.Line(w));
+                    break;
+                case WaitEnded w:
+                    console.WriteLine(PlainProgress.Line(w));
                     break;
             }
         }

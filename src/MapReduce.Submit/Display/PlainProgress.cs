@@ -1,3 +1,4 @@
+using System.Globalization;
 using MapReduce.Submit.Client;
 
 namespace MapReduce.Submit.Display;
@@ -34,6 +35,12 @@ public sealed class PlainProgress(TextWriter output) : IJobProgress
                 case Downloaded d:
                     output.WriteLine(Line(d));
                     break;
+                case WaitStarted w:
+                    output.WriteLine(Line(w));
+                    break;
+                case WaitEnded w:
+                    output.WriteLine(Line(w));
+                    break;
             }
         }
     }
@@ -56,6 +63,13 @@ public sealed class PlainProgress(TextWriter output) : IJobProgress
     public static string Line(Submitted s) => $"submitted job {s.JobId}: {s.MapTasks} map tasks, {s.ReduceTasks} reduce tasks";
 
     public static string Line(Downloaded d) => $"downloaded {d.Parts} parts, {Megabytes(d.Bytes)} into {d.Folder} ({d.Took.TotalSeconds:0.0} s)";
+
+    /// <summary>"waiting for the kvstore: unreachable since 17:42:03 (tasks resume when it is back)", the time on this machine's clock.</summary>
+    public static string Line(WaitStarted w) =>
+        $"waiting for the {w.What}: {w.Reason} since {DateTime.SpecifyKind(w.Since, DateTimeKind.Utc).ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture)} (tasks resume when it is back)";
+
+    /// <summary>"kvstore is back after 12 s".</summary>
+    public static string Line(WaitEnded w) => $"{w.What} is back after {Math.Round(w.After.TotalSeconds):0} s";
 
     public static string Megabytes(long bytes) => $"{bytes / 1_000_000.0:0.0} MB";
 }

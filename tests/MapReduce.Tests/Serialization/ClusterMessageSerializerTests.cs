@@ -30,6 +30,9 @@ public sealed class ClusterMessageSerializerTests() : Akka.TestKit.Xunit2.TestKi
         new MasterProtocol.DeleteRejected("no"),
         new MasterProtocol.GetJobStatus(Attempt.Job, 1, 2),
         new MasterProtocol.JobStatus(Attempt.Job, JobStage.Failed, 1, 2, 3, 4, "boom", [1, 0, 2]),
+        new MasterProtocol.JobStatus(Attempt.Job, JobStage.Running, 1, 2, 0, 4, null, [],
+            [new MasterProtocol.Wait("kvstore", "unreachable", new DateTime(2026, 11, 30, 17, 42, 3, DateTimeKind.Utc))]),
+        new MasterProtocol.Wait("kvstore", "not in the cluster", new DateTime(2026, 11, 30, 17, 42, 3, DateTimeKind.Utc)),
         new MasterProtocol.UnknownJob(Attempt.Job),
         new MasterProtocol.CancelJob(Attempt.Job),
         new MasterProtocol.CancelRejected("no"),
@@ -134,7 +137,7 @@ public sealed class ClusterMessageSerializerTests() : Akka.TestKit.Xunit2.TestKi
 
     private static string Describe(object message) => message switch
     {
-        MasterProtocol.JobStatus s => $"{s with { PartAttempts = [] }} {string.Join(",", s.PartAttempts)}",
+        MasterProtocol.JobStatus s => $"{s with { PartAttempts = [], WaitingFor = null }} {string.Join(",", s.PartAttempts)} {string.Join(",", s.WaitingFor ?? [])}",
         MasterProtocol.WorkerInfo w => $"{w.Address} {w.Slots} {string.Join(",", w.Running)}",
         MasterProtocol.WorkerList l => string.Join(";", l.Workers.Select(Describe)),
         MasterProtocol.RegisterWorker r => $"{r.Worker} {r.Slots} {string.Join(",", r.Running)}",

@@ -1,6 +1,8 @@
+using MapReduce.Actors.Api;
 using MapReduce.Submit;
 using MapReduce.Submit.Client;
 using MapReduce.Submit.Display;
+using Microsoft.Extensions.Time.Testing;
 
 namespace MapReduce.Tests.Submit;
 
@@ -44,6 +46,31 @@ public class PlainProgressTests
         progress.Report(new Progressed(7, 8, 1, 4));
         progress.Report(new Progressed(8, 8, 4, 4));
         Assert.Equal(["  map 6/8  reduce 0/4", "  map 6/8  reduce 0/4", "  map 7/8  reduce 1/4", "  map 8/8  reduce 4/4"], Lines(output));
+    }
+
+    [Fact]
+    public async Task Waiting_for_the_kvstore_is_said_once_when_it_starts_and_once_when_it_is_back()
+    {
+        var since = new DateTime(2026, 11, 30, 17, 42, 3, DateTimeKind.Utc);
+        var clock = new FakeTimeProvider(since - TimeSpan.FromSeconds(4)); // the first answer came 4 s before the master noticed
+        var waits = new WaitChanges(clock);
+        var output = new StringWriter();
+        await using (var progress = new PlainProgress(output))
+        {
+            var kvstore = new ApiModels.Waiting("kvstore", "unreachable", since);
+            // The progress answers, about one a second: nothing, then the wait (repeated), then nothing again.
+            foreach (var answer in new[] { [], [kvstore], [kvstore], [kvstore], null, Array.Empty<ApiModels.Waiting>() })
+            {
+                foreach (var change in waits.Update(answer)) progress.Report(change);
+                clock.Advance(TimeSpan.FromSeconds(4));
+            }
+        }
+        Assert.Equal(
+            [
+                $"waiting for the kvstore: unreachable since {since.ToLocalTime():HH:mm:ss} (tasks resume when it is back)",
+                "kvstore is back after 12 s",
+            ],
+            Lines(output));
     }
 
     [Fact]

@@ -129,6 +129,11 @@ function fraction(job) {
   return f;
 }
 
+// What a running job waits for (the kvstore), as the CLI says it.
+function waitingText(w) {
+  return `waiting for the ${w.what}: ${w.reason} since ${fmtTime(w.since)} (tasks resume when it is back)`;
+}
+
 function showNotice(text) {
   const n = $("#notice");
   if (text) { setText(n, text); n.hidden = false; } else n.hidden = true;
@@ -183,7 +188,10 @@ function renderJobs(jobs) {
     tr.dataset.job = j.id;
     tr.className = "state-" + j.state + (j.id === state.selected ? " selected" : "");
     setText(tr.querySelector(".id"), j.id);
-    setText(tr.querySelector(".state"), j.state);
+    const waits = j.waitingFor || [];
+    setText(tr.querySelector(".state"), j.state + (waits.length ? " (waiting)" : ""));
+    tr.querySelector(".state").title = waits.map(waitingText).join("\n");
+    tr.dataset.waiting = waits.map((w) => w.what).join(",");
     const f = fraction(j);
     const pct = Math.floor(f * 100);
     const p = tr.querySelector(".progress");
@@ -243,6 +251,10 @@ function renderDetail(d, attempts) {
   if (d.codeId) parts.push("code " + d.codeId);
   if (d.resultDatasetId) parts.push("result " + d.resultDatasetId);
   setText($("#detail-summary"), parts.join(" · "));
+  const waits = d.state === "running" ? d.waitingFor || [] : [];
+  const waiting = $("#detail-waiting");
+  waiting.hidden = waits.length === 0;
+  setText(waiting, waits.map(waitingText).join("\n"));
   const err = $("#detail-error");
   err.hidden = !d.error;
   setText(err, d.error ? "error: " + d.error : "");

@@ -1,0 +1,99 @@
+using MapReduce.Actors.KvStore;
+using Microsoft.Extensions.Time.Testing;
+
+namespace MapReduce.Tests.KvStore;
+
+/// <summary>A worker's requests wait out a kvstore that is away, on a fake clock: asked again 1 s, 2 s, 4 s, … later, never more than 30 s apart.</summary>
+public sealed class WaitingBlobClientTests
+{
+    /// <summary>Fails with what it is given for each call, in turn, then answers 42; records when (on the fake clock) each call came.</summary>
+    private sealed class Flaky(TimeProvider clock, params Exception[] failures) : IBlobClient
+    {
+        public List<TimeSpan> Calls { get; } = [];
+
+        private Task<long> Next()
+        {
+            lock (Calls)
+            {
+                Calls.Add(clock.GetUtcNow() - Start);
+                return Calls.Count <= failures.Length ? Task.FromException<long>(failures[Calls.Count - 1]) : Task.FromResult(42L);
+            }
+        }
+
+        public Task<long> PutAsync(string key, byte[] data, CancellationToken ct = default) => Next();
+        public Task<long> PutFileAsync(string key, string path, CancellationToken ct = default) => Next();
+        public Task<long> PutFileRangeAsync(string key, string path, long offset, long length, CancellationToken ct = default) => Next();
+        public Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default) => throw new NotSupportedException();
+        public Task<RentedBlob> GetRentedAsync(string key, CancellationToken ct = default) => throw new NotSupportedException();
+        public Task<long> GetToFileAsync(string key, string path, CancellationToken ct = default) => Next();
+    }
+
+    private static readonly DateTimeOffset Start = new(2026, 11, 30, 17, 42, 3, TimeSpan.Zero);
+
+    private readonly FakeTimeProvider _clock = new(Start);
+    private readonly List<string> _log = [];
+
+    private static KvStoreUnreachableException Gone() => new("no kvstore node is up in the cluster after 60 s");
+
+    private WaitingBlobClient Client(Flaky inner, Func<bool> away) => new(inner, away, m => { lock (_log) _log.Add(m); }, TimeSpan.FromSeconds(15), _clock);
+
+    /// <summary>Lets fake time pass in quarter seconds (real time between, for the retries to run) until the request ends or two minutes have passed.</summary>
+    private async Task RunClock(Task request)
+    {
+        for (var step = 0; step < 480 && !request.IsCompleted; step++)
+        {
+            _clock.Advance(TimeSpan.FromMilliseconds(250));
+            await Task.Delay(2);
+        }
+    }
+
+    /// <summary>Seconds between the calls, to the quarter second the clock moves by.</summary>
+    private static double[] Gaps(Flaky inner)
+    {
+        lock (inner.Calls) return inner.Calls.Zip(inner.Calls.Skip(1), (a, b) => Math.Floor((b - a).TotalSeconds * 4) / 4).ToArray();
+    }
+
+    [Fact]
+    public async Task While_the_kvstore_is_away_a_request_is_made_again_with_back_off_until_it_is_back()
+    {
+        var inner = new Flaky(_clock, Gone(), Gone(), Gone(), Gone(), Gone(), Gone(), Gone());
+        var request = Client(inner, away: () => true).PutFileAsync("jobs/j/map/m00000.1/p00000", "/tmp/run");
+        await RunClock(request);
+
+        Assert.Equal(42, await request);
+        // Asked again after 1, 2, 4, 8, 16 s, then every 30 s (the cap).
+        Assert.Equal([1, 2, 4, 8, 16, 30, 30], Gaps(inner));
+        Assert.Equal(7, _log.Count);
+        Assert.Equal("jobs/j/map/m00000.1/p00000: no kvstore node is up in the cluster after 60 s; waiting for the kvstore, asking again in 30 s", _log[^1]);
+    }
+
+    [Fact]
+    public async Task A_kvstore_that_looks_up_but_cannot_be_reached_fails_the_request_after_the_grace()
+    {
+        var inner = new Flaky(_clock, Gone(), Gone(), Gone(), Gone(), Gone(), Gone());
+        var request = Client(inner, away: () => false).PutAsync("k", []);
+        await RunClock(request);
+        await Assert.ThrowsAsync<KvStoreUnreachableException>(() => request);
+        // Within the 15 s of grace: tried at 0, 1, 3 and 7 s; the try at 15 s is the last.
+        Assert.Equal([1, 2, 4, 8], Gaps(inner));
+    }
+
+    [Fact]
+    public async Task A_refusal_of_the_kvstore_is_not_asked_again()
+    {
+        var inner = new Flaky(_clock, new KvStoreException("blob k does not exist in the kvstore"));
+        var e = await Assert.ThrowsAsync<KvStoreException>(() => Client(inner, away: () => true).PutAsync("k", []));
+        Assert.Equal("blob k does not exist in the kvstore", e.Message);
+        Assert.Empty(_log);
+    }
+
+    [Fact]
+    public async Task A_stopped_attempt_stops_waiting_at_once()
+    {
+        var inner = new Flaky(_clock, Gone(), Gone());
+        using var stop = new CancellationTokenSource();
+        var request = Client(inner, away: () => true).PutAsync("k", [], stop.Token);
+        stop.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => request);
+    }
+}
