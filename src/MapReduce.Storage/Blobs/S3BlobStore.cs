@@ -84,15 +84,9 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
 
     public async Task<bool> ExistsAsync(string key, CancellationToken ct = default)
     {
-        var objectKey = _options.ObjectKey(key);
         try
         {
-            var head = await _s3.GetObjectMetadataAsync(_options.Bucket, objectKey, ct).ConfigureAwait(false);
-            return Incomplete(head.Metadata, head.ContentLength) is null;
-        }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
-        {
-            return false;
+            return await HeadAsync(_options.ObjectKey(key), ct).ConfigureAwait(false) is { Whole: true };
         }
         catch (Exception e) when (IsServiceFailure(e))
         {
@@ -177,7 +171,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         || e is { StatusCode: HttpStatusCode.Conflict, ErrorCode: "ConditionalRequestConflict" }
         || e is { StatusCode: HttpStatusCode.NotFound, ErrorCode: "NoSuchKey" };
 
-    /// <summary>What is at an object key: its length, ETag and recorded hash, and whether it is a whole blob.</summary>
+    /// <summary>What is at an object key: its length, ETag and recorded hash, and whether it is a whole blob (the one lookup of a key, HeadObject).</summary>
     private sealed record ExistingObject(long Length, string ETag, string? Sha256, bool Whole);
 
     private async Task<ExistingObject?> HeadAsync(string objectKey, CancellationToken ct)
@@ -283,7 +277,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
 
     /// <summary>Why the object is not a whole blob (an upload cut off), or null when it is.</summary>
     private static string? Incomplete(MetadataCollection metadata, long contentLength) =>
-        !long.TryParse(metadata[LengthMetadata], System.Globalization.CultureInfo.InvariantCulture, out var expected)
+        !long.TryParse(metadata[LengthMetadata], CultureInfo.InvariantCulture, out var expected)
             ? $"{contentLength} bytes and no recorded length (its writer died mid-upload, or it was not written by MapReduce.NET)"
             : expected != contentLength ? $"{contentLength} of {expected} bytes (its writer died mid-upload)" : null;
 
@@ -298,11 +292,10 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             var objectKey = _options.ObjectKey(key);
             try
             {
-                var head = await _s3.GetObjectMetadataAsync(_options.Bucket, objectKey, ct).ConfigureAwait(false);
-                (blobs, bytes) = (blobs + 1, bytes + head.ContentLength);
+                if (await HeadAsync(objectKey, ct).ConfigureAwait(false) is not { } head) continue;
+                (blobs, bytes) = (blobs + 1, bytes + head.Length);
                 present.Add(objectKey);
             }
-            catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound) { }
             catch (Exception e) when (IsServiceFailure(e))
             {
                 throw Failure("look up", key, e);
