@@ -40,10 +40,12 @@ public sealed class ClusterConnection : IAsyncDisposable
     public bool StopsWithCommand => _local is not null;
 
     /// <summary>The running cluster, or null when none is named and none runs on the store.</summary>
-    public static ClusterConnection? Find(ConnectOptions o, MapReduceSettings settings)
+    public static ClusterConnection? Find(ConnectOptions o, MapReduceSettings settings) => Find(o, settings, new ServerCertificateCheck(settings.Tls.ForClient()));
+
+    /// <param name="check">How the masters' HTTPS certificates are judged (the config's CA, read once per command).</param>
+    private static ClusterConnection? Find(ConnectOptions o, MapReduceSettings settings, ServerCertificateCheck check)
     {
         var urls = o.ClusterUrls.Count > 0 ? o.ClusterUrls : settings.ClusterUrls;
-        var check = new ServerCertificateCheck(settings.Tls.ForClient());
         var store = Path.GetFullPath(o.StoreFolder);
         var running = StoreLock.RunningCluster(store);
         if (urls.Count > 0)
@@ -60,7 +62,8 @@ public sealed class ClusterConnection : IAsyncDisposable
     /// <summary><see cref="Find"/>, or a local cluster started on the store.</summary>
     public static async Task<ClusterConnection> OpenAsync(ConnectOptions o, MapReduceSettings settings, TextWriter output, CancellationToken ct)
     {
-        if (Find(o, settings) is { } found) return found;
+        var check = new ServerCertificateCheck(settings.Tls.ForClient());
+        if (Find(o, settings, check) is { } found) return found;
         var store = Path.GetFullPath(o.StoreFolder);
         var workers = o.Workers ?? settings.LocalWorkers;
         var tasks = o.TasksPerWorker ?? settings.TasksPerWorker;
@@ -71,11 +74,11 @@ public sealed class ClusterConnection : IAsyncDisposable
         {
             output.WriteLine($"starting a local cluster ({layout}) in {store}; it stops after {Describe(keep)} idle");
             var kept = await StartKeptAsync(store, o.Workers, tasks, o.ConfigFile, keep, ct);
-            return new ClusterConnection(new ClusterApi(kept.ApiUrls, kept.Token, new ServerCertificateCheck(settings.Tls.ForClient())), null, $"the local cluster running on {store} ({kept.ApiUrls[0]})");
+            return new ClusterConnection(new ClusterApi(kept.ApiUrls, kept.Token, check), null, $"the local cluster running on {store} ({kept.ApiUrls[0]})");
         }
         output.WriteLine($"starting a local cluster ({layout}) in {store}");
         var local = await LocalCluster.StartAsync(new LocalClusterOptions(store, workers, tasks, 0, o.ConfigFile, settings.LocalMasters, SingleProcess: single), ct);
-        return new ClusterConnection(new ClusterApi(local.ApiUrls, local.Token, new ServerCertificateCheck(settings.Tls.ForClient())), local, $"a local cluster on {store}");
+        return new ClusterConnection(new ClusterApi(local.ApiUrls, local.Token, check), local, $"a local cluster on {store}");
     }
 
     /// <summary>
