@@ -185,6 +185,19 @@ public sealed class FailureTests(ITestOutputHelper log)
         var deaths = Directory.EnumerateFiles(markers).Count();
         log.WriteLine($"{deaths} deaths, {restarts} worker restarts");
         Assert.True(deaths >= 3, $"the soak should have killed workers; it killed {deaths}");
+
+        // Only the attempt whose code exited is blamed: the others its worker held are lost, not
+        // failed. Each death blames at most one attempt (two attempts exiting together blame one),
+        // and no task is blamed twice, as each kills its process once.
+        var jobId = System.Text.RegularExpressions.Regex.Match((await submit).Output, @"job (job-\S+) succeeded").Groups[1].Value;
+        await Cli.EventuallyAsync(() => cluster.Catalog.GetJob(jobId)!.Status == "success", TimeSpan.FromSeconds(10), "the job's success did not reach the catalog");
+        var attempts = cluster.Catalog.GetExecutions(jobId);
+        var failed = attempts.Where(a => a.Outcome == MapReduce.Storage.Catalog.ExecutionOutcome.Failed).ToList();
+        log.WriteLine($"{failed.Count} attempts failed, {attempts.Count(a => a.Outcome == MapReduce.Storage.Catalog.ExecutionOutcome.Lost)} lost");
+        var blamed = string.Join('\n', failed.Select(a => $"{a.AttemptId}: {a.Error}"));
+        Assert.True(failed.Count <= deaths, $"{failed.Count} attempts failed for {deaths} deaths:\n{blamed}");
+        Assert.All(failed, a => Assert.Matches(@"^worker process exited with code 1 while running (map|reduce) " + a.TaskId + "( |$)", a.Error));
+        Assert.Equal(failed.Count, failed.Select(a => a.TaskId).Distinct().Count());
     }
 
     [Fact]

@@ -50,9 +50,12 @@ public static class ScriptCompiler
     {
         var script = CSharpScript.Create(source, Options);
         var compilation = script.GetCompilation();
+        var redirected = ExitCallRedirect.Apply(compilation, source);
+        if (redirected != compilation && Errors(compilation.GetDiagnostics()) is { Count: > 0 } sourceErrors)
+            throw new CompileErrorException(FormatDiagnostics(sourceErrors)); // at the user's lines and columns, not the rewritten ones
         using var pe = new MemoryStream();
-        var emitted = compilation.Emit(pe);
-        var errors = emitted.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        var emitted = redirected.Emit(pe);
+        var errors = Errors(emitted.Diagnostics);
         if (!emitted.Success || errors.Count > 0)
             throw new CompileErrorException(FormatDiagnostics(errors));
         if (compilation.ScriptClass?.MetadataName is { } name && name != ScriptClassName)
@@ -60,6 +63,8 @@ public static class ScriptCompiler
         var image = pe.ToArray();
         return (Load(image, codeId), image);
     }
+
+    private static List<Diagnostic> Errors(IEnumerable<Diagnostic> diagnostics) => diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
 
     /// <summary>The class Roslyn names a first (and only) submission; an emitted image is bound by it.</summary>
     private const string ScriptClassName = "Submission#0";

@@ -4,9 +4,11 @@ namespace MapReduce.Actors.Worker;
 
 /// <summary>
 /// Remembers why a worker's process is exiting, so that the master can blame the right task. User
-/// code runs inside <see cref="RunAs"/>; when it calls <c>Environment.Exit</c>, the process-exit
-/// handler runs on that same thread and sees which attempt it was. Installed before the actor
-/// system starts, so it runs before Akka's own exit hook leaves the cluster.
+/// code runs inside <see cref="RunAs"/>, and the compiler points its calls of
+/// <c>Environment.Exit</c> at <see cref="ExitFromUserCode"/>, which notes the calling attempt before
+/// exiting: the process-exit handler itself runs on the finalizer thread, which cannot tell who
+/// called. Installed before the actor system starts, so it runs before Akka's own exit hook leaves
+/// the cluster.
 /// </summary>
 public static class ProcessExitWatch
 {
@@ -28,6 +30,17 @@ public static class ProcessExitWatch
         Running.Value = attempt;
         try { return userCode(); }
         finally { Running.Value = null; }
+    }
+
+    /// <summary>
+    /// What task.csx's <c>Environment.Exit(code)</c> calls (<see cref="UserCode.ExitCallRedirect"/>):
+    /// the attempt running on this thread is the culprit, then the process exits as asked.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
+    public static void ExitFromUserCode(int exitCode)
+    {
+        if (Running.Value is { } attempt) ExitingFor(attempt, exitCode);
+        Environment.Exit(exitCode);
     }
 
     /// <summary>The worker exits on purpose (an attempt that would not stop): nobody else is to blame.</summary>

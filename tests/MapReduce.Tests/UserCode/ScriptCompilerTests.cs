@@ -124,6 +124,68 @@ public class ScriptCompilerTests
     }
 
     /// <summary>Map one chunk the way a worker does: a fresh output buffer, then its runs.</summary>
+    [Theory]
+    [InlineData("if (chunk == \"die\") Environment.Exit(3);")]
+    [InlineData("if (chunk == \"die\") System.Environment.Exit(3);")]
+    [InlineData("Action<int> quit = Environment.Exit; if (chunk == \"die\") quit(3);")]
+    public void Calls_of_Environment_Exit_go_through_the_worker_so_it_knows_which_attempt_exited(string exit)
+    {
+        var (_, image) = ScriptCompiler.CompileToImage($$"""
+            IEnumerable<(string, int)> Map(string docId, string chunk) { {{exit}} yield return (chunk, 1); }
+            int Reduce(string k, IEnumerable<int> v) => v.Sum();
+            """);
+        var called = CalledMethods(image);
+        Assert.Contains(called, m => m.DeclaringType == typeof(MapReduce.Actors.Worker.ProcessExitWatch) && m.Name == nameof(MapReduce.Actors.Worker.ProcessExitWatch.ExitFromUserCode));
+        Assert.DoesNotContain(called, m => m.DeclaringType == typeof(Environment) && m.Name == nameof(Environment.Exit));
+    }
+
+    [Fact]
+    public void A_script_with_Exit_of_its_own_keeps_it_and_errors_keep_their_columns()
+    {
+        var task = ScriptCompiler.Compile("""
+            static int Exit(int code) => code * 2;
+            IEnumerable<(string, int)> Map(string docId, string chunk) { yield return (nameof(Environment.Exit), Exit(3)); }
+            int Reduce(string k, IEnumerable<int> v) => v.Sum();
+            """);
+        var run = new KeepOpenStream();
+        RunMap(task, "doc", "x", 1, _ => run, "test");
+        using var output = new MemoryStream();
+        run.Position = 0;
+        task.RunReduce([run], output, "test");
+        Assert.Equal("Exit\t6\n", Encoding.UTF8.GetString(output.ToArray()));
+
+        var e = Assert.Throws<CompileErrorException>(() => ScriptCompiler.Compile(
+            "IEnumerable<(string,int)> Map(string d, string c) { Environment.Exit(1); yield return (d, undefinedThing); }\nint Reduce(string k, IEnumerable<int> v) => 0;"));
+        Assert.Equal("task.csx does not compile:\ntask.csx(1,91): error CS0103: The name 'undefinedThing' does not exist in the current context", e.Message);
+    }
+
+    /// <summary>Every method the compiled script's code calls, read from the call instructions of its IL.</summary>
+    private static List<System.Reflection.MethodBase> CalledMethods(byte[] image)
+    {
+        var context = new System.Runtime.Loader.AssemblyLoadContext("il-scan", isCollectible: true);
+        try
+        {
+            var assembly = context.LoadFromStream(new MemoryStream(image));
+            var called = new List<System.Reflection.MethodBase>();
+            const System.Reflection.BindingFlags all = System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic
+                | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly;
+            foreach (var type in assembly.GetTypes())
+            foreach (var method in type.GetMethods(all).Cast<System.Reflection.MethodBase>().Concat(type.GetConstructors(all)))
+            {
+                var il = method.GetMethodBody()?.GetILAsByteArray() ?? [];
+                // call (0x28), callvirt (0x6F) and ldftn (0xFE 0x06) take a method token; a stray byte that resolves to nothing is skipped.
+                for (var i = 0; i + 4 < il.Length; i++)
+                {
+                    if (il[i] is not (0x28 or 0x6F or 0x06)) continue;
+                    try { if (method.Module.ResolveMethod(BitConverter.ToInt32(il, i + 1)) is { } m) called.Add(m); }
+                    catch (Exception e) when (e is ArgumentException or BadImageFormatException) { }
+                }
+            }
+            return called;
+        }
+        finally { context.Unload(); }
+    }
+
     private static int[] RunMap(IUserTask task, string docId, string chunk, int partitions, Func<int, Stream> openRun, string where)
     {
         var output = task.NewMapOutput(partitions, 1000, Path.GetTempPath());
