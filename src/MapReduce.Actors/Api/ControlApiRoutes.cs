@@ -241,7 +241,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
             var kv = await locator.ResolveAsync(KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
             return await kv.Ask<object>(message, KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is KvStoreUnreachableException or AskTimeoutException)
+        catch (Exception e) when (KvStoreUnreachableException.IsOutage(e))
         {
             var why = e is AskTimeoutException ? $"it did not answer within {KvStoreTimeout.TotalSeconds:0} s" : e.Message;
             await ErrorAsync(context, 503, KvStoreUnreachableException.Advice(why)).ConfigureAwait(false);

@@ -98,7 +98,7 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
             var kvstore = await _findKvStore(_timeout).ConfigureAwait(false);
             await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(new KvStoreProtocol.RemoveFolders(Leftovers(job)), _timeout).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is KvStoreUnreachableException or AskTimeoutException)
+        catch (Exception e) when (KvStoreUnreachableException.IsOutage(e))
         {
             return new CleanUpTried(job, failures + 1, e.Message);
         }
@@ -124,7 +124,7 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
         }
         catch (Exception e)
         {
-            reply = new DeleteRejected(e is KvStoreUnreachableException or AskTimeoutException
+            reply = new DeleteRejected(KvStoreUnreachableException.IsOutage(e)
                 ? KvStoreUnreachableException.Advice(e.Message)
                 : $"the kvstore did not delete dataset '{m.DatasetId}': {e.Message}");
         }
