@@ -19,7 +19,8 @@ namespace MapReduce.Actors.Api;
 /// work on any master node and during a take-over. A request that needs the kvstore while it cannot
 /// be reached is answered 503 with one line saying so.
 /// </summary>
-public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, CatalogStore catalog, KvStoreLocator locator, IBlobClient blobs)
+/// <param name="kvstoreTimeout">How long a request waits for the kvstore before 503; <see cref="DefaultKvStoreTimeout"/> unless a test makes it short.</param>
+public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, CatalogStore catalog, KvStoreLocator locator, IBlobClient blobs, TimeSpan? kvstoreTimeout = null)
 {
     /// <summary>A command the singleton does not answer in this long is answered 503: a take-over is under way.</summary>
     private static readonly TimeSpan MasterTimeout = TimeSpan.FromSeconds(10);
@@ -27,7 +28,9 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     private static readonly TimeSpan PollTimeout = TimeSpan.FromSeconds(3);
     /// <summary>Admission reads the catalog; deletion waits for the kvstore: the master's own limits, plus a margin.</summary>
     private static readonly TimeSpan SlowCommandTimeout = TimeSpan.FromSeconds(90);
-    private static readonly TimeSpan KvStoreTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>Long enough for a kvstore that is starting or restarting to join.</summary>
+    public static readonly TimeSpan DefaultKvStoreTimeout = TimeSpan.FromSeconds(30);
+    private readonly TimeSpan _kvstoreTimeout = kvstoreTimeout ?? DefaultKvStoreTimeout;
     private const int JobListLimit = 200;
 
     private readonly JobReadModel _jobs = new(catalog);
@@ -238,12 +241,12 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     {
         try
         {
-            var kv = await locator.ResolveAsync(KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
-            return await kv.Ask<object>(message, KvStoreTimeout, context.RequestAborted).ConfigureAwait(false);
+            var kv = await locator.ResolveAsync(_kvstoreTimeout, context.RequestAborted).ConfigureAwait(false);
+            return await kv.Ask<object>(message, _kvstoreTimeout, context.RequestAborted).ConfigureAwait(false);
         }
         catch (Exception e) when (KvStoreUnreachableException.IsOutage(e))
         {
-            var why = e is AskTimeoutException ? $"it did not answer within {KvStoreTimeout.TotalSeconds:0} s" : e.Message;
+            var why = e is AskTimeoutException ? $"it did not answer within {_kvstoreTimeout.TotalSeconds:0} s" : e.Message;
             await ErrorAsync(context, 503, KvStoreUnreachableException.Advice(why)).ConfigureAwait(false);
             return null;
         }
