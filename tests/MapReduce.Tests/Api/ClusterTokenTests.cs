@@ -7,11 +7,6 @@ using MapReduce.Actors.KvStore;
 using MapReduce.Storage.Blobs;
 using MapReduce.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MapReduce.Tests.Api;
 
@@ -55,17 +50,13 @@ public sealed class ClusterTokenTests
     [Fact]
     public async Task The_status_page_takes_the_token_once_from_its_link_into_an_HttpOnly_cookie()
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        await using var app = builder.Build();
+        var app = HttpEndpoint.CreateBuilder("127.0.0.1", 0, certificate: null).Build();
         // As ControlApiServer sets it up: the check, then the page and the API's routes.
         ClusterTokenCheck.Use(app, Token, forPeople: true);
         StatusPage.Map(app);
         app.MapGet("/api/jobs", () => "[]");
-        await app.StartAsync();
-        var address = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
-        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = address };
+        await using var server = await HttpEndpoint.StartAsync(app, "127.0.0.1", https: false, TimeSpan.FromSeconds(2));
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = server.BaseUrl };
 
         using (var page = await http.GetAsync("/"))
             await AssertRefusedAsync(page, ClusterTokenCheck.Missing);

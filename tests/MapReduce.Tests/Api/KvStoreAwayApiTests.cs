@@ -4,15 +4,10 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
 using MapReduce.Actors.Api;
+using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Storage.Catalog;
 using MapReduce.Tests.Support;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MapReduce.Tests.Api;
 
@@ -38,13 +33,10 @@ public sealed class KvStoreAwayApiTests() : Akka.TestKit.Xunit2.TestKit(Configur
         using var folder = new TempFolder();
         var catalog = new CatalogStore(SqlLocation.SqliteFile(folder.File("catalog.db")));
         var blobs = new BlobClient(new FixedDataChannel(new KvStoreProtocol.DataEndpoint("http://127.0.0.1:9/", folder.Path, "none")), _ => { }, shortCircuit: false);
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        await using var app = builder.Build();
+        var app = HttpEndpoint.CreateBuilder("127.0.0.1", 0, certificate: null).Build();
         new ControlApiRoutes(Sys, CreateTestProbe().Ref, catalog, new KvStoreLocator(Sys), blobs, kvstoreTimeout: Wait).Map(app);
-        await app.StartAsync();
-        using var http = new HttpClient { BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First()) };
+        await using var server = await HttpEndpoint.StartAsync(app, "127.0.0.1", https: false, TimeSpan.FromSeconds(2));
+        using var http = new HttpClient { BaseAddress = server.BaseUrl };
         var code = new ApiModels.CodeRegistration("code-0123456789abcdef", "code/code-0123456789abcdef/task.csx", "// task");
 
         // This node has not joined: no kvstore member is up.

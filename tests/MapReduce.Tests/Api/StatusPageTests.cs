@@ -1,28 +1,19 @@
 using System.Net;
 using MapReduce.Actors.Api;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
+using MapReduce.Actors.Hosting;
 
 namespace MapReduce.Tests.Api;
 
-/// <summary>StatusPage on a bare Kestrel app built as the API server builds its own (empty builder, routing core only).</summary>
+/// <summary>StatusPage on a Kestrel app built and started as the API server builds its own (<see cref="HttpEndpoint"/>).</summary>
 public sealed class StatusPageTests
 {
     [Fact]
     public async Task Serves_the_page_and_its_files_from_the_assembly_with_their_content_types_and_404s_anything_else()
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        await using var app = builder.Build();
+        var app = HttpEndpoint.CreateBuilder("127.0.0.1", 0, certificate: null).Build();
         StatusPage.Map(app);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        using var http = new HttpClient { BaseAddress = new Uri(address) };
+        await using var server = await HttpEndpoint.StartAsync(app, "127.0.0.1", https: false, TimeSpan.FromSeconds(2));
+        using var http = new HttpClient { BaseAddress = server.BaseUrl };
 
         var index = await http.GetAsync("/");
         Assert.Equal(HttpStatusCode.OK, index.StatusCode);
