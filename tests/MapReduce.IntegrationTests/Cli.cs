@@ -5,6 +5,9 @@ namespace MapReduce.IntegrationTests;
 
 public sealed record CliResult(int ExitCode, string Output, string Error)
 {
+    /// <summary>The id in the CLI's "job J succeeded" line; empty when there is none.</summary>
+    public string SucceededJob => System.Text.RegularExpressions.Regex.Match(Output, @"job (job-\S+) succeeded").Groups[1].Value;
+
     public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";
 }
 

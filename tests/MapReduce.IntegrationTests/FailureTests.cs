@@ -36,7 +36,7 @@ public sealed class FailureTests(ITestOutputHelper log)
         await AssertExactOutput(submit, output);
 
         // Counted once per task: the two attempts lost with the worker add nothing but themselves.
-        var jobId = System.Text.RegularExpressions.Regex.Match((await submit).Output, @"job (job-\S+) succeeded").Groups[1].Value;
+        var jobId = (await submit).SucceededJob;
         var job = cluster.Catalog.GetJob(jobId)!;
         await Cli.EventuallyAsync(() => cluster.Catalog.GetJob(jobId)!.Status == "success" && cluster.Catalog.GetCounters(jobId).Totals.ContainsKey("reduce.output.pairs"),
             TimeSpan.FromSeconds(10), "the job's counters did not reach the catalog");
@@ -189,7 +189,7 @@ public sealed class FailureTests(ITestOutputHelper log)
         // Only the attempt whose code exited is blamed: the others its worker held are lost, not
         // failed. Each death blames at most one attempt (two attempts exiting together blame one),
         // and no task is blamed twice, as each kills its process once.
-        var jobId = System.Text.RegularExpressions.Regex.Match((await submit).Output, @"job (job-\S+) succeeded").Groups[1].Value;
+        var jobId = (await submit).SucceededJob;
         await Cli.EventuallyAsync(() => cluster.Catalog.GetJob(jobId)!.Status == "success", TimeSpan.FromSeconds(10), "the job's success did not reach the catalog");
         var attempts = cluster.Catalog.GetExecutions(jobId);
         var failed = attempts.Where(a => a.Outcome == MapReduce.Storage.Catalog.ExecutionOutcome.Failed).ToList();

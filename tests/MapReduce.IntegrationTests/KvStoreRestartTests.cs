@@ -52,7 +52,7 @@ public sealed class KvStoreRestartTests(ITestOutputHelper log)
         var expected = Oracle.WordCount(Cli.Samples("data"));
         Assert.Equal(expected, Oracle.ReadParts(output, 4));
 
-        var jobId = Regex.Match(result.Output, @"job (job-\S+) succeeded").Groups[1].Value;
+        var jobId = result.SucceededJob;
         await Cli.EventuallyAsync(() => cluster.Catalog.GetJob(jobId)!.Status == "success" && cluster.Catalog.GetCounters(jobId).Totals.ContainsKey("reduce.output.pairs"),
             TimeSpan.FromSeconds(10), "the job's counters did not reach the catalog");
         var job = cluster.Catalog.GetJob(jobId)!;

@@ -40,7 +40,7 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         Assert.DoesNotContain("uploaded 8 files", second.Output);
         Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(countOut, 2));
 
-        var execId = Regex.Match(second.Output, @"job (job-\S+) succeeded").Groups[1].Value;
+        var execId = second.SucceededJob;
         var status = await Cli.RunAsync("MapReduce.Submit", ["status", execId, "--store", cluster.Store], TimeSpan.FromSeconds(60));
         Assert.True(status.ExitCode == 0, status.ToString());
         Assert.Contains("state     succeeded", status.Output);
@@ -85,7 +85,7 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         var job = await Cli.SubmitAsync(Seeded("-d", input, "-c", code, "-o", output, "--reducers", "2"));
         Assert.True(job.ExitCode == 0, job.ToString());
         Assert.Equal(Oracle.WordCount(input), Oracle.ReadParts(output, 2));
-        var execId = Regex.Match(job.Output, @"job (job-\S+) succeeded").Groups[1].Value;
+        var execId = job.SucceededJob;
 
         // Independently: the sample files have no BOM and end with a newline; each is one chunk, so one map task.
         var files = Directory.GetFiles(input).Order(StringComparer.Ordinal).ToArray();
@@ -148,7 +148,7 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
         var job = await Cli.SubmitAsync(Seeded("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--reducers", "2"));
         Assert.True(job.ExitCode == 0, job.ToString());
         var dataId = Regex.Match(job.Output, @"--data-id (\S+)").Groups[1].Value;
-        var execId = Regex.Match(job.Output, @"job (job-\S+) succeeded").Groups[1].Value;
+        var execId = job.SucceededJob;
         var blobs = Path.Combine(cluster.Store, "kvstore", "blobs");
 
         // The map runs go once the job has ended; the two result parts stay.

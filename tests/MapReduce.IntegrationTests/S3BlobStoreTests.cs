@@ -99,7 +99,7 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
 
         // The bytes are objects in the bucket: 8 chunks and the manifest, the two result parts; the
         // kvstore's folder holds no blob.
-        var execId = Regex.Match(second.Output, @"job (job-\S+) succeeded").Groups[1].Value;
+        var execId = second.SucceededJob;
         var chunks = await ObjectsAsync($"data/{dataId}/");
         Assert.Equal(9, chunks.Count);
         Assert.Contains($"data/{dataId}/manifest", chunks);
@@ -116,7 +116,7 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
         Assert.True(job.ExitCode == 0, job.ToString());
         Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 2));
         var dataId = Regex.Match(job.Output, @"--data-id (\S+)").Groups[1].Value;
-        var execId = Regex.Match(job.Output, @"job (job-\S+) succeeded").Groups[1].Value;
+        var execId = job.SucceededJob;
 
         // The map runs go once the job has ended (ListObjectsV2 + DeleteObjects); the parts stay.
         await Cli.EventuallyAsync(() => ObjectsAsync($"jobs/{execId}/map/").GetAwaiter().GetResult().Count == 0,
