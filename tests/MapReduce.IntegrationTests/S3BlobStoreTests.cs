@@ -225,6 +225,32 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
     }
 
     [SkippableFact]
+    public async Task A_range_of_an_object_is_read_exactly_and_cut_at_its_end()
+    {
+        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
+        using var store = fixture.S3!.Client(NewPrefix());
+        var data = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 7)).ToArray();
+        await store.PutAsync("runs/r", new MemoryStream(data), data.Length);
+        var client = new DirectBlobClient(store, _ => { });
+
+        async Task<byte[]> Range(long offset, long? length)
+        {
+            await using var blob = await client.OpenReadAsync("runs/r", offset, length);
+            using var copy = new MemoryStream();
+            await blob.Content.CopyToAsync(copy);
+            Assert.Equal(blob.Length, copy.Length);
+            return copy.ToArray();
+        }
+
+        Assert.Equal(data, await Range(0, null));
+        Assert.Equal(data.AsSpan(1000, 5000).ToArray(), await Range(1000, 5000));
+        Assert.Equal(data.AsSpan(99_990).ToArray(), await Range(99_990, 1000));
+        Assert.Empty(await Range(100_000, 10));
+        var missing = await Assert.ThrowsAsync<KvStoreException>(() => client.OpenReadAsync("runs/none", 5, 5));
+        Assert.StartsWith("blob runs/none does not exist in ", missing.Message);
+    }
+
+    [SkippableFact]
     public async Task A_script_is_stored_only_under_the_id_its_bytes_hash_to()
     {
         Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);

@@ -179,6 +179,38 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
             return (data, length);
         }, ct);
 
+    public Task<StoredBlob> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken ct = default) =>
+        ShortCircuitOrAsync(key, read: true,
+            store => store.OpenReadAsync(key, offset, length, ct).GetAwaiter().GetResult() ?? throw new FileNotFoundException(key),
+            () => OpenOverHttpAsync(key, offset, length, ct), ct);
+
+    private Task<StoredBlob> OpenOverHttpAsync(string key, long offset, long? length, CancellationToken ct) =>
+        TransferAsync(key, async (url, idle) =>
+        {
+            if (length == 0) return new StoredBlob(Stream.Null, 0);
+            var request = Request(HttpMethod.Get, url);
+            var ranged = offset > 0 || length is not null;
+            if (ranged) request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(offset, length is { } n ? offset + n - 1 : null);
+            HttpResponseMessage? response = null;
+            try
+            {
+                response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+                await EnsureSuccessAsync(response, key, url, idle.Token).ConfigureAwait(false);
+                if (ranged && response.StatusCode != HttpStatusCode.PartialContent)
+                    throw new KvStoreException($"the kvstore at {url.GetLeftPart(UriPartial.Authority)} does not serve byte ranges (answered {(int)response.StatusCode} to a range of {key})");
+                var bytes = ExpectedLength(response, key);
+                var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+                var stream = new RemoteBlobStream(response, body, key, bytes, IdleLimit);
+                response = null; // the stream owns it now
+                return new StoredBlob(stream, bytes);
+            }
+            finally
+            {
+                response?.Dispose();
+                request.Dispose();
+            }
+        }, ct);
+
     /// <summary>Downloads a blob into a file (written to a temp name and renamed, so a crash never leaves half a file).</summary>
     public Task<long> GetToFileAsync(string key, string path, CancellationToken ct = default) =>
         ShortCircuitOrAsync(key, read: true, store => CopyOut(store, key, path), () => GetToFileOverHttpAsync(key, path, ct), ct);

@@ -87,10 +87,18 @@ public sealed class BlobHttpServer : IAsyncDisposable
             await ReplyAsync(context, StatusCodes.Status400BadRequest, problem).ConfigureAwait(false);
             return;
         }
+        var range = RequestedRange(context);
+        if (range is { Problem: { } badRange })
+        {
+            await ReplyAsync(context, StatusCodes.Status416RangeNotSatisfiable, badRange).ConfigureAwait(false);
+            return;
+        }
         StoredBlob? blob;
         try
         {
-            blob = await blobs.OpenReadAsync(key!, context.RequestAborted).ConfigureAwait(false);
+            blob = range is { } r
+                ? await blobs.OpenReadAsync(key!, r.Offset, r.Length, context.RequestAborted).ConfigureAwait(false)
+                : await blobs.OpenReadAsync(key!, context.RequestAborted).ConfigureAwait(false);
         }
         catch (IOException e)
         {
@@ -106,8 +114,24 @@ public sealed class BlobHttpServer : IAsyncDisposable
         {
             context.Response.ContentType = "application/octet-stream";
             context.Response.ContentLength = blob.Length;
+            if (range is { } served)
+            {
+                // The whole blob's length is not looked up: '*' says so (RFC 9110 14.4).
+                context.Response.StatusCode = StatusCodes.Status206PartialContent;
+                if (blob.Length > 0) context.Response.Headers.ContentRange = $"bytes {served.Offset}-{served.Offset + blob.Length - 1}/*";
+            }
             await CopyAsync(blob.Content, context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>One byte range ("bytes=FROM-" or "bytes=FROM-TO") the request asks for, or null for the whole blob.</summary>
+    private static (long Offset, long? Length, string? Problem)? RequestedRange(HttpContext context)
+    {
+        if (!context.Request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.Range)) return null;
+        var header = context.Request.GetTypedHeaders().Range;
+        if (header is not { Unit.Value: "bytes", Ranges.Count: 1 } || header.Ranges.First() is not { From: { } from } only || only.To < from)
+            return (0, null, "only one byte range 'bytes=FROM-' or 'bytes=FROM-TO' is served");
+        return (from, only.To is { } to ? to - from + 1 : null, null);
     }
 
     /// <summary>

@@ -90,6 +90,10 @@ public sealed class DirectBlobClient(IBlobStore store, Action<string> log) : IBl
             }
         });
 
+    public Task<StoredBlob> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken ct = default) =>
+        WithStoreAsync(key, async () =>
+            await store.OpenReadAsync(key, offset, length, ct).ConfigureAwait(false) ?? throw new KvStoreException($"blob {key} does not exist in {store.Location}"));
+
     private async Task<StoredBlob> OpenAsync(string key, CancellationToken ct) =>
         await store.OpenReadAsync(key, ct).ConfigureAwait(false) ?? throw new KvStoreException($"blob {key} does not exist in {store.Location}");
 

@@ -23,6 +23,15 @@ public interface IBlobClient
     /// <summary>A blob's bytes in a pooled buffer, to be disposed once used (a map task's chunks).</summary>
     Task<RentedBlob> GetRentedAsync(string key, CancellationToken ct = default);
 
+    /// <summary>
+    /// Opens a blob, or <paramref name="length"/> bytes of it from <paramref name="offset"/> (null: to
+    /// its end; a range past the end is cut at it), as a stream to read while working: in place on
+    /// the kvstore's machine (no copy), streamed over the data channel or from the object store
+    /// elsewhere. The stream yields exactly <see cref="MapReduce.Storage.Blobs.StoredBlob.Length"/>
+    /// bytes or fails with a <see cref="KvStoreException"/>; dispose it once read.
+    /// </summary>
+    Task<MapReduce.Storage.Blobs.StoredBlob> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken ct = default);
+
     /// <summary>Downloads a blob into a file (written to a temp name and renamed, so a crash never leaves half a file).</summary>
     Task<long> GetToFileAsync(string key, string path, CancellationToken ct = default);
 

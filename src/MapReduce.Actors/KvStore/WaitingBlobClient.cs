@@ -1,3 +1,4 @@
+using MapReduce.Storage.Blobs;
 namespace MapReduce.Actors.KvStore;
 
 /// <summary>
@@ -32,6 +33,10 @@ public sealed class WaitingBlobClient(IBlobClient inner, Func<bool> kvstoreAway,
     public Task<RentedBlob> GetRentedAsync(string key, CancellationToken ct = default) => RunAsync(key, () => inner.GetRentedAsync(key, ct), ct);
 
     public Task<long> GetToFileAsync(string key, string path, CancellationToken ct = default) => RunAsync(key, () => inner.GetToFileAsync(key, path, ct), ct);
+
+    /// <summary>Waits out an away kvstore to open the blob; a stream that breaks later fails its reader, who retries the attempt.</summary>
+    public Task<StoredBlob> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken ct = default) =>
+        RunAsync(key, () => inner.OpenReadAsync(key, offset, length, ct), ct);
 
     private async Task<T> RunAsync<T>(string key, Func<Task<T>> request, CancellationToken ct)
     {

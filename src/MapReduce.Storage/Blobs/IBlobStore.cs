@@ -25,6 +25,13 @@ public interface IBlobStore
     /// <summary>The blob's bytes and length, or null when there is no such blob.</summary>
     Task<StoredBlob?> OpenReadAsync(string key, CancellationToken ct = default);
 
+    /// <summary>
+    /// <paramref name="length"/> bytes of the blob from <paramref name="offset"/> (null: to its end),
+    /// or null when there is no such blob; <see cref="StoredBlob.Length"/> is the range's length. A
+    /// range past the blob's end is cut at it.
+    /// </summary>
+    Task<StoredBlob?> OpenReadAsync(string key, long offset, long? length, CancellationToken ct = default);
+
     /// <summary>Deletes these blobs (a missing one is skipped); returns how many it deleted and their bytes.</summary>
     Task<(int Blobs, long Bytes)> DeleteAllAsync(IReadOnlyCollection<string> keys, CancellationToken ct = default);
 
@@ -45,3 +52,16 @@ public sealed record StoredBlob(Stream Content, long Length) : IDisposable, IAsy
 
 /// <summary>The blob store failed (the object store refused or could not be reached); the message says why.</summary>
 public sealed class BlobStoreException(string message, Exception? inner = null) : IOException(message, inner);
+
+/// <summary>Where a byte range of a blob starts and how long it is, cut at the blob's end.</summary>
+public static class BlobRange
+{
+    public static (long Start, long Count) Clamp(long offset, long? length, long blobLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        if (length is < 0) throw new ArgumentOutOfRangeException(nameof(length));
+        var start = Math.Min(offset, blobLength);
+        var count = Math.Min(length ?? long.MaxValue, blobLength - start);
+        return (start, count);
+    }
+}

@@ -227,14 +227,19 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
 
     public Task<bool> ExistsAsync(string key, CancellationToken ct = default) => Task.FromResult(Exists(key));
 
-    public Task<StoredBlob?> OpenReadAsync(string key, CancellationToken ct = default)
+    public Task<StoredBlob?> OpenReadAsync(string key, CancellationToken ct = default) => OpenReadAsync(key, 0, null, ct);
+
+    public Task<StoredBlob?> OpenReadAsync(string key, long offset, long? length, CancellationToken ct = default)
     {
         try
         {
             // Opened before the length is read: a blob replaced meanwhile is still read whole (the old inode).
             var file = new FileStream(PathOf(key), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
                 bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            return Task.FromResult<StoredBlob?>(new StoredBlob(file, file.Length));
+            var (start, count) = BlobRange.Clamp(offset, length, file.Length);
+            if (start == 0 && count == file.Length) return Task.FromResult<StoredBlob?>(new StoredBlob(file, file.Length));
+            file.Position = start;
+            return Task.FromResult<StoredBlob?>(new StoredBlob(new ExactLengthStream(file, count), count));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -252,18 +252,33 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         }
     }
 
-    public async Task<StoredBlob?> OpenReadAsync(string key, CancellationToken ct = default)
+    public Task<StoredBlob?> OpenReadAsync(string key, CancellationToken ct = default) => OpenReadAsync(key, 0, null, ct);
+
+    public async Task<StoredBlob?> OpenReadAsync(string key, long offset, long? length, CancellationToken ct = default)
     {
         var objectKey = _options.ObjectKey(key);
         try
         {
-            var response = await _s3.GetObjectAsync(_options.Bucket, objectKey, ct).ConfigureAwait(false);
-            if (Incomplete(response.Metadata, response.ContentLength) is { } problem)
+            if (offset == 0 && length is null)
             {
-                response.Dispose();
-                throw new BlobStoreException($"{key} in {Location} is incomplete: {problem}");
+                var response = await _s3.GetObjectAsync(_options.Bucket, objectKey, ct).ConfigureAwait(false);
+                if (Incomplete(response.Metadata, response.ContentLength) is { } problem)
+                {
+                    response.Dispose();
+                    throw new BlobStoreException($"{key} in {Location} is incomplete: {problem}");
+                }
+                return new StoredBlob(response.ResponseStream, response.ContentLength);
             }
-            return new StoredBlob(response.ResponseStream, response.ContentLength);
+            // A range: the object's recorded length says whether it is whole, and where the range ends.
+            if (await HeadAsync(objectKey, ct).ConfigureAwait(false) is not { } head) return null;
+            if (!head.Whole) throw new BlobStoreException($"{key} in {Location} is incomplete: its writer died mid-upload");
+            var (start, count) = BlobRange.Clamp(offset, length, head.Length);
+            if (count == 0) return new StoredBlob(Stream.Null, 0);
+            var ranged = await _s3.GetObjectAsync(new GetObjectRequest
+            {
+                BucketName = _options.Bucket, Key = objectKey, ByteRange = new ByteRange(start, start + count - 1),
+            }, ct).ConfigureAwait(false);
+            return new StoredBlob(new ExactLengthStream(ranged.ResponseStream, count), count);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {

@@ -121,6 +121,41 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_blobs.Root, "incoming")));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_blob_or_a_range_of_it_is_read_as_a_stream_of_exactly_its_bytes(bool shortCircuit)
+    {
+        var client = NewClient(shortCircuit: shortCircuit);
+        var data = RandomBytes((3 << 20) + 17);
+        await client.PutAsync("jobs/j/map/m00000.1/p00000", data);
+
+        async Task<byte[]> Read(long offset, long? length, long expectedLength)
+        {
+            await using var blob = await client.OpenReadAsync("jobs/j/map/m00000.1/p00000", offset, length);
+            Assert.Equal(expectedLength, blob.Length);
+            using var copy = new MemoryStream();
+            await blob.Content.CopyToAsync(copy);
+            return copy.ToArray();
+        }
+
+        Assert.Equal(data, await Read(0, null, data.Length));
+        Assert.Equal(data.AsSpan(1 << 20).ToArray(), await Read(1 << 20, null, data.Length - (1 << 20)));
+        Assert.Equal(data.AsSpan(5, 100_000).ToArray(), await Read(5, 100_000, 100_000));
+        // A range past the end is cut at it.
+        Assert.Equal(data.AsSpan(data.Length - 10).ToArray(), await Read(data.Length - 10, 1000, 10));
+        Assert.Empty(await Read(data.Length, 10, 0));
+        // Read synchronously too, as the reduce's merge reads.
+        await using (var blob = await client.OpenReadAsync("jobs/j/map/m00000.1/p00000", 7, 3))
+        {
+            var three = new byte[8];
+            Assert.Equal(3, blob.Content.ReadAtLeast(three, 8, throwOnEndOfStream: false));
+            Assert.Equal(data.AsSpan(7, 3).ToArray(), three[..3]);
+        }
+        var missing = await Assert.ThrowsAsync<KvStoreException>(() => client.OpenReadAsync("jobs/j/map/none"));
+        Assert.Equal("blob jobs/j/map/none does not exist in the kvstore", missing.Message);
+    }
+
     [Fact]
     public async Task A_client_that_does_not_find_the_advertised_store_id_in_the_folder_uses_http()
     {

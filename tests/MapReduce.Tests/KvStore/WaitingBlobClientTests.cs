@@ -26,6 +26,7 @@ public sealed class WaitingBlobClientTests
         public Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default) => throw new NotSupportedException();
         public Task<RentedBlob> GetRentedAsync(string key, CancellationToken ct = default) => throw new NotSupportedException();
         public Task<long> GetToFileAsync(string key, string path, CancellationToken ct = default) => Next();
+        public Task<MapReduce.Storage.Blobs.StoredBlob> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken ct = default) => throw new NotSupportedException();
     }
 
     private static readonly DateTimeOffset Start = new(2026, 11, 30, 17, 42, 3, TimeSpan.Zero);
