@@ -80,7 +80,7 @@ public sealed class LocalModeTests : IDisposable
         // task, so two files share each map task. A few hundred distinct words per buffer: every task
         // spills. Blobs over the data channel, as between machines (the other tests short-circuit).
         WriteSmallFiles(input, 40, 100_000);
-        await File.WriteAllTextAsync(config, "mapreduce.map-buffer-entries = 300\nmapreduce.kvstore.short-circuit = off");
+        await File.WriteAllTextAsync(config, "mapreduce.map-buffer-size = 64KiB\nmapreduce.kvstore.short-circuit = off");
 
         var result = await Cli.SubmitAsync("-d", input, "-c", Cli.Samples("wordcount"), "-o", output, "--store", store, "--config", config, "--workers", "2");
 

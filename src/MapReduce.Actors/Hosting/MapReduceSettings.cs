@@ -20,8 +20,8 @@ public sealed record MapReduceSettings(
     /// <summary>How long a worker waits for a stopped attempt's user code to return before it exits to free the slot (read once, with the master's settings, whose janitor waits as long).</summary>
     public TimeSpan CancelGrace => Master.CancelGrace;
 
-    /// <summary>Entries (distinct keys with Combine, pairs without) a map task buffers before spilling a sorted run to disk.</summary>
-    public int MapBufferEntries { get; init; } = 500_000;
+    /// <summary>How map output is buffered and merged: the map buffer's bytes, the whole-partition Reducer's limit.</summary>
+    public required ShuffleSettings Shuffle { get; init; }
 
     /// <summary>Port of a kvstore node's HTTP data channel; 0 takes any free port (clients learn it over Akka).</summary>
     public int KvStoreDataPort { get; init; }
@@ -71,7 +71,7 @@ public sealed record MapReduceSettings(
         {
             LocalMasters = section.GetInt("local.masters", 2),
             Master = MasterSettings.From(section),
-            MapBufferEntries = section.GetInt("map-buffer-entries", 500_000),
+            Shuffle = ShuffleSettings.From(section),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
             KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),
             BlobStore = BlobStoreSettings.From(section),

@@ -109,21 +109,28 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
     public Task<long> PutFileAsync(string key, string path, CancellationToken ct = default) =>
         PutFileRangeAsync(key, path, 0, new FileInfo(path).Length, ct);
 
+    public Task<long> PutOwnedFileAsync(string key, string path, CancellationToken ct = default) =>
+        ShortCircuitOrAsync(key, read: false, store => store.PutOwnedFile(key, path),
+            () => PutFileRangeOverHttpAsync(key, path, 0, new FileInfo(path).Length, ct), ct);
+
     /// <summary>
     /// Stores <paramref name="length"/> bytes of a file from <paramref name="offset"/> (a chunk of an
     /// input file). Short-circuited, a whole file is copied by the kernel; a file that changed
     /// meanwhile fails with <see cref="SourceChangedException"/>.
     /// </summary>
     public Task<long> PutFileRangeAsync(string key, string path, long offset, long length, CancellationToken ct = default) =>
-        ShortCircuitOrAsync(key, read: false, store => store.PutFileRange(key, path, offset, length), async () =>
-        {
-            // Unbuffered: UploadContent reads 1 MiB pieces into a pooled buffer.
-            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0,
-                FileOptions.Asynchronous | FileOptions.SequentialScan);
-            if (file.Length < offset + length) throw new SourceChangedException(path, offset, length, Math.Max(0, file.Length - offset));
-            file.Position = offset;
-            return await PutStreamAsync(key, file, length, ct).ConfigureAwait(false);
-        }, ct);
+        ShortCircuitOrAsync(key, read: false, store => store.PutFileRange(key, path, offset, length),
+            () => PutFileRangeOverHttpAsync(key, path, offset, length, ct), ct);
+
+    private async Task<long> PutFileRangeOverHttpAsync(string key, string path, long offset, long length, CancellationToken ct)
+    {
+        // Unbuffered: UploadContent reads 1 MiB pieces into a pooled buffer.
+        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0,
+            FileOptions.Asynchronous | FileOptions.SequentialScan);
+        if (file.Length < offset + length) throw new SourceChangedException(path, offset, length, Math.Max(0, file.Length - offset));
+        file.Position = offset;
+        return await PutStreamAsync(key, file, length, ct).ConfigureAwait(false);
+    }
 
     private Task<long> PutStreamAsync(string key, Stream body, long length, CancellationToken ct) =>
         TransferAsync(key, async (url, idle) =>

@@ -33,6 +33,8 @@ public sealed class DirectBlobClient(IBlobStore store, Action<string> log) : IBl
             return await store.PutAsync(key, file, length, ct).ConfigureAwait(false);
         });
 
+    public Task<long> PutOwnedFileAsync(string key, string path, CancellationToken ct = default) => PutFileAsync(key, path, ct);
+
     public async Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default) =>
         (await ReadAsync(key, length => new byte[length], ct).ConfigureAwait(false)).Buffer;
 

@@ -18,6 +18,12 @@ public interface IBlobClient
     /// </summary>
     Task<long> PutFileRangeAsync(string key, string path, long offset, long length, CancellationToken ct = default);
 
+    /// <summary>
+    /// Stores a file its writer no longer needs (a run, a part): on the kvstore's machine it is
+    /// moved into the store rather than copied; elsewhere it is uploaded and may stay where it is.
+    /// </summary>
+    Task<long> PutOwnedFileAsync(string key, string path, CancellationToken ct = default);
+
     Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default);
 
     /// <summary>A blob's bytes in a pooled buffer, to be disposed once used (a map task's chunks).</summary>

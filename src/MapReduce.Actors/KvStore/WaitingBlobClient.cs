@@ -28,6 +28,8 @@ public sealed class WaitingBlobClient(IBlobClient inner, Func<bool> kvstoreAway,
     public Task<long> PutFileRangeAsync(string key, string path, long offset, long length, CancellationToken ct = default) =>
         RunAsync(key, () => inner.PutFileRangeAsync(key, path, offset, length, ct), ct);
 
+    public Task<long> PutOwnedFileAsync(string key, string path, CancellationToken ct = default) => RunAsync(key, () => inner.PutOwnedFileAsync(key, path, ct), ct);
+
     public Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default) => RunAsync(key, () => inner.GetBytesAsync(key, ct), ct);
 
     public Task<RentedBlob> GetRentedAsync(string key, CancellationToken ct = default) => RunAsync(key, () => inner.GetRentedAsync(key, ct), ct);

@@ -9,29 +9,45 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
 {
     private readonly Func<string, string, IEnumerable<(TKey, TValue)>> _map;
     private readonly Func<TKey, IEnumerable<TValue>, TResult>? _reduce;
+    private readonly Func<TKey, IEnumerable<TValue>, IEnumerable<string>>? _reduceLines;
     private readonly Func<IDictionary<TKey, List<TValue>>, IEnumerable<(TKey, TResult)>>? _reducer;
     private readonly Func<TKey, IEnumerable<TValue>, TValue>? _combine;
+    private readonly Func<TKey, int, int>? _partition;
 
-    public CompiledTask(object submission, MethodInfo map, MethodInfo? reduce, MethodInfo? reducer, MethodInfo? combine)
+    public CompiledTask(object submission, UserFunctions functions)
     {
-        _map = Bind<Func<string, string, IEnumerable<(TKey, TValue)>>>(submission, map)!;
-        _reduce = Bind<Func<TKey, IEnumerable<TValue>, TResult>>(submission, reduce);
-        _reducer = reduce is null ? Bind<Func<IDictionary<TKey, List<TValue>>, IEnumerable<(TKey, TResult)>>>(submission, reducer) : null;
-        _combine = Bind<Func<TKey, IEnumerable<TValue>, TValue>>(submission, combine);
+        _map = Bind<Func<string, string, IEnumerable<(TKey, TValue)>>>(submission, functions.Map)!;
+        _reduce = Bind<Func<TKey, IEnumerable<TValue>, TResult>>(submission, functions.Reduce);
+        _reduceLines = Bind<Func<TKey, IEnumerable<TValue>, IEnumerable<string>>>(submission, functions.ReduceLines);
+        _reducer = _reduce is null && _reduceLines is null ? Bind<Func<IDictionary<TKey, List<TValue>>, IEnumerable<(TKey, TResult)>>>(submission, functions.Reducer) : null;
+        _combine = Bind<Func<TKey, IEnumerable<TValue>, TValue>>(submission, functions.Combine);
+        _partition = Bind<Func<TKey, int, int>>(submission, functions.Partition);
     }
 
     public Type KeyType => typeof(TKey);
     public Type ValueType => typeof(TValue);
     public Type ResultType => typeof(TResult);
     public bool HasCombine => _combine is not null;
+    public bool HasPartition => _partition is not null;
 
     private static TDelegate? Bind<TDelegate>(object submission, MethodInfo? method) where TDelegate : Delegate =>
         method is null ? null
         : method.IsStatic ? (TDelegate)method.CreateDelegate(typeof(TDelegate))
         : (TDelegate)method.CreateDelegate(typeof(TDelegate), submission);
 
-    public IMapOutput NewMapOutput(int partitions, int spillLimit, string spillFolder) =>
-        new MapOutput(new MapOutputBuffer<TKey, TValue>(partitions, GuardedCombine(), spillLimit, spillFolder));
+    public IMapOutput NewMapOutput(int partitions, long limitBytes, string spillFolder) =>
+        new MapOutput(new MapOutputBuffer<TKey, TValue>(partitions, PartitionOf(partitions), GuardedCombine(), limitBytes, spillFolder));
+
+    /// <summary>The script's Partition (what it throws is marked, so the error names Partition and the key), or the stable hash.</summary>
+    private Func<TKey, int> PartitionOf(int partitions)
+    {
+        if (_partition is not { } partition) return new Partitioner<TKey>(partitions).PartitionOf;
+        return key =>
+        {
+            try { return partition(key, partitions); }
+            catch (Exception e) { throw new UserFunctionFailedException("Partition", OutputFormat.Text(key), e); }
+        };
+    }
 
     /// <summary>Combine as the buffer calls it: what it throws is marked, so the error names Combine and the key, not Map.</summary>
     private Func<TKey, IEnumerable<TValue>, TValue>? GuardedCombine()
@@ -41,12 +57,14 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         return (key, values) =>
         {
             try { return combine(key, values); }
-            catch (Exception e) { throw new CombineFailedException(OutputFormat.Text(key), e); }
+            catch (Exception e) { throw new UserFunctionFailedException("Combine", OutputFormat.Text(key), e); }
         };
     }
 
-    private sealed class CombineFailedException(string key, Exception inner) : Exception(inner.Message, inner)
+    /// <summary>A function the engine calls on a key (Combine, Partition) threw.</summary>
+    private sealed class UserFunctionFailedException(string function, string key, Exception inner) : Exception(inner.Message, inner)
     {
+        public string Function => function;
         public string Key => key;
     }
 
@@ -84,47 +102,74 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         }
     }
 
-    public ReduceCounts RunReduce(IReadOnlyList<Stream> runs, Stream output, string where, CancellationToken stop = default)
+    public ReduceCounts RunReduce(IReadOnlyList<Stream> runs, Stream output, string where, CancellationToken stop = default, long wholePartitionLimit = long.MaxValue)
     {
-        var merged = RunMerger.Merge(runs.Select(SortedRun.Read<TKey, TValue>).ToList());
+        if (_reducer is not null) return RunReducer(runs, output, where, wholePartitionLimit);
+        using var merge = new RunMerge<TKey>(runs.Select(r => new RunReader(r)).ToList());
         using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
         long lines = 0, groups = 0;
-        if (_reduce is not null)
+        TKey? current = default;
+        var function = _reduce is not null ? "Reduce" : "ReduceLines";
+        Guard(function, where, () =>
         {
-            TKey? current = default;
-            Guard("Reduce", where, () =>
+            while (merge.NextKey())
             {
-                foreach (var (key, values) in RunMerger.Groups(merged))
+                stop.ThrowIfCancellationRequested();
+                current = merge.DecodedKey;
+                var values = new KeyValues<TKey, TValue>(merge);
+                groups++;
+                if (_reduce is not null)
                 {
-                    current = key;
-                    stop.ThrowIfCancellationRequested();
-                    writer.WriteLine(OutputFormat.Line(key, _reduce(key, values)));
+                    writer.WriteLine(OutputFormat.Line(current, _reduce(current, values)));
                     lines++;
-                    groups++;
+                    continue;
                 }
-            }, () => current is null ? "" : $" at key '{OutputFormat.Text(current)}'");
-        }
-        else
-        {
-            var all = new Dictionary<TKey, List<TValue>>(KeyOrder.EqualityFor<TKey>());
-            foreach (var (key, value) in merged)
-            {
-                if (!all.TryGetValue(key, out var values)) all[key] = values = [];
-                values.Add(value);
+                foreach (var line in _reduceLines!(current, values))
+                {
+                    writer.Write(line);
+                    writer.Write('\n');
+                    lines++;
+                }
             }
-            groups = all.Count;
-            var results = new List<(TKey Key, TResult Value)>();
-            Guard("Reducer", where, () => results.AddRange(_reducer!(all)));
-            var order = KeyOrder.For<TKey>();
-            results.Sort((a, b) => order.Compare(a.Key, b.Key));
-            foreach (var (key, value) in results)
-            {
-                writer.WriteLine(OutputFormat.Line(key, value));
-                lines++;
-            }
-        }
+        }, () => current is null ? "" : $" at key '{OutputFormat.Text(current)}'");
         return new ReduceCounts(groups, lines);
     }
+
+    public void MergeRuns(IReadOnlyList<Stream> runs, Stream output) => RunMerge<TKey>.MergeInto(runs, output);
+
+    /// <summary>The whole-partition form: every pair of the partition in one dictionary, so its size is checked first.</summary>
+    private ReduceCounts RunReducer(IReadOnlyList<Stream> runs, Stream output, string where, long limit)
+    {
+        var bytes = runs.Sum(r => r.Length);
+        if (bytes > limit)
+            throw new UserCodeException($"Reducer holds a whole partition in memory, and {where} holds {Megabytes(bytes)} of map output, over the limit of {Megabytes(limit)} (mapreduce.max-reducer-partition); define Reduce(key, values) instead, which streams, or run more reducers (--reducers)",
+                new InvalidOperationException("partition too large for Reducer"));
+        var all = new Dictionary<TKey, List<TValue>>(KeyOrder.EqualityFor<TKey>());
+        using (var merge = new RunMerge<TKey>(runs.Select(r => new RunReader(r)).ToList()))
+        {
+            var codec = Codec.For<TValue>();
+            while (merge.NextKey())
+            {
+                var key = merge.DecodedKey;
+                if (!all.TryGetValue(key, out var values)) all[key] = values = [];
+                while (merge.NextSegment(out var segment))
+                {
+                    var reader = new ByteReader(segment.Values);
+                    for (var i = 0; i < segment.ValueCount; i++) values.Add(codec.Read(ref reader));
+                }
+            }
+        }
+        var groups = all.Count;
+        var results = new List<(TKey Key, TResult Value)>();
+        Guard("Reducer", where, () => results.AddRange(_reducer!(all)));
+        var order = KeyOrder.For<TKey>();
+        results.Sort((a, b) => order.Compare(a.Key, b.Key));
+        using var writer = new StreamWriter(output, new UTF8Encoding(false), 1 << 16, leaveOpen: true) { NewLine = "\n" };
+        foreach (var (key, value) in results) writer.WriteLine(OutputFormat.Line(key, value));
+        return new ReduceCounts(groups, results.Count);
+    }
+
+    private static string Megabytes(long bytes) => $"{bytes / 1_048_576.0:0.#} MiB";
 
     /// <summary>Runs user code and turns whatever it throws into one message naming where it happened.</summary>
     private static void Guard(string function, string where, Action action, Func<string>? detail = null)
@@ -133,12 +178,16 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         {
             action();
         }
-        catch (CombineFailedException c)
+        catch (UserFunctionFailedException f)
         {
-            var inner = c.InnerException!;
-            throw new UserCodeException($"Combine threw on {where} at key '{c.Key}': {inner.GetType().Name}: {inner.Message}", inner);
+            var inner = f.InnerException!;
+            throw new UserCodeException($"{f.Function} threw on {where} at key '{f.Key}': {inner.GetType().Name}: {inner.Message}", inner);
         }
-        catch (Exception e) when (e is not IOException and not OperationCanceledException)
+        catch (PartitionOutOfRangeException p)
+        {
+            throw new UserCodeException($"Partition returned {p.Partition} for key '{OutputFormat.Text(p.Key)}' on {where}; it must be from 0 to {p.Partitions - 1} (the job has {p.Partitions} reducers)", p);
+        }
+        catch (Exception e) when (e is not IOException and not OperationCanceledException and not UserCodeException)
         {
             var inner = e is TargetInvocationException { InnerException: not null } t ? t.InnerException! : e;
             throw new UserCodeException($"{function} threw on {where}{detail?.Invoke()}: {inner.GetType().Name}: {inner.Message}", inner);

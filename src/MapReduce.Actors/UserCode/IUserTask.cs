@@ -7,13 +7,15 @@ public interface IUserTask
     Type ValueType { get; }
     Type ResultType { get; }
     bool HasCombine { get; }
+    bool HasPartition { get; }
 
     /// <summary>
-    /// A buffer for one map task's output over <paramref name="partitions"/> partitions: combined
-    /// as it fills when the script has Combine, spilled as sorted runs into
-    /// <paramref name="spillFolder"/> past <paramref name="spillLimit"/> entries.
+    /// A buffer for one map task's output over <paramref name="partitions"/> partitions (the
+    /// script's Partition, or the stable hash): grouped by key (and combined when the script has
+    /// Combine), spilled as sorted runs into <paramref name="spillFolder"/> past
+    /// <paramref name="limitBytes"/> of memory.
     /// </summary>
-    IMapOutput NewMapOutput(int partitions, int spillLimit, string spillFolder);
+    IMapOutput NewMapOutput(int partitions, long limitBytes, string spillFolder);
 
     /// <summary>
     /// Runs Map over one chunk into <paramref name="output"/>; <paramref name="where"/> names the
@@ -23,10 +25,16 @@ public interface IUserTask
     long RunMap(string docId, string chunk, IMapOutput output, string where, CancellationToken stop = default);
 
     /// <summary>
-    /// Merges the sorted runs of one partition, calls Reduce per key (or Reducer once) and writes
-    /// "key\tvalue" lines in key order. Returns the keys it reduced and the lines it wrote. <paramref name="stop"/> is checked between keys.
+    /// Merges the sorted runs of one partition, calls Reduce per key (ReduceLines per key, or
+    /// Reducer once) and writes "key\tvalue" lines (ReduceLines: its lines as they are) in key
+    /// order. Returns the keys it reduced and the lines it wrote. <paramref name="stop"/> is checked
+    /// between keys. The whole-partition Reducer refuses a partition whose runs hold more than
+    /// <paramref name="wholePartitionLimit"/> bytes.
     /// </summary>
-    ReduceCounts RunReduce(IReadOnlyList<Stream> runs, Stream output, string where, CancellationToken stop = default);
+    ReduceCounts RunReduce(IReadOnlyList<Stream> runs, Stream output, string where, CancellationToken stop = default, long wholePartitionLimit = long.MaxValue);
+
+    /// <summary>Merges sorted runs of this script's key type into one run (the reduce's first pass when it has more runs than it opens at once).</summary>
+    void MergeRuns(IReadOnlyList<Stream> runs, Stream output);
 }
 
 /// <summary>What one reduce did: <see cref="Groups"/> distinct keys in, <see cref="Lines"/> lines out.</summary>
@@ -37,7 +45,7 @@ public interface IMapOutput
 {
     /// <summary>
     /// Writes one sorted run per non-empty partition to <c>openRun(partition)</c> and returns the
-    /// pairs written per partition (0 where no run was written).
+    /// values written per partition (0 where no run was written).
     /// </summary>
     int[] WriteRuns(Func<int, Stream> openRun, string where);
 

@@ -130,14 +130,25 @@ public static class ScriptCompiler
         var valueType = pairType.GetGenericArguments()[1];
 
         var reduce = Single(methods, "Reduce");
+        var reduceLines = Single(methods, "ReduceLines");
         var reducer = Single(methods, "Reducer");
         var combine = Single(methods, "Combine");
+        var partition = Single(methods, "Partition");
         Type resultType;
+        if (reduceLines is not null && (reduce ?? reducer) is { } other)
+            throw new CompileErrorException($"task.csx defines both ReduceLines and {other.Name}; define one of Reduce, ReduceLines or Reducer");
         if (reduce is not null)
         {
             CheckKeyValues(reduce, keyType, valueType, "TResult Reduce(TKey key, IEnumerable<TValue> values)");
             resultType = reduce.ReturnType;
             if (resultType == typeof(void)) throw new CompileErrorException("task.csx: Reduce must return a value");
+        }
+        else if (reduceLines is not null)
+        {
+            CheckKeyValues(reduceLines, keyType, valueType, "IEnumerable<string> ReduceLines(TKey key, IEnumerable<TValue> values)");
+            if (reduceLines.ReturnType != typeof(IEnumerable<string>))
+                throw new CompileErrorException($"task.csx: ReduceLines must return IEnumerable<string> (each string one output line, written as it is); found {Describe(reduceLines)}");
+            resultType = typeof(string);
         }
         else if (reducer is not null)
         {
@@ -151,7 +162,7 @@ public static class ScriptCompiler
         }
         else
         {
-            throw new CompileErrorException("task.csx must define TResult Reduce(TKey key, IEnumerable<TValue> values) or IEnumerable<(TKey, TResult)> Reducer(IDictionary<TKey, List<TValue>> keyValues)");
+            throw new CompileErrorException("task.csx must define TResult Reduce(TKey key, IEnumerable<TValue> values), IEnumerable<string> ReduceLines(TKey key, IEnumerable<TValue> values) or IEnumerable<(TKey, TResult)> Reducer(IDictionary<TKey, List<TValue>> keyValues)");
         }
         if (combine is not null)
         {
@@ -159,9 +170,15 @@ public static class ScriptCompiler
             if (combine.ReturnType != valueType)
                 throw new CompileErrorException($"task.csx: Combine must return the value type of Map ({valueType.Name}); found {Describe(combine)}");
         }
+        if (partition is not null)
+        {
+            var parameters = partition.GetParameters();
+            if (parameters.Length != 2 || parameters[0].ParameterType != keyType || parameters[1].ParameterType != typeof(int) || partition.ReturnType != typeof(int))
+                throw new CompileErrorException($"task.csx: Partition must have the signature int Partition(TKey key, int reducers) with TKey = {TypeName(keyType)} as Map yields; found {Describe(partition)}");
+        }
 
         var taskType = typeof(CompiledTask<,,>).MakeGenericType(keyType, valueType, resultType);
-        return (IUserTask)Activator.CreateInstance(taskType, submission, map, reduce, reducer, combine)!;
+        return (IUserTask)Activator.CreateInstance(taskType, submission, new UserFunctions(map, reduce, reduceLines, reducer, combine, partition))!;
     }
 
     private static void CheckKeyValues(MethodInfo method, Type keyType, Type valueType, string signature)

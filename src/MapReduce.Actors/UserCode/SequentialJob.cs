@@ -14,10 +14,10 @@ public static class SequentialJob
     private static readonly UTF8Encoding Utf8 = new(false, false);
 
     /// <summary>Writes the result as key-ordered lines into <paramref name="outputFile"/>; returns the line count.</summary>
-    public static long Run(IUserTask task, IReadOnlyList<InputDocument> documents, string outputFile, string scratchFolder, int bufferEntries)
+    public static long Run(IUserTask task, IReadOnlyList<InputDocument> documents, string outputFile, string scratchFolder, long bufferBytes)
     {
         Directory.CreateDirectory(scratchFolder);
-        var output = task.NewMapOutput(1, bufferEntries, scratchFolder);
+        var output = task.NewMapOutput(1, bufferBytes, scratchFolder);
         foreach (var doc in documents) task.RunMap(doc.DocId, ReadText(doc), output, $"document '{doc.DocId}'");
         var runFile = Path.Combine(scratchFolder, "run");
         var counts = output.WriteRuns(_ => new FileStream(runFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), "the input");

@@ -1,4 +1,5 @@
 using System.Text;
+using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.UserCode;
@@ -17,8 +18,14 @@ namespace MapReduce.Actors.Worker;
 /// Each attempt counts what it read and wrote where the data passes anyway, and keeps what its user
 /// code counted and printed (<see cref="AttemptContext"/>); a non-empty log is stored as a blob.
 /// </summary>
-public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, string scratchFolder, int mapBufferEntries, int slots, Action<string>? log = null)
+public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, string scratchFolder, ShuffleSettings shuffle, int slots, Action<string>? log = null)
 {
+    /// <summary>Runs a reduce reads at once; past it, it first merges them in batches of this many into scratch runs.</summary>
+    public const int MergeFanIn = 256;
+
+    /// <summary>Runs opened at once while a reduce starts (each a file, or a stream over the data channel).</summary>
+    private const int ParallelOpens = 16;
+
     private static readonly UTF8Encoding StrictUtf8 = new(false, false);
 
     private static readonly TimeSpan LogWriteTimeout = TimeSpan.FromSeconds(10);
@@ -36,7 +43,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             var compiled = await CompileAsync(task.CodeId, stop).ConfigureAwait(false);
             clock.Lap("code");
             long inputBytes = 0, inputLines = 0, pairs = 0;
-            var output = _buffers.Rent(task.CodeId, compiled, task.Reducers, mapBufferEntries, scratch);
+            var output = _buffers.Rent(task.CodeId, compiled, task.Reducers, shuffle.MapBufferBytes, scratch);
             // The next chunk downloads while this one is mapped.
             var next = blobs.GetRentedAsync(task.Chunks[0].ChunkKey, stop);
             for (var i = 0; i < task.Chunks.Length; i++)
@@ -73,8 +80,9 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             }
             counters[TaskCounterNames.SpilledPairs] = output.SpilledPairs;
             _buffers.Return(task.CodeId, task.Reducers, output);
+            // On the kvstore's machine the runs are moved into the store, not copied.
             var uploads = Enumerable.Range(0, task.Reducers).Where(p => counts[p] > 0)
-                .Select(p => blobs.PutFileAsync(BlobKeys.MapRun(attempt, p), RunPath(scratch, p), stop));
+                .Select(p => blobs.PutOwnedFileAsync(BlobKeys.MapRun(attempt, p), RunPath(scratch, p), stop));
             await Task.WhenAll(uploads).ConfigureAwait(false);
             clock.Lap("store");
             var chunks = task.Chunks.Length > 1 ? $", {task.Chunks.Length} chunks" : "";
@@ -102,33 +110,59 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             var clock = new PhaseTimes();
             var compiled = await CompileAsync(task.CodeId, stop).ConfigureAwait(false);
             clock.Lap("code");
-            var runKeys = task.RunKeys();
-            var runFiles = runKeys.Select((_, i) => Path.Combine(scratch, $"run-{i:D6}")).ToArray();
-            await blobs.GetToFilesAsync(runKeys.Select((key, i) => (key, runFiles[i])).ToList(), 4, stop).ConfigureAwait(false);
-            clock.Lap("fetch");
+            IReadOnlyList<string> runKeys = task.RunKeys();
+            var runs = new List<Stream>();
+            long shuffleBytes = 0;
             var outputFile = Path.Combine(scratch, "output");
-            var shuffleBytes = runFiles.Sum(f => new FileInfo(f).Length);
-            var reduced = await Task.Run(() => ProcessExitWatch.RunAs(attempt, () => context.Run(() =>
+            ReduceCounts reduced;
+            try
             {
-                var streams = runFiles.Select(f => (Stream)new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16)).ToList();
-                try
+                // The runs are read where they lie (in place on the kvstore's machine, streamed
+                // elsewhere) while the merge works, never copied first.
+                for (var batch = 0; runKeys.Count > MergeFanIn && batch * MergeFanIn < runKeys.Count; batch++)
+                {
+                    var opened = await OpenRunsAsync(runKeys.Skip(batch * MergeFanIn).Take(MergeFanIn).ToList(), stop).ConfigureAwait(false);
+                    shuffleBytes += opened.Sum(r => r.Length);
+                    var merged = Path.Combine(scratch, $"merged-{batch:D4}");
+                    await Task.Run(() =>
+                    {
+                        try
+                        {
+                            using var file = new FileStream(merged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                            compiled.MergeRuns(opened, file);
+                        }
+                        finally
+                        {
+                            foreach (var run in opened) run.Dispose();
+                        }
+                    }, stop).ConfigureAwait(false);
+                    runs.Add(new FileStream(merged, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0));
+                }
+                if (runKeys.Count <= MergeFanIn)
+                {
+                    runs.AddRange(await OpenRunsAsync(runKeys, stop).ConfigureAwait(false));
+                    shuffleBytes = runs.Sum(r => r.Length);
+                }
+                clock.Lap("fetch");
+                reduced = await Task.Run(() => ProcessExitWatch.RunAs(attempt, () => context.Run(() =>
                 {
                     using var output = new FileStream(outputFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-                    return compiled.RunReduce(streams, output, $"partition {task.Partition}", stop);
-                }
-                finally
-                {
-                    foreach (var s in streams) s.Dispose();
-                }
-            })), stop).ConfigureAwait(false);
+                    return compiled.RunReduce(runs, output, $"partition {task.Partition}", stop, shuffle.MaxReducerPartition);
+                })), stop).ConfigureAwait(false);
+            }
+            finally
+            {
+                foreach (var run in runs) run.Dispose();
+            }
             clock.Lap("reduce");
-            await blobs.PutFileAsync(BlobKeys.ReduceOutput(attempt), outputFile, stop).ConfigureAwait(false);
+            var outputBytes = new FileInfo(outputFile).Length;
+            await blobs.PutOwnedFileAsync(BlobKeys.ReduceOutput(attempt), outputFile, stop).ConfigureAwait(false);
             clock.Lap("store");
             var counters = context.UserCounters();
             counters[TaskCounterNames.ShuffleBytes] = shuffleBytes;
             counters[TaskCounterNames.ReduceGroups] = reduced.Groups;
             counters[TaskCounterNames.ReduceOutputPairs] = reduced.Lines;
-            counters[TaskCounterNames.ReduceOutputBytes] = new FileInfo(outputFile).Length;
+            counters[TaskCounterNames.ReduceOutputBytes] = outputBytes;
             await StoreLogAsync(attempt, context, null).ConfigureAwait(false);
             log?.Invoke($"{attempt}: {clock}");
             return new ReduceTaskSucceeded(attempt, reduced.Lines, counters);
@@ -140,6 +174,28 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         finally
         {
             TryDeleteFolder(scratch);
+        }
+    }
+
+    /// <summary>Opens runs to read, <see cref="ParallelOpens"/> at a time; all or none (what was opened is closed when one fails).</summary>
+    private async Task<List<Stream>> OpenRunsAsync(IReadOnlyList<string> keys, CancellationToken stop)
+    {
+        var opened = new Stream?[keys.Count];
+        using var limit = new SemaphoreSlim(ParallelOpens);
+        try
+        {
+            await Task.WhenAll(keys.Select(async (key, i) =>
+            {
+                await limit.WaitAsync(stop).ConfigureAwait(false);
+                try { opened[i] = (await blobs.OpenReadAsync(key, ct: stop).ConfigureAwait(false)).Content; }
+                finally { limit.Release(); }
+            })).ConfigureAwait(false);
+            return [.. opened.Select(s => s!)];
+        }
+        catch
+        {
+            foreach (var stream in opened) stream?.Dispose();
+            throw;
         }
     }
 

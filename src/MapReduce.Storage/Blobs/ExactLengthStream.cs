@@ -14,9 +14,13 @@ public sealed class ExactLengthStream : Stream
     private readonly long _origin;
     private long _read;
 
-    public ExactLengthStream(Stream source, long length)
+    private readonly bool _ownsSource;
+
+    /// <param name="ownsSource">Whether disposing this stream disposes the source.</param>
+    public ExactLengthStream(Stream source, long length, bool ownsSource = false)
     {
         _source = source;
+        _ownsSource = ownsSource;
         _length = length;
         _origin = source.CanSeek ? source.Position : 0;
     }
@@ -72,6 +76,12 @@ public sealed class ExactLengthStream : Stream
             throw new EndOfStreamException($"the source ended after {_read} of {_length} bytes");
         _read += n;
         return n;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && _ownsSource) _source.Dispose();
+        base.Dispose(disposing);
     }
 
     public override void Flush() { }

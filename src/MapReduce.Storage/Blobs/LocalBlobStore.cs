@@ -141,6 +141,26 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
     public void Abort(string tempPath) => TryDelete(tempPath);
 
     /// <summary>
+    /// Publishes a file its writer gives up (a map task's run, a reduce's part): renamed into the
+    /// store when it is on the same file system, so its bytes are not copied; else copied.
+    /// </summary>
+    public long PutOwnedFile(string key, string path)
+    {
+        BlobKey.Validate(key);
+        var temp = NewTempPath();
+        try
+        {
+            File.Move(path, temp);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+        return Commit(temp, key);
+    }
+
+    /// <summary>
     /// Deletes temp files nobody wrote to for <paramref name="idle"/>: their writer died (a node
     /// writing directly that was killed, say). A live writer touches its file with every write.
     /// Returns how many it deleted.
@@ -239,7 +259,7 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
             var (start, count) = BlobRange.Clamp(offset, length, file.Length);
             if (start == 0 && count == file.Length) return Task.FromResult<StoredBlob?>(new StoredBlob(file, file.Length));
             file.Position = start;
-            return Task.FromResult<StoredBlob?>(new StoredBlob(new ExactLengthStream(file, count), count));
+            return Task.FromResult<StoredBlob?>(new StoredBlob(new ExactLengthStream(file, count, ownsSource: true), count));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

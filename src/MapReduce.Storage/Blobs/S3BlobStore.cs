@@ -278,7 +278,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             {
                 BucketName = _options.Bucket, Key = objectKey, ByteRange = new ByteRange(start, start + count - 1),
             }, ct).ConfigureAwait(false);
-            return new StoredBlob(new ExactLengthStream(ranged.ResponseStream, count), count);
+            return new StoredBlob(new ExactLengthStream(ranged.ResponseStream, count, ownsSource: true), count);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using System.Reflection;
-using System.Runtime.CompilerServices;
+using System.Text;
 using System.Text.Json;
 
 namespace MapReduce.Storage.Records;
@@ -9,12 +8,16 @@ namespace MapReduce.Storage.Records;
 /// Binary encoding of one key or value type. Primitives, strings, tuples, arrays and lists are
 /// encoded by the codecs here; any other type (records or classes declared in task.csx) as JSON,
 /// decoded with the reading process's own compiled copy of that type. No CLR type name is ever
-/// written, so a type that lives in a dynamic assembly can cross process boundaries.
+/// written, so a type that lives in a dynamic assembly can cross process boundaries. The bytes are
+/// those <see cref="BinaryWriter"/> wrote in earlier versions (the hash partitioner hashes them).
 /// </summary>
 public abstract class Codec<T>
 {
-    public abstract void Write(BinaryWriter writer, T value);
-    public abstract T Read(BinaryReader reader);
+    public abstract void Write(ByteWriter writer, T value);
+    public abstract T Read(ref ByteReader reader);
+
+    /// <summary>Bytes a value of this type takes in memory, about, for a buffer bounded by bytes; null when it varies with the value.</summary>
+    public virtual int? FixedSize => null;
 }
 
 public static class Codec
@@ -66,116 +69,143 @@ public static class Codec
 
     private sealed class StringCodec : Codec<string>
     {
-        // UTF-8 byte count first; -1 stands for null, which BinaryWriter.Write(string) cannot express.
-        public override void Write(BinaryWriter w, string value)
+        // UTF-8 byte count first; -1 stands for null.
+        public override void Write(ByteWriter w, string value)
         {
-            if (value is null) { w.Write7BitEncodedInt(-1); return; }
-            var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
-            Span<byte> scratch = max <= 1024 ? stackalloc byte[max] : new byte[max];
-            var n = System.Text.Encoding.UTF8.GetBytes(value, scratch);
-            w.Write7BitEncodedInt(n);
-            w.Write(scratch[..n]);
+            if (value is null) { w.WriteVarInt(-1); return; }
+            if (value.Length < 42)
+            {
+                // At most 127 bytes: a one-byte count, written once the bytes are known.
+                var span = w.GetSpan(1 + value.Length * 3);
+                var n = Encoding.UTF8.GetBytes(value, span[1..]);
+                span[0] = (byte)n;
+                w.Advance(1 + n);
+                return;
+            }
+            var length = Encoding.UTF8.GetByteCount(value);
+            w.WriteVarInt(length);
+            Encoding.UTF8.GetBytes(value, w.GetSpan(length));
+            w.Advance(length);
         }
 
-        public override string Read(BinaryReader r)
+        public override string Read(ref ByteReader r)
         {
-            var n = r.Read7BitEncodedInt();
-            if (n < 0) return null!;
-            Span<byte> scratch = n <= 1024 ? stackalloc byte[n] : new byte[n];
-            r.BaseStream.ReadExactly(scratch);
-            return System.Text.Encoding.UTF8.GetString(scratch);
+            var n = r.ReadVarInt();
+            return n < 0 ? null! : Encoding.UTF8.GetString(r.ReadSpan(n));
         }
     }
 
     private sealed class Int32Codec : Codec<int>
     {
-        public override void Write(BinaryWriter w, int value) => w.Write7BitEncodedInt(value);
-        public override int Read(BinaryReader r) => r.Read7BitEncodedInt();
+        public override void Write(ByteWriter w, int value) => w.WriteVarInt(value);
+        public override int Read(ref ByteReader r) => r.ReadVarInt();
+        public override int? FixedSize => 4;
     }
 
     private sealed class Int64Codec : Codec<long>
     {
-        public override void Write(BinaryWriter w, long value) => w.Write7BitEncodedInt64(value);
-        public override long Read(BinaryReader r) => r.Read7BitEncodedInt64();
+        public override void Write(ByteWriter w, long value) => w.WriteVarLong(value);
+        public override long Read(ref ByteReader r) => r.ReadVarLong();
+        public override int? FixedSize => 8;
     }
 
     private sealed class DoubleCodec : Codec<double>
     {
-        public override void Write(BinaryWriter w, double value) => w.Write(value);
-        public override double Read(BinaryReader r) => r.ReadDouble();
+        public override void Write(ByteWriter w, double value) => w.WriteDouble(value);
+        public override double Read(ref ByteReader r) => r.ReadDouble();
+        public override int? FixedSize => 8;
     }
 
     private sealed class SingleCodec : Codec<float>
     {
-        public override void Write(BinaryWriter w, float value) => w.Write(value);
-        public override float Read(BinaryReader r) => r.ReadSingle();
+        public override void Write(ByteWriter w, float value) => w.WriteSingle(value);
+        public override float Read(ref ByteReader r) => r.ReadSingle();
+        public override int? FixedSize => 4;
     }
 
     private sealed class BooleanCodec : Codec<bool>
     {
-        public override void Write(BinaryWriter w, bool value) => w.Write(value);
-        public override bool Read(BinaryReader r) => r.ReadBoolean();
+        public override void Write(ByteWriter w, bool value) => w.WriteByte(value ? (byte)1 : (byte)0);
+        public override bool Read(ref ByteReader r) => r.ReadByte() != 0;
+        public override int? FixedSize => 1;
     }
 
     private sealed class CharCodec : Codec<char>
     {
-        public override void Write(BinaryWriter w, char value) => w.Write((ushort)value);
-        public override char Read(BinaryReader r) => (char)r.ReadUInt16();
+        public override void Write(ByteWriter w, char value) => w.WriteUInt16(value);
+        public override char Read(ref ByteReader r) => (char)r.ReadUInt16();
+        public override int? FixedSize => 2;
     }
 
     private sealed class ByteCodec : Codec<byte>
     {
-        public override void Write(BinaryWriter w, byte value) => w.Write(value);
-        public override byte Read(BinaryReader r) => r.ReadByte();
+        public override void Write(ByteWriter w, byte value) => w.WriteByte(value);
+        public override byte Read(ref ByteReader r) => r.ReadByte();
+        public override int? FixedSize => 1;
     }
 
     private sealed class Int16Codec : Codec<short>
     {
-        public override void Write(BinaryWriter w, short value) => w.Write(value);
-        public override short Read(BinaryReader r) => r.ReadInt16();
+        public override void Write(ByteWriter w, short value) => w.WriteInt16(value);
+        public override short Read(ref ByteReader r) => r.ReadInt16();
+        public override int? FixedSize => 2;
     }
 
     private sealed class DecimalCodec : Codec<decimal>
     {
-        public override void Write(BinaryWriter w, decimal value) => w.Write(value);
-        public override decimal Read(BinaryReader r) => r.ReadDecimal();
+        public override void Write(ByteWriter w, decimal value)
+        {
+            Span<int> bits = stackalloc int[4];
+            decimal.GetBits(value, bits);
+            foreach (var part in bits) w.WriteInt32(part);
+        }
+
+        public override decimal Read(ref ByteReader r)
+        {
+            Span<int> bits = [r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32()];
+            return new decimal(bits);
+        }
+
+        public override int? FixedSize => 16;
     }
 
     private sealed class GuidCodec : Codec<Guid>
     {
-        public override void Write(BinaryWriter w, Guid value)
+        public override void Write(ByteWriter w, Guid value)
         {
-            Span<byte> bytes = stackalloc byte[16];
-            value.TryWriteBytes(bytes);
-            w.Write(bytes);
+            value.TryWriteBytes(w.GetSpan(16));
+            w.Advance(16);
         }
 
-        public override Guid Read(BinaryReader r) => new(r.ReadBytes(16));
+        public override Guid Read(ref ByteReader r) => new(r.ReadSpan(16));
+        public override int? FixedSize => 16;
     }
 
     private sealed class DateTimeCodec : Codec<DateTime>
     {
-        public override void Write(BinaryWriter w, DateTime value) => w.Write(value.ToBinary());
-        public override DateTime Read(BinaryReader r) => DateTime.FromBinary(r.ReadInt64());
+        public override void Write(ByteWriter w, DateTime value) => w.WriteInt64(value.ToBinary());
+        public override DateTime Read(ref ByteReader r) => DateTime.FromBinary(r.ReadInt64());
+        public override int? FixedSize => 8;
     }
 
     private sealed class ArrayCodec<TElement> : Codec<TElement[]>
     {
         private readonly Codec<TElement> _element = For<TElement>();
 
-        public override void Write(BinaryWriter w, TElement[] value)
+        public override void Write(ByteWriter w, TElement[] value)
         {
-            if (value is null) { w.Write7BitEncodedInt(-1); return; }
-            w.Write7BitEncodedInt(value.Length);
+            if (value is null) { w.WriteVarInt(-1); return; }
+            w.WriteVarInt(value.Length);
             foreach (var item in value) _element.Write(w, item);
         }
 
-        public override TElement[] Read(BinaryReader r)
+        public override TElement[] Read(ref ByteReader r)
         {
-            var n = r.Read7BitEncodedInt();
+            var n = r.ReadVarInt();
             if (n < 0) return null!;
+            if (n > r.Remaining) throw new InvalidDataException("a record holds an array longer than its bytes");
             var items = new TElement[n];
-            for (var i = 0; i < n; i++) items[i] = _element.Read(r);
+            for (var i = 0; i < n; i++) items[i] = _element.Read(ref r);
             return items;
         }
     }
@@ -184,19 +214,20 @@ public static class Codec
     {
         private readonly Codec<TElement> _element = For<TElement>();
 
-        public override void Write(BinaryWriter w, List<TElement> value)
+        public override void Write(ByteWriter w, List<TElement> value)
         {
-            if (value is null) { w.Write7BitEncodedInt(-1); return; }
-            w.Write7BitEncodedInt(value.Count);
+            if (value is null) { w.WriteVarInt(-1); return; }
+            w.WriteVarInt(value.Count);
             foreach (var item in value) _element.Write(w, item);
         }
 
-        public override List<TElement> Read(BinaryReader r)
+        public override List<TElement> Read(ref ByteReader r)
         {
-            var n = r.Read7BitEncodedInt();
+            var n = r.ReadVarInt();
             if (n < 0) return null!;
+            if (n > r.Remaining) throw new InvalidDataException("a record holds a list longer than its bytes");
             var items = new List<TElement>(n);
-            for (var i = 0; i < n; i++) items.Add(_element.Read(r));
+            for (var i = 0; i < n; i++) items.Add(_element.Read(ref r));
             return items;
         }
     }
@@ -205,21 +236,21 @@ public static class Codec
     {
         private readonly Codec<TValue> _value = For<TValue>();
 
-        public override void Write(BinaryWriter w, TValue? value)
+        public override void Write(ByteWriter w, TValue? value)
         {
-            w.Write(value.HasValue);
+            w.WriteByte(value.HasValue ? (byte)1 : (byte)0);
             if (value.HasValue) _value.Write(w, value.Value);
         }
 
-        public override TValue? Read(BinaryReader r) => r.ReadBoolean() ? _value.Read(r) : null;
+        public override TValue? Read(ref ByteReader r) => r.ReadByte() != 0 ? _value.Read(ref r) : null;
     }
 
     private sealed class TupleCodec<T1, T2> : Codec<ValueTuple<T1, T2>>
     {
         private readonly Codec<T1> _c1 = For<T1>();
         private readonly Codec<T2> _c2 = For<T2>();
-        public override void Write(BinaryWriter w, (T1, T2) v) { _c1.Write(w, v.Item1); _c2.Write(w, v.Item2); }
-        public override (T1, T2) Read(BinaryReader r) => (_c1.Read(r), _c2.Read(r));
+        public override void Write(ByteWriter w, (T1, T2) v) { _c1.Write(w, v.Item1); _c2.Write(w, v.Item2); }
+        public override (T1, T2) Read(ref ByteReader r) { var a = _c1.Read(ref r); return (a, _c2.Read(ref r)); }
     }
 
     private sealed class TupleCodec<T1, T2, T3> : Codec<ValueTuple<T1, T2, T3>>
@@ -227,8 +258,8 @@ public static class Codec
         private readonly Codec<T1> _c1 = For<T1>();
         private readonly Codec<T2> _c2 = For<T2>();
         private readonly Codec<T3> _c3 = For<T3>();
-        public override void Write(BinaryWriter w, (T1, T2, T3) v) { _c1.Write(w, v.Item1); _c2.Write(w, v.Item2); _c3.Write(w, v.Item3); }
-        public override (T1, T2, T3) Read(BinaryReader r) => (_c1.Read(r), _c2.Read(r), _c3.Read(r));
+        public override void Write(ByteWriter w, (T1, T2, T3) v) { _c1.Write(w, v.Item1); _c2.Write(w, v.Item2); _c3.Write(w, v.Item3); }
+        public override (T1, T2, T3) Read(ref ByteReader r) { var a = _c1.Read(ref r); var b = _c2.Read(ref r); return (a, b, _c3.Read(ref r)); }
     }
 
     private sealed class TupleCodec<T1, T2, T3, T4> : Codec<ValueTuple<T1, T2, T3, T4>>
@@ -237,25 +268,29 @@ public static class Codec
         private readonly Codec<T2> _c2 = For<T2>();
         private readonly Codec<T3> _c3 = For<T3>();
         private readonly Codec<T4> _c4 = For<T4>();
-        public override void Write(BinaryWriter w, (T1, T2, T3, T4) v) { _c1.Write(w, v.Item1); _c2.Write(w, v.Item2); _c3.Write(w, v.Item3); _c4.Write(w, v.Item4); }
-        public override (T1, T2, T3, T4) Read(BinaryReader r) => (_c1.Read(r), _c2.Read(r), _c3.Read(r), _c4.Read(r));
+        public override void Write(ByteWriter w, (T1, T2, T3, T4) v) { _c1.Write(w, v.Item1); _c2.Write(w, v.Item2); _c3.Write(w, v.Item3); _c4.Write(w, v.Item4); }
+        public override (T1, T2, T3, T4) Read(ref ByteReader r)
+        {
+            var a = _c1.Read(ref r); var b = _c2.Read(ref r); var c = _c3.Read(ref r);
+            return (a, b, c, _c4.Read(ref r));
+        }
     }
 
     private sealed class JsonCodec<TValue> : Codec<TValue>
     {
         private static readonly JsonSerializerOptions Options = new() { IncludeFields = true };
 
-        public override void Write(BinaryWriter w, TValue value)
+        public override void Write(ByteWriter w, TValue value)
         {
             var json = JsonSerializer.SerializeToUtf8Bytes(value, Options);
-            w.Write7BitEncodedInt(json.Length);
+            w.WriteVarInt(json.Length);
             w.Write(json);
         }
 
-        public override TValue Read(BinaryReader r)
+        public override TValue Read(ref ByteReader r)
         {
-            var n = r.Read7BitEncodedInt();
-            return JsonSerializer.Deserialize<TValue>(r.ReadBytes(n), Options)!;
+            var n = r.ReadVarInt();
+            return JsonSerializer.Deserialize<TValue>(r.ReadSpan(n), Options)!;
         }
     }
 }

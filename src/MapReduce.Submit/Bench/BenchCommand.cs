@@ -97,7 +97,7 @@ public static class BenchCommand
         for (var run = 0; run < o.Warmups + o.Runs; run++)
         {
             watch.Restart();
-            lines = SequentialJob.Run(compiled, documents, sequentialOutput, Path.Combine(o.BenchFolder, "sequential-scratch"), settings.MapBufferEntries);
+            lines = SequentialJob.Run(compiled, documents, sequentialOutput, Path.Combine(o.BenchFolder, "sequential-scratch"), settings.Shuffle.MapBufferBytes);
             allSequentialTimes.Add(watch.Elapsed);
         }
         var sequentialTimes = allSequentialTimes.Skip(o.Warmups).ToList();

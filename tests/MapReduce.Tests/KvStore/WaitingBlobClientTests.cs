@@ -22,6 +22,7 @@ public sealed class WaitingBlobClientTests
 
         public Task<long> PutAsync(string key, byte[] data, CancellationToken ct = default) => Next();
         public Task<long> PutFileAsync(string key, string path, CancellationToken ct = default) => Next();
+        public Task<long> PutOwnedFileAsync(string key, string path, CancellationToken ct = default) => Next();
         public Task<long> PutFileRangeAsync(string key, string path, long offset, long length, CancellationToken ct = default) => Next();
         public Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default) => throw new NotSupportedException();
         public Task<RentedBlob> GetRentedAsync(string key, CancellationToken ct = default) => throw new NotSupportedException();

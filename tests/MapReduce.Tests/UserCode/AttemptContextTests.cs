@@ -116,7 +116,7 @@ public sealed class AttemptContextTests
         {
             start.SignalAndWait();
             for (var n = 0; n < 200; n++)
-                attempt.Run(() => task.RunMap($"a{i}-{n}", "x", task.NewMapOutput(1, 1000, Path.GetTempPath()), "t"));
+                attempt.Run(() => task.RunMap($"a{i}-{n}", "x", task.NewMapOutput(1, 1 << 20, Path.GetTempPath()), "t"));
         })).ToArray());
         for (var i = 0; i < attempts.Length; i++)
         {
@@ -144,7 +144,7 @@ public sealed class AttemptContextTests
 
     private static long RunMap(IUserTask task, string chunk, Func<int, Stream> openRun)
     {
-        var output = task.NewMapOutput(1, 1000, Path.GetTempPath());
+        var output = task.NewMapOutput(1, 1 << 20, Path.GetTempPath());
         var pairs = task.RunMap("d", chunk, output, "t");
         output.WriteRuns(openRun, "t");
         return pairs;

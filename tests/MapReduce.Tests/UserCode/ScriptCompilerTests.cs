@@ -188,7 +188,7 @@ public class ScriptCompilerTests
 
     private static int[] RunMap(IUserTask task, string docId, string chunk, int partitions, Func<int, Stream> openRun, string where)
     {
-        var output = task.NewMapOutput(partitions, 1000, Path.GetTempPath());
+        var output = task.NewMapOutput(partitions, 1 << 20, Path.GetTempPath());
         task.RunMap(docId, chunk, output, where);
         return output.WriteRuns(openRun, where);
     }

@@ -1,0 +1,22 @@
+using Akka.Configuration;
+
+namespace MapReduce.Actors.Hosting;
+
+/// <summary>How map output is buffered and merged (mapreduce.map-buffer-size, mapreduce.max-reducer-partition).</summary>
+/// <param name="MapBufferBytes">Memory a map task's output buffer holds before it sorts and spills a run to disk.</param>
+/// <param name="MaxReducerPartition">Map output bytes of one partition the whole-partition Reducer may load into memory.</param>
+public sealed record ShuffleSettings(long MapBufferBytes, long MaxReducerPartition)
+{
+    public static ShuffleSettings From(Config section)
+    {
+        if (section.HasPath("map-buffer-entries"))
+            throw new ConfigurationException("mapreduce.map-buffer-entries is gone: the map buffer is bounded by bytes now; set mapreduce.map-buffer-size (e.g. 64MiB) instead");
+        return new ShuffleSettings(Bytes(section, "map-buffer-size", min: 1 << 16), Bytes(section, "max-reducer-partition", min: 1));
+    }
+
+    private static long Bytes(Config section, string key, long min)
+    {
+        var value = section.GetByteSize(key) ?? throw new ConfigurationException($"mapreduce.{key} is not set (hocon/mapreduce.hocon sets it)");
+        return value >= min ? value : throw new ConfigurationException($"mapreduce.{key} = {value} bytes is below its minimum of {min} bytes");
+    }
+}

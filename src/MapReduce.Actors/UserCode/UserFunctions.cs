@@ -1,0 +1,12 @@
+using System.Reflection;
+
+namespace MapReduce.Actors.UserCode;
+
+/// <summary>The functions a compiled task.csx defines, found by name and checked against their signatures.</summary>
+internal sealed record UserFunctions(
+    MethodInfo Map,
+    MethodInfo? Reduce,
+    MethodInfo? ReduceLines,
+    MethodInfo? Reducer,
+    MethodInfo? Combine,
+    MethodInfo? Partition);
