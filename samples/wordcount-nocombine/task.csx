@@ -1,5 +1,7 @@
-// Word count: how often each word occurs in the input.
-// A word is a maximal run of letters; case is kept as written.
+// Word count without a combiner, as the MapReduce lab writes it: Map emits (word, 1) for every
+// word and Reduce sums, so every pair goes through the shuffle (40 million for 200 MB of books).
+// A word is a maximal run of letters; case is kept as written. samples/wordcount is the same job
+// with Combine, which sums each map task's pairs before they leave the worker.
 
 IEnumerable<(string, int)> Map(string docId, string chunk)
 {
@@ -15,6 +17,5 @@ IEnumerable<(string, int)> Map(string docId, string chunk)
         }
     }
 }
-
 
 int Reduce(string word, IEnumerable<int> counts) => counts.Sum();

@@ -14,6 +14,9 @@ namespace MapReduce.Actors.KvStore;
 /// <summary>A kvstore request that failed; the message is the kvstore's own reason (<see cref="KvStoreUnreachableException"/>: it could not be reached).</summary>
 public class KvStoreException(string message) : Exception(message);
 
+/// <summary>A put found the key holding other bytes: blobs are written once (the first writer's bytes stay).</summary>
+public sealed class KvStoreConflictException(string message) : KvStoreException(message);
+
 /// <summary>
 /// Reads and writes blobs in the cluster's kvstore from any node. Blob bytes stream over the
 /// kvstore's HTTP data channel (<see cref="BlobHttpServer"/>); registering datasets and code are
@@ -81,9 +84,13 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
             {
                 return await Task.Run(() => local(store), ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is InvalidBlobKeyException or BlobConflictException)
+            catch (InvalidBlobKeyException e)
             {
                 throw new KvStoreException(e.Message);
+            }
+            catch (BlobConflictException e)
+            {
+                throw new KvStoreConflictException(e.Message);
             }
             catch (Exception e) when (read && e is FileNotFoundException or DirectoryNotFoundException)
             {
@@ -332,7 +339,8 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         if (response.IsSuccessStatusCode) return;
         if (response.StatusCode == HttpStatusCode.NotFound) throw new KvStoreException($"blob {key} does not exist in the kvstore");
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-        if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Conflict && text.Length > 0) throw new KvStoreException(text);
+        if (response.StatusCode == HttpStatusCode.Conflict && text.Length > 0) throw new KvStoreConflictException(text);
+        if (response.StatusCode == HttpStatusCode.BadRequest && text.Length > 0) throw new KvStoreException(text);
         if (response.StatusCode == HttpStatusCode.Unauthorized)
             throw new KvStoreException($"the kvstore's data channel at {url.GetLeftPart(UriPartial.Authority)} refused the request: {Api.ApiModels.ErrorText(text)}");
         throw new KvStoreException($"kvstore answered {(int)response.StatusCode} {response.ReasonPhrase} for {url}: {text}");

@@ -107,9 +107,13 @@ public sealed class DirectBlobClient(IBlobStore store, Action<string> log) : IBl
         {
             return await action().ConfigureAwait(false);
         }
-        catch (Exception e) when (e is InvalidBlobKeyException or BlobConflictException)
+        catch (InvalidBlobKeyException e)
         {
             throw new KvStoreException(e.Message);
+        }
+        catch (BlobConflictException e)
+        {
+            throw new KvStoreConflictException(e.Message);
         }
         catch (BlobStoreException e)
         {

@@ -13,6 +13,9 @@ public static class BlobKeys
 
     public static string Code(string codeId) => MapReduce.Storage.Blobs.CodeBlob.KeyOf(codeId);
 
+    /// <summary>The job's key ranges for a total order (its map tasks sample them once); among the map runs, so deleted with them.</summary>
+    public static string KeyRanges(JobId job) => $"{MapRunsFolder(job)}/key-ranges";
+
     public static string MapRun(AttemptId attempt, int partition) => $"{MapRunsFolder(attempt.Job)}/{attempt.Name}/p{partition:D5}";
 
     /// <summary>Everything a job wrote: its map runs and every reduce attempt's output.</summary>

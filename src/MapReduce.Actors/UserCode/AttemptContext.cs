@@ -23,6 +23,9 @@ public sealed class AttemptContext
     private StringBuilder? _log;
     private bool _truncated;
 
+    /// <summary>The job's key ranges, for a script whose Partition calls TotalOrder (set before its Map runs).</summary>
+    public KeyRanges? KeyRanges { get; set; }
+
     /// <summary>The attempt whose code runs on this flow, or null outside attempts.</summary>
     public static AttemptContext? Current => CurrentSlot.Value;
 
@@ -93,6 +96,23 @@ public static class ScriptFunctions
 {
     /// <summary>Adds <paramref name="by"/> to the counter <paramref name="name"/> of the running attempt; counted as <c>user.NAME</c> and summed over the job's accepted attempts.</summary>
     public static void Count(string name, long by = 1) => AttemptContext.Current?.Count(name, by);
+
+    /// <summary>
+    /// A total order: the reducer whose range holds <paramref name="key"/>, the ranges cut at
+    /// quantiles of keys that the engine samples from the job's input (Map run on the head of up to
+    /// 64 chunks spread over it) before the first map task partitions anything, as Hadoop's
+    /// InputSampler and TotalOrderPartitioner do. Call it from Partition:
+    /// <c>int Partition(string key, int reducers) => TotalOrder(key, reducers);</c>
+    /// </summary>
+    public static int TotalOrder<TKey>(TKey key, int reducers)
+    {
+        if (reducers == 1) return 0;
+        if (AttemptContext.Current?.KeyRanges is not KeyRanges<TKey> ranges)
+            throw new InvalidOperationException("TotalOrder has no key ranges here: they are sampled for map tasks of a job on the cluster (TotalOrder must be given the key Map yields)");
+        if (ranges.Reducers != reducers)
+            throw new InvalidOperationException($"TotalOrder's key ranges were picked for {ranges.Reducers} reducers, not {reducers}");
+        return ranges.PartitionOf(key);
+    }
 }
 
 /// <summary>The names of the counters the engine keeps per task.</summary>

@@ -14,6 +14,9 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
     private readonly Func<TKey, IEnumerable<TValue>, TValue>? _combine;
     private readonly Func<TKey, int, int>? _partition;
 
+    /// <summary>Keys a key sample holds at most: enough for quantiles, however many pairs Map yields per line.</summary>
+    public const int MaxSampledKeys = 1_000_000;
+
     public CompiledTask(object submission, UserFunctions functions)
     {
         _map = Bind<Func<string, string, IEnumerable<(TKey, TValue)>>>(submission, functions.Map)!;
@@ -22,7 +25,28 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         _reducer = _reduce is null && _reduceLines is null ? Bind<Func<IDictionary<TKey, List<TValue>>, IEnumerable<(TKey, TResult)>>>(submission, functions.Reducer) : null;
         _combine = Bind<Func<TKey, IEnumerable<TValue>, TValue>>(submission, functions.Combine);
         _partition = Bind<Func<TKey, int, int>>(submission, functions.Partition);
+        UsesTotalOrder = functions.UsesTotalOrder;
     }
+
+    public bool UsesTotalOrder { get; }
+
+    public KeyRanges SampleKeyRanges(IEnumerable<(string DocId, string Text)> sample, int reducers, string where)
+    {
+        var keys = new List<TKey>();
+        Guard("Map", where, () =>
+        {
+            foreach (var (docId, text) in sample)
+                foreach (var (key, _) in _map(docId, text))
+                {
+                    if (key is null) throw new InvalidOperationException("Map yielded a null key");
+                    keys.Add(key);
+                    if (keys.Count == MaxSampledKeys) return;
+                }
+        });
+        return KeyRanges<TKey>.FromSample(keys, reducers);
+    }
+
+    public KeyRanges ReadKeyRanges(ReadOnlySpan<byte> encoded) => KeyRanges<TKey>.Read(encoded);
 
     public Type KeyType => typeof(TKey);
     public Type ValueType => typeof(TValue);

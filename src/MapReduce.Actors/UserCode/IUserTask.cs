@@ -9,6 +9,19 @@ public interface IUserTask
     bool HasCombine { get; }
     bool HasPartition { get; }
 
+    /// <summary>Whether the script calls TotalOrder: its map tasks need the job's <see cref="KeyRanges"/> first.</summary>
+    bool UsesTotalOrder { get; }
+
+    /// <summary>
+    /// Runs Map over sampled text (whole lines from a few chunks) and picks the boundaries of
+    /// <paramref name="reducers"/> key ranges at the quantiles of the keys it yields;
+    /// <paramref name="where"/> names the sample in errors.
+    /// </summary>
+    KeyRanges SampleKeyRanges(IEnumerable<(string DocId, string Text)> sample, int reducers, string where);
+
+    /// <summary>Key ranges as <see cref="KeyRanges.Encode"/> stored them, with this script's key type.</summary>
+    KeyRanges ReadKeyRanges(ReadOnlySpan<byte> encoded);
+
     /// <summary>
     /// A buffer for one map task's output over <paramref name="partitions"/> partitions (the
     /// script's Partition, or the stable hash): grouped by key (and combined when the script has

@@ -1,4 +1,6 @@
 using System.Reflection;
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
 using System.Runtime.Loader;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
@@ -75,7 +77,23 @@ public static class ScriptCompiler
         var context = new AssemblyLoadContext($"user-code-{codeId}", isCollectible: true);
         var assembly = context.LoadFromStream(new MemoryStream(image, writable: false));
         var submission = CreateSubmission(assembly, ScriptClassName);
-        return Bind(submission);
+        return Bind(submission, CallsTotalOrder(image));
+    }
+
+    /// <summary>Whether the compiled script refers to <see cref="ScriptFunctions.TotalOrder"/> (however it calls it): read from its metadata.</summary>
+    private static bool CallsTotalOrder(byte[] image)
+    {
+        using var pe = new PEReader(System.Collections.Immutable.ImmutableArray.Create(image));
+        var metadata = pe.GetMetadataReader();
+        foreach (var handle in metadata.MemberReferences)
+        {
+            var member = metadata.GetMemberReference(handle);
+            if (metadata.StringComparer.Equals(member.Name, nameof(ScriptFunctions.TotalOrder))
+                && member.Parent.Kind == HandleKind.TypeReference
+                && metadata.StringComparer.Equals(metadata.GetTypeReference((TypeReferenceHandle)member.Parent).Name, nameof(ScriptFunctions)))
+                return true;
+        }
+        return false;
     }
 
     /// <summary>"task.csx(3,9): error CS0103: The name 'x' does not exist ..." one per line, as compilers print them.</summary>
@@ -116,7 +134,7 @@ public static class ScriptCompiler
         return submissionArray[1] ?? throw new InvalidOperationException("the compiled script did not create its submission");
     }
 
-    private static IUserTask Bind(object submission)
+    private static IUserTask Bind(object submission, bool usesTotalOrder)
     {
         var methods = submission.GetType().GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly);
         var map = Single(methods, "Map")
@@ -178,7 +196,7 @@ public static class ScriptCompiler
         }
 
         var taskType = typeof(CompiledTask<,,>).MakeGenericType(keyType, valueType, resultType);
-        return (IUserTask)Activator.CreateInstance(taskType, submission, new UserFunctions(map, reduce, reduceLines, reducer, combine, partition))!;
+        return (IUserTask)Activator.CreateInstance(taskType, submission, new UserFunctions(map, reduce, reduceLines, reducer, combine, partition, usesTotalOrder))!;
     }
 
     private static void CheckKeyValues(MethodInfo method, Type keyType, Type valueType, string signature)

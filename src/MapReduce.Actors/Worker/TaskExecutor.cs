@@ -18,7 +18,8 @@ namespace MapReduce.Actors.Worker;
 /// Each attempt counts what it read and wrote where the data passes anyway, and keeps what its user
 /// code counted and printed (<see cref="AttemptContext"/>); a non-empty log is stored as a blob.
 /// </summary>
-public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, string scratchFolder, ShuffleSettings shuffle, int slots, Action<string>? log = null)
+/// <param name="keyRanges">Where a map task of a script that partitions with TotalOrder gets its job's key ranges (null: such a task fails saying so).</param>
+public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, string scratchFolder, ShuffleSettings shuffle, int slots, Action<string>? log = null, KeyRangeSampler? keyRanges = null)
 {
     /// <summary>Runs a reduce reads at once; past it, it first merges them in batches of this many into scratch runs.</summary>
     public const int MergeFanIn = 256;
@@ -42,6 +43,13 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             var clock = new PhaseTimes();
             var compiled = await CompileAsync(task.CodeId, stop).ConfigureAwait(false);
             clock.Lap("code");
+            if (compiled.UsesTotalOrder && task.Reducers > 1)
+            {
+                context.KeyRanges = keyRanges is null
+                    ? throw new InvalidOperationException("this worker cannot sample key ranges for TotalOrder")
+                    : await keyRanges.RangesForAsync(attempt.Job, compiled, task.Reducers, stop).ConfigureAwait(false);
+                clock.Lap("sample");
+            }
             long inputBytes = 0, inputLines = 0, pairs = 0;
             var output = _buffers.Rent(task.CodeId, compiled, task.Reducers, shuffle.MapBufferBytes, scratch);
             // The next chunk downloads while this one is mapped.
