@@ -75,6 +75,31 @@ public static class BenchCommands
         coldBench.SetAction(async (parse, ct) => await ColdBenchCommand.RunAsync(new ColdBenchOptions(parse.GetValue(coldRuns), parse.GetValue(coldLauncher)!,
             parse.GetValue(coldProject)!, parse.GetValue(coldData)!, parse.GetValue(coldCode)!, parse.GetValue(coldOutput)!, parse.GetValue(coldStore)), Console.Out, Console.Error, ct));
         bench.Subcommands.Add(coldBench);
+
+        var sortSize = new Option<string>("--size") { Description = "Input size: bytes, or with KB, MB, GB (powers of 1000), in records of 100 bytes", DefaultValueFactory = _ => "1GB" };
+        var sortSeed = new Option<ulong>("--seed") { Description = "Seed of the generated records (the same seed, the same bytes)", DefaultValueFactory = _ => 1 };
+        var sortReducers = new Option<int>("--reducers") { Description = "Reduce partitions (output parts); 0: one per 256 MB of input, at least 2", DefaultValueFactory = _ => 0 };
+        var sortWorkers = new Option<int>("--workers", "-w") { Description = "Worker processes in the local cluster", DefaultValueFactory = _ => 2 };
+        var sortSlots = new Option<int>("--tasks-per-worker") { Description = "Tasks each worker runs at once", DefaultValueFactory = _ => 1 };
+        var sortCode = new Option<string>("--code", "-c") { Description = "Folder holding the sort's task.csx", DefaultValueFactory = _ => Path.Combine("samples", "sort") };
+        var sortDir = new Option<string>("--dir") { Description = "Folder for the generated input, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
+        var sortConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+        var sortCompare = new Option<bool>("--compare") { Description = "Also compare the output with GNU sort's byte for byte (needs space for one more copy)" };
+        var sortBench = new Command("sort", "The sort benchmark: TeraSort-style records sorted on a local cluster (samples/sort) against GNU sort on the same file; validates order, count and checksum")
+        {
+            sortSize, sortSeed, sortReducers, sortWorkers, sortSlots, sortCode, sortDir, sortConfig, sortCompare,
+        };
+        sortBench.SetAction(async (parse, ct) =>
+        {
+            if (ByteSize.Parse(parse.GetValue(sortSize)!) is not { } bytes || bytes < 100)
+            {
+                Console.Error.WriteLine($"error: --size '{parse.GetValue(sortSize)}' is not a size such as 100MB or 10GB");
+                return JobCommand.UsageError;
+            }
+            return await SortBenchCommand.RunAsync(new SortBenchOptions(bytes, parse.GetValue(sortSeed), parse.GetValue(sortReducers), parse.GetValue(sortWorkers),
+                parse.GetValue(sortSlots), parse.GetValue(sortCode)!, parse.GetValue(sortDir)!, parse.GetValue(sortConfig), parse.GetValue(sortCompare)), Console.Out, Console.Error, ct);
+        });
+        bench.Subcommands.Add(sortBench);
         return bench;
     }
 }
