@@ -2,16 +2,24 @@ using Akka.Configuration;
 
 namespace MapReduce.Actors.Hosting;
 
-/// <summary>How map output is buffered and merged (mapreduce.map-buffer-size, mapreduce.max-reducer-partition).</summary>
+/// <summary>How map output is buffered, stored and merged (mapreduce.map-buffer-size, shuffle-compression, max-reducer-partition).</summary>
 /// <param name="MapBufferBytes">Memory a map task's output buffer holds before it sorts and spills a run to disk.</param>
 /// <param name="MaxReducerPartition">Map output bytes of one partition the whole-partition Reducer may load into memory.</param>
-public sealed record ShuffleSettings(long MapBufferBytes, long MaxReducerPartition)
+/// <param name="CompressRuns">Whether map runs and spills are written as LZ4 frames.</param>
+public sealed record ShuffleSettings(long MapBufferBytes, long MaxReducerPartition, bool CompressRuns)
 {
     public static ShuffleSettings From(Config section)
     {
         if (section.HasPath("map-buffer-entries"))
             throw new ConfigurationException("mapreduce.map-buffer-entries is gone: the map buffer is bounded by bytes now; set mapreduce.map-buffer-size (e.g. 64MiB) instead");
-        return new ShuffleSettings(Bytes(section, "map-buffer-size", min: 1 << 16), Bytes(section, "max-reducer-partition", min: 1));
+        var compression = section.GetString("shuffle-compression");
+        var compress = compression switch
+        {
+            "lz4" => true,
+            "none" => false,
+            _ => throw new ConfigurationException($"mapreduce.shuffle-compression = '{compression}' is not lz4 or none"),
+        };
+        return new ShuffleSettings(Bytes(section, "map-buffer-size", min: 1 << 16), Bytes(section, "max-reducer-partition", min: 1), compress);
     }
 
     private static long Bytes(Config section, string key, long min)

@@ -59,8 +59,8 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         : method.IsStatic ? (TDelegate)method.CreateDelegate(typeof(TDelegate))
         : (TDelegate)method.CreateDelegate(typeof(TDelegate), submission);
 
-    public IMapOutput NewMapOutput(int partitions, long limitBytes, string spillFolder) =>
-        new MapOutput(new MapOutputBuffer<TKey, TValue>(partitions, PartitionOf(partitions), GuardedCombine(), limitBytes, spillFolder));
+    public IMapOutput NewMapOutput(int partitions, long limitBytes, string spillFolder, bool compressRuns = false) =>
+        new MapOutput(new MapOutputBuffer<TKey, TValue>(partitions, PartitionOf(partitions), GuardedCombine(), limitBytes, spillFolder, compressRuns));
 
     /// <summary>The script's Partition (what it throws is marked, so the error names Partition and the key), or the stable hash.</summary>
     private Func<TKey, int> PartitionOf(int partitions)
@@ -159,7 +159,7 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         return new ReduceCounts(groups, lines);
     }
 
-    public void MergeRuns(IReadOnlyList<Stream> runs, Stream output) => RunMerge<TKey>.MergeInto(runs, output);
+    public void MergeRuns(IReadOnlyList<Stream> runs, Stream output, bool compress) => RunMerge<TKey>.MergeInto(runs, output, compress);
 
     /// <summary>The whole-partition form: every pair of the partition in one dictionary, so its size is checked first.</summary>
     private ReduceCounts RunReducer(IReadOnlyList<Stream> runs, Stream output, string where, long limit)

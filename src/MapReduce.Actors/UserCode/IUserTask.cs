@@ -28,7 +28,7 @@ public interface IUserTask
     /// Combine), spilled as sorted runs into <paramref name="spillFolder"/> past
     /// <paramref name="limitBytes"/> of memory.
     /// </summary>
-    IMapOutput NewMapOutput(int partitions, long limitBytes, string spillFolder);
+    IMapOutput NewMapOutput(int partitions, long limitBytes, string spillFolder, bool compressRuns = false);
 
     /// <summary>
     /// Runs Map over one chunk into <paramref name="output"/>; <paramref name="where"/> names the
@@ -47,7 +47,7 @@ public interface IUserTask
     ReduceCounts RunReduce(IReadOnlyList<Stream> runs, Stream output, string where, CancellationToken stop = default, long wholePartitionLimit = long.MaxValue);
 
     /// <summary>Merges sorted runs of this script's key type into one run (the reduce's first pass when it has more runs than it opens at once).</summary>
-    void MergeRuns(IReadOnlyList<Stream> runs, Stream output);
+    void MergeRuns(IReadOnlyList<Stream> runs, Stream output, bool compress);
 }
 
 /// <summary>What one reduce did: <see cref="Groups"/> distinct keys in, <see cref="Lines"/> lines out.</summary>

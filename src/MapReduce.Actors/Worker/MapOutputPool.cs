@@ -13,7 +13,7 @@ public sealed class MapOutputPool(int capacity)
     private readonly Lock _gate = new();
     private readonly LinkedList<(string CodeId, int Partitions, IMapOutput Output)> _idle = new();
 
-    public IMapOutput Rent(string codeId, IUserTask task, int partitions, long limitBytes, string spillFolder)
+    public IMapOutput Rent(string codeId, IUserTask task, int partitions, long limitBytes, string spillFolder, bool compressRuns)
     {
         IMapOutput? reused = null;
         lock (_gate)
@@ -26,7 +26,7 @@ public sealed class MapOutputPool(int capacity)
                 break;
             }
         }
-        if (reused is null) return task.NewMapOutput(partitions, limitBytes, spillFolder);
+        if (reused is null) return task.NewMapOutput(partitions, limitBytes, spillFolder, compressRuns);
         reused.Reset(spillFolder);
         return reused;
     }

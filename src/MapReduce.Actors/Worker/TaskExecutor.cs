@@ -51,7 +51,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                 clock.Lap("sample");
             }
             long inputBytes = 0, inputLines = 0, pairs = 0;
-            var output = _buffers.Rent(task.CodeId, compiled, task.Reducers, shuffle.MapBufferBytes, scratch);
+            var output = _buffers.Rent(task.CodeId, compiled, task.Reducers, shuffle.MapBufferBytes, scratch, shuffle.CompressRuns);
             // The next chunk downloads while this one is mapped.
             var next = blobs.GetRentedAsync(task.Chunks[0].ChunkKey, stop);
             for (var i = 0; i < task.Chunks.Length; i++)
@@ -137,7 +137,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                         try
                         {
                             using var file = new FileStream(merged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-                            compiled.MergeRuns(opened, file);
+                            compiled.MergeRuns(opened, file, shuffle.CompressRuns);
                         }
                         finally
                         {

@@ -23,6 +23,7 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
     private readonly Func<TKey, int> _partitionOf;
     private readonly Func<TKey, IEnumerable<TValue>, TValue>? _combine;
     private readonly long _limitBytes;
+    private readonly bool _compress;
     private string _spillFolder;
     private readonly GroupingTable<TKey, TValue> _table;
     private readonly bool _mayUseArena;
@@ -35,8 +36,10 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
     /// <param name="partitionOf">The key's partition, from 0 to <paramref name="partitions"/> - 1 (a number outside fails the task, naming the key).</param>
     /// <param name="combine">The script's Combine, or null.</param>
     /// <param name="limitBytes">Memory the buffer may hold (estimated for grouped objects, exact for the arena) before it spills.</param>
-    public MapOutputBuffer(int partitions, Func<TKey, int> partitionOf, Func<TKey, IEnumerable<TValue>, TValue>? combine, long limitBytes, string spillFolder)
+    /// <param name="compressRuns">Whether runs and spills are LZ4 frames (mapreduce.shuffle-compression).</param>
+    public MapOutputBuffer(int partitions, Func<TKey, int> partitionOf, Func<TKey, IEnumerable<TValue>, TValue>? combine, long limitBytes, string spillFolder, bool compressRuns = false)
     {
+        _compress = compressRuns;
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(limitBytes, 1);
         _partitions = partitions;
@@ -109,7 +112,7 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
             _spilledTableKeys += _table.Keys;
         }
         var path = Path.Combine(_spillFolder, $"spill-{_spills.Count:D4}-{Guid.NewGuid():N}");
-        var spill = SpillFile.Write(path, _partitions, WriteHeld);
+        var spill = SpillFile.Write(path, _partitions, _compress, WriteHeld);
         _spills.Add(spill);
         Spills++;
         SpilledPairs += spill.Pairs;
@@ -135,7 +138,7 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
             var open = new Dictionary<int, Stream>();
             try
             {
-                WriteHeld(p => new RunWriter(open[p] = openRun(p)), (p, writer) =>
+                WriteHeld(p => new RunWriter(open[p] = openRun(p), _compress), (p, writer) =>
                 {
                     writer.Complete();
                     counts[p] = checked((int)writer.Values);
@@ -165,9 +168,9 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
     /// <summary>Merges one partition's spilled runs into one run; with Combine a key's values across spills are folded into one.</summary>
     private long Merge(List<Stream> runs, Stream output)
     {
-        if (_combine is null) return RunMerge<TKey>.MergeInto(runs, output);
+        if (_combine is null) return RunMerge<TKey>.MergeInto(runs, output, _compress);
         using var merge = new RunMerge<TKey>(runs.Select(r => new RunReader(r)).ToList());
-        var writer = new RunWriter(output);
+        var writer = new RunWriter(output, _compress);
         var codec = Codec.For<TValue>();
         var values = new List<TValue>();
         var folded = new ByteWriter();

@@ -88,10 +88,10 @@ public sealed class RunMerge<TKey> : IDisposable
     }
 
     /// <summary>Merges runs into one run, segments copied as they are (a reduce with more runs than it opens at once merges them in batches first).</summary>
-    public static long MergeInto(IReadOnlyList<Stream> runs, Stream output)
+    public static long MergeInto(IReadOnlyList<Stream> runs, Stream output, bool compress = false)
     {
         using var merge = new RunMerge<TKey>(runs.Select(r => new RunReader(r)).ToList());
-        var writer = new RunWriter(output);
+        var writer = new RunWriter(output, compress);
         while (merge.NextKey())
             while (merge.NextSegment(out var segment)) writer.WriteSegment(merge.Key, segment.ValueCount, segment.Values);
         writer.Complete();

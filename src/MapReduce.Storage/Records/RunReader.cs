@@ -10,7 +10,7 @@ public sealed class RunReader : IDisposable
 {
     private const int HeaderBytes = 15; // three varints
 
-    private readonly Stream _input;
+    private Stream _input;
     private byte[] _buffer;
     private int _position, _filled;
     private bool _ended;
@@ -25,8 +25,15 @@ public sealed class RunReader : IDisposable
             throw new InvalidDataException(_filled >= 4 && _buffer.AsSpan(0, 3).SequenceEqual("MRR"u8)
                 ? $"this run has format {(char)_buffer[3]}, not {(char)RunFormat.Magic[3]} (written by another version)"
                 : "not a sorted run (bad header)");
-        if (_buffer[4] != RunFormat.NoFlags) throw new InvalidDataException($"sorted run has unknown flags {_buffer[4]}");
         _position = RunFormat.Magic.Length + 1;
+        if (_buffer[4] == RunFormat.Lz4)
+        {
+            // What was read past the header belongs to the frame: the decoder reads it from a stream that starts with it.
+            var read = _buffer.AsSpan(_position, _filled - _position).ToArray();
+            _input = K4os.Compression.LZ4.Streams.LZ4Stream.Decode(new PrefixedStream(read, input), leaveOpen: false);
+            _position = _filled = 0;
+        }
+        else if (_buffer[4] != RunFormat.NoFlags) throw new InvalidDataException($"sorted run has unknown flags {_buffer[4]}");
     }
 
     /// <summary>The current segment's key bytes (valid until the next <see cref="MoveNext"/>).</summary>
@@ -92,11 +99,49 @@ public sealed class RunReader : IDisposable
         if (_buffer.Length < wanted) Array.Resize(ref _buffer, Math.Max(wanted, (int)Math.Min(_buffer.Length * 2L, Array.MaxLength)));
         while (_filled < wanted)
         {
-            var n = _input.Read(_buffer, _filled, _buffer.Length - _filled);
+            int n;
+            try { n = _input.Read(_buffer, _filled, _buffer.Length - _filled); }
+            catch (EndOfStreamException) { throw new InvalidDataException("sorted run is truncated"); } // an LZ4 frame cut short
             if (n == 0) break;
             _filled += n;
         }
     }
 
     public void Dispose() => _input.Dispose();
+
+    /// <summary>Bytes already read from a stream, then the rest of the stream.</summary>
+    private sealed class PrefixedStream(byte[] prefix, Stream rest) : Stream
+    {
+        private int _offset;
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_offset < prefix.Length)
+            {
+                var n = Math.Min(buffer.Length, prefix.Length - _offset);
+                prefix.AsSpan(_offset, n).CopyTo(buffer);
+                _offset += n;
+                return n;
+            }
+            return rest.Read(buffer);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) rest.Dispose();
+            base.Dispose(disposing);
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }

@@ -1,6 +1,6 @@
 namespace MapReduce.Storage.Records;
 
-/// <summary>Writes a run (<see cref="RunFormat"/>) to a stream, buffered; <see cref="Complete"/> writes the end marker.</summary>
+/// <summary>Writes a run (<see cref="RunFormat"/>) to a stream, buffered, and LZ4-compressed when asked; <see cref="Complete"/> writes the end marker.</summary>
 public sealed class RunWriter
 {
     private const int FlushAt = 1 << 16;
@@ -8,18 +8,18 @@ public sealed class RunWriter
     private readonly Stream _output;
     private readonly ByteWriter _buffer = new(FlushAt + 1024);
 
-    public RunWriter(Stream output)
+    public RunWriter(Stream output, bool compress = false)
     {
-        _output = output;
-        _buffer.Write(RunFormat.Magic);
-        _buffer.WriteByte(RunFormat.NoFlags);
+        Span<byte> header = [.. RunFormat.Magic, compress ? RunFormat.Lz4 : RunFormat.NoFlags];
+        output.Write(header);
+        _output = compress ? K4os.Compression.LZ4.Streams.LZ4Stream.Encode(output, K4os.Compression.LZ4.LZ4Level.L00_FAST, leaveOpen: true) : output;
     }
 
     /// <summary>Values written so far.</summary>
     public long Values { get; private set; }
 
-    /// <summary>Bytes written so far, the end marker not included.</summary>
-    public long Bytes { get; private set; } = RunFormat.Magic.Length + 1;
+    /// <summary>Bytes of segments written so far, before any compression; the header and end marker not included.</summary>
+    public long Bytes { get; private set; }
 
     public void WriteSegment(ReadOnlySpan<byte> key, int valueCount, ReadOnlySpan<byte> values)
     {
@@ -49,7 +49,8 @@ public sealed class RunWriter
     {
         _buffer.WriteVarInt(0);
         Flush();
-        _output.Flush();
+        if (_output is K4os.Compression.LZ4.Streams.LZ4EncoderStream frame) frame.Dispose(); // ends the frame; the stream below stays open
+        else _output.Flush();
     }
 
     private void Flush()

@@ -27,14 +27,14 @@ internal sealed class SpillFile
     public bool Holds(int partition) => _length[partition] > 0;
 
     /// <summary>Writes a spill through <paramref name="write"/>, which asks for one run writer per non-empty partition in partition order and says when each is done.</summary>
-    public static SpillFile Write(string path, int partitions, Action<Func<int, RunWriter>, Action<int, RunWriter>> write)
+    public static SpillFile Write(string path, int partitions, bool compress, Action<Func<int, RunWriter>, Action<int, RunWriter>> write)
     {
         var spill = new SpillFile(path, partitions);
         using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
         write(partition =>
         {
             spill._start[partition] = file.Position;
-            return new RunWriter(file);
+            return new RunWriter(file, compress);
         }, (partition, writer) =>
         {
             writer.Complete();

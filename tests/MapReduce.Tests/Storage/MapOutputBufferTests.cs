@@ -13,20 +13,21 @@ public class MapOutputBufferTests
 
     private static Func<string, int> Hash(int partitions) => new Partitioner<string>(partitions).PartitionOf;
 
-    private static MapOutputBuffer<string, int> Buffer(int partitions, long limit, string folder, Func<string, IEnumerable<int>, int>? combine = null) =>
-        new(partitions, Hash(partitions), combine, limit, folder);
+    private static MapOutputBuffer<string, int> Buffer(int partitions, long limit, string folder, Func<string, IEnumerable<int>, int>? combine = null, bool compress = false) =>
+        new(partitions, Hash(partitions), combine, limit, folder, compress);
 
     /// <summary>Pairs for a test of the arena: more than it takes to decide, most keys distinct.</summary>
     private static IEnumerable<(string Key, int Value)> ManyDistinct(int count) =>
         Enumerable.Range(0, count).Select(i => ($"k{(i * 7919L) % count:D6}{(i % 10 == 0 ? "" : "-" + i % 3)}", i));
 
     [Theory]
-    [InlineData(64L << 20)] // everything in memory
-    [InlineData(4_000)]     // dozens of spills merged at the end
-    public void Without_combine_every_pair_comes_out_sorted_and_equal_keys_keep_emission_order(long limit)
+    [InlineData(64L << 20, false)] // everything in memory
+    [InlineData(4_000, false)]     // dozens of spills merged at the end
+    [InlineData(4_000, true)]      // the same in LZ4 frames
+    public void Without_combine_every_pair_comes_out_sorted_and_equal_keys_keep_emission_order(long limit, bool compress)
     {
         using var folder = new TempFolder();
-        var buffer = Buffer(3, limit, folder.Path);
+        var buffer = Buffer(3, limit, folder.Path, compress: compress);
         for (var i = 0; i < Words.Length; i++) buffer.Add(Words[i], i);
         var runs = WriteRuns(buffer, 3);
 
@@ -44,13 +45,14 @@ public class MapOutputBufferTests
     }
 
     [Theory]
-    [InlineData(64L << 20)]
-    [InlineData(100_000)]
-    public void Mostly_distinct_keys_move_to_the_arena_and_come_out_in_the_same_order(long limit)
+    [InlineData(64L << 20, false)]
+    [InlineData(100_000, false)]
+    [InlineData(100_000, true)]
+    public void Mostly_distinct_keys_move_to_the_arena_and_come_out_in_the_same_order(long limit, bool compress)
     {
         using var folder = new TempFolder();
         var pairs = ManyDistinct(MapOutputBuffer<string, int>.DecideAfter * 2).ToList();
-        var buffer = Buffer(4, limit, folder.Path);
+        var buffer = Buffer(4, limit, folder.Path, compress: compress);
         foreach (var (key, value) in pairs) buffer.Add(key, value);
         Assert.True(buffer.Serialized);
         var runs = WriteRuns(buffer, 4);
@@ -67,12 +69,13 @@ public class MapOutputBufferTests
     }
 
     [Theory]
-    [InlineData(64L << 20)]
-    [InlineData(2_000)]
-    public void With_combine_each_key_comes_out_once_with_the_exact_total(long limit)
+    [InlineData(64L << 20, false)]
+    [InlineData(2_000, false)]
+    [InlineData(2_000, true)]
+    public void With_combine_each_key_comes_out_once_with_the_exact_total(long limit, bool compress)
     {
         using var folder = new TempFolder();
-        var buffer = Buffer(2, limit, folder.Path, (_, values) => values.Sum());
+        var buffer = Buffer(2, limit, folder.Path, (_, values) => values.Sum(), compress);
         foreach (var word in Words) buffer.Add(word, 1);
         var runs = WriteRuns(buffer, 2);
 

@@ -89,6 +89,24 @@ public class RecordsTests
     }
 
     [Fact]
+    public void A_run_in_an_LZ4_frame_reads_back_the_same_and_a_cut_one_is_reported()
+    {
+        var pairs = Enumerable.Range(0, 20_000).Select(i => new KeyValuePair<string, string>($"key{i % 997:D4}", new string('v', i % 50))).ToList();
+        var plain = Runs.Write(pairs);
+        var compressed = new MemoryStream();
+        var writer = new RunWriter(compressed, compress: true);
+        var reader = new RunReader(new MemoryStream(plain.ToArray()));
+        while (reader.MoveNext()) writer.WriteSegment(reader.Key, reader.ValueCount, reader.Values);
+        writer.Complete();
+        Assert.True(compressed.Length < plain.Length / 3, $"{compressed.Length} bytes against {plain.Length}");
+        Assert.Equal(Runs.Read<string, string>(new MemoryStream(plain.ToArray())), Runs.Read<string, string>(new MemoryStream(compressed.ToArray())));
+
+        var cut = compressed.ToArray()[..^20];
+        var e = Assert.Throws<InvalidDataException>(() => Runs.Read<string, string>(new MemoryStream(cut)));
+        Assert.Equal("sorted run is truncated", e.Message);
+    }
+
+    [Fact]
     public void Merge_of_runs_groups_every_key_once_in_order_with_values_in_run_order()
     {
         var random = new Random(3);
