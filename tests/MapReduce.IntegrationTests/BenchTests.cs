@@ -40,7 +40,8 @@ public sealed class BenchTests : IDisposable
         Assert.Matches(@"sequential: \d+\.\d\d s, \d+\.\d MB/s, " + expected.Count + @" lines, peak \d+ MB \(median of 2 runs: \d+\.\d\d s, \d+\.\d\d s; warm-up \d+\.\d\d s, not counted; compile", output);
         Assert.Matches(@"cluster: 1 kvstore, 2 masters, 2 workers x 1 tasks, up and joined in", output);
         Assert.Matches(@"tiny job \(0\.004 MB uploaded, compiled code\), submit to output written: median \d+ ms, min \d+ ms, max \d+ ms over 2 runs", output);
-        Assert.Matches(@"cluster: \d+\.\d\d s, \d+\.\d MB/s, ratio cluster/sequential \d+\.\d\d \(median of 2 runs: \d+\.\d\d s, \d+\.\d\d s; warm-up \d+\.\d\d s, not counted\)", output);
+        Assert.Matches(@"LC_ALL=C tr -cs A-Za-z '\\n' \| sort \| uniq -c: \d+\.\d\d s \(median of 2 runs: \d+\.\d\d s, \d+\.\d\d s\)", output);
+        Assert.Matches(@"cluster: \d+\.\d\d s, \d+\.\d MB/s, ratio cluster/sequential \d+\.\d\d, cluster/tr\|sort\|uniq \d+\.\d\d \(median of 2 runs: \d+\.\d\d s, \d+\.\d\d s; warm-up \d+\.\d\d s, not counted\)", output);
         foreach (var run in new[] { "warm-up 1", "run 1", "run 2" })
             Assert.Matches($@"{run}: \d+\.\d\d s: upload \d+\.\d\d s, submit \d+\.\d\d s, map \d+\.\d\d s, shuffle\+reduce \d+\.\d\d s, download \d+\.\d\d s; "
                 + @"cpu seconds: kvstore \d+\.\d\d, master-1 \d+\.\d\d, master-2 \d+\.\d\d, worker-1 \d+\.\d\d, worker-2 \d+\.\d\d, submitter \d+\.\d\d", output);
@@ -48,7 +49,7 @@ public sealed class BenchTests : IDisposable
         foreach (var node in new[] { "kvstore", "master-1", "master-2", "worker-1", "worker-2", "submitter (this process)" })
             Assert.Matches(Regex.Escape(node) + @" \d+ MB", peaks);
         Assert.Contains($"outputs: identical ({expected.Count} lines)", output);
-        Assert.Matches(@"targets: .*cluster at most 0\.7x sequential: (met|MISSED); tiny job under 300 ms: (met|MISSED); every node under 1 GB peak: (met|MISSED)", output);
+        Assert.Matches(@"targets: .*cluster at most 0\.7x sequential: (met|MISSED); cluster at most 0\.7x tr\|sort\|uniq: (met|MISSED); tiny job under 300 ms: (met|MISSED); every node under 1 GB peak: (met|MISSED)", output);
 
         // Each of the 3 big runs deleted its upload; the first job's and the 2 tiny jobs' stay.
         Assert.Equal(3, Directory.GetDirectories(Path.Combine(_work, "store", "kvstore", "blobs", "data")).Length);
@@ -71,6 +72,30 @@ public sealed class BenchTests : IDisposable
         Assert.Equal(Oracle.WordCount(Path.Combine(_work, "input-30000000-16")), Oracle.ReadParts(Path.Combine(_work, "jobs-out", "big"), 4));
         Assert.Equal(Oracle.WordCount(Path.Combine(_work, "input-tiny")), Oracle.ReadParts(Path.Combine(_work, "jobs-out", "first"), 1));
         await Cli.AssertNoNodeProcessesLeftAsync(Path.Combine(_work, "jobs-store"));
+    }
+
+    [Fact]
+    public async Task Bench_sort_sorts_100_MB_of_records_exactly_as_GNU_sort_does_and_leaves_the_store_empty()
+    {
+        var result = await Cli.SubmitAsync("bench", "sort", "--dir", _work, "--code", Cli.Samples("sort"), "--size", "100MB", "--compare");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var output = result.Output;
+        Assert.Contains("input: 100.0 MB, 1,000,000 records of 100 bytes (seed 1)", output);
+        Assert.Matches(@"GNU sort \(LC_ALL=C sort -S 25% --parallel=2\): \d+\.\d\d s, \d+\.\d MB/s", output);
+        Assert.Matches(@"cluster sort: \d+\.\d\d s, \d+\.\d MB/s, 2 reducers; ratio cluster/GNU sort \d+\.\d\d", output);
+        Assert.Matches(@"output: valid \(1,000,000 records in 2 parts, globally ordered, checksum [0-9a-f]{16} as the input's\)", output);
+        Assert.Contains("output: byte-identical to GNU sort's", output);
+        Assert.Matches(@"store and scratch: at most \d+\.\d MB during the job \(\d\.\d\dx the input\)", output);
+        Assert.Contains("left in the store once the input and the result are deleted: 0.0 MB", output);
+        Assert.Matches(@"targets: at most 1\.2x GNU sort: (met|MISSED); every node under 1 GB peak: (met|MISSED); store and scratch at most 3x the input: met; space freed at the end: met", output);
+
+        // The generated input is what the bench says it is: 100-byte lines with 10-character keys, deterministic from the seed.
+        var records = File.ReadLines(Path.Combine(_work, "sort-input-100000000-1", "records.txt")).Take(1000).ToList();
+        Assert.All(records, r => Assert.Equal(99, r.Length));
+        Assert.All(records, r => Assert.Matches(@"^[ -~]{10} [0-9A-F]{32} [A-Z]{55}$", r));
+        Assert.Equal(records, File.ReadLines(Path.Combine(_work, "sort-input-100000000-1", "records.txt")).Take(1000));
+        await Cli.AssertNoNodeProcessesLeftAsync(Path.Combine(_work, "store-sort"));
     }
 
     [Theory]

@@ -62,10 +62,10 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
     public IMapOutput NewMapOutput(int partitions, long limitBytes, string spillFolder, bool compressRuns = false) =>
         new MapOutput(new MapOutputBuffer<TKey, TValue>(partitions, PartitionOf(partitions), GuardedCombine(), limitBytes, spillFolder, compressRuns));
 
-    /// <summary>The script's Partition (what it throws is marked, so the error names Partition and the key), or the stable hash.</summary>
-    private Func<TKey, int> PartitionOf(int partitions)
+    /// <summary>The script's Partition (what it throws is marked, so the error names Partition and the key), or null for the stable hash.</summary>
+    private Func<TKey, int>? PartitionOf(int partitions)
     {
-        if (_partition is not { } partition) return new Partitioner<TKey>(partitions).PartitionOf;
+        if (_partition is not { } partition) return null;
         return key =>
         {
             try { return partition(key, partitions); }

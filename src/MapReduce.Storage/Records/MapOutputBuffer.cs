@@ -21,6 +21,7 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
 
     private readonly int _partitions;
     private readonly Func<TKey, int> _partitionOf;
+    private readonly bool _defaultHash;
     private readonly Func<TKey, IEnumerable<TValue>, TValue>? _combine;
     private readonly long _limitBytes;
     private readonly bool _compress;
@@ -33,16 +34,18 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
     /// <summary>Pairs and distinct keys (per spill) the table held before its spills in this task: what the choice of mode looks at.</summary>
     private long _spilledTablePairs, _spilledTableKeys;
 
-    /// <param name="partitionOf">The key's partition, from 0 to <paramref name="partitions"/> - 1 (a number outside fails the task, naming the key).</param>
+    /// <param name="partitionOf">The key's partition, from 0 to <paramref name="partitions"/> - 1 (a number outside fails the task, naming the key); null: the stable hash (<see cref="Partitioner{TKey}"/>).</param>
     /// <param name="combine">The script's Combine, or null.</param>
     /// <param name="limitBytes">Memory the buffer may hold (estimated for grouped objects, exact for the arena) before it spills.</param>
     /// <param name="compressRuns">Whether runs and spills are LZ4 frames (mapreduce.shuffle-compression).</param>
-    public MapOutputBuffer(int partitions, Func<TKey, int> partitionOf, Func<TKey, IEnumerable<TValue>, TValue>? combine, long limitBytes, string spillFolder, bool compressRuns = false)
+    public MapOutputBuffer(int partitions, Func<TKey, int>? partitionOf, Func<TKey, IEnumerable<TValue>, TValue>? combine, long limitBytes, string spillFolder, bool compressRuns = false)
     {
         _compress = compressRuns;
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(limitBytes, 1);
         _partitions = partitions;
+        _defaultHash = partitionOf is null;
+        partitionOf ??= new Partitioner<TKey>(partitions).PartitionOf;
         _partitionOf = key =>
         {
             var p = partitionOf(key);
@@ -121,7 +124,7 @@ public sealed class MapOutputBuffer<TKey, TValue> where TKey : notnull
     private void WriteHeld(Func<int, RunWriter> writerFor, Action<int, RunWriter> done)
     {
         if (_arena is not null) _arena.WriteRuns(writerFor, done);
-        else _table.WriteRuns(_partitionOf, writerFor, done);
+        else _table.WriteRuns(_partitionOf, _defaultHash, _partitions, writerFor, done);
     }
 
     private bool HoldsPairs => _arena is not null ? _arena.Count > 0 : _table.Keys > 0;

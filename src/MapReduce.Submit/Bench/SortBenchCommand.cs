@@ -73,7 +73,7 @@ public static class SortBenchCommand
         var reducers = o.Reducers > 0 ? o.Reducers : (int)Math.Max(2, inputBytes / 256_000_000);
         var expected = new LineChecksum();
         expected.AddFile(inputFile, checkOrder: false);
-        output.WriteLine($"input: {Mb(inputBytes)}, {expected.Lines:N0} records of {SortInput.RecordBytes} bytes (seed {o.Seed}) at {inputFile} (ready and checksummed in {Seconds(watch.Elapsed)})");
+        output.WriteLine($"input: {Mb(inputBytes)}, {Count(expected.Lines)} records of {SortInput.RecordBytes} bytes (seed {o.Seed}) at {inputFile} (ready and checksummed in {Seconds(watch.Elapsed)})");
 
         // GNU sort first, on a cold start of its own: its output is deleted after, unless compared.
         var gnuOutput = Path.Combine(o.BenchFolder, "sort-gnu.txt");
@@ -115,8 +115,8 @@ public static class SortBenchCommand
             foreach (var part in job.OutputFiles.Order(StringComparer.Ordinal)) actual.AddFile(part, checkOrder: true);
             var valid = actual.Ordered && actual.Lines == expected.Lines && actual.Sum == expected.Sum;
             output.WriteLine(valid
-                ? $"output: valid ({actual.Lines:N0} records in {job.OutputFiles.Count} parts, globally ordered, checksum {actual.Sum:x16} as the input's)"
-                : $"output: INVALID ({(actual.Ordered ? "ordered" : actual.FirstDisorder)}; {actual.Lines:N0} records against {expected.Lines:N0}; checksum {actual.Sum:x16} against {expected.Sum:x16})");
+                ? $"output: valid ({Count(actual.Lines)} records in {job.OutputFiles.Count} parts, globally ordered, checksum {actual.Sum:x16} as the input's)"
+                : $"output: INVALID ({(actual.Ordered ? "ordered" : actual.FirstDisorder)}; {Count(actual.Lines)} records against {Count(expected.Lines)}; checksum {actual.Sum:x16} against {expected.Sum:x16})");
             var identical = !o.CompareWithSort || await SameBytesAsync(job.OutputFiles.Order(StringComparer.Ordinal).ToList(), gnuOutput, ct);
             if (o.CompareWithSort)
             {
@@ -186,6 +186,7 @@ public static class SortBenchCommand
         return await expected.ReadAsync(b, ct) == 0;
     }
 
+    private static string Count(long n) => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
     private static string Target(string what, bool met) => $"{what}: {(met ? "met" : "MISSED")}";
     private static string Mb(long bytes) => $"{bytes / 1_000_000.0:0.0} MB";
     private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.00} s";
