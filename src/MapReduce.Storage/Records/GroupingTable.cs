@@ -135,7 +135,7 @@ internal sealed class GroupingTable<TKey, TValue>(Func<TKey, IEnumerable<TValue>
                 var length = keys.Length - offset;
                 entries[i] = new SortEntry(KeyBytes.Prefix(keys.Buffer.AsSpan(offset, length)), PartitionOf(id), offset, length, id);
             }
-            entries.AsSpan().Sort(new SortEntryOrder(keys.Buffer));
+            SortEntrySort.Sort(entries, keys.Buffer);
         }
         else
         {

@@ -41,7 +41,7 @@ internal sealed class SortArena<TKey, TValue>
     {
         var entries = _entries.AsSpan(0, Count);
         var bytes = _data.Buffer;
-        entries.Sort(new SortEntryOrder(bytes));
+        SortEntrySort.Sort(entries, bytes);
         var segment = new ByteWriter(1024);
         var i = 0;
         while (i < entries.Length)

@@ -14,6 +14,7 @@ internal readonly record struct SortEntry(ulong Prefix, int Partition, int KeyOf
 /// <summary>Partition, then key bytes (prefix first), then where the key was written: equal keys keep the order they came in.</summary>
 internal readonly struct SortEntryOrder(byte[] bytes) : IComparer<SortEntry>
 {
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public int Compare(SortEntry a, SortEntry b)
     {
         if (a.Partition != b.Partition) return a.Partition < b.Partition ? -1 : 1;

@@ -171,6 +171,26 @@ public class MapOutputBufferTests
         }
     }
 
+    [Fact]
+    public void Many_keys_sharing_long_prefixes_and_repeats_sort_exactly_in_the_arena()
+    {
+        using var folder = new TempFolder();
+        var random = new Random(17);
+        // Keys that tie on their 8-byte prefix, differ in length, and repeat: every branch of the sort's comparison.
+        var keys = Enumerable.Range(0, 60_000).Select(_ => "prefix--" + new string((char)('a' + random.Next(3)), random.Next(0, 4)) + random.Next(40_000)).ToList();
+        var buffer = Buffer(3, 64L << 20, folder.Path);
+        for (var i = 0; i < keys.Count; i++) buffer.Add(keys[i], i);
+        Assert.True(buffer.Serialized);
+        var runs = WriteRuns(buffer, 3);
+        var partitioner = new Partitioner<string>(3);
+        for (var p = 0; p < 3; p++)
+        {
+            var expected = keys.Select((k, i) => new KeyValuePair<string, int>(k, i)).Where(kv => partitioner.PartitionOf(kv.Key) == p)
+                .OrderBy(kv => kv.Key, StringComparer.Ordinal).ThenBy(kv => kv.Value).ToList();
+            Assert.Equal(expected, runs[p]);
+        }
+    }
+
     [Theory]
     [InlineData(64L << 20)]
     [InlineData(2_000)]
