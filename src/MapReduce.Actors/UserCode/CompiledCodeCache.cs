@@ -86,6 +86,7 @@ public sealed partial class CompiledCodeCache(string? folder = null, Action<stri
         }
     }
 
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,128}$")]
+    // \z, not $: $ also matches before a final newline.
+    [GeneratedRegex(@"^[A-Za-z0-9_.-]{1,128}\z")]
     private static partial Regex SafeId();
 }

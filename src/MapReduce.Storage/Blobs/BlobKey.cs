@@ -11,7 +11,8 @@ public static partial class BlobKey
 {
     public const int MaxLength = 400;
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")]
+    // \z, not $: $ also matches before a final newline, which would pass "a/b\n".
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*\z")]
     private static partial Regex Shape();
 
     /// <summary>Null when the key is valid, otherwise why it is not.</summary>
