@@ -31,8 +31,9 @@ public static partial class BlobKey
         if (problem is not null) throw new InvalidBlobKeyException(problem);
     }
 
-    private static string Printable(string key) =>
-        new(key.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+    /// <summary>Untrusted text as one short line in a message: its first 80 characters, control characters as '?'.</summary>
+    public static string Printable(string text) =>
+        new(text.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 }
 
 public sealed class InvalidBlobKeyException(string message) : ArgumentException(message);
