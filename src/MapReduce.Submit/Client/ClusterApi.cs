@@ -57,9 +57,9 @@ public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null,
 
     public Task<StoreInfo> StoreAsync(CancellationToken ct) => SendAsync<StoreInfo>(HttpMethod.Get, "api/store", null, ct);
 
-    public Task<Registered> RegisterCodeAsync(CodeRegistration code, CancellationToken ct) => SendAsync<Registered>(HttpMethod.Post, "api/code", code, ct);
+    public Task<RegisteredCode> RegisterCodeAsync(CodeRegistration code, CancellationToken ct) => SendAsync<RegisteredCode>(HttpMethod.Post, "api/code", code, ct);
 
-    public Task<Registered> RegisterDatasetAsync(DatasetRegistration dataset, CancellationToken ct) => SendAsync<Registered>(HttpMethod.Post, "api/datasets", dataset, ct);
+    public Task<RegisteredDataset> RegisterDatasetAsync(DatasetRegistration dataset, CancellationToken ct) => SendAsync<RegisteredDataset>(HttpMethod.Post, "api/datasets", dataset, ct);
 
     public Task<DatasetInfo[]> DatasetsAsync(CancellationToken ct) => SendAsync<DatasetInfo[]>(HttpMethod.Get, "api/datasets", null, ct);
 
