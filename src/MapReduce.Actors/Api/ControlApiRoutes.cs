@@ -126,7 +126,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
         // The catalog is the one the kvstore deletes from: an id it lacks is not found, not a conflict.
         if (catalog.GetDataset(id) is null)
         {
-            await ErrorAsync(context, 404, $"no dataset {id}").ConfigureAwait(false);
+            await ErrorAsync(context, 404, $"dataset '{id}' is not in the store").ConfigureAwait(false);
             return;
         }
         var reply = await AskMasterAsync(new DeleteDataset(id), SlowCommandTimeout, context).ConfigureAwait(false);

@@ -134,7 +134,7 @@ public sealed class ControlApiInputTests : Akka.TestKit.Xunit2.TestKit, IAsyncLi
             return AutoPilot.KeepRunning;
         }));
         using var response = await _http.DeleteAsync("/api/datasets/data-none");
-        await AssertErrorAsync(response, HttpStatusCode.NotFound, "no dataset data-none");
+        await AssertErrorAsync(response, HttpStatusCode.NotFound, "dataset 'data-none' is not in the store");
     }
 
     /// <summary>
