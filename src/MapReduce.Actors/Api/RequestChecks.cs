@@ -21,16 +21,14 @@ public static class RequestChecks
     public static string BodyTooLarge => $"the request body is larger than {MaxBodyBytes} bytes; the control API takes ids and names, not data";
 
     public static string? Problem(CodeRegistration code) =>
-        CodeBlob.IdProblem(code.CodeId) ?? KeyProblem(code.BlobKey) ?? SourceProblem(code.Source);
+        CodeBlob.IdProblem(code.CodeId) ?? BlobKey.Problem(code.BlobKey) ?? SourceProblem(code.Source);
 
     public static string? Problem(DatasetRegistration dataset) =>
-        DatasetIds.RegistrationProblem(dataset.DatasetId) ?? KeyProblem(dataset.ManifestKey) ?? SourceProblem(dataset.Source)
+        DatasetIds.RegistrationProblem(dataset.DatasetId) ?? BlobKey.Problem(dataset.ManifestKey) ?? SourceProblem(dataset.Source)
         ?? (dataset.Documents < 0 ? $"documents is {dataset.Documents}; it counts the uploaded files" : null);
 
     /// <summary>A job may read any dataset, a job's result too: only the form of its id is checked here.</summary>
     public static string? Problem(JobRequest job) => CodeBlob.IdProblem(job.CodeId) ?? DatasetIds.Problem(job.DatasetId);
-
-    private static string? KeyProblem(string? key) => BlobKey.Problem(key);
 
     private static string? SourceProblem(string? source) =>
         source is { Length: > MaxSourceLength } ? $"source is {source.Length} characters long; at most {MaxSourceLength} are allowed" : null;
