@@ -67,8 +67,6 @@ public sealed class LocalCluster : IAsyncDisposable
     {
         get { lock (_apiPorts) return [.. _apiPorts.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{_apiScheme}://127.0.0.1:{p.Value}/")]; }
     }
-    /// <summary>The status page of each master, with the token that sets the page's cookie (<see cref="ClusterTokenCheck"/>): what a person opens.</summary>
-    public IReadOnlyList<string> PageUrls => [.. ApiUrls.Select(u => $"{u}?{ClusterTokenCheck.QueryName}={Uri.EscapeDataString(Token)}")];
 
     /// <summary>The current process of each node (a restarted node's newest one).</summary>
     public IReadOnlyList<NodeProcess> Nodes

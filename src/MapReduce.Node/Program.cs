@@ -82,7 +82,8 @@ local.SetAction(async (parse, ct) =>
     await using var cluster = await LocalCluster.StartAsync(options, ct);
     Console.WriteLine($"cluster is up; seed {cluster.Seed}");
     Console.WriteLine($"status page and control API: {string.Join(" ", cluster.ApiUrls)}");
-    Console.WriteLine($"status page in a browser (the link sets the cluster token's cookie): {cluster.PageUrls[0]}");
+    // Not the link with the token: this output may go to a log file (a kept cluster's STORE/logs/local.log).
+    Console.WriteLine($"status page in a browser: the link that `mapreduce page --store {options.StoreFolder}` prints (it carries the cluster token)");
     Console.WriteLine($"submit with: dotnet run --project src/MapReduce.Submit -- -d DATA -c CODE -o OUT --store {options.StoreFolder}");
     Console.WriteLine(parse.GetValue(idleStop) is { } limit ? $"stopping after {limit.TotalSeconds:0} s idle, or on Ctrl+C" : "press Ctrl+C to stop");
     try

@@ -48,9 +48,16 @@ public sealed class StoreLock : IDisposable
     public void Describe(string seed, string? token, IReadOnlyList<string> apiUrls)
     {
         var temp = _ownerFile + ".tmp";
-        File.WriteAllText(temp, "");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.WriteAllLines(temp, [Environment.ProcessId.ToString(), seed, .. token is null ? Array.Empty<string>() : [TokenPrefix + token], .. apiUrls]);
+        // Created 0600, never chmod-ed after: a file made with the default mode first could be
+        // opened by another user in between, who keeps reading it. A left-over temp file is replaced.
+        File.Delete(temp);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var writer = new StreamWriter(temp, new System.Text.UTF8Encoding(false), options))
+        {
+            foreach (var line in new[] { Environment.ProcessId.ToString(), seed }.Concat(token is null ? [] : [TokenPrefix + token]).Concat(apiUrls))
+                writer.WriteLine(line);
+        }
         File.Move(temp, _ownerFile, overwrite: true);
     }
 

@@ -73,7 +73,8 @@ public static class JobCommand
         {
             cluster = await ClusterConnection.OpenAsync(new ConnectOptions(options.ClusterUrls, options.StoreFolder, options.ConfigFile,
                 options.Workers, options.TasksPerWorker, keep), settings, talk, ct);
-            talk.WriteLine($"using {cluster.Description}; status page {cluster.Api.PageUrl} ({watch.Elapsed.TotalSeconds:0.0} s)");
+            // Never the token: this line lands in scrollback and CI logs. `page` prints the link that opens the page.
+            talk.WriteLine($"using {cluster.Description}; status page {cluster.Api.CurrentUrl}{(cluster.Api.Token is null ? "" : $" ({PageHint})")} ({watch.Elapsed.TotalSeconds:0.0} s)");
             var runner = await JobRunner.ConnectAsync(cluster.Api, settings.KvStoreShortCircuit, progress.Report, ct);
             var run = new RunJob(documents, options.DataFolder is null ? null : Path.GetFullPath(options.DataFolder), options.DataId,
                 codeFile, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize);
@@ -169,6 +170,9 @@ public static class JobCommand
             await Task.Delay(50);
         }
     }
+
+    /// <summary>How a person opens the page, said where its address is printed without the token.</summary>
+    public const string PageHint = "its link with the token: mapreduce page";
 
     public static readonly JsonSerializerOptions PrettyJson = new(Json) { WriteIndented = true };
 

@@ -78,6 +78,10 @@ delete.Arguments.Add(deleteIds);
 delete.SetAction(async (parse, ct) => await DeleteCommand.RunAsync(deleteOptions(parse), parse.GetValue(deleteIds)!, Console.Out, Console.Error, ct));
 root.Subcommands.Add(delete);
 
+var page = Query("page", "Print the status page's link with the cluster token in it (a secret: the link opens the page and its Cancel button)", out var pageOptions, json: false);
+page.SetAction(parse => PageCommand.Run(pageOptions(parse), Console.Out, Console.Error));
+root.Subcommands.Add(page);
+
 root.Subcommands.Add(BenchCommands.Build());
 
 // Ctrl+C cancels the token; an attached job is then cancelled, which takes a journal write: wait for it.

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
+using MapReduce.Submit;
 
 namespace MapReduce.IntegrationTests;
 
@@ -44,14 +45,20 @@ public sealed class ClusterTokenTests(RunningCluster cluster) : IDisposable
         using (var put = await SendAsync(HttpMethod.Put, new Uri(data, "blobs/tests%2Ftoken"), TestToken.Value, new ByteArrayContent([1, 2])))
             Assert.Equal("2", await put.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
 
-        // A person opens the link the CLI prints: the page is served from then on by its cookie.
+        // A person opens the link `mapreduce page` prints: the page is served from then on by a session
+        // cookie of that server's own, which is not the token and opens reads only.
         using var link = await SendAsync(HttpMethod.Get, new Uri(api, $"?token={Uri.EscapeDataString(TestToken.Value)}"), bearer: null);
         Assert.Equal(HttpStatusCode.Redirect, link.StatusCode);
         var cookie = link.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        Assert.StartsWith(ClusterTokenCheck.CookieName(api.Port) + "=", cookie);
+        Assert.DoesNotContain(TestToken.Value, cookie);
         using var request = new HttpRequestMessage(HttpMethod.Get, api);
         request.Headers.Add("Cookie", cookie);
         using var shown = await Http.SendAsync(request);
         Assert.Contains("<script src=\"/page/page.js\">", await shown.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
+        using var cancel = new HttpRequestMessage(HttpMethod.Post, new Uri(api, "api/jobs/job-20261130-080000-abcdef/cancel"));
+        cancel.Headers.Add("Cookie", cookie);
+        await AssertRefusedAsync(await Http.SendAsync(cancel), ClusterTokenCheck.CookieOnlyReads);
     }
 
     [Fact]
@@ -72,10 +79,18 @@ public sealed class ClusterTokenTests(RunningCluster cluster) : IDisposable
             TimeSpan.FromMinutes(4), withoutToken: true);
         Assert.True(submit.ExitCode == 0, submit.ToString());
         Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 4));
-        // The status page link carries the cluster's own token, which is not the test run's.
-        var page = Regex.Match(submit.Output, @"status page (http://127\.0\.0\.1:\d+/)\?token=([A-Za-z0-9_-]{43}) ");
+        // The cluster's own token, which is not the test run's, is in the store's owner file, and
+        // never in what submit prints (it ends up in CI logs): the status page's address comes bare.
+        var token = File.ReadAllLines(Path.Combine(store, "local-cluster.owner")).Single(l => l.StartsWith("token ", StringComparison.Ordinal))["token ".Length..];
+        Assert.NotEqual(TestToken.Value, token);
+        Assert.DoesNotContain(token, submit.Output + submit.Error);
+        var page = Regex.Match(submit.Output, $@"status page (http://127\.0\.0\.1:\d+/) \({Regex.Escape(JobCommand.PageHint)}\) ");
         Assert.True(page.Success, submit.Output);
-        Assert.NotEqual(TestToken.Value, page.Groups[2].Value);
+
+        // `page` prints the link that carries it, because it is asked to.
+        var link = await Cli.RunAsync("MapReduce.Submit", ["page", "--store", store], TimeSpan.FromMinutes(2), withoutToken: true);
+        Assert.True(link.ExitCode == 0, link.ToString());
+        Assert.Equal($"{page.Groups[1].Value}?token={token}", link.Output.Trim());
 
         var jobs = await Cli.RunAsync("MapReduce.Submit", ["jobs", "--store", store], TimeSpan.FromMinutes(2), withoutToken: true);
         Assert.True(jobs.ExitCode == 0, jobs.ToString());

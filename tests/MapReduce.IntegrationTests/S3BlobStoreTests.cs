@@ -219,7 +219,7 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
 
         // A worker's client says the same.
         var client = new DirectBlobClient(store, _ => { });
-        var refused = await Assert.ThrowsAsync<KvStoreException>(() => client.PutAsync("a/b", [7, 7, 7]));
+        var refused = await Assert.ThrowsAsync<KvStoreConflictException>(() => client.PutAsync("a/b", [7, 7, 7]));
         Assert.Equal("blob a/b already exists with other bytes; a blob is written once", refused.Message);
         Assert.Equal(3, await client.PutAsync("a/b", [1, 2, 3]));
     }

@@ -51,8 +51,11 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
             var page = await browser.NewPageAsync();
             await page.SetViewportAsync(new ViewPortOptions { Width = 1300, Height = 1100 });
             page.Console += (_, e) => log.WriteLine($"page console {e.Message.Type}: {e.Message.Text}");
-            // The link the CLI prints: the token becomes a cookie, which also opens the other master's page (same host).
+            // The link `mapreduce page` prints: the server sets a session cookie of its own, and the page keeps the token for its buttons.
             await page.GoToAsync($"{apis[0]}?token={Uri.EscapeDataString(TestToken.Value)}");
+            // Out of the address, fragment and all; kept in the tab's session storage, for the Cancel button.
+            await page.WaitForFunctionAsync("() => location.href === " + Js(apis[0]) + " && sessionStorage.getItem('mapreduce-token') === " + Js(TestToken.Value),
+                new WaitForFunctionOptions { Timeout = Ms(Wait) });
             await page.WaitForSelectorAsync("#members tbody tr", new WaitForSelectorOptions { Timeout = Ms(Wait) });
             // Any master node serves the page: watch from the one that does not host the master singleton,
             // so that a take-over below leaves the page's own node running.
@@ -60,7 +63,8 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
             var singletonApi = ApiOfMaster(cluster, singleton);
             var url = apis.Single(a => new Uri(a).Port != new Uri(singletonApi).Port);
             log.WriteLine($"master singleton on {singleton} ({singletonApi}); status page at {url}");
-            await page.GoToAsync(url);
+            // Each master's page is opened through its own link: a session cookie opens only the server that set it.
+            await page.GoToAsync($"{url}?token={Uri.EscapeDataString(TestToken.Value)}");
             await page.WaitForSelectorAsync("#members tbody tr", new WaitForSelectorOptions { Timeout = Ms(Wait) });
 
             // The cluster: its workers, with their slots and health.

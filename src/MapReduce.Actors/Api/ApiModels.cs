@@ -35,7 +35,11 @@ public static class ApiModels
 
     public sealed record DatasetRegistration(string DatasetId, string Source, int Documents, string ManifestKey);
 
-    public sealed record Registered(string Id);
+    /// <summary>The answer to <see cref="CodeRegistration"/>: the id under the name the request gave it.</summary>
+    public sealed record RegisteredCode(string CodeId);
+
+    /// <summary>The answer to <see cref="DatasetRegistration"/>.</summary>
+    public sealed record RegisteredDataset(string DatasetId);
 
     public sealed record DatasetInfo(string Id, string Kind, string? Source, int Documents, int Chunks, long Bytes, DateTime CreatedAt);
 

@@ -7,6 +7,7 @@ using MapReduce.Actors.Master;
 using MapReduce.Storage.Catalog;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using static MapReduce.Actors.Api.ApiModels;
 using static MapReduce.Actors.Master.MasterProtocol;
@@ -96,19 +97,19 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
 
     private async Task RegisterCodeAsync(HttpContext context)
     {
-        if (await ReadAsync<CodeRegistration>(context).ConfigureAwait(false) is not { } code) return;
+        if (await ReadAsync<CodeRegistration>(context, RequestChecks.Problem).ConfigureAwait(false) is not { } code) return;
         if (await AskKvStoreAsync(new KvStoreProtocol.RegisterCode(code.CodeId, code.BlobKey, code.Source), context).ConfigureAwait(false) is not { } reply) return;
         await (reply is KvStoreProtocol.CodeRegistered
-            ? WriteAsync(context, 200, new Registered(code.CodeId))
+            ? WriteAsync(context, 200, new RegisteredCode(code.CodeId))
             : ErrorAsync(context, 400, KvStoreProblem(reply))).ConfigureAwait(false);
     }
 
     private async Task RegisterDatasetAsync(HttpContext context)
     {
-        if (await ReadAsync<DatasetRegistration>(context).ConfigureAwait(false) is not { } d) return;
+        if (await ReadAsync<DatasetRegistration>(context, RequestChecks.Problem).ConfigureAwait(false) is not { } d) return;
         if (await AskKvStoreAsync(new KvStoreProtocol.RegisterDataset(d.DatasetId, d.Source, d.Documents, d.ManifestKey), context).ConfigureAwait(false) is not { } reply) return;
         await (reply is KvStoreProtocol.DatasetRegistered
-            ? WriteAsync(context, 200, new Registered(d.DatasetId))
+            ? WriteAsync(context, 200, new RegisteredDataset(d.DatasetId))
             : ErrorAsync(context, 400, KvStoreProblem(reply))).ConfigureAwait(false);
     }
 
@@ -117,19 +118,30 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     private async Task DeleteDatasetAsync(HttpContext context)
     {
         var id = (string)context.Request.RouteValues["id"]!;
+        if (DatasetIds.Problem(id) is { } problem)
+        {
+            await ErrorAsync(context, 400, problem).ConfigureAwait(false);
+            return;
+        }
+        // The catalog is the one the kvstore deletes from: an id it lacks is not found, not a conflict.
+        if (catalog.GetDataset(id) is null)
+        {
+            await ErrorAsync(context, 404, $"dataset '{id}' is not in the store").ConfigureAwait(false);
+            return;
+        }
         var reply = await AskMasterAsync(new DeleteDataset(id), SlowCommandTimeout, context).ConfigureAwait(false);
         await (reply switch
         {
             null => Task.CompletedTask,
             DatasetDeleted d => WriteAsync(context, 200, new DatasetDeletion(d.DatasetId, d.Chunks, d.Bytes)),
-            DeleteRejected r => ErrorAsync(context, r.Reason.Contains("no dataset", StringComparison.Ordinal) ? 404 : 409, r.Reason),
+            DeleteRejected r => ErrorAsync(context, 409, r.Reason),
             _ => ErrorAsync(context, 500, $"unexpected answer {reply.GetType().Name}"),
         }).ConfigureAwait(false);
     }
 
     private async Task SubmitAsync(HttpContext context)
     {
-        if (await ReadAsync<JobRequest>(context).ConfigureAwait(false) is not { } job) return;
+        if (await ReadAsync<JobRequest>(context, RequestChecks.Problem).ConfigureAwait(false) is not { } job) return;
         var reply = await AskMasterAsync(new SubmitJob(job.CodeId, job.DatasetId, job.Reducers), SlowCommandTimeout, context).ConfigureAwait(false);
         await (reply switch
         {
@@ -186,6 +198,10 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
         return _jobs.Attempts(id.Value) is { } attempts ? WriteAsync(context, 200, attempts) : ErrorAsync(context, 404, $"no job {id}");
     }
 
+    /// <summary>
+    /// The job's attempt logs as one JSON array, written one log at a time (each read, written and
+    /// flushed before the next is read), so the node holds one log, not the job's.
+    /// </summary>
     private async Task LogsAsync(HttpContext context)
     {
         if (JobIdOf(context) is not { } id)
@@ -193,18 +209,38 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
             await ErrorAsync(context, 400, "not a job id").ConfigureAwait(false);
             return;
         }
-        AttemptLog[]? logs;
+        if (_jobs.Attempts(id.Value) is not { } attempts)
+        {
+            await ErrorAsync(context, 404, $"no job {id}").ConfigureAwait(false);
+            return;
+        }
+        var body = context.Response.Body;
+        var ct = context.RequestAborted;
         try
         {
-            logs = await _jobs.LogsAsync(id.Value, context.Request.Query["task"].ToString(), ReadLogAsync, context.RequestAborted).ConfigureAwait(false);
+            var first = true;
+            await foreach (var log in JobReadModel.Logs(id.Value, attempts, context.Request.Query["task"].ToString(), ReadLogAsync, ct).ConfigureAwait(false))
+            {
+                if (first)
+                {
+                    context.Response.StatusCode = 200;
+                    context.Response.ContentType = "application/json; charset=utf-8";
+                }
+                await body.WriteAsync(first ? "["u8.ToArray() : ","u8.ToArray(), ct).ConfigureAwait(false);
+                first = false;
+                await JsonSerializer.SerializeAsync(body, log, Json, ct).ConfigureAwait(false);
+                await body.FlushAsync(ct).ConfigureAwait(false);
+            }
+            if (first) await WriteAsync(context, 200, Array.Empty<AttemptLog>()).ConfigureAwait(false);
+            else await body.WriteAsync("]"u8.ToArray(), ct).ConfigureAwait(false);
         }
         catch (KvStoreUnreachableException e)
         {
-            await ErrorAsync(context, 503, KvStoreUnreachableException.Advice(e.Message)).ConfigureAwait(false);
-            return;
+            // Before the first log the answer can still say why; after it, only a cut connection
+            // tells the client that the array it got is not whole.
+            if (!context.Response.HasStarted) await ErrorAsync(context, 503, KvStoreUnreachableException.Advice(e.Message)).ConfigureAwait(false);
+            else context.Abort();
         }
-        if (logs is null) await ErrorAsync(context, 404, $"no job {id}").ConfigureAwait(false);
-        else await WriteAsync(context, 200, logs).ConfigureAwait(false);
 
         async Task<byte[]?> ReadLogAsync(string key, CancellationToken ct)
         {
@@ -255,11 +291,23 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     private static string KvStoreProblem(object reply) =>
         reply is KvStoreProtocol.KvStoreFailure f ? f.Message : $"unexpected kvstore answer {reply.GetType().Name}";
 
-    private static async Task<T?> ReadAsync<T>(HttpContext context) where T : class
+    /// <summary>The request body as a <typeparamref name="T"/> that passes <paramref name="problem"/>, or null after answering 400 (413 when the body is too large) with one line.</summary>
+    private static async Task<T?> ReadAsync<T>(HttpContext context, Func<T, string?> problem) where T : class
     {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit) limit.MaxRequestBodySize = RequestChecks.MaxBodyBytes;
         try
         {
-            if (await JsonSerializer.DeserializeAsync<T>(context.Request.Body, Json, context.RequestAborted).ConfigureAwait(false) is { } body) return body;
+            if (await JsonSerializer.DeserializeAsync<T>(context.Request.Body, Json, context.RequestAborted).ConfigureAwait(false) is { } body)
+            {
+                if (problem(body) is not { } wrong) return body;
+                await ErrorAsync(context, 400, wrong).ConfigureAwait(false);
+                return null;
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await ErrorAsync(context, 413, RequestChecks.BodyTooLarge).ConfigureAwait(false);
+            return null;
         }
         catch (JsonException e)
         {

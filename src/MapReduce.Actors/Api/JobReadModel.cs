@@ -43,19 +43,29 @@ public sealed class JobReadModel(CatalogStore catalog)
 
     /// <summary>
     /// Each attempt's log (of one task, or of all), read with <paramref name="readBlob"/> (null when
-    /// the attempt printed nothing); null for an unknown job. The API reads blobs through the
-    /// kvstore, the CLI from a stopped store's folder.
+    /// the attempt printed nothing); null for an unknown job. The CLI reads them this way from a
+    /// stopped store's folder; the API streams them (<see cref="Logs"/>).
     /// </summary>
     public async Task<AttemptLog[]?> LogsAsync(string id, string? task, Func<string, CancellationToken, Task<byte[]?>> readBlob, CancellationToken ct)
     {
         if (Attempts(id) is not { } attempts) return null;
         var logs = new List<AttemptLog>();
+        await foreach (var log in Logs(id, attempts, task, readBlob, ct).ConfigureAwait(false)) logs.Add(log);
+        return [.. logs];
+    }
+
+    /// <summary>
+    /// The logs of <paramref name="attempts"/> (of one task, or of all), read one at a time as they
+    /// are asked for: a log is up to a megabyte, and a job has thousands of attempts.
+    /// </summary>
+    public static async IAsyncEnumerable<AttemptLog> Logs(string id, Attempt[] attempts, string? task, Func<string, CancellationToken, Task<byte[]?>> readBlob,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
         foreach (var a in attempts.Where(a => string.IsNullOrEmpty(task) || a.Task == task))
         {
             var bytes = await readBlob(BlobKeys.TaskLog(AttemptId.Parse(new JobId(id), a.Name)), ct).ConfigureAwait(false);
-            logs.Add(new AttemptLog(a.Name, a.Task, a.Worker, a.State, bytes is null ? "" : System.Text.Encoding.UTF8.GetString(bytes)));
+            yield return new AttemptLog(a.Name, a.Task, a.Worker, a.State, bytes is null ? "" : System.Text.Encoding.UTF8.GetString(bytes));
         }
-        return [.. logs];
     }
 
     public DatasetInfo[] Datasets() => catalog.ListDatasets()

@@ -69,6 +69,10 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
         }));
         ReceiveAsync<RegisterCode>(m => ReplyAsync(async () =>
         {
+            // Only an id that names a script by its hash, under that script's own key: no other row for workers to trust.
+            if (CodeBlob.IdProblem(m.CodeId) is { } badId) return new KvStoreFailure(badId);
+            if (m.BlobKey != CodeBlob.KeyOf(m.CodeId))
+                return new KvStoreFailure($"code {m.CodeId}: its blob must be {CodeBlob.KeyOf(m.CodeId)}, not {BlobKey.Printable(m.BlobKey)}");
             if (!await _blobs.ExistsAsync(m.BlobKey)) return new KvStoreFailure($"code {m.CodeId}: blob {m.BlobKey} was never stored");
             _catalog.RegisterCode(new CodeRow { CodeId = m.CodeId, BlobKey = m.BlobKey, Source = m.Source, CreatedAt = DateTime.UtcNow });
             return (object)new CodeRegistered(m.CodeId);
@@ -84,10 +88,13 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
 
     /// <summary>
     /// Reads the dataset's manifest and records the dataset and its chunk rows in one transaction,
-    /// once every chunk the manifest lists is stored.
+    /// once every chunk the manifest lists is stored. A client names the dataset and writes its
+    /// manifest, so both are held to what its own upload may be: an id of its own, registered once,
+    /// and chunks under that id's folder (deleting the dataset deletes them, and nothing else).
     /// </summary>
     private async Task<object> RegisterAsync(RegisterDataset m)
     {
+        if (DatasetIds.RegistrationProblem(m.DirId) is { } badId) return new KvStoreFailure(badId);
         var expectedKey = BlobKeys.Manifest(m.DirId);
         if (m.ManifestKey != expectedKey)
             return new KvStoreFailure($"dataset {m.DirId}: its manifest must be stored as {expectedKey}, not {m.ManifestKey}");
@@ -105,7 +112,15 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
             }
         }
         if (manifest.DirId != m.DirId)
-            return new KvStoreFailure($"dataset {m.DirId}: manifest {m.ManifestKey} lists the chunks of dataset {manifest.DirId}");
+            return new KvStoreFailure($"dataset {m.DirId}: manifest {m.ManifestKey} lists the chunks of dataset {BlobKey.Printable(manifest.DirId)}");
+        var folder = BlobKeys.DatasetFolder(m.DirId) + "/";
+        foreach (var chunk in manifest.Chunks)
+        {
+            if (BlobKey.Problem(chunk.ChunkKey) is { } badKey) return new KvStoreFailure($"dataset {m.DirId}: {badKey}");
+            if (chunk.ChunkKey == expectedKey) return new KvStoreFailure($"dataset {m.DirId}: chunk {chunk.ChunkKey} is the dataset's manifest, not a chunk");
+            if (!chunk.ChunkKey.StartsWith(folder, StringComparison.Ordinal))
+                return new KvStoreFailure($"dataset {m.DirId}: chunk {chunk.ChunkKey} is not under {folder} (a dataset's chunks lie under its own prefix)");
+        }
         DocumentChunk? missing = null;
         foreach (var chunk in manifest.Chunks)
         {
@@ -114,14 +129,16 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
             break;
         }
         if (missing is not null) return new KvStoreFailure($"dataset {m.DirId}: chunk {missing.ChunkKey} was never stored");
-        _catalog.RegisterDataset(
+        var registered = _catalog.RegisterNewDataset(
             new DatasetRow
             {
                 DirId = m.DirId, Kind = DatasetKind.Input, Source = m.Source, Documents = m.Documents,
                 Chunks = manifest.Chunks.Length, Bytes = manifest.Chunks.Sum(c => c.Bytes), CreatedAt = DateTime.UtcNow,
             },
             manifest.Chunks.Select(c => new ChunkRow { DirId = m.DirId, DocId = c.DocId, ChunkIndex = c.ChunkIndex, ChunkId = c.ChunkKey, Bytes = c.Bytes }).ToList());
-        return new DatasetRegistered(m.DirId);
+        return registered == NewDataset.Taken
+            ? new KvStoreFailure($"dataset {m.DirId} is already registered with other chunks; a dataset id is registered once (upload under a new id)")
+            : new DatasetRegistered(m.DirId);
     }
 
     private async Task ReplyAsync(Func<Task<object>> action)

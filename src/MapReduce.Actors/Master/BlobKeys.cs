@@ -3,13 +3,16 @@ namespace MapReduce.Actors.Master;
 /// <summary>Where everything lives in the kvstore. Task outputs sit under their attempt, so attempts never overwrite each other.</summary>
 public static class BlobKeys
 {
-    public static string Chunk(string datasetId, int docIndex, int chunkIndex) => $"data/{datasetId}/{docIndex:D6}-{chunkIndex:D6}";
+    public static string Chunk(string datasetId, int docIndex, int chunkIndex) => $"{DatasetFolder(datasetId)}/{docIndex:D6}-{chunkIndex:D6}";
 
     /// <summary>
     /// An uploaded dataset's chunk list (<see cref="KvStore.DatasetManifest"/>), beside its chunks;
     /// chunk names are digits, so it never collides with one, and deleting the dataset deletes it.
     /// </summary>
-    public static string Manifest(string dirId) => $"data/{dirId}/manifest";
+    public static string Manifest(string dirId) => $"{DatasetFolder(dirId)}/manifest";
+
+    /// <summary>Where an uploaded dataset's blobs live: its manifest, and every chunk it lists.</summary>
+    public static string DatasetFolder(string dirId) => $"data/{dirId}";
 
     public static string Code(string codeId) => MapReduce.Storage.Blobs.CodeBlob.KeyOf(codeId);
 
@@ -36,7 +39,10 @@ public static class BlobKeys
 
     public static string PartName(int partition) => $"part-{partition:D5}";
 
-    public static string ResultDatasetId(JobId job) => $"result-{job}";
+    /// <summary>How the ids of job results begin; no client may register a dataset under it (<see cref="KvStore.DatasetIds"/>).</summary>
+    public const string ResultPrefix = "result-";
+
+    public static string ResultDatasetId(JobId job) => $"{ResultPrefix}{job}";
 
     /// <summary>The output parts of a job that succeeded, from each partition's accepted attempt number.</summary>
     public static string[] ResultParts(JobId job, int[] partAttempts) =>

@@ -50,6 +50,13 @@ public static class ScriptCompiler
     /// <summary>Compiles and binds, and also returns the emitted assembly, which <see cref="Load"/> binds again without Roslyn.</summary>
     public static (IUserTask Task, byte[] Image) CompileToImage(string source, string codeId = "task")
     {
+        var image = CompileImage(source);
+        return (Load(image, codeId), image);
+    }
+
+    /// <summary>Compiles task.csx into an assembly image; none of the script's code runs.</summary>
+    public static byte[] CompileImage(string source)
+    {
         var script = CSharpScript.Create(source, Options);
         var compilation = script.GetCompilation();
         var redirected = ExitCallRedirect.Apply(compilation, source);
@@ -62,8 +69,7 @@ public static class ScriptCompiler
             throw new CompileErrorException(FormatDiagnostics(errors));
         if (compilation.ScriptClass?.MetadataName is { } name && name != ScriptClassName)
             throw new InvalidOperationException($"the script class is {name}, not {ScriptClassName}");
-        var image = pe.ToArray();
-        return (Load(image, codeId), image);
+        return pe.ToArray();
     }
 
     private static List<Diagnostic> Errors(IEnumerable<Diagnostic> diagnostics) => diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
@@ -71,13 +77,22 @@ public static class ScriptCompiler
     /// <summary>The class Roslyn names a first (and only) submission; an emitted image is bound by it.</summary>
     private const string ScriptClassName = "Submission#0";
 
-    /// <summary>Binds an image <see cref="CompileToImage"/> emitted, in a collectible load context of its own.</summary>
-    public static IUserTask Load(byte[] image, string codeId)
+    /// <summary>Binds an image <see cref="CompileToImage"/> emitted, in a collectible load context of its own: <see cref="LoadImage"/>, then <see cref="Start"/>.</summary>
+    public static IUserTask Load(byte[] image, string codeId) => Start(LoadImage(image, codeId));
+
+    /// <summary>
+    /// Loads an image into a collectible load context of its own and finds the script's factory;
+    /// none of the script's code runs. Throws what the runtime throws for an image it cannot load
+    /// (<see cref="BadImageFormatException"/>, <see cref="TypeLoadException"/>, ...).
+    /// </summary>
+    public static LoadedScript LoadImage(byte[] image, string codeId)
     {
         var context = new AssemblyLoadContext($"user-code-{codeId}", isCollectible: true);
         var assembly = context.LoadFromStream(new MemoryStream(image, writable: false));
-        var submission = CreateSubmission(assembly, ScriptClassName);
-        return Bind(submission, CallsTotalOrder(image));
+        var type = assembly.GetType(ScriptClassName, throwOnError: true)!;
+        var factory = type.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+                      ?? throw new InvalidOperationException("the compiled script has no factory method");
+        return new LoadedScript(factory, CallsTotalOrder(image));
     }
 
     /// <summary>Whether the compiled script refers to <see cref="ScriptFunctions.TotalOrder"/> (however it calls it): read from its metadata.</summary>
@@ -96,6 +111,9 @@ public static class ScriptCompiler
         return false;
     }
 
+    /// <summary>Runs the script's top-level code (user code: it may throw, or never return) and binds its functions.</summary>
+    public static IUserTask Start(LoadedScript script) => Bind(CreateSubmission(script.Factory), script.CallsTotalOrder);
+
     /// <summary>"task.csx(3,9): error CS0103: The name 'x' does not exist ..." one per line, as compilers print them.</summary>
     private static string FormatDiagnostics(IEnumerable<Diagnostic> errors)
     {
@@ -112,11 +130,8 @@ public static class ScriptCompiler
     /// Runs the script's top-level code the way the scripting runtime does: the submission class's
     /// static factory creates the instance, stores it in the submission array and runs its initializer.
     /// </summary>
-    private static object CreateSubmission(Assembly assembly, string scriptClassName)
+    private static object CreateSubmission(MethodInfo factory)
     {
-        var type = assembly.GetType(scriptClassName, throwOnError: true)!;
-        var factory = type.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
-                      ?? throw new InvalidOperationException("the compiled script has no factory method");
         var submissionArray = new object?[2];
         try
         {
@@ -230,3 +245,6 @@ public static class ScriptCompiler
             ? $"{type.Name[..type.Name.IndexOf('`')]}<{string.Join(", ", type.GetGenericArguments().Select(TypeName))}>"
             : type.Name;
 }
+
+/// <summary>A compiled script loaded into its own load context, its top-level code not yet run (<see cref="ScriptCompiler.Start"/> runs it).</summary>
+public sealed record LoadedScript(MethodInfo Factory, bool CallsTotalOrder);

@@ -207,18 +207,25 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         }
     }
 
-    /// <summary>The compiled script, fetched and compiled once for every attempt that needs it; <paramref name="stop"/> ends this attempt's wait for it, not the others'.</summary>
+    /// <summary>
+    /// The compiled script, fetched and compiled once for every attempt that needs it, then started
+    /// (its top-level code run) once. Fetching and compiling run no user code, so <paramref name="stop"/>
+    /// ends this attempt's wait for them, not the others'. The top-level code is user code run on this
+    /// attempt's behalf: it is awaited to its end as Map is, so an attempt stopped meanwhile stays
+    /// running, its slot busy, until the code returns or the worker's cancel-grace exits the process.
+    /// </summary>
     private async Task<IUserTask> CompileAsync(string codeId, CancellationToken stop)
     {
+        LoadedScript script;
         try
         {
-            return await code.GetOrCompile(codeId, async () =>
+            script = await code.GetLoaded(codeId, async () =>
             {
                 var key = BlobKeys.Code(codeId);
-                var script = await blobs.GetBytesAsync(key).ConfigureAwait(false);
+                var source = await blobs.GetBytesAsync(key).ConfigureAwait(false);
                 // Checked here too, not only when stored: the code a worker runs is the code its id names.
-                if (CodeBlob.Problem(key, script) is { } problem) throw new KvStoreException(problem);
-                return Encoding.UTF8.GetString(script);
+                if (CodeBlob.Problem(key, source) is { } problem) throw new KvStoreException(problem);
+                return Encoding.UTF8.GetString(source);
             }).WaitAsync(stop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is KvStoreException or TimeoutException)
@@ -226,6 +233,8 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             code.Forget(codeId); // the source could not be fetched: let a later task try again
             throw;
         }
+        stop.ThrowIfCancellationRequested(); // not started for an attempt that was stopped
+        return await code.GetStarted(codeId, script).ConfigureAwait(false);
     }
 
     /// <summary>A folder of this attempt's own: two attempts of one task may run on one node. The job id comes in a message, so only its letters and digits name the folder.</summary>

@@ -11,7 +11,8 @@ public static partial class BlobKey
 {
     public const int MaxLength = 400;
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")]
+    // \z, not $: $ also matches before a final newline, which would pass "a/b\n".
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*\z")]
     private static partial Regex Shape();
 
     /// <summary>Null when the key is valid, otherwise why it is not.</summary>
@@ -30,8 +31,9 @@ public static partial class BlobKey
         if (problem is not null) throw new InvalidBlobKeyException(problem);
     }
 
-    private static string Printable(string key) =>
-        new(key.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+    /// <summary>Untrusted text as one short line in a message: its first 80 characters, control characters as '?'.</summary>
+    public static string Printable(string text) =>
+        new(text.Take(80).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 }
 
 public sealed class InvalidBlobKeyException(string message) : ArgumentException(message);

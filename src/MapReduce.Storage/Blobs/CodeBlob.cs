@@ -20,6 +20,12 @@ public static class CodeBlob
 
     public static string KeyOf(string codeId) => $"{Folder}{codeId}{FileName}";
 
+    /// <summary>Null when <paramref name="codeId"/> is the form <see cref="IdOf"/> gives ('code-' and 16 lowercase hex digits), otherwise why not.</summary>
+    public static string? IdProblem(string? codeId) =>
+        codeId is { Length: 21 } && codeId.StartsWith("code-", StringComparison.Ordinal) && codeId.AsSpan(5).ContainsAnyExcept("0123456789abcdef") is false
+            ? null
+            : $"code id '{BlobKey.Printable(codeId ?? "")}' is not valid: it is 'code-' and the first 16 hex digits of the script's SHA-256";
+
     /// <summary>The code id a key names, or null when the key is not a script's.</summary>
     public static string? IdInKey(string key) =>
         key.StartsWith(Folder, StringComparison.Ordinal) && key.EndsWith(FileName, StringComparison.Ordinal) && key.Length > Folder.Length + FileName.Length

@@ -76,6 +76,46 @@ public sealed class CatalogStore
         tx.Commit();
     }
 
+    /// <summary>
+    /// Records a dataset a client uploaded, once: an id already taken keeps its rows. Asking again with
+    /// the same chunks (a client whose answer was lost) is <see cref="NewDataset.AlreadyThere"/>; with
+    /// others, <see cref="NewDataset.Taken"/>. Two registrations at once: the second insert fails on the
+    /// key, and is then judged like a later one.
+    /// </summary>
+    public NewDataset RegisterNewDataset(DatasetRow dataset, IReadOnlyCollection<ChunkRow> chunks)
+    {
+        System.Data.Common.DbException? failed = null;
+        using (var db = Open())
+        {
+            try
+            {
+                using var tx = db.BeginTransaction();
+                if (!db.GetTable<DatasetRow>().Any(d => d.DirId == dataset.DirId))
+                {
+                    db.Insert(dataset);
+                    if (chunks.Count > 0) db.BulkCopy(chunks);
+                    tx.Commit();
+                    return NewDataset.Registered;
+                }
+            }
+            catch (System.Data.Common.DbException e)
+            {
+                failed = e; // another registration of the id may have won the race: judged below
+            }
+        }
+        if (GetDataset(dataset.DirId) is not { } existing)
+        {
+            // Not a lost race: the insert failed of itself. Or the dataset was deleted meanwhile: try again.
+            if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+            return RegisterNewDataset(dataset, chunks);
+        }
+        var same = existing.Kind == dataset.Kind
+                   && GetChunks(dataset.DirId).Select(Identity).Order(StringComparer.Ordinal).SequenceEqual(chunks.Select(Identity).Order(StringComparer.Ordinal));
+        return same ? NewDataset.AlreadyThere : NewDataset.Taken;
+
+        static string Identity(ChunkRow c) => $"{c.DocId}\n{c.ChunkIndex}\n{c.ChunkId}\n{c.Bytes}";
+    }
+
     /// <summary>Removes a dataset and its chunks in one transaction and returns them; null when there is no such dataset.</summary>
     public (DatasetRow Dataset, IReadOnlyList<ChunkRow> Chunks)? DeleteDataset(string dirId)
     {
@@ -249,4 +289,14 @@ public static class AttemptCounters
     public const string Attempts = "attempts";
     public const string Failed = "attempts.failed";
     public const string Lost = "attempts.lost";
+}
+
+/// <summary>What <see cref="CatalogStore.RegisterNewDataset"/> did.</summary>
+public enum NewDataset
+{
+    Registered,
+    /// <summary>The id was registered before with the same chunks: nothing changed.</summary>
+    AlreadyThere,
+    /// <summary>The id was registered before with other chunks: nothing changed.</summary>
+    Taken,
 }

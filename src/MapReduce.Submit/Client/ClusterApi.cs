@@ -50,16 +50,16 @@ public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null,
     /// <summary>How this client judges the cluster's HTTPS certificates; the kvstore's data channel is judged the same way.</summary>
     public ServerCertificateCheck ServerCheck { get; } = serverCheck ?? ServerCertificateCheck.SystemRoots;
 
-    /// <summary>The status page for a person: with the token in the link, which the page turns into a cookie.</summary>
+    /// <summary>The status page for a person: with the token in the link (a secret: only `page` prints it), which the page's server turns into a cookie of its own.</summary>
     public string PageUrl => token is null ? CurrentUrl : $"{CurrentUrl}?{ClusterTokenCheck.QueryName}={Uri.EscapeDataString(token)}";
 
     public Task<ClusterInfo> ClusterAsync(CancellationToken ct) => SendAsync<ClusterInfo>(HttpMethod.Get, "api/cluster", null, ct);
 
     public Task<StoreInfo> StoreAsync(CancellationToken ct) => SendAsync<StoreInfo>(HttpMethod.Get, "api/store", null, ct);
 
-    public Task<Registered> RegisterCodeAsync(CodeRegistration code, CancellationToken ct) => SendAsync<Registered>(HttpMethod.Post, "api/code", code, ct);
+    public Task<RegisteredCode> RegisterCodeAsync(CodeRegistration code, CancellationToken ct) => SendAsync<RegisteredCode>(HttpMethod.Post, "api/code", code, ct);
 
-    public Task<Registered> RegisterDatasetAsync(DatasetRegistration dataset, CancellationToken ct) => SendAsync<Registered>(HttpMethod.Post, "api/datasets", dataset, ct);
+    public Task<RegisteredDataset> RegisterDatasetAsync(DatasetRegistration dataset, CancellationToken ct) => SendAsync<RegisteredDataset>(HttpMethod.Post, "api/datasets", dataset, ct);
 
     public Task<DatasetInfo[]> DatasetsAsync(CancellationToken ct) => SendAsync<DatasetInfo[]>(HttpMethod.Get, "api/datasets", null, ct);
 

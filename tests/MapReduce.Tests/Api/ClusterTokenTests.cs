@@ -35,8 +35,8 @@ public sealed class ClusterTokenTests
             Assert.Equal([1, 2, 3], await right.EnsureSuccessStatusCode().Content.ReadAsByteArrayAsync());
 
         // The data channel is for programs: the status page's cookie and ?token= do not open it.
-        using (var cookie = await SendAsync(http, HttpMethod.Get, "blobs/a%2Fb", cookie: Token))
-            await AssertRefusedAsync(cookie, ClusterTokenCheck.Wrong);
+        using (var cookie = await SendAsync(http, HttpMethod.Get, "blobs/a%2Fb", cookie: (ClusterTokenCheck.CookieName(server.BaseUrl.Port), Token)))
+            await AssertRefusedAsync(cookie, ClusterTokenCheck.Missing);
         using (var query = await http.GetAsync($"blobs/a%2Fb?token={Token}"))
             await AssertRefusedAsync(query, ClusterTokenCheck.Missing);
 
@@ -47,16 +47,30 @@ public sealed class ClusterTokenTests
         Assert.Equal($"the kvstore's data channel at {server.BaseUrl.GetLeftPart(UriPartial.Authority)} refused the request: {ClusterTokenCheck.Missing}", refused.Message);
     }
 
-    [Fact]
-    public async Task The_status_page_takes_the_token_once_from_its_link_into_an_HttpOnly_cookie()
+    /// <summary>Starts a status page server as ControlApiServer sets it up: the check, then the page and the API's routes.</summary>
+    private static async Task<(WebApplication App, HttpEndpoint Server, HttpClient Http)> StartPageServerAsync()
     {
         var app = HttpEndpoint.CreateBuilder("127.0.0.1", 0, certificate: null).Build();
-        // As ControlApiServer sets it up: the check, then the page and the API's routes.
         ClusterTokenCheck.Use(app, Token, forPeople: true);
         StatusPage.Map(app);
         app.MapGet("/api/jobs", () => "[]");
-        await using var server = await HttpEndpoint.StartAsync(app, "127.0.0.1", https: false, TimeSpan.FromSeconds(2));
-        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = server.BaseUrl };
+        app.MapPost("/api/jobs/{id}/cancel", () => "cancelled");
+        var server = await HttpEndpoint.StartAsync(app, "127.0.0.1", https: false, TimeSpan.FromSeconds(2));
+        return (app, server, new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = server.BaseUrl });
+    }
+
+    /// <summary>
+    /// Cookies are not scoped by port: any program on 127.0.0.1 that the browser visits receives
+    /// them. So the page's cookie holds a value of this server's own (not the token), and opens
+    /// only reads; a request that changes something needs the token itself in its header.
+    /// </summary>
+    [Fact]
+    public async Task The_status_pages_link_sets_a_session_cookie_of_this_server_that_is_not_the_token_and_only_reads()
+    {
+        var (app, server, http) = await StartPageServerAsync();
+        await using var _ = server;
+        using var __ = http;
+        var cookieName = ClusterTokenCheck.CookieName(server.BaseUrl.Port);
 
         using (var page = await http.GetAsync("/"))
             await AssertRefusedAsync(page, ClusterTokenCheck.Missing);
@@ -65,19 +79,71 @@ public sealed class ClusterTokenTests
 
         using var link = await http.GetAsync($"/?token={Token}");
         Assert.Equal(HttpStatusCode.Redirect, link.StatusCode);
-        Assert.Equal("/", link.Headers.Location!.OriginalString); // the token leaves the address bar
+        // Out of the address: the token goes on in the fragment, which no server ever receives; the page keeps it for its buttons.
+        Assert.Equal($"/#token={Token}", link.Headers.Location!.OriginalString);
         var setCookie = Assert.Single(link.Headers.GetValues("Set-Cookie"));
-        Assert.Equal($"{ClusterTokenCheck.CookieName}={Token}; path=/; samesite=strict; httponly", setCookie);
+        var match = System.Text.RegularExpressions.Regex.Match(setCookie, $"^{cookieName}=([A-Za-z0-9_-]{{43}}); path=/; samesite=strict; httponly$");
+        Assert.True(match.Success, setCookie);
+        var session = match.Groups[1].Value;
+        Assert.NotEqual(Token, session);
 
-        using (var page = await SendAsync(http, HttpMethod.Get, "/", cookie: Token))
+        using (var page = await SendAsync(http, HttpMethod.Get, "/", cookie: (cookieName, session)))
             Assert.Contains("<script src=\"/page/page.js\">", await page.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
-        using (var api = await SendAsync(http, HttpMethod.Get, "/api/jobs", cookie: Token))
+        using (var api = await SendAsync(http, HttpMethod.Get, "/api/jobs", cookie: (cookieName, session)))
             Assert.Equal("[]", await api.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
+        using (var cancel = await SendAsync(http, HttpMethod.Post, "/api/jobs/job-1/cancel", cookie: (cookieName, session)))
+            await AssertRefusedAsync(cancel, ClusterTokenCheck.CookieOnlyReads);
+        using (var cancel = await SendAsync(http, HttpMethod.Post, "/api/jobs/job-1/cancel", bearer: Token, cookie: (cookieName, session)))
+            Assert.Equal("cancelled", await cancel.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
         using (var api = await SendAsync(http, HttpMethod.Get, "/api/jobs", bearer: Token))
             Assert.Equal(HttpStatusCode.OK, api.StatusCode);
         using (var api = await http.GetAsync("/api/jobs"))
             await AssertRefusedAsync(api, ClusterTokenCheck.Missing);
+        // The token itself in a cookie, as the page once kept it, opens nothing.
+        using (var old = await SendAsync(http, HttpMethod.Post, "/api/jobs/job-1/cancel", cookie: ("mapreduce-token", Token)))
+            await AssertRefusedAsync(old, ClusterTokenCheck.Missing);
+
+        // Another server (a restarted one, or the other master) has a session of its own.
+        var (otherApp, other, otherHttp) = await StartPageServerAsync();
+        await using (other)
+        using (otherHttp)
+        {
+            using (var stale = await SendAsync(otherHttp, HttpMethod.Get, "/api/jobs", cookie: (ClusterTokenCheck.CookieName(other.BaseUrl.Port), session)))
+                await AssertRefusedAsync(stale, ClusterTokenCheck.StaleSession);
+            using var otherLink = await otherHttp.GetAsync($"/?token={Token}");
+            Assert.DoesNotContain(session, Assert.Single(otherLink.Headers.GetValues("Set-Cookie")));
+            await otherApp.StopAsync();
+        }
         await app.StopAsync();
+    }
+
+    /// <summary><c>//evil.example/?token=T</c> once answered with a redirect to <c>//evil.example/</c>: off this server.</summary>
+    [Fact]
+    public async Task The_link_never_redirects_off_the_server()
+    {
+        var (app, server, http) = await StartPageServerAsync();
+        await using var _ = server;
+        using var __ = http;
+        foreach (var target in new[] { $"//evil.example/?token={Token}", $"/\\evil.example/?token={Token}", $"//evil.example/%2e%2e?token={Token}" })
+        {
+            var (status, location) = await RawGetAsync(server.BaseUrl, target);
+            Assert.True(location is null || location.StartsWith("/#", StringComparison.Ordinal), $"{target}: {status} to {location}");
+            Assert.True(status == 401, $"{target}: {status}");
+        }
+        await app.StopAsync();
+    }
+
+    /// <summary>A request line sent as written: HttpClient would read //host as another server.</summary>
+    private static async Task<(int Status, string? Location)> RawGetAsync(Uri server, string target)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(server.Host, server.Port);
+        await using var stream = tcp.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"GET {target} HTTP/1.1\r\nHost: {server.Authority}\r\nConnection: close\r\n\r\n"));
+        using var reader = new StreamReader(stream);
+        var head = (await reader.ReadToEndAsync()).Split("\r\n\r\n")[0].Split("\r\n");
+        var location = head.FirstOrDefault(l => l.StartsWith("Location:", StringComparison.OrdinalIgnoreCase))?["Location:".Length..].Trim();
+        return (int.Parse(head[0].Split(' ')[1]), location);
     }
 
     [Fact]
@@ -91,11 +157,11 @@ public sealed class ClusterTokenTests
         Assert.NotEqual(made, ClusterToken.New());
     }
 
-    private static Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, string? bearer = null, string? cookie = null)
+    private static Task<HttpResponseMessage> SendAsync(HttpClient http, HttpMethod method, string path, string? bearer = null, (string Name, string Value)? cookie = null)
     {
         var request = new HttpRequestMessage(method, path);
         if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        if (cookie is not null) request.Headers.Add("Cookie", $"{ClusterTokenCheck.CookieName}={cookie}");
+        if (cookie is { } c) request.Headers.Add("Cookie", $"{c.Name}={c.Value}");
         return http.SendAsync(request);
     }
 

@@ -218,7 +218,7 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         await client.PutAsync("jobs/j/map/m00000.1/p00000", [1, 2, 3]);
         Assert.Equal(3, await client.PutAsync("jobs/j/map/m00000.1/p00000", [1, 2, 3]));
 
-        var e = await Assert.ThrowsAsync<KvStoreException>(() => client.PutAsync("jobs/j/map/m00000.1/p00000", [6, 6, 6]));
+        var e = await Assert.ThrowsAsync<KvStoreConflictException>(() => client.PutAsync("jobs/j/map/m00000.1/p00000", [6, 6, 6]));
         Assert.Equal("blob jobs/j/map/m00000.1/p00000 already exists with other bytes; a blob is written once", e.Message);
         Assert.Equal([1, 2, 3], _blobs.ReadAll("jobs/j/map/m00000.1/p00000"));
     }

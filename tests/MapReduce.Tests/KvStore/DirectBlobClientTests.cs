@@ -66,7 +66,7 @@ public sealed class DirectBlobClientTests : IDisposable
     {
         Assert.Equal(3, await _client.PutAsync("jobs/j/reduce/r00000.1/part-00000", [1, 2, 3]));
         Assert.Equal(3, await _client.PutAsync("jobs/j/reduce/r00000.1/part-00000", [1, 2, 3]));
-        var e = await Assert.ThrowsAsync<KvStoreException>(() => _client.PutAsync("jobs/j/reduce/r00000.1/part-00000", [4, 5, 6]));
+        var e = await Assert.ThrowsAsync<KvStoreConflictException>(() => _client.PutAsync("jobs/j/reduce/r00000.1/part-00000", [4, 5, 6]));
         Assert.Equal("blob jobs/j/reduce/r00000.1/part-00000 already exists with other bytes; a blob is written once", e.Message);
         Assert.Equal([1, 2, 3], await _client.GetBytesAsync("jobs/j/reduce/r00000.1/part-00000"));
     }

@@ -152,4 +152,77 @@ public sealed class KvStoreActorTests : Akka.TestKit.Xunit2.TestKit
         Assert.StartsWith("invalid blob key 'jobs/../jobs'", ExpectMsg<KvStoreFailure>().Message);
         Assert.Equal([1], _blobs.ReadAll("jobs/job-1/map/m00000.1/p00000"));
     }
+
+    /// <summary>A manifest that lists another dataset's chunk: deleting the new dataset would delete that chunk.</summary>
+    [Fact]
+    public void A_manifest_may_list_only_chunks_under_its_own_datasets_prefix()
+    {
+        StoreDataset("data-a", "theirs\n");
+        var foreign = new DocumentChunk("x.txt", 0, "data/data-a/000000-000000", 7);
+        _blobs.Put(BlobKeys.Manifest("data-b"), new DatasetManifest("data-b", [foreign]).ToJson());
+        _kvstore.Tell(new RegisterDataset("data-b", "/in", 1, BlobKeys.Manifest("data-b")));
+        Assert.Equal("dataset data-b: chunk data/data-a/000000-000000 is not under data/data-b/ (a dataset's chunks lie under its own prefix)",
+            ExpectMsg<KvStoreFailure>().Message);
+        Assert.Null(_catalog.GetDataset("data-b"));
+
+        // Nor may it name its own manifest as a chunk.
+        _blobs.Put(BlobKeys.Manifest("data-c"), new DatasetManifest("data-c", [new DocumentChunk("m", 0, BlobKeys.Manifest("data-c"), 10)]).ToJson());
+        _kvstore.Tell(new RegisterDataset("data-c", "/in", 1, BlobKeys.Manifest("data-c")));
+        Assert.Equal("dataset data-c: chunk data/data-c/manifest is the dataset's manifest, not a chunk", ExpectMsg<KvStoreFailure>().Message);
+
+        _kvstore.Tell(new RemoveDataset("data-b"));
+        ExpectMsg<KvStoreFailure>();
+        Assert.Equal("theirs\n", Encoding.UTF8.GetString(_blobs.ReadAll("data/data-a/000000-000000")!));
+    }
+
+    [Fact]
+    public async Task A_dataset_id_is_registered_once_the_same_registration_again_is_answered_as_done()
+    {
+        StoreDataset("data-a", "first\n");
+        // A client that asks again (its answer was lost) is told it is done, and nothing changes.
+        _kvstore.Tell(new RegisterDataset("data-a", "/in", 1, BlobKeys.Manifest("data-a")));
+        Assert.Equal(new DatasetRegistered("data-a"), ExpectMsg<DatasetRegistered>());
+
+        // Another chunk list under the same id (a manifest replaced behind the store's back) is refused.
+        _blobs.Put("data/data-a/000001-000000", "second\n"u8.ToArray());
+        await _blobs.DeleteAllAsync([BlobKeys.Manifest("data-a")]);
+        _blobs.Put(BlobKeys.Manifest("data-a"), new DatasetManifest("data-a", [new DocumentChunk("b.txt", 0, "data/data-a/000001-000000", 7)]).ToJson());
+        _kvstore.Tell(new RegisterDataset("data-a", "/elsewhere", 1, BlobKeys.Manifest("data-a")));
+        Assert.Equal("dataset data-a is already registered with other chunks; a dataset id is registered once (upload under a new id)",
+            ExpectMsg<KvStoreFailure>().Message);
+        Assert.Equal(("/in", "data/data-a/000000-000000"), (_catalog.GetDataset("data-a")!.Source, Assert.Single(_catalog.GetChunks("data-a")).ChunkId));
+    }
+
+    [Fact]
+    public void Result_ids_are_reserved_for_job_results()
+    {
+        var chunk = new DocumentChunk("part-00000", 0, "data/result-job-1/000000-000000", 7);
+        _blobs.Put(chunk.ChunkKey, "script\n"u8.ToArray());
+        _blobs.Put(BlobKeys.Manifest("result-job-1"), new DatasetManifest("result-job-1", [chunk]).ToJson());
+        _kvstore.Tell(new RegisterDataset("result-job-1", "/in", 1, BlobKeys.Manifest("result-job-1")));
+        Assert.Equal("dataset id result-job-1: ids that start with 'result-' are reserved for the results of jobs", ExpectMsg<KvStoreFailure>().Message);
+        Assert.Null(_catalog.GetDataset("result-job-1"));
+    }
+
+    [Theory]
+    [InlineData("../x", "dataset id '../x' is not valid: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters")]
+    [InlineData("a/b", "dataset id 'a/b' is not valid: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters")]
+    [InlineData("data-x\n", "dataset id 'data-x?' is not valid: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters")]
+    public void A_dataset_id_that_is_not_one_plain_name_is_refused(string id, string message)
+    {
+        _kvstore.Tell(new RegisterDataset(id, "/in", 1, $"data/{id}/manifest"));
+        Assert.Equal(message, ExpectMsg<KvStoreFailure>().Message);
+        Assert.Null(_catalog.GetDataset(id));
+    }
+
+    [Theory]
+    [InlineData("../../x", "code/../../x/task.csx", "code id '../../x' is not valid: it is 'code-' and the first 16 hex digits of the script's SHA-256")]
+    [InlineData("code-0123456789abcdef", "data/data-a/000000-000000", "code code-0123456789abcdef: its blob must be code/code-0123456789abcdef/task.csx, not data/data-a/000000-000000")]
+    public void Code_is_registered_only_under_a_well_formed_id_and_its_own_key(string codeId, string blobKey, string message)
+    {
+        _blobs.Put("data/data-a/000000-000000", [1]);
+        _kvstore.Tell(new RegisterCode(codeId, blobKey, "task.csx"));
+        Assert.Equal(message, ExpectMsg<KvStoreFailure>().Message);
+        Assert.Null(_catalog.GetCode(codeId));
+    }
 }

@@ -23,6 +23,7 @@ public class BlobStoreTests
     [InlineData("back\\slash")]
     [InlineData("space here")]
     [InlineData("nul\0byte")]
+    [InlineData("trailing/newline\n")]
     [InlineData("")]
     public void Keys_that_could_escape_or_are_malformed_are_rejected(string key)
     {

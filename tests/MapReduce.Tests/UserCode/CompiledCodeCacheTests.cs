@@ -90,6 +90,7 @@ public sealed class CompiledCodeCacheTests : IDisposable
     {
         var cache = new CompiledCodeCache(_folder);
         Assert.Null(cache.ImagePath("../escape"));
+        Assert.Null(cache.ImagePath("code-abc\n"));
         Assert.Null(new CompiledCodeCache().ImagePath("code-abc"));
         Assert.EndsWith($"code-abc-{CompiledCodeCache.ImageVersion}.dll", cache.ImagePath("code-abc"));
     }

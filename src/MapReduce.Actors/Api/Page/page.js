@@ -27,17 +27,40 @@ class HttpError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
 
+// The cluster token, for requests that change something (the server's cookie only reads). The
+// link the page is opened with carries it in the fragment (#token=…), which no server receives;
+// it is kept in this tab's session storage, which other ports of this host cannot read.
+const TOKEN_KEY = "mapreduce-token";
+
+function takeTokenFromAddress() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get("token");
+  if (!token) return;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  params.delete("token");
+  const rest = params.toString();
+  history.replaceState(null, "", location.pathname + location.search + (rest ? "#" + rest : ""));
+}
+
 async function api(path, options) {
+  const method = (options && options.method) || "GET";
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (method !== "GET" && !token) {
+    throw new HttpError(401, "this needs the cluster token: open the page through its link (`mapreduce page` prints it)");
+  }
+  const headers = token ? { Authorization: "Bearer " + token } : {};
   const ctl = new AbortController();
   const timer = setTimeout(() => ctl.abort(), 8000);
   let res;
   try {
-    res = await fetch(path, { cache: "no-store", signal: ctl.signal, ...options });
+    res = await fetch(path, { cache: "no-store", signal: ctl.signal, ...options, headers });
   } catch (e) {
     throw new HttpError(0, "cannot reach the node: " + (e.name === "AbortError" ? "timed out" : e.message));
   } finally {
     clearTimeout(timer);
   }
+  // A token this server refuses (another cluster's, on the same port) is dropped; reads go on with the cookie.
+  if (res.status === 401 && token) sessionStorage.removeItem(TOKEN_KEY);
   let body = null;
   try { body = await res.json(); } catch { /* an empty or non-JSON body */ }
   if (!res.ok) throw new HttpError(res.status, (body && body.error) || `${res.status} ${res.statusText}`);
@@ -505,6 +528,7 @@ async function poll() {
 }
 
 function start() {
+  takeTokenFromAddress();
   const m = /job=([^&]+)/.exec(location.hash);
   if (m) { state.selected = decodeURIComponent(m[1]); state.pinned = true; }
   $("#cancel").addEventListener("click", cancelSelected);
