@@ -20,6 +20,9 @@ public sealed record MapReduceSettings(
     /// <summary>How long a worker waits for a stopped attempt's user code to return before it exits to free the slot (read once, with the master's settings, whose janitor waits as long).</summary>
     public TimeSpan CancelGrace => Master.CancelGrace;
 
+    /// <summary>The longest line (bytes of UTF-8 text, without its line end) an upload accepts: a line is mapped whole, in memory.</summary>
+    public required long MaxLineSize { get; init; }
+
     /// <summary>Entries (distinct keys with Combine, pairs without) a map task buffers before spilling a sorted run to disk.</summary>
     public int MapBufferEntries { get; init; } = 500_000;
 
@@ -72,6 +75,7 @@ public sealed record MapReduceSettings(
             LocalMasters = section.GetInt("local.masters", 2),
             Master = MasterSettings.From(section),
             MapBufferEntries = section.GetInt("map-buffer-entries", 500_000),
+            MaxLineSize = section.GetByteSize("max-line-size") ?? throw new ConfigurationException("mapreduce.max-line-size must be a size in bytes, e.g. 256MiB"),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
             KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),
             BlobStore = BlobStoreSettings.From(section),

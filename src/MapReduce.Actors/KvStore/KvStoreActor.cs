@@ -48,7 +48,12 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
             }
         });
         Receive<GetDataEndpoint>(_ => Sender.Tell(new DataEndpoint(dataUrl, root, storeId)));
-        ReceiveAsync<RegisterDataset>(m => ReplyAsync(() => RegisterAsync(m)));
+        ReceiveAsync<RegisterDataset>(m => ReplyAsync(async () =>
+        {
+            var reply = await RegisterAsync(m);
+            if (reply is KvStoreFailure) await DeleteRefusedUploadAsync(m);
+            return reply;
+        }));
         ReceiveAsync<RemoveDataset>(m => ReplyAsync(async () =>
         {
             // Catalog first: once the rows are gone no job can name the dataset. A crash before the
@@ -122,6 +127,21 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
             },
             manifest.Chunks.Select(c => new ChunkRow { DirId = m.DirId, DocId = c.DocId, ChunkIndex = c.ChunkIndex, ChunkId = c.ChunkKey, Bytes = c.Bytes }).ToList());
         return new DatasetRegistered(m.DirId);
+    }
+
+    /// <summary>
+    /// A registration refused leaves nothing behind: what was uploaded under the dataset's folder
+    /// (its chunks, its manifest) is deleted, unless a dataset of that id is registered. So a client
+    /// whose upload failed half way (a file changed under it) removes its chunks by registering
+    /// without a manifest, and an upload refused for a missing chunk leaves no orphans either.
+    /// </summary>
+    private async Task DeleteRefusedUploadAsync(RegisterDataset m)
+    {
+        if (_catalog.GetDataset(m.DirId) is not null) return;
+        var manifest = BlobKeys.Manifest(m.DirId);
+        var folder = manifest[..manifest.LastIndexOf('/')]; // the manifest lies beside the chunks
+        var deleted = await _blobs.DeleteFolderAsync(folder);
+        if (deleted > 0) _log.Info("registration of dataset {0} refused: deleted the {1} blobs uploaded for it", m.DirId, deleted);
     }
 
     private async Task ReplyAsync(Func<Task<object>> action)
