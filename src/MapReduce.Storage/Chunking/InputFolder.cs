@@ -154,7 +154,7 @@ public static class InputFolder
             switch (status.Type)
             {
                 case FileType.Directory when open.Contains(real):
-                    warn($"skipped '{path}': a symbolic link back to {(real == root ? "the input folder" : $"the folder '{Relative(root, real)}'")} that holds it (a cycle)");
+                    warn($"skipped '{path}': it leads back to {(real == root ? "the input folder" : $"the folder '{Relative(root, real)}'")}, which holds it (a cycle of symbolic links)");
                     break;
                 case FileType.Directory:
                     open.Add(real);

@@ -83,7 +83,8 @@ public static class TextSource
             var n = data.ReadAtLeast(buffer.AsSpan(0, PieceBytes), PieceBytes, throwOnEndOfStream: false);
             crc?.Append(buffer.AsSpan(0, n));
             long total = n;
-            var preamble = encoding.Preamble;
+            // TextEncodings.Utf8 writes no byte order mark, so its Preamble is empty: skip UTF-8's own.
+            var preamble = TextEncodings.IsUtf8(encoding) ? Encoding.UTF8.Preamble : encoding.Preamble;
             var skip = buffer.AsSpan(0, n).StartsWith(preamble) ? preamble.Length : 0;
             if (TextEncodings.NulIsOneByte(encoding) && buffer.AsSpan(skip, Math.Max(0, Math.Min(n, SniffBytes) - skip)).IndexOf((byte)0) is var nul and >= 0)
                 throw new InputException($"input file '{doc.DocId}' looks binary (a NUL byte at offset {skip + nul}{where}); MapReduce.NET reads text files ({Name(encoding)})");
