@@ -169,15 +169,23 @@ public static class JobCommand
 
     /// <summary>
     /// The job's record once the catalog shows it ended: the master projects into the catalog every
-    /// 100 ms, and the end is projected with (or after) every task's counters.
+    /// 100 ms, and the end is projected with (or after) every task's counters (and a job that ended
+    /// at once may not be there at all yet).
     /// </summary>
     private static async Task<JobDetail> FinalDetailAsync(ClusterApi api, string jobId)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (true)
         {
-            var detail = await api.JobAsync(jobId, CancellationToken.None);
-            if (detail.Job.State != States.Running || DateTime.UtcNow > deadline) return detail;
+            try
+            {
+                var detail = await api.JobAsync(jobId, CancellationToken.None);
+                if (detail.Job.State != States.Running || DateTime.UtcNow > deadline) return detail;
+            }
+            catch (ApiException e) when (e.Status == System.Net.HttpStatusCode.NotFound && DateTime.UtcNow < deadline)
+            {
+                // A job with nothing to map (only empty files) can end before its first row is projected.
+            }
             await Task.Delay(50);
         }
     }
