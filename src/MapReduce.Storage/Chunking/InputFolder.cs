@@ -120,6 +120,10 @@ public static class InputFolder
         {
             throw new InputException($"input folder '{(relative.Length == 0 ? folder : relative)}' cannot be read (permission denied)");
         }
+        catch (DirectoryNotFoundException)
+        {
+            return; // deleted while the folders were listed: nothing to read there
+        }
         foreach (var entry in entries.OrderBy(e => e.Name, StringComparer.Ordinal))
         {
             if (entry.Name.StartsWith('.')) continue;
