@@ -15,7 +15,14 @@ public static class SubmitCommand
 
     public static Command Build(Command command)
     {
-        var data = new Option<string?>("--data", "-d") { Description = "Folder of input text files (every file below it, hidden ones skipped)" };
+        var data = new Option<string[]>("--data", "-d")
+        {
+            Description = "Folder of input text files (every regular file below it; hidden ones skipped, .gz files decompressed). Repeat it for several folders: document ids then start with each folder's name",
+        };
+        var encoding = new Option<string?>("--encoding")
+        {
+            Description = "Encoding of the input files: a .NET name or code page (latin1, windows-1252, utf-16, 932, ...; `--encoding list` prints them). Default UTF-8. Files are checked and stored as UTF-8; a byte not valid in the encoding fails the upload",
+        };
         var dataId = new Option<string?>("--data-id") { Description = "Id of a dataset already in the store, instead of --data" };
         var code = new Option<string?>("--code", "-c") { Description = "Folder holding task.csx with Map and Reduce (or Reducer)" };
         var codeId = new Option<string?>("--code-id") { Description = "Id of code already in the store, instead of --code" };
@@ -36,7 +43,7 @@ public static class SubmitCommand
             CustomParser = r => Durations.Parse(r),
         };
         var seed = new Option<string[]>("--seed") { Hidden = true };
-        foreach (var option in new Option[] { data, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, seed })
+        foreach (var option in new Option[] { data, encoding, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, seed })
             command.Options.Add(option);
         command.SetAction(async (parse, ct) =>
         {
@@ -46,10 +53,10 @@ public static class SubmitCommand
                 return JobCommand.UsageError;
             }
             return await JobCommand.RunAsync(new JobOptions(
-                parse.GetValue(data), parse.GetValue(dataId), parse.GetValue(code), parse.GetValue(codeId), parse.GetValue(output),
+                parse.GetValue(data) ?? [], parse.GetValue(dataId), parse.GetValue(code), parse.GetValue(codeId), parse.GetValue(output),
                 parse.GetValue(reducers), parse.GetValue(cluster) ?? [], parse.GetValue(store)!, parse.GetValue(workers),
                 parse.GetValue(tasksPerWorker), parse.GetValue(config), parse.GetValue(blockSize), parse.GetValue(detach),
-                parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)), Console.Out, Console.Error, ct);
+                parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)) { Encoding = parse.GetValue(encoding) }, Console.Out, Console.Error, ct);
         });
         return command;
     }

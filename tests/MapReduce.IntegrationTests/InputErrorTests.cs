@@ -61,6 +61,31 @@ public sealed class InputErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_gzip_file_cut_short()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_work, "gz")).FullName;
+        var compressed = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(compressed, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+            await gzip.WriteAsync(System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 10_000).Select(i => $"line {i}\n"))));
+        await File.WriteAllBytesAsync(Path.Combine(data, "log.gz"), compressed.ToArray()[..(int)(compressed.Length / 2)]);
+        await AssertUsageError("input file 'log.gz' is cut short: its gzip data ends before its end marker",
+            "-d", data, "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"));
+    }
+
+    [Fact]
+    public async Task A_line_past_the_configured_cap_and_an_unknown_encoding()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(_work, "long")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(data, "a.txt"), "short\n" + new string('x', 2000) + "\n");
+        var config = Path.Combine(_work, "cap.hocon");
+        await File.WriteAllTextAsync(config, "mapreduce.max-line-size = 1KiB");
+        await AssertUsageError("input file 'a.txt': line 2 is longer than mapreduce.max-line-size (1,024 bytes); a line is mapped whole, in memory: split it, or raise the limit",
+            "-d", data, "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"), "--config", config);
+        await AssertUsageError("unknown encoding 'latin-9000'; `--encoding list` prints the names and code pages this machine knows (e.g. utf-8, latin1, windows-1252, utf-16)",
+            "-d", data, "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"), "--encoding", "latin-9000");
+    }
+
+    [Fact]
     public Task An_output_folder_inside_the_input_folder()
     {
         var data = Directory.CreateDirectory(Path.Combine(_work, "in")).FullName;

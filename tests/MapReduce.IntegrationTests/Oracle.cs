@@ -12,14 +12,20 @@ public static partial class Oracle
         Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Select(f => (Path.GetRelativePath(folder, f).Replace('\\', '/'), File.ReadAllText(f)));
 
-    public static SortedSet<string> WordCount(string folder) =>
-        new(Documents(folder)
+    public static SortedSet<string> WordCount(string folder) => WordCount(Documents(folder));
+
+    /// <summary>Word counts of documents given as text (for input the framework reads otherwise: gzip, another encoding).</summary>
+    public static SortedSet<string> WordCount(IEnumerable<(string DocId, string Text)> documents) =>
+        new(documents
             .SelectMany(d => Word().Matches(d.Text).Select(m => m.Value))
             .GroupBy(w => w, StringComparer.Ordinal)
             .Select(g => $"{g.Key}\t{g.Count()}"), StringComparer.Ordinal);
 
-    public static SortedSet<string> InvertedIndex(string folder) =>
-        new(Documents(folder)
+    public static SortedSet<string> InvertedIndex(string folder) => InvertedIndex(Documents(folder));
+
+    /// <summary>The inverted index of documents given with their ids and text.</summary>
+    public static SortedSet<string> InvertedIndex(IEnumerable<(string DocId, string Text)> documents) =>
+        new(documents
             .SelectMany(d => Word().Matches(d.Text).Select(m => (Word: m.Value, d.DocId)))
             .GroupBy(x => x.Word, StringComparer.Ordinal)
             .Select(g =>

@@ -146,7 +146,8 @@ public static class AkkaSetup
                 // An attempt waits for a kvstore that is away (restarting) instead of failing on it.
                 var blobs = new WaitingBlobClient(BlobBackends.ClientFor(settings.BlobStore, locator, info, settings.KvStoreShortCircuit, settings.Token, serverCheck),
                     () => !locator.IsUp, info);
-                var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.Shuffle, node.TasksPerWorker, message => system.Log.Info("{0}", message));
+                var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.Shuffle, node.TasksPerWorker, message => system.Log.Info("{0}", message))
+                    { TextSliceBytes = settings.BlockSize };
                 system.ActorOf(WorkerActor.Props(registry.Get<JobMasterKey>(), node.TasksPerWorker, settings.CancelGrace, executor), "worker");
             });
         }

@@ -23,6 +23,9 @@ public sealed record MapReduceSettings(
     /// <summary>How map output is buffered and merged: the map buffer's bytes, the whole-partition Reducer's limit.</summary>
     public required ShuffleSettings Shuffle { get; init; }
 
+    /// <summary>The longest line (bytes of UTF-8 text, without its line end) an upload accepts: a line is mapped whole, in memory.</summary>
+    public required long MaxLineSize { get; init; }
+
     /// <summary>Port of a kvstore node's HTTP data channel; 0 takes any free port (clients learn it over Akka).</summary>
     public int KvStoreDataPort { get; init; }
 
@@ -72,6 +75,7 @@ public sealed record MapReduceSettings(
             LocalMasters = section.GetInt("local.masters", 2),
             Master = MasterSettings.From(section),
             Shuffle = ShuffleSettings.From(section),
+            MaxLineSize = section.GetByteSize("max-line-size") ?? throw new ConfigurationException("mapreduce.max-line-size must be a size in bytes, e.g. 256MiB"),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
             KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),
             BlobStore = BlobStoreSettings.From(section),

@@ -48,7 +48,12 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
             }
         });
         Receive<GetDataEndpoint>(_ => Sender.Tell(new DataEndpoint(dataUrl, root, storeId)));
-        ReceiveAsync<RegisterDataset>(m => ReplyAsync(() => RegisterAsync(m)));
+        ReceiveAsync<RegisterDataset>(m => ReplyAsync(async () =>
+        {
+            var reply = await RegisterAsync(m);
+            if (reply is KvStoreFailure) await DeleteRefusedUploadAsync(m);
+            return reply;
+        }));
         ReceiveAsync<RemoveDataset>(m => ReplyAsync(async () =>
         {
             // Catalog first: once the rows are gone no job can name the dataset. A crash before the
@@ -139,6 +144,20 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
         return registered == NewDataset.Taken
             ? new KvStoreFailure($"dataset {m.DirId} is already registered with other chunks; a dataset id is registered once (upload under a new id)")
             : new DatasetRegistered(m.DirId);
+    }
+
+    /// <summary>
+    /// A registration refused leaves nothing behind: what was uploaded under the dataset's folder
+    /// (its chunks, its manifest) is deleted, unless a dataset of that id is registered. So a client
+    /// whose upload failed half way (a file changed under it) removes its chunks by registering
+    /// without a manifest, and an upload refused for a missing chunk leaves no orphans either.
+    /// </summary>
+    private async Task DeleteRefusedUploadAsync(RegisterDataset m)
+    {
+        // Not for an id refused as such (it names no folder of its own), nor for a registered dataset.
+        if (DatasetIds.RegistrationProblem(m.DirId) is not null || _catalog.GetDataset(m.DirId) is not null) return;
+        var deleted = await _blobs.DeleteFolderAsync(BlobKeys.DatasetFolder(m.DirId));
+        if (deleted > 0) _log.Info("registration of dataset {0} refused: deleted the {1} blobs uploaded for it", m.DirId, deleted);
     }
 
     private async Task ReplyAsync(Func<Task<object>> action)

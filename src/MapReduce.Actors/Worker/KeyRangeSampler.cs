@@ -54,6 +54,18 @@ public sealed class KeyRangeSampler(IBlobClient blobs, Func<JobId, int, Cancella
         var texts = new (string DocId, string Text)[chunks.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, chunks.Count), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = timeout.Token }, async (i, ct) =>
         {
+            if (ChunkText.IsGzip(chunks[i].ChunkKey))
+            {
+                // A whole .gz file: the first slice of its text, decompressed.
+                using var text = await ChunkText.OpenAsync(blobs, chunks[i].ChunkKey, SliceBytes, ct).ConfigureAwait(false);
+                await foreach (var first in text.SlicesAsync(ct).ConfigureAwait(false))
+                {
+                    texts[i] = (chunks[i].DocId, first.Text);
+                    break;
+                }
+                texts[i].Text ??= "";
+                return;
+            }
             await using var slice = await blobs.OpenReadAsync(chunks[i].ChunkKey, 0, SliceBytes, ct).ConfigureAwait(false);
             var bytes = new byte[slice.Length];
             await slice.Content.ReadExactlyAsync(bytes, ct).ConfigureAwait(false);

@@ -25,9 +25,10 @@ public static class LineChunker
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
         var end = input.Length;
         var position = input.Position;
-        var probe = new byte[Math.Min(ProbeSize, blockSize)];
+        byte[]? probe = null;
         while (end - position > blockSize)
         {
+            probe ??= new byte[Math.Min(ProbeSize, blockSize)]; // only for a file longer than a block
             var cut = LastLineEnd(input, position, position + blockSize, probe) ?? NextLineEnd(input, position + blockSize, end, probe);
             yield return new ChunkRange(position, cut - position);
             position = cut;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Storage.Blobs;
@@ -18,7 +19,11 @@ public sealed record RunJob(
     string? CodeFile,
     string? CodeId,
     int Reducers,
-    int BlockSize);
+    int BlockSize)
+{
+    /// <summary>The input files' encoding (--encoding): they are checked in it and stored as UTF-8.</summary>
+    public Encoding Encoding { get; init; } = TextEncodings.Utf8;
+}
 
 /// <summary>What the upload and submission produced: the ids to reuse, and the job's id.</summary>
 public sealed record SubmittedJob(string JobId, string DataId, string CodeId, int MapTasks, int ReduceTasks);
@@ -30,8 +35,6 @@ public sealed record SubmittedJob(string JobId, string DataId, string CodeId, in
 /// </summary>
 public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent> report)
 {
-    private const int ParallelTransfers = 4;
-
     /// <summary>A client for <paramref name="api"/>'s cluster: asks it where blob bytes go.</summary>
     public static async Task<JobRunner> ConnectAsync(ClusterApi api, bool shortCircuit, Action<JobEvent> report, CancellationToken ct)
     {
@@ -45,7 +48,9 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
     {
         // Side by side: the code is small, but its first request pays for the data channel's set-up.
         var code = job.CodeFile is { } codeFile ? UploadCodeAsync(codeFile, ct) : Task.FromResult(job.CodeId!);
-        var data = job.Documents is { } documents ? UploadDataAsync(documents, job.DataSource ?? "", job.BlockSize, ct) : Task.FromResult(job.DataId!);
+        var data = job.Documents is { } documents
+            ? new DatasetUpload(api, blobs, report).RunAsync(documents, job.DataSource ?? "", job.BlockSize, job.Encoding, ct)
+            : Task.FromResult(job.DataId!);
         await Task.WhenAll(code, data).ConfigureAwait(false);
         var created = await api.SubmitAsync(new JobRequest(code.Result, data.Result, job.Reducers), ct).ConfigureAwait(false);
         report(new Submitted(created.Id, created.MapTasks, created.ReduceTasks));
@@ -84,70 +89,6 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
         await api.RegisterCodeAsync(new CodeRegistration(codeId, key, codeFile), ct).ConfigureAwait(false);
         report(new Uploaded("code", codeId, 1, 1, bytes.Length, watch.Elapsed));
         return codeId;
-    }
-
-    private async Task<string> UploadDataAsync(IReadOnlyList<InputDocument> documents, string source, int blockSize, CancellationToken ct)
-    {
-        var watch = Stopwatch.StartNew();
-        var dirId = $"data-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
-        var total = documents.Sum(d => d.Length);
-        long done = 0;
-        var chunks = new List<KvStoreProtocol.DocumentChunk>();
-        var inFlight = new List<Task>();
-        var lastReport = Stopwatch.StartNew();
-        for (var docIndex = 0; docIndex < documents.Count; docIndex++)
-        {
-            var doc = documents[docIndex];
-            List<ChunkRange> ranges;
-            await using (var stream = InputFolder.OpenText(doc))
-            {
-                if (stream.Length != doc.Length) throw Changed(doc);
-                ranges = LineChunker.Cuts(stream, blockSize).ToList();
-            }
-            for (var chunkIndex = 0; chunkIndex < ranges.Count; chunkIndex++)
-            {
-                var key = BlobKeys.Chunk(dirId, docIndex, chunkIndex);
-                chunks.Add(new KvStoreProtocol.DocumentChunk(doc.DocId, chunkIndex, key, ranges[chunkIndex].Length));
-                if (inFlight.Count >= ParallelTransfers)
-                {
-                    var finished = await Task.WhenAny(inFlight).ConfigureAwait(false);
-                    inFlight.Remove(finished);
-                    await finished.ConfigureAwait(false);
-                }
-                inFlight.Add(Upload(doc, key, ranges[chunkIndex]));
-            }
-        }
-        await Task.WhenAll(inFlight).ConfigureAwait(false);
-        // A file that grew or shrank after it was cut would be stored cut off or with a torn last line.
-        if (documents.FirstOrDefault(d => new FileInfo(d.FullPath).Length != d.Length) is { } changed) throw Changed(changed);
-
-        // The chunk list goes as a blob: in a message it would grow with the input.
-        var manifestKey = BlobKeys.Manifest(dirId);
-        await blobs.PutAsync(manifestKey, new DatasetManifest(dirId, [.. chunks]).ToJson(), ct).ConfigureAwait(false);
-        await api.RegisterDatasetAsync(new DatasetRegistration(dirId, source, documents.Count, manifestKey), ct).ConfigureAwait(false);
-        report(new Uploaded("data", dirId, documents.Count, chunks.Count, total, watch.Elapsed));
-        return dirId;
-
-        async Task Upload(InputDocument doc, string key, ChunkRange range)
-        {
-            try
-            {
-                await blobs.PutFileRangeAsync(key, doc.FullPath, range.Offset, range.Length, ct).ConfigureAwait(false);
-            }
-            catch (SourceChangedException)
-            {
-                throw Changed(doc);
-            }
-            var now = Interlocked.Add(ref done, range.Length);
-            if (lastReport.ElapsedMilliseconds > 500)
-            {
-                lastReport.Restart();
-                report(new UploadProgress(now, total));
-            }
-        }
-
-        static InputException Changed(InputDocument doc) =>
-            new($"input file '{doc.DocId}' changed while it was uploaded; run the job again once the file is complete");
     }
 
     public Task<IReadOnlyList<string>> DownloadAsync(string jobId, IReadOnlyList<string> parts, string outputFolder, CancellationToken ct) =>

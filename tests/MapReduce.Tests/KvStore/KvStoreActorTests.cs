@@ -86,6 +86,21 @@ public sealed class KvStoreActorTests : Akka.TestKit.Xunit2.TestKit
         _kvstore.Tell(new RegisterDataset("data-x", "/in", 1, BlobKeys.Manifest("data-x")));
         Assert.Equal("dataset data-x: manifest data/data-x/manifest was never stored", ExpectMsg<KvStoreFailure>().Message);
         Assert.Null(_catalog.GetDataset("data-x"));
+        // A refused registration leaves nothing behind: it is how a client abandons an upload that failed half way.
+        Assert.False(Directory.Exists(BlobFolder("data/data-x")), "the chunk uploaded for the refused dataset is still stored");
+    }
+
+    [Fact]
+    public void A_refused_registration_of_an_id_already_registered_deletes_none_of_its_chunks()
+    {
+        StoreDataset("data-a", "hello world\n", "bye\n");
+        _blobs.Put("data/data-b/000000-000000", [1]);
+
+        _kvstore.Tell(new RegisterDataset("data-a", "/in", 1, "data/data-a/other-manifest"));
+        Assert.Equal("dataset data-a: its manifest must be stored as data/data-a/manifest, not data/data-a/other-manifest", ExpectMsg<KvStoreFailure>().Message);
+
+        Assert.Equal(["000000-000000", "000001-000000", "manifest"], Directory.GetFiles(BlobFolder("data/data-a")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.True(File.Exists(Path.Combine(BlobFolder("data/data-b"), "000000-000000")), "another upload's chunk must stay");
     }
 
     [Fact]
@@ -106,6 +121,7 @@ public sealed class KvStoreActorTests : Akka.TestKit.Xunit2.TestKit
         _kvstore.Tell(new RegisterDataset("data-x", "/in", 2, BlobKeys.Manifest("data-x")));
         Assert.Equal("dataset data-x: chunk data/data-x/000001-000000 was never stored", ExpectMsg<KvStoreFailure>().Message);
         Assert.Null(_catalog.GetDataset("data-x"));
+        Assert.False(Directory.Exists(BlobFolder("data/data-x")), "the chunk and the manifest of the refused dataset are still stored");
     }
 
     [Fact]
