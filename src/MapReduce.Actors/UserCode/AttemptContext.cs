@@ -121,6 +121,7 @@ public static class TaskCounterNames
     public const string MapInputBytes = "map.input.bytes";
     public const string MapInputLines = "map.input.lines";
     public const string MapOutputPairs = "map.output.pairs";
+    public const string MapOutputBytes = "map.output.bytes";
     public const string CombineInput = "combine.input";
     public const string CombineOutput = "combine.output";
     public const string SpilledPairs = "spilled.pairs";

@@ -87,6 +87,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                 counters[TaskCounterNames.CombineOutput] = counts.Sum(c => (long)c);
             }
             counters[TaskCounterNames.SpilledPairs] = output.SpilledPairs;
+            counters[TaskCounterNames.MapOutputBytes] = Enumerable.Range(0, task.Reducers).Where(p => counts[p] > 0).Sum(p => new FileInfo(RunPath(scratch, p)).Length);
             _buffers.Return(task.CodeId, task.Reducers, output);
             // On the kvstore's machine the runs are moved into the store, not copied.
             var uploads = Enumerable.Range(0, task.Reducers).Where(p => counts[p] > 0)
