@@ -63,7 +63,7 @@ public sealed class JournalEventSerializerTests : Akka.TestKit.Xunit2.TestKit
     {
         var counters = Enumerable.Range(0, MapReduce.Actors.UserCode.AttemptContext.MaxUserCounters)
             .ToDictionary(i => $"user.{i:D3}{new string('n', MapReduce.Actors.UserCode.AttemptContext.MaxNameLength - 3)}", i => long.MaxValue - i);
-        foreach (var name in new[] { "map.input.bytes", "map.input.lines", "map.output.pairs", "combine.input", "combine.output", "spilled.pairs" })
+        foreach (var name in new[] { "map.input.bytes", "map.input.lines", "map.output.pairs", "map.output.bytes", "combine.input", "combine.output", "spilled.pairs" })
             counters[name] = long.MaxValue;
         var message = new MasterProtocol.MapTaskSucceeded(new AttemptId(new JobId("job-20261130-080000-0001"), TaskId.Map(99999), 3), new int[1000], counters);
 
