@@ -9,9 +9,9 @@ public enum AttemptState
     Stopping,
     /// <summary>Its worker reported its result (whether the task took it is the job's business: the first success wins).</summary>
     Succeeded,
-    /// <summary>It failed by its own code or storage, its worker refused it, or its worker left (shut down, or exited).</summary>
+    /// <summary>It failed by its own code or storage, or its worker refused it.</summary>
     Failed,
-    /// <summary>Its worker vanished or went silent, or it never reached its worker.</summary>
+    /// <summary>Its worker left (shut down, or exited), vanished or went silent, or it never reached its worker.</summary>
     Lost,
     /// <summary>It stopped after the master asked it to.</summary>
     Stopped,
@@ -57,7 +57,7 @@ public static class AttemptLifecycle
         [(AttemptState.Running, AttemptEvent.Succeed)] = AttemptState.Succeeded,
         [(AttemptState.Running, AttemptEvent.Fail)] = AttemptState.Failed,
         [(AttemptState.Running, AttemptEvent.Refuse)] = AttemptState.Failed,
-        [(AttemptState.Running, AttemptEvent.WorkerLeaves)] = AttemptState.Failed,
+        [(AttemptState.Running, AttemptEvent.WorkerLeaves)] = AttemptState.Lost,
         [(AttemptState.Running, AttemptEvent.WorkerLost)] = AttemptState.Lost,
         [(AttemptState.Running, AttemptEvent.NotListed)] = AttemptState.Lost,
         [(AttemptState.Running, AttemptEvent.TimeOut)] = AttemptState.Stopping,
@@ -72,7 +72,7 @@ public static class AttemptLifecycle
         [(AttemptState.Stopping, AttemptEvent.WorkerLeaves)] = AttemptState.Stopped,
         [(AttemptState.Stopping, AttemptEvent.WorkerLost)] = AttemptState.Stopped,
 
-        // A worker presumed lost (unreachable, or slow to receive it) that reports a success after all: its output is whole.
+        // A worker presumed lost (leaving, unreachable, or slow to receive it) that reports a success after all: its output is whole.
         [(AttemptState.Lost, AttemptEvent.Succeed)] = AttemptState.Succeeded,
     };
 
@@ -82,7 +82,7 @@ public static class AttemptLifecycle
         [AttemptState.Running] = [],
         [AttemptState.Stopping] = [AttemptEvent.TimeOut, AttemptEvent.JobEnds, AttemptEvent.Refuse],
         [AttemptState.Succeeded] = [AttemptEvent.Succeed, AttemptEvent.ConfirmStop, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds],
-        [AttemptState.Failed] = [AttemptEvent.Fail, AttemptEvent.ConfirmStop, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds],
+        [AttemptState.Failed] = [AttemptEvent.Fail, AttemptEvent.ConfirmStop, AttemptEvent.Refuse, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds],
         [AttemptState.Lost] = [AttemptEvent.Fail, AttemptEvent.ConfirmStop, AttemptEvent.Refuse, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds],
         [AttemptState.Stopped] = [AttemptEvent.Succeed, AttemptEvent.Fail, AttemptEvent.ConfirmStop, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds],
     };

@@ -128,31 +128,35 @@ public sealed class CatalogStore
         db.InsertOrReplace(job);
     }
 
-    /// <summary>Writes attempt rows; a row without <see cref="ExecutionRow.StartedAt"/> keeps the start time already stored.</summary>
+    /// <summary>
+    /// Writes attempt rows; a row without <see cref="ExecutionRow.StartedAt"/> keeps the start time already stored.
+    /// Plain SQL (an upsert both SQLite and PostgreSQL read), one statement a row in one transaction:
+    /// the projection writes a row or two per task, and building a LINQ upsert cost more than writing it.
+    /// </summary>
     public void UpsertExecutions(IReadOnlyCollection<ExecutionRow> executions)
     {
         if (executions.Count == 0) return;
         using var db = Open();
         using var tx = db.BeginTransaction();
-        var table = db.GetTable<ExecutionRow>();
         foreach (var r in executions)
-        {
-            table.InsertOrUpdate(
-                () => new ExecutionRow
-                {
-                    ExecId = r.ExecId, AttemptId = r.AttemptId, TaskId = r.TaskId, ExecType = r.ExecType, ChunkId = r.ChunkId, Partition = r.Partition,
-                    Status = r.Status, ResultDocId = r.ResultDocId, Worker = r.Worker, Error = r.Error, UpdatedAt = r.UpdatedAt,
-                    StartedAt = r.StartedAt, Outcome = r.Outcome,
-                },
-                e => new ExecutionRow
-                {
-                    TaskId = r.TaskId, ExecType = r.ExecType, ChunkId = r.ChunkId, Partition = r.Partition,
-                    Status = r.Status, ResultDocId = r.ResultDocId, Worker = r.Worker, Error = r.Error, UpdatedAt = r.UpdatedAt,
-                    StartedAt = r.StartedAt ?? e.StartedAt, Outcome = r.Outcome,
-                });
-        }
+            db.Execute(UpsertExecutionSql,
+                new DataParameter("exec_id", r.ExecId, DataType.NVarChar), new DataParameter("attempt_id", r.AttemptId, DataType.NVarChar),
+                new DataParameter("task_id", r.TaskId, DataType.NVarChar), new DataParameter("exec_type", r.ExecType, DataType.NVarChar),
+                new DataParameter("chunk_id", r.ChunkId, DataType.NVarChar), new DataParameter("partition", r.Partition, DataType.Int32),
+                new DataParameter("status", r.Status, DataType.NVarChar), new DataParameter("result_doc_id", r.ResultDocId, DataType.NVarChar),
+                new DataParameter("worker", r.Worker, DataType.NVarChar), new DataParameter("error", r.Error, DataType.NVarChar),
+                new DataParameter("updated_at", r.UpdatedAt, DataType.DateTime), new DataParameter("started_at", r.StartedAt, DataType.DateTime),
+                new DataParameter("outcome", r.Outcome, DataType.NVarChar));
         tx.Commit();
     }
+
+    private const string UpsertExecutionSql = """
+        INSERT INTO executions (exec_id, attempt_id, task_id, exec_type, chunk_id, "partition", status, result_doc_id, worker, error, updated_at, started_at, outcome)
+        VALUES (@exec_id, @attempt_id, @task_id, @exec_type, @chunk_id, @partition, @status, @result_doc_id, @worker, @error, @updated_at, @started_at, @outcome)
+        ON CONFLICT (exec_id, attempt_id) DO UPDATE SET task_id = excluded.task_id, exec_type = excluded.exec_type, chunk_id = excluded.chunk_id,
+            "partition" = excluded."partition", status = excluded.status, result_doc_id = excluded.result_doc_id, worker = excluded.worker,
+            error = excluded.error, updated_at = excluded.updated_at, started_at = COALESCE(excluded.started_at, executions.started_at), outcome = excluded.outcome
+        """;
 
     /// <summary>Writes counters of tasks' accepted attempts (one row per task and name; a replay writes the same values again).</summary>
     public void UpsertCounters(IReadOnlyCollection<TaskCounterRow> counters)
@@ -160,9 +164,17 @@ public sealed class CatalogStore
         if (counters.Count == 0) return;
         using var db = Open();
         using var tx = db.BeginTransaction();
-        foreach (var row in counters) db.InsertOrReplace(row);
+        foreach (var row in counters)
+            db.Execute(UpsertCounterSql,
+                new DataParameter("exec_id", row.ExecId, DataType.NVarChar), new DataParameter("task_id", row.TaskId, DataType.NVarChar),
+                new DataParameter("name", row.Name, DataType.NVarChar), new DataParameter("value", row.Value, DataType.Int64));
         tx.Commit();
     }
+
+    private const string UpsertCounterSql = """
+        INSERT INTO task_counters (exec_id, task_id, name, value) VALUES (@exec_id, @task_id, @name, @value)
+        ON CONFLICT (exec_id, task_id, name) DO UPDATE SET value = excluded.value
+        """;
 
     /// <summary>
     /// A job's counters per task and summed over tasks, with the attempt accounting from its

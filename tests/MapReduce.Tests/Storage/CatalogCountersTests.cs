@@ -109,6 +109,28 @@ public sealed class CatalogCountersTests : IDisposable
         Assert.Equal(new Dictionary<string, long> { ["attempts"] = 0, ["attempts.failed"] = 0, ["attempts.lost"] = 0 }, catalog.GetCounters("job-none").Totals);
     }
 
+    [Fact]
+    public void Attempt_rows_store_times_as_linq2db_stores_every_other_time()
+    {
+        var catalog = NewCatalog();
+        var at = new DateTime(2026, 11, 30, 9, 0, 1, 234, DateTimeKind.Utc).AddTicks(5678);
+        catalog.UpsertExecutions([Row("job-1", "m00000.1", ExecutionStatus.Running, at, null, at)]);
+        catalog.UpsertJob(new JobRow { ExecId = "job-1", CodeId = "c", DirId = "d", Status = ExecutionStatus.Running, SubmittedAt = at });
+
+        using var connection = new SqliteConnection($"Data Source={catalog.Location.SqliteFilePath};Pooling=False");
+        connection.Open();
+        string Text(string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)!;
+        }
+        var submitted = Text("SELECT submitted_at FROM jobs");
+        Assert.Equal(submitted, Text("SELECT updated_at FROM executions"));
+        Assert.Equal(submitted, Text("SELECT started_at FROM executions"));
+        Assert.Equal(catalog.GetJob("job-1")!.SubmittedAt, Assert.Single(catalog.GetExecutions("job-1")).StartedAt);
+    }
+
     private CatalogStore NewCatalog()
     {
         var catalog = new CatalogStore(SqlLocation.SqliteFile(_folder.File("catalog.db")));
