@@ -66,7 +66,7 @@ public static class JobsBenchCommand
         if (!File.Exists(codeFile)) throw new BenchInputException($"code folder '{o.CodeFolder}' has no task.csx");
         Directory.CreateDirectory(o.BenchFolder);
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-        if (o.ManyTasks) return await ManyTasksBench.RunAsync(o, codeFile, output, ct) ? JobCommand.Ok : JobCommand.JobFailed;
+        if (o.ManyTasks) return await ManyTasksBench.RunAsync(o, output, ct) ? JobCommand.Ok : JobCommand.JobFailed;
         var tinyFolder = BenchInput.EnsureTiny(o.BenchFolder, o.SamplesFolder);
         var store = Path.Combine(o.BenchFolder, "jobs-store");
         if (Directory.Exists(store))
