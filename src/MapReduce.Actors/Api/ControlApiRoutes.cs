@@ -164,17 +164,23 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
         return _jobs.Job(id.Value) is { } job ? WriteAsync(context, 200, job) : ErrorAsync(context, 404, $"no job {id}");
     }
 
+    /// <summary>A job the master no longer holds has ended: its status comes from the read model.</summary>
     private Task ProgressAsync(HttpContext context)
     {
         var maps = int.TryParse(context.Request.Query["maps"], out var m) ? m : -1;
         var reduces = int.TryParse(context.Request.Query["reduces"], out var r) ? r : -1;
-        return JobCommandAsync(context, id => new GetJobStatus(id, maps, reduces), PollTimeout);
+        return JobCommandAsync(context, id => new GetJobStatus(id, maps, reduces), PollTimeout, id => _jobs.EndedStatus(id));
     }
 
-    private Task CancelAsync(HttpContext context) => JobCommandAsync(context, id => new CancelJob(id), MasterTimeout);
+    /// <summary>A job the master no longer holds has ended: cancelling it is refused with the state the read model has.</summary>
+    private Task CancelAsync(HttpContext context) => JobCommandAsync(context, id => new CancelJob(id), MasterTimeout,
+        id => _jobs.EndedStatus(id) is { } ended ? new CancelRejected(MasterCore.CancelRefusal(id, ended.Stage)) : null);
 
-    /// <summary>Asks the master about the job named in the path; its status, or its refusal, is the answer.</summary>
-    private async Task JobCommandAsync(HttpContext context, Func<JobId, object> question, TimeSpan timeout)
+    /// <summary>
+    /// Asks the master about the job named in the path; its status, or its refusal, is the answer.
+    /// <paramref name="ended"/> answers instead, from the read model, when the master does not hold the job.
+    /// </summary>
+    private async Task JobCommandAsync(HttpContext context, Func<JobId, object> question, TimeSpan timeout, Func<JobId, object?> ended)
     {
         if (JobIdOf(context) is not { } id)
         {
@@ -182,6 +188,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
             return;
         }
         var reply = await AskMasterAsync(question(id), timeout, context).ConfigureAwait(false);
+        if (reply is UnknownJob) reply = ended(id) ?? reply;
         await (reply switch
         {
             null => Task.CompletedTask,

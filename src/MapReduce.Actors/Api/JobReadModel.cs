@@ -68,6 +68,22 @@ public sealed class JobReadModel(CatalogStore catalog)
         }
     }
 
+    /// <summary>
+    /// A job that ended, as the catalog records it, in the master's words: the master holds only jobs
+    /// that run or have just ended, and answers <see cref="MasterProtocol.UnknownJob"/> for one it
+    /// archived. Null if the catalog has no such job.
+    /// </summary>
+    public MasterProtocol.JobStatus? EndedStatus(JobId id)
+    {
+        if (catalog.GetJob(id.Value) is not { } row) return null;
+        var stage = CatalogNames.JobStageOf(row.Status);
+        var succeeded = catalog.GetExecutions(id.Value).Where(e => e.Status == ExecutionStatus.Success).Select(e => e.TaskId).Distinct().ToList();
+        int[] parts = stage == JobStage.Succeeded && row.ResultDirId is { } result
+            ? catalog.GetChunks(result).OrderBy(c => c.DocId, StringComparer.Ordinal).Select(c => BlobKeys.AttemptNumberOf(c.ChunkId)).ToArray()
+            : [];
+        return new MasterProtocol.JobStatus(id, stage, succeeded.Count(t => t.StartsWith('m')), row.MapTasks, succeeded.Count(t => t.StartsWith('r')), row.Reducers, row.Error, parts);
+    }
+
     public DatasetInfo[] Datasets() => catalog.ListDatasets()
         .Select(d => new DatasetInfo(d.DirId, d.Kind, d.Source, d.Documents, d.Chunks, d.Bytes, d.CreatedAt)).ToArray();
 

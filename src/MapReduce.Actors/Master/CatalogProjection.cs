@@ -63,7 +63,7 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         {
             ExecId = job.Id.Value, CodeId = job.CodeId, DirId = job.DatasetId, Status = CatalogNames.Of(job.Stage),
             ResultDirId = job.Stage == JobStage.Succeeded ? job.ResultDatasetId : null,
-            Reducers = job.Reducers, MapTasks = job.Maps.Length, Error = job.Error, SubmittedAt = job.SubmittedAt, FinishedAt = job.FinishedAt,
+            Reducers = job.Reducers, MapTasks = job.Maps.Count, Error = job.Error, SubmittedAt = job.SubmittedAt, FinishedAt = job.FinishedAt,
             WaitingFor = job.IsFinished ? null : CatalogNames.Of(waits),
         };
         if (job.Stage == JobStage.Succeeded) AddResultDataset(job);

@@ -34,17 +34,5 @@ public static class JobAdmission
         }
     }
 
-    /// <summary>A job the master no longer holds (it ended and was archived), as the catalog records it; null if the catalog has no such job.</summary>
-    public static JobStatus? ArchivedStatus(CatalogStore catalog, JobId id)
-    {
-        if (catalog.GetJob(id.Value) is not { } row) return null;
-        var stage = CatalogNames.JobStageOf(row.Status);
-        var succeeded = catalog.GetExecutions(id.Value).Where(e => e.Status == ExecutionStatus.Success).Select(e => e.TaskId).Distinct().ToList();
-        int[] parts = stage == JobStage.Succeeded && row.ResultDirId is { } result
-            ? catalog.GetChunks(result).OrderBy(c => c.DocId, StringComparer.Ordinal).Select(c => BlobKeys.AttemptNumberOf(c.ChunkId)).ToArray()
-            : [];
-        return new JobStatus(id, stage, succeeded.Count(t => t.StartsWith('m')), row.MapTasks, succeeded.Count(t => t.StartsWith('r')), row.Reducers, row.Error, parts);
-    }
-
     private static Admitted Refused(string problem) => new([], problem);
 }

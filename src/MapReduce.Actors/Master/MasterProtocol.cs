@@ -27,8 +27,8 @@ public static class MasterProtocol
     /// Asks for a job's status. With the counts the caller already knows, the master holds the
     /// question until they change or about a second has passed (a long poll): progress and the end
     /// of a job reach the submitter at once, and a question lost in a failover is simply asked again.
-    /// Answered with <see cref="JobStatus"/>, or <see cref="UnknownJob"/>; a job that ended long ago
-    /// is answered from the catalog.
+    /// Answered with <see cref="JobStatus"/>, or <see cref="UnknownJob"/> for a job the master does
+    /// not hold: one that ended and was archived is in the catalog, where the API's read model finds it.
     /// </summary>
     public sealed record GetJobStatus(JobId JobId, int KnownMapsDone = -1, int KnownReducesDone = -1);
 
@@ -69,7 +69,7 @@ public static class MasterProtocol
     /// <summary>
     /// Cancels a running job: answered with its <see cref="JobStatus"/> (stage Cancelled) once the
     /// cancel is journaled, or <see cref="CancelRejected"/> for a job that already ended, or
-    /// <see cref="UnknownJob"/>. Its running attempts are told to stop at once and its slots are
+    /// <see cref="UnknownJob"/> (for an archived job too: the API then refuses it from its read model). Its running attempts are told to stop at once and its slots are
     /// free for other jobs; its intermediate data is deleted as for a failed job.
     /// </summary>
     public sealed record CancelJob(JobId JobId);
@@ -123,4 +123,14 @@ public static class MasterProtocol
 
     /// <summary>The worker had no free slot (it should not happen; the master re-queues the task).</summary>
     public sealed record TaskRejected(AttemptId Attempt);
+
+    /// <summary>
+    /// Asks which of a job's input chunks to sample keys from (a total-order sort samples them to
+    /// choose its partition boundaries): answered with <see cref="KeySampleChunks"/>, at most
+    /// <paramref name="Max"/> chunks spread evenly over the job's map inputs (see <see cref="KeySample"/>).
+    /// </summary>
+    public sealed record KeySampleRequest(string JobId, int Max);
+
+    /// <summary>The chunks to sample, in input order; empty when the job is unknown or has ended.</summary>
+    public sealed record KeySampleChunks(string JobId, MapChunk[] Chunks);
 }

@@ -17,11 +17,11 @@ public sealed record TaskState(
     int? AcceptedAttempt,
     string? Worker,
     string? LastError,
-    ImmutableArray<int> NonEmptyPartitions)
+    PartitionSet NonEmptyPartitions)
 {
     public bool IsDone => Stage == TaskStage.Done;
 
-    public static TaskState New(TaskId id, MapInput? input) => new(id, input, TaskStage.Pending, 0, 0, null, null, null, null, []);
+    public static TaskState New(TaskId id, MapInput? input) => new(id, input, TaskStage.Pending, 0, 0, null, null, null, null, PartitionSet.Empty);
 
     /// <summary>How errors name the task: "map task m00002 (document 'a.txt', chunk 0)".</summary>
     public string Describe() =>
@@ -30,15 +30,18 @@ public sealed record TaskState(
             : $"map task {Id} ({Input.Chunks()[0].Describe()}{(Input.More is { Length: > 0 } more ? $", and {more.Length} more chunks" : "")})";
 }
 
-/// <summary>A job and all its tasks; pure: <see cref="Apply"/> returns a new state.</summary>
+/// <summary>
+/// A job and all its tasks; pure: <see cref="Apply"/> returns a new state. Tasks sit in immutable
+/// lists (balanced trees), so changing one task costs O(log n), not a copy of the job's tasks.
+/// </summary>
 public sealed record JobState(
     JobId Id,
     string CodeId,
     string DatasetId,
     int Reducers,
     JobStage Stage,
-    ImmutableArray<TaskState> Maps,
-    ImmutableArray<TaskState> Reduces,
+    ImmutableList<TaskState> Maps,
+    ImmutableList<TaskState> Reduces,
     int MapsDone,
     int ReducesDone,
     string? Error,
@@ -46,30 +49,38 @@ public sealed record JobState(
     DateTime? FinishedAt)
 {
     public bool IsFinished => Stage != JobStage.Running;
-    public bool AllMapsDone => MapsDone == Maps.Length;
-    public bool AllReducesDone => ReducesDone == Reduces.Length;
+    public bool AllMapsDone => MapsDone == Maps.Count;
+    public bool AllReducesDone => ReducesDone == Reduces.Count;
 
     public string ResultDatasetId => BlobKeys.ResultDatasetId(Id);
 
     public TaskState Task(TaskId id) => (id.Kind == TaskKind.Map ? Maps : Reduces)[id.Index];
 
-    public bool HasTask(TaskId id) => id.Index >= 0 && id.Index < (id.Kind == TaskKind.Map ? Maps : Reduces).Length;
+    public bool HasTask(TaskId id) => id.Index >= 0 && id.Index < (id.Kind == TaskKind.Map ? Maps : Reduces).Count;
 
-    /// <summary>Tasks that may run now: maps until every map is done, then reduces.</summary>
-    public IEnumerable<TaskState> Runnable =>
-        IsFinished ? [] : (AllMapsDone ? Reduces : Maps).Where(t => !t.IsDone);
+    /// <summary>The tasks that run now: maps until every map is done, then reduces.</summary>
+    public TaskKind Phase => AllMapsDone ? TaskKind.Reduce : TaskKind.Map;
 
-    /// <summary>For a reduce of this partition, each map's accepted attempt number, or 0 where the map wrote nothing into it.</summary>
-    public int[] MapAttemptsFor(int partition) =>
-        Maps.Select(m => m.AcceptedAttempt is { } n && m.NonEmptyPartitions.Contains(partition) ? n : 0).ToArray();
+    /// <summary>For a reduce of this partition, each map's accepted attempt number, or 0 where the map wrote nothing into it: one bit tested per map.</summary>
+    public int[] MapAttemptsFor(int partition)
+    {
+        var attempts = new int[Maps.Count];
+        var i = 0;
+        foreach (var map in Maps)
+        {
+            if (map.AcceptedAttempt is { } n && map.NonEmptyPartitions.Contains(partition)) attempts[i] = n;
+            i++;
+        }
+        return attempts;
+    }
 
     /// <summary>Each partition's accepted reduce attempt number (0 until it succeeded).</summary>
     public int[] PartAttempts() => Reduces.Select(r => r.AcceptedAttempt ?? 0).ToArray();
 
     public static JobState From(JobSubmitted e) => new(
         new JobId(e.JobId), e.CodeId, e.DatasetId, e.Reducers, JobStage.Running,
-        e.Maps.Select((m, i) => TaskState.New(TaskId.Map(i), m)).ToImmutableArray(),
-        Enumerable.Range(0, e.Reducers).Select(p => TaskState.New(TaskId.Reduce(p), null)).ToImmutableArray(),
+        ImmutableList.CreateRange(e.Maps.Select((m, i) => TaskState.New(TaskId.Map(i), m))),
+        ImmutableList.CreateRange(Enumerable.Range(0, e.Reducers).Select(p => TaskState.New(TaskId.Reduce(p), null))),
         0, 0, null, e.At, null);
 
     public JobState Apply(IMasterEvent e) => e switch
@@ -80,7 +91,7 @@ public sealed record JobState(
         }),
         MapSucceeded m => WithTask(m.TaskId, t => t with
         {
-            Stage = TaskStage.Done, AcceptedAttempt = Number(m.AttemptId), NonEmptyPartitions = [.. m.NonEmptyPartitions],
+            Stage = TaskStage.Done, AcceptedAttempt = Number(m.AttemptId), NonEmptyPartitions = PartitionSet.Of(m.NonEmptyPartitions),
         }),
         ReduceSucceeded r => WithTask(r.TaskId, t => t with { Stage = TaskStage.Done, AcceptedAttempt = Number(r.AttemptId) }),
         TaskFailed f => WithTask(f.TaskId, t => t with
@@ -163,10 +174,7 @@ public sealed record MasterState(ImmutableDictionary<JobId, JobState> Jobs)
         }
     }
 
-    public MasterSnapshot ToSnapshot() => new([.. Jobs.Values.OrderBy(j => j.SubmittedAt)]);
+    public MasterSnapshot ToSnapshot() => MasterSnapshot.Of(this);
 
-    public static MasterState From(MasterSnapshot snapshot) => new(snapshot.Jobs.ToImmutableDictionary(j => j.Id));
+    public static MasterState From(MasterSnapshot snapshot) => snapshot.ToState();
 }
-
-/// <summary>The master's state as the snapshot store keeps it (JSON under a stable manifest, as events are).</summary>
-public sealed record MasterSnapshot(JobState[] Jobs);

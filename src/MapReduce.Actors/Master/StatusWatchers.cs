@@ -18,7 +18,7 @@ public sealed class StatusWatchers(WaitTracker waits)
 
     /// <summary>The job's status; a running job carries what it waits for (<paramref name="waitingFor"/>).</summary>
     public static JobStatus StatusOf(JobState job, Wait[]? waitingFor = null) => new(
-        job.Id, job.Stage, job.MapsDone, job.Maps.Length, job.ReducesDone, job.Reduces.Length, job.Error,
+        job.Id, job.Stage, job.MapsDone, job.Maps.Count, job.ReducesDone, job.Reduces.Count, job.Error,
         job.Stage == JobStage.Succeeded ? job.PartAttempts() : [],
         job.IsFinished ? [] : waitingFor ?? []);
 

@@ -168,39 +168,60 @@ public sealed class CatalogStore
         db.InsertOrReplace(job);
     }
 
-    /// <summary>Writes attempt rows; a row without <see cref="ExecutionRow.StartedAt"/> keeps the start time already stored.</summary>
+    /// <summary>
+    /// Writes attempt rows; a row without <see cref="ExecutionRow.StartedAt"/> keeps the start time already stored.
+    /// Plain SQL, an upsert both SQLite and PostgreSQL read, many rows a statement in one transaction:
+    /// the projection writes a row or two per task, and building a LINQ upsert per row cost more than writing it.
+    /// </summary>
     public void UpsertExecutions(IReadOnlyCollection<ExecutionRow> executions)
     {
-        if (executions.Count == 0) return;
-        using var db = Open();
-        using var tx = db.BeginTransaction();
-        var table = db.GetTable<ExecutionRow>();
-        foreach (var r in executions)
-        {
-            table.InsertOrUpdate(
-                () => new ExecutionRow
-                {
-                    ExecId = r.ExecId, AttemptId = r.AttemptId, TaskId = r.TaskId, ExecType = r.ExecType, ChunkId = r.ChunkId, Partition = r.Partition,
-                    Status = r.Status, ResultDocId = r.ResultDocId, Worker = r.Worker, Error = r.Error, UpdatedAt = r.UpdatedAt,
-                    StartedAt = r.StartedAt, Outcome = r.Outcome,
-                },
-                e => new ExecutionRow
-                {
-                    TaskId = r.TaskId, ExecType = r.ExecType, ChunkId = r.ChunkId, Partition = r.Partition,
-                    Status = r.Status, ResultDocId = r.ResultDocId, Worker = r.Worker, Error = r.Error, UpdatedAt = r.UpdatedAt,
-                    StartedAt = r.StartedAt ?? e.StartedAt, Outcome = r.Outcome,
-                });
-        }
-        tx.Commit();
+        // One statement may not change a row twice (PostgreSQL): the last of a key wins, as row by row.
+        var rows = executions.GroupBy(r => (r.ExecId, r.AttemptId)).Select(g => g.Last()).ToList();
+        Upsert(rows, """
+            INSERT INTO executions (exec_id, attempt_id, task_id, exec_type, chunk_id, "partition", status, result_doc_id, worker, error, updated_at, started_at, outcome)
+            VALUES {0}
+            ON CONFLICT (exec_id, attempt_id) DO UPDATE SET task_id = excluded.task_id, exec_type = excluded.exec_type, chunk_id = excluded.chunk_id,
+                "partition" = excluded."partition", status = excluded.status, result_doc_id = excluded.result_doc_id, worker = excluded.worker,
+                error = excluded.error, updated_at = excluded.updated_at, started_at = COALESCE(excluded.started_at, executions.started_at), outcome = excluded.outcome
+            """, (r, i) =>
+        [
+            new($"e{i}", r.ExecId, DataType.NVarChar), new($"a{i}", r.AttemptId, DataType.NVarChar), new($"t{i}", r.TaskId, DataType.NVarChar),
+            new($"x{i}", r.ExecType, DataType.NVarChar), new($"c{i}", r.ChunkId, DataType.NVarChar), new($"p{i}", r.Partition, DataType.Int32),
+            new($"s{i}", r.Status, DataType.NVarChar), new($"r{i}", r.ResultDocId, DataType.NVarChar), new($"w{i}", r.Worker, DataType.NVarChar),
+            new($"m{i}", r.Error, DataType.NVarChar), new($"u{i}", r.UpdatedAt, DataType.DateTime), new($"b{i}", r.StartedAt, DataType.DateTime),
+            new($"o{i}", r.Outcome, DataType.NVarChar),
+        ]);
     }
 
     /// <summary>Writes counters of tasks' accepted attempts (one row per task and name; a replay writes the same values again).</summary>
     public void UpsertCounters(IReadOnlyCollection<TaskCounterRow> counters)
     {
-        if (counters.Count == 0) return;
+        var rows = counters.GroupBy(r => (r.ExecId, r.TaskId, r.Name)).Select(g => g.Last()).ToList();
+        Upsert(rows, """
+            INSERT INTO task_counters (exec_id, task_id, name, value) VALUES {0}
+            ON CONFLICT (exec_id, task_id, name) DO UPDATE SET value = excluded.value
+            """, (r, i) =>
+        [
+            new($"e{i}", r.ExecId, DataType.NVarChar), new($"t{i}", r.TaskId, DataType.NVarChar), new($"n{i}", r.Name, DataType.NVarChar),
+            new($"v{i}", r.Value, DataType.Int64),
+        ]);
+    }
+
+    /// <summary>Rows a statement of <see cref="Upsert{T}"/> writes: its parameters stay far below SQLite's and PostgreSQL's limits.</summary>
+    private const int RowsPerStatement = 50;
+
+    /// <summary>Runs <paramref name="sql"/> with its <c>{0}</c> replaced by the values of up to <see cref="RowsPerStatement"/> rows at a time, all in one transaction.</summary>
+    private void Upsert<T>(IReadOnlyList<T> rows, string sql, Func<T, int, DataParameter[]> parameters)
+    {
+        if (rows.Count == 0) return;
         using var db = Open();
         using var tx = db.BeginTransaction();
-        foreach (var row in counters) db.InsertOrReplace(row);
+        for (var first = 0; first < rows.Count; first += RowsPerStatement)
+        {
+            var batch = Enumerable.Range(first, Math.Min(RowsPerStatement, rows.Count - first)).Select(i => parameters(rows[i], i - first)).ToList();
+            var values = string.Join(", ", batch.Select(p => "(" + string.Join(", ", p.Select(x => "@" + x.Name)) + ")"));
+            db.Execute(string.Format(System.Globalization.CultureInfo.InvariantCulture, sql, values), [.. batch.SelectMany(p => p)]);
+        }
         tx.Commit();
     }
 

@@ -44,9 +44,10 @@ public static class BenchCommands
         var jobsSamples = new Option<string>("--samples") { Description = "Folder of .txt files the inputs are made of", DefaultValueFactory = _ => Path.Combine("samples", "data") };
         var jobsDir = new Option<string>("--dir") { Description = "Folder for generated input, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
         var jobsConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+        var manyTasks = new Option<bool>("--many-tasks") { Description = "Instead: jobs of 200, 2,000 and 20,000 map tasks of one tiny chunk each; prints the masters' CPU per task and tasks/s for each" };
         var jobsBench = new Command("jobs", "Benchmark the master: a tiny job beside a big one, a burst of tiny jobs from several clients (jobs/s, master CPU and memory), optionally a failover")
         {
-            jobCount, clients, big, failover, jobsWorkers, jobsSlots, jobsCode, jobsSamples, jobsDir, jobsConfig,
+            jobCount, clients, big, failover, jobsWorkers, jobsSlots, jobsCode, jobsSamples, jobsDir, jobsConfig, manyTasks,
         };
         jobsBench.SetAction(async (parse, ct) =>
         {
@@ -56,7 +57,8 @@ public static class BenchCommands
                 return JobCommand.UsageError;
             }
             return await JobsBenchCommand.RunAsync(new JobsBenchOptions(parse.GetValue(jobCount), parse.GetValue(clients), bigBytes, parse.GetValue(jobsWorkers),
-                parse.GetValue(jobsSlots), parse.GetValue(jobsCode)!, parse.GetValue(jobsSamples)!, parse.GetValue(jobsDir)!, parse.GetValue(jobsConfig), parse.GetValue(failover)),
+                parse.GetValue(jobsSlots), parse.GetValue(jobsCode)!, parse.GetValue(jobsSamples)!, parse.GetValue(jobsDir)!, parse.GetValue(jobsConfig), parse.GetValue(failover),
+                parse.GetValue(manyTasks)),
                 Console.Out, Console.Error, ct);
         });
         bench.Subcommands.Add(jobsBench);

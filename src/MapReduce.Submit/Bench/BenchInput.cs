@@ -51,6 +51,42 @@ public static class BenchInput
         return folder;
     }
 
+    /// <summary>
+    /// One file of <paramref name="lines"/> lines of words from the books, each under
+    /// <paramref name="lineBytes"/> bytes and over half of it: cut into chunks of at most
+    /// <paramref name="lineBytes"/> bytes, every line is a chunk of its own.
+    /// </summary>
+    public static string EnsureLines(string benchFolder, string samplesFolder, int lines, int lineBytes)
+    {
+        var folder = Path.Combine(benchFolder, $"input-lines-{lines}-{lineBytes}");
+        var marker = folder + ".done";
+        if (File.Exists(marker) && Directory.Exists(folder)) return folder;
+        Directory.CreateDirectory(folder);
+        var words = Encoding.UTF8.GetString(SampleText(samplesFolder)).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        using (var output = new StreamWriter(Path.Combine(folder, "lines.txt"), false, new UTF8Encoding(false)))
+        {
+            var line = new StringBuilder();
+            var (next, bytes) = (0, 0);
+            for (var written = 0; written < lines;)
+            {
+                var word = words[next++ % words.Length];
+                var size = Encoding.UTF8.GetByteCount(word);
+                if (size > lineBytes / 4) continue;
+                if (bytes + 1 + size + 1 > lineBytes)
+                {
+                    output.Write(line.Append('\n'));
+                    (line, bytes) = (line.Clear(), 0);
+                    written++;
+                }
+                if (bytes > 0) line.Append(' ');
+                line.Append(word);
+                bytes += size + (bytes > 0 ? 1 : 0);
+            }
+        }
+        File.WriteAllText(marker, "");
+        return folder;
+    }
+
     private static byte[] SampleText(string samplesFolder)
     {
         if (!Directory.Exists(samplesFolder)) throw new BenchInputException($"sample folder '{samplesFolder}' does not exist");

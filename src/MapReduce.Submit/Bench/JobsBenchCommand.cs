@@ -18,13 +18,15 @@ public sealed record JobsBenchOptions(
     string SamplesFolder,
     string BenchFolder,
     string? ConfigFile,
-    bool Failover);
+    bool Failover,
+    bool ManyTasks = false);
 
 /// <summary>
 /// The master under many jobs, on a local cluster: a tiny job submitted while a big one runs
 /// (fair share), then a burst of tiny jobs from several clients at once (jobs/s, every output
 /// checked, every task run exactly once), the master's CPU and memory, and with --failover the
 /// time the standby master takes over after the active one is SIGKILLed with that history behind it.
+/// With --many-tasks, instead: the master's cost per task, on jobs of many tiny map tasks (<see cref="ManyTasksBench"/>).
 /// </summary>
 public static class JobsBenchCommand
 {
@@ -64,6 +66,7 @@ public static class JobsBenchCommand
         if (!File.Exists(codeFile)) throw new BenchInputException($"code folder '{o.CodeFolder}' has no task.csx");
         Directory.CreateDirectory(o.BenchFolder);
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
+        if (o.ManyTasks) return await ManyTasksBench.RunAsync(o, output, ct) ? JobCommand.Ok : JobCommand.JobFailed;
         var tinyFolder = BenchInput.EnsureTiny(o.BenchFolder, o.SamplesFolder);
         var store = Path.Combine(o.BenchFolder, "jobs-store");
         if (Directory.Exists(store))
@@ -155,9 +158,10 @@ public static class JobsBenchCommand
     private static int RunTwice(CatalogStore catalog, IEnumerable<string> jobs) =>
         jobs.Sum(job => catalog.GetExecutions(job).Where(e => e.Status == ExecutionStatus.Success).GroupBy(e => e.TaskId).Count(g => g.Count() > 1));
 
-    private static List<string> Lines(IReadOnlyList<string> parts) => parts.SelectMany(File.ReadAllLines).Order(StringComparer.Ordinal).ToList();
+    internal static List<string> Lines(IReadOnlyList<string> parts) => parts.SelectMany(File.ReadAllLines).Order(StringComparer.Ordinal).ToList();
 
-    private static TimeSpan MasterCpu(LocalCluster cluster) => cluster.Nodes.Where(n => n.Roles == NodeRoles.Master)
+    /// <summary>The CPU time the master processes have used so far.</summary>
+    internal static TimeSpan MasterCpu(LocalCluster cluster) => cluster.Nodes.Where(n => n.Roles == NodeRoles.Master)
         .Aggregate(TimeSpan.Zero, (sum, n) => { n.Process.Refresh(); return sum + n.Process.TotalProcessorTime; });
 
     private static long Resident(NodeProcess node)

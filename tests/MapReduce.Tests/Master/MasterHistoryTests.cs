@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
+using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
@@ -16,7 +17,8 @@ namespace MapReduce.Tests.Master;
 
 /// <summary>
 /// The master's journal over time: snapshots bound what a take-over replays, archived jobs leave
-/// the state (and are answered from the catalog), and a journal written by an older build is read.
+/// the state (the API's read model answers for them from the catalog), and journals and snapshots
+/// written by older builds are read.
 /// </summary>
 public sealed class MasterHistoryTests(ITestOutputHelper output) : MasterTestKit
 {
@@ -70,7 +72,10 @@ public sealed class MasterHistoryTests(ITestOutputHelper output) : MasterTestKit
         Assert.Equal(openBefore.PartAttempts, openAfter.PartAttempts);
         foreach (var (job, parts) in finished)
         {
-            var status = StatusOf(again, job); // from the catalog: the master no longer holds it
+            // The master no longer holds it: the API answers from its read model, the catalog.
+            again.Tell(new GetJobStatus(job));
+            ExpectMsg<UnknownJob>();
+            var status = new JobReadModel(Catalog).EndedStatus(job)!;
             Assert.Equal(JobStage.Succeeded, status.Stage);
             Assert.Equal(parts, status.ResultParts());
             Assert.Equal([$"jobs/{job}/reduce/r00000.1/part-00000", $"jobs/{job}/reduce/r00001.1/part-00001"], status.ResultParts());
@@ -120,8 +125,9 @@ public sealed class MasterHistoryTests(ITestOutputHelper output) : MasterTestKit
         var recovery = Stopwatch.StartNew();
         var again = Sys.ActorOf(JobMaster.Props(Catalog, Defaults, _ => Task.FromResult(cluster), Clock));
         again.Tell(new GetJobStatus(ids[^1]));
-        var last = ExpectMsg<JobStatus>(TimeSpan.FromSeconds(30));
+        ExpectMsg<UnknownJob>(TimeSpan.FromSeconds(30)); // archived: the read model answers for it
         recovery.Stop();
+        var last = new JobReadModel(Catalog).EndedStatus(ids[^1])!;
         output.WriteLine($"a new master answered its first status question after {recovery.Elapsed.TotalMilliseconds:0} ms");
         Assert.Equal(JobStage.Succeeded, last.Stage);
         Assert.All(Catalog.ListJobs(), j => Assert.Equal(ExecutionStatus.Success, j.Status));
@@ -135,6 +141,16 @@ public sealed class MasterHistoryTests(ITestOutputHelper output) : MasterTestKit
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Master", "Fixtures", "journal-2026-11-30.db"), journal);
         using var kit = new SqlJournalKit(journal);
         kit.ReadsTheOldJournal(journal);
+    }
+
+    [Fact]
+    public void A_snapshot_written_by_the_2026_12_07_build_is_still_read()
+    {
+        using var folder = new TempFolder();
+        var journal = folder.File("journal.db");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "Master", "Fixtures", "snapshot-2026-12-07.db"), journal);
+        using var kit = new SqlJournalKit(journal);
+        kit.ReadsTheOldSnapshot();
     }
 
     /// <summary>A master whose journal and snapshots are Akka.Persistence.Sql on a SQLite file, as a master node's are.</summary>
@@ -179,13 +195,67 @@ public sealed class MasterHistoryTests(ITestOutputHelper output) : MasterTestKit
                 Assert.Equal([Succeeded.Value, Failed.Value], ArchivedIn(file).Order());
             }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
 
-            var succeeded = StatusOf(master, Succeeded);
+            // Archived: the API's read model answers for them.
+            var succeeded = new JobReadModel(Catalog).EndedStatus(Succeeded)!;
             Assert.Equal((JobStage.Succeeded, 2, 4), (succeeded.Stage, succeeded.MapsTotal, succeeded.ReducesTotal));
             Assert.Equal(Enumerable.Range(0, 4).Select(p => $"jobs/{Succeeded}/reduce/r0000{p}.1/part-0000{p}"), succeeded.ResultParts());
-            var failed = StatusOf(master, Failed);
+            var failed = new JobReadModel(Catalog).EndedStatus(Failed)!;
             Assert.Equal(JobStage.Failed, failed.Stage);
             Assert.Equal("task.csx does not compile:\ntask.csx(1,73): error CS1002: ; expected", failed.Error);
             Assert.Empty(failed.ResultParts());
+        }
+
+        /// <summary>
+        /// The snapshot (at event 17, then 4 events after it) was written by the build at main 4bc92c0,
+        /// which serialized its JobState records as they were. It holds job A (dataset "packed": 16 map
+        /// tasks of 2 chunks, 2 reducers): m00000 done writing partition 0, m00001 failed once (counted)
+        /// and running again as attempt 2, m00002 done writing both partitions, m00003..m00006 running
+        /// (m00003 succeeds writing partition 1 in the events after the snapshot), the rest pending; job B
+        /// (dataset "tiny"), succeeded but not archived (the kvstore never answered); and after it job C
+        /// (data-1, 3 maps), whose m00000 was handed out.
+        /// </summary>
+        public void ReadsTheOldSnapshot()
+        {
+            var (a, b, c) = (new JobId("job-20261130-080000-1d96aa"), new JobId("job-20261130-080000-5e9235"), new JobId("job-20261130-080000-618356"));
+            Sys.ActorOf(Props.Create(() => new ReplayCounter(TestActor, true)));
+            var replay = ExpectMsg<Replayed>(TimeSpan.FromSeconds(30));
+            Assert.Equal((17L, 4, 21L), (replay.Offer!.Metadata.SequenceNr, replay.Count, replay.HighestSequenceNr));
+            var state = replay.State.Jobs[a];
+            // Each map's accepted attempt where it wrote into the partition: m00000 and m00002 into 0, m00002 and m00003 into 1.
+            Assert.Equal([1, 0, 1, 0, .. new int[12]], state.MapAttemptsFor(0));
+            Assert.Equal([0, 0, 1, 1, .. new int[12]], state.MapAttemptsFor(1));
+            Assert.Equal((TaskStage.Running, 2, 1, "Map threw on document 'p.txt', chunk 2: boom"),
+                (state.Maps[1].Stage, state.Maps[1].CurrentAttempt, state.Maps[1].CountedFailures, state.Maps[1].LastError));
+            Assert.Equal([new MapChunk("p.txt", 14, "data/packed/000000-000014"), new MapChunk("p.txt", 15, "data/packed/000000-000015")], state.Maps[7].Input!.Chunks());
+
+            AnswerRemoveFolders(KvStore);
+            var master = NewMaster();
+            var statusA = StatusOf(master, a);
+            Assert.Equal((JobStage.Running, 3, 16, 0, 2), (statusA.Stage, statusA.MapsDone, statusA.MapsTotal, statusA.ReducesDone, statusA.ReducesTotal));
+            var statusC = StatusOf(master, c);
+            Assert.Equal((JobStage.Running, 0, 3, 0, 2), (statusC.Stage, statusC.MapsDone, statusC.MapsTotal, statusC.ReducesDone, statusC.ReducesTotal));
+            // B is projected into the (new) catalog and archived.
+            AwaitAssert(() => Assert.Equal([$"jobs/{b}/reduce/r00000.1/part-00000"], new JobReadModel(Catalog).EndedStatus(b)?.ResultParts() ?? []),
+                TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200));
+
+            // Pending tasks go out at once; those the journal shows running, once the recovery grace is over, as their next attempt.
+            var worker = CreateTestProbe();
+            master.Tell(new RegisterWorker(worker.Ref, 40, []));
+            var first = Enumerable.Range(0, 11).Select(_ => worker.ExpectMsg<RunMapTask>()).ToList();
+            worker.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+            Advance(master, Defaults.RecoveryGrace + TimeSpan.FromSeconds(1));
+            var second = Enumerable.Range(0, 5).Select(_ => worker.ExpectMsg<RunMapTask>()).ToList();
+            Assert.Equal([.. Enumerable.Range(7, 9).Select(i => $"{a}/m{i:D5}.1"), $"{c}/m00001.1", $"{c}/m00002.1"], first.Select(m => m.Attempt.ToString()).Order());
+            Assert.Equal([$"{a}/m00001.3", $"{a}/m00004.2", $"{a}/m00005.2", $"{a}/m00006.2", $"{c}/m00000.2"], second.Select(m => m.Attempt.ToString()).Order());
+            Assert.Equal(2, first.First(m => m.Attempt.Job == a).Chunks.Length);
+
+            // m00001 failed once before the snapshot: two more counted failures fail job A.
+            master.Tell(new TaskAttemptFailed(second.Single(m => m.Attempt.Task == TaskId.Map(1)).Attempt, FailureKind.UserCode, "boom again"), worker.Ref);
+            var fourth = worker.ExpectMsg<RunMapTask>();
+            Assert.Equal(Attempt(a, "m00001.4"), fourth.Attempt);
+            master.Tell(new TaskAttemptFailed(fourth.Attempt, FailureKind.UserCode, "boom at last"), worker.Ref);
+            var failed = StatusOf(master, a);
+            Assert.Equal((JobStage.Failed, "map task m00001 (document 'p.txt', chunk 2, and 1 more chunks) failed 3 times; last error: boom at last"), (failed.Stage, failed.Error));
         }
 
         /// <summary>Jobs the journal file records as archived, read with plain SQL.</summary>

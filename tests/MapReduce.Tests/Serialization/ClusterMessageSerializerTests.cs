@@ -47,6 +47,8 @@ public sealed class ClusterMessageSerializerTests() : Akka.TestKit.Xunit2.TestKi
         new MasterProtocol.ReduceTaskSucceeded(Attempt with { Task = TaskId.Reduce(1) }, 5, new Dictionary<string, long> { ["reduce.groups"] = 2 }),
         new MasterProtocol.TaskAttemptFailed(Attempt, MasterProtocol.FailureKind.UserCode, "boom"),
         new MasterProtocol.TaskRejected(Attempt),
+        new MasterProtocol.KeySampleRequest(Attempt.Job.Value, 16),
+        new MasterProtocol.KeySampleChunks(Attempt.Job.Value, [new MapChunk("a.txt", 0, "data/d/000000-000000"), new MapChunk("b.txt", 3, "data/d/000001-000003")]),
         new WorkerProtocol.RunMapTask(Attempt, "code-1", [new MapChunk("a.txt", 0, "data/d/000000-000000")], 4),
         new WorkerProtocol.RunReduceTask(Attempt with { Task = TaskId.Reduce(1) }, "code-1", [1, 0, 2]),
         new WorkerProtocol.CancelAttempt(Attempt, "timed out"),
@@ -146,6 +148,7 @@ public sealed class ClusterMessageSerializerTests() : Akka.TestKit.Xunit2.TestKi
         WorkerProtocol.RunMapTask t => $"{t.Attempt} {t.CodeId} {string.Join(",", t.Chunks.AsEnumerable())} {t.Reducers}",
         WorkerProtocol.RunReduceTask t => $"{t.Attempt} {t.CodeId} {string.Join(",", t.MapAttempts)}",
         KvStoreProtocol.RemoveFolders f => string.Join(",", f.Prefixes),
+        MasterProtocol.KeySampleChunks k => $"{k.JobId} {string.Join(",", k.Chunks.AsEnumerable())}",
         _ => message.ToString()!,
     };
 }

@@ -109,6 +109,48 @@ public sealed class CatalogCountersTests : IDisposable
         Assert.Equal(new Dictionary<string, long> { ["attempts"] = 0, ["attempts.failed"] = 0, ["attempts.lost"] = 0 }, catalog.GetCounters("job-none").Totals);
     }
 
+    [Fact]
+    public void Attempt_rows_store_times_as_linq2db_stores_every_other_time()
+    {
+        var catalog = NewCatalog();
+        var at = new DateTime(2026, 11, 30, 9, 0, 1, 234, DateTimeKind.Utc).AddTicks(5678);
+        catalog.UpsertExecutions([Row("job-1", "m00000.1", ExecutionStatus.Running, at, null, at)]);
+        catalog.UpsertJob(new JobRow { ExecId = "job-1", CodeId = "c", DirId = "d", Status = ExecutionStatus.Running, SubmittedAt = at });
+
+        using var connection = new SqliteConnection($"Data Source={catalog.Location.SqliteFilePath};Pooling=False");
+        connection.Open();
+        string Text(string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return Convert.ToString(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture)!;
+        }
+        var submitted = Text("SELECT submitted_at FROM jobs");
+        Assert.Equal(submitted, Text("SELECT updated_at FROM executions"));
+        Assert.Equal(submitted, Text("SELECT started_at FROM executions"));
+        Assert.Equal(catalog.GetJob("job-1")!.SubmittedAt, Assert.Single(catalog.GetExecutions("job-1")).StartedAt);
+    }
+
+    [Fact]
+    public void Many_rows_are_written_in_several_statements_and_a_key_given_twice_keeps_its_last_row()
+    {
+        var catalog = NewCatalog();
+        var at = new DateTime(2026, 11, 30, 9, 0, 0, DateTimeKind.Utc);
+        var started = Enumerable.Range(0, 120).Select(i => Row("job-1", $"m{i:D5}.1", ExecutionStatus.Running, at, null, at)).ToList();
+        catalog.UpsertExecutions(started);
+        catalog.UpsertExecutions([.. started.Take(60).Select(r => Row("job-1", r.AttemptId, ExecutionStatus.Success, null, ExecutionOutcome.Succeeded, at.AddSeconds(1))),
+            Row("job-1", "m00000.1", ExecutionStatus.Failure, null, ExecutionOutcome.Failed, at.AddSeconds(2))]);
+        catalog.UpsertCounters([.. Enumerable.Range(0, 120).Select(i => Counter("job-1", $"m{i:D5}", "map.output.pairs", i)), Counter("job-1", "m00001", "map.output.pairs", 1000)]);
+
+        var rows = catalog.GetExecutions("job-1").ToDictionary(r => r.AttemptId);
+        Assert.Equal(120, rows.Count);
+        Assert.Equal((ExecutionStatus.Failure, (DateTime?)at), (rows["m00000.1"].Status, rows["m00000.1"].StartedAt));
+        Assert.Equal(59, rows.Values.Count(r => r.Status == ExecutionStatus.Success));
+        Assert.Equal(60, rows.Values.Count(r => r.Status == ExecutionStatus.Running));
+        Assert.All(rows.Values, r => Assert.Equal(at, r.StartedAt));
+        Assert.Equal(Enumerable.Range(0, 120).Sum() - 1 + 1000, catalog.GetCounters("job-1").Totals["map.output.pairs"]);
+    }
+
     private CatalogStore NewCatalog()
     {
         var catalog = new CatalogStore(SqlLocation.SqliteFile(_folder.File("catalog.db")));
