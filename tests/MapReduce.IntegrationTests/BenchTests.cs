@@ -65,12 +65,13 @@ public sealed class BenchTests : IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
         var output = result.Output;
         // Fair share: the tiny job takes the next slot that frees, so it ends while the big job still runs.
-        Assert.Matches(@"tiny job beside a big one \(30 MB\): \d+\.\d\d s from submit to output written; the big job was still running then and took \d+\.\d\d s", output);
+        Assert.Matches(@"tiny job \(20 KB\) beside a big one \(30 MB\): \d+\.\d\d s of job time, \d+\.\d\d s from upload to output written; the big job was still running then and took \d+\.\d\d s", output);
         Assert.Matches(@"burst: 40 tiny jobs from 8 clients in \d+\.\d\d s: \d+\.\d jobs/s; 40 distinct job ids, 0 with wrong output, 0 tasks with more than one successful attempt", output);
         Assert.Matches(@"masters: \d+\.\d\d cpu seconds during the burst; master-1 \d+ MB resident, peak \d+ MB, master-2 \d+ MB resident, peak \d+ MB", output);
         // Both jobs' outputs against independent counts (the burst's are each compared with the first tiny job's).
-        Assert.Equal(Oracle.WordCount(Path.Combine(_work, "input-30000000-16")), Oracle.ReadParts(Path.Combine(_work, "jobs-out", "big"), 4));
+        Assert.Equal(Oracle.WordCount(Path.Combine(_work, "input-30000000-64")), Oracle.ReadParts(Path.Combine(_work, "jobs-out", "big"), 4));
         Assert.Equal(Oracle.WordCount(Path.Combine(_work, "input-tiny")), Oracle.ReadParts(Path.Combine(_work, "jobs-out", "first"), 1));
+        Assert.Equal(Oracle.WordCount(Path.Combine(_work, "input-tiny-20000")), Oracle.ReadParts(Path.Combine(_work, "jobs-out", "beside-big"), 1));
         await Cli.AssertNoNodeProcessesLeftAsync(Path.Combine(_work, "jobs-store"));
     }
 

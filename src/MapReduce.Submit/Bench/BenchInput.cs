@@ -43,7 +43,7 @@ public static class BenchInput
     /// <summary>A few KB of the books: the tiny job's input.</summary>
     public static string EnsureTiny(string benchFolder, string samplesFolder, int bytes = 4096)
     {
-        var folder = Path.Combine(benchFolder, "input-tiny");
+        var folder = Path.Combine(benchFolder, bytes == 4096 ? "input-tiny" : $"input-tiny-{bytes}");
         Directory.CreateDirectory(folder);
         var books = SampleText(samplesFolder);
         var end = Array.LastIndexOf(books, (byte)'\n', Math.Min(bytes, books.Length) - 1) + 1;

@@ -34,6 +34,9 @@ public sealed class PhaseClock
         }
     }
 
+    /// <summary>The job's own time: from its submission to the last reduce done (upload and download not included).</summary>
+    public TimeSpan JobTime => (_reducesDone ?? _mapsDone ?? _submitted ?? TimeSpan.Zero) - (_submitted ?? _uploaded ?? TimeSpan.Zero);
+
     public string Describe()
     {
         var upload = _uploaded ?? TimeSpan.Zero;
