@@ -188,7 +188,7 @@ public sealed class CatalogStore
             new($"e{i}", r.ExecId, DataType.NVarChar), new($"a{i}", r.AttemptId, DataType.NVarChar), new($"t{i}", r.TaskId, DataType.NVarChar),
             new($"x{i}", r.ExecType, DataType.NVarChar), new($"c{i}", r.ChunkId, DataType.NVarChar), new($"p{i}", r.Partition, DataType.Int32),
             new($"s{i}", r.Status, DataType.NVarChar), new($"r{i}", r.ResultDocId, DataType.NVarChar), new($"w{i}", r.Worker, DataType.NVarChar),
-            new($"m{i}", r.Error, DataType.NVarChar), new($"u{i}", r.UpdatedAt, DataType.DateTime), new($"b{i}", r.StartedAt, DataType.DateTime),
+            new($"m{i}", r.Error, DataType.NVarChar), new($"u{i}", AsStored(r.UpdatedAt), DataType.DateTime), new($"b{i}", r.StartedAt is { } started ? AsStored(started) : null, DataType.DateTime),
             new($"o{i}", r.Outcome, DataType.NVarChar),
         ]);
     }
@@ -206,6 +206,12 @@ public sealed class CatalogStore
             new($"v{i}", r.Value, DataType.Int64),
         ]);
     }
+
+    /// <summary>
+    /// A UTC time as the columns hold it (timestamp without time zone): Npgsql refuses a DateTime of
+    /// kind Utc for that type, where linq2db's own statements converted it.
+    /// </summary>
+    private static DateTime AsStored(DateTime utc) => DateTime.SpecifyKind(utc, DateTimeKind.Unspecified);
 
     /// <summary>Rows a statement of <see cref="Upsert{T}"/> writes: its parameters stay far below SQLite's and PostgreSQL's limits.</summary>
     private const int RowsPerStatement = 50;
