@@ -37,6 +37,21 @@ public static class ProjectJob
         }
     }
 
+    /// <summary>
+    /// A job class already loaded in this process (a test's reference to its job project), checked
+    /// and bound as a worker binds it: its constructor runs here. Whether it calls TotalOrder is read
+    /// from its assembly's file, as for an archive.
+    /// </summary>
+    public static IUserTask Bind(Type jobClass)
+    {
+        var what = $"{jobClass.Name} ({Path.GetFileName(jobClass.Assembly.Location)})";
+        if (!JobBinder.IsJobClass(jobClass))
+            throw new CompileErrorException($"{what} is not a job class: mark it with [MapReduceJob] (or implement IMapper<TKey, TValue>)");
+        var usesTotalOrder = jobClass.Assembly.Location is { Length: > 0 } file && ScriptCompiler.CallsTotalOrder(File.ReadAllBytes(file));
+        var shape = JobBinder.Check(JobBinder.ClassFunctions(jobClass), what, usesTotalOrder);
+        return JobBinder.Create(shape, CreateJob(jobClass, shape, what));
+    }
+
     /// <summary>Loads, checks and unloads: what the CLI does to a build before uploading it (no job code runs).</summary>
     public static void Check(string folder)
     {
