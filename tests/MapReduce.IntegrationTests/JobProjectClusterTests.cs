@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MapReduce.Testing;
+using Xunit.Abstractions;
 
 namespace MapReduce.IntegrationTests;
 
