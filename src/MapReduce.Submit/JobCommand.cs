@@ -59,13 +59,27 @@ public static class JobCommand
         }
         MapReduceSettings settings;
         IReadOnlyList<InputDocument>? documents;
-        string? codeFile;
+        JobCode? jobCode;
+        byte[]? archive = null;
         Encoding encoding;
         try
         {
             settings = MapReduceSettings.From(MapReduceSettings.LoadConfig(options.ConfigFile));
             encoding = TextEncodings.Resolve(options.Encoding);
-            (documents, codeFile) = CheckInputs(options, encoding, settings.MaxLineSize, warning => error.WriteLine($"warning: {warning}"));
+            (documents, jobCode) = CheckInputs(options, encoding, settings.MaxLineSize, warning => error.WriteLine($"warning: {warning}"));
+            if (jobCode is { Kind: Storage.Blobs.CodeKind.Project })
+            {
+                // Built before any cluster is involved: a project that does not build is bad input, like a missing folder.
+                var building = Stopwatch.StartNew();
+                (options.Json || options.Quiet ? TextWriter.Null : options.Detach ? error : output).WriteLine($"building {Path.GetRelativePath(Environment.CurrentDirectory, jobCode.Path)} (Release)...");
+                archive = await ProjectBuild.ArchiveAsync(jobCode.Path, ct);
+                (options.Json || options.Quiet ? TextWriter.Null : options.Detach ? error : output).WriteLine($"built: {archive.Length / 1024.0:0.#} KiB to ship ({building.Elapsed.TotalSeconds:0.0} s)");
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            error.WriteLine("cancelled before the job was submitted; nothing runs");
+            return JobCancelled;
         }
         catch (Exception e) when (e is InputException or FileNotFoundException)
         {
@@ -89,7 +103,7 @@ public static class JobCommand
             talk.WriteLine($"using {cluster.Description}; status page {cluster.Api.CurrentUrl}{(cluster.Api.Token is null ? "" : $" ({PageHint})")} ({watch.Elapsed.TotalSeconds:0.0} s)");
             var runner = await JobRunner.ConnectAsync(cluster.Api, settings.KvStoreShortCircuit, progress.Report, ct);
             var run = new RunJob(documents, options.DataFolders.Count == 0 ? null : string.Join(", ", options.DataFolders.Select(Path.GetFullPath)), options.DataId,
-                codeFile, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize) { Encoding = encoding };
+                jobCode?.Path, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize) { Encoding = encoding, CodeArchive = archive };
             ct.ThrowIfCancellationRequested();
             // Not cancellable once sent: a job journaled under an id this command never learnt could not be cancelled.
             var submitted = await runner.SubmitAsync(run, CancellationToken.None);
@@ -201,7 +215,7 @@ public static class JobCommand
     /// options, the folders, and every input file read once (<see cref="InputCheck"/>), so that bad
     /// input fails before anything is stored. What is skipped in the input folders goes to <paramref name="warn"/>.
     /// </summary>
-    private static (IReadOnlyList<InputDocument>? Documents, string? CodeFile) CheckInputs(JobOptions o, Encoding encoding, long maxLineSize, Action<string> warn)
+    private static (IReadOnlyList<InputDocument>? Documents, JobCode? Code) CheckInputs(JobOptions o, Encoding encoding, long maxLineSize, Action<string> warn)
     {
         if ((o.DataFolders.Count == 0) == (o.DataId is null)) throw new InputException("give the input as --data FOLDER or --data-id ID (exactly one)");
         if ((o.CodeFolder is null) == (o.CodeId is null)) throw new InputException("give the code as --code FOLDER or --code-id ID (exactly one)");
@@ -227,13 +241,6 @@ public static class JobCommand
             InputCheck.Run(documents, encoding, maxLineSize);
         }
 
-        string? codeFile = null;
-        if (o.CodeFolder is not null)
-        {
-            if (!Directory.Exists(o.CodeFolder)) throw new InputException($"code folder '{o.CodeFolder}' does not exist");
-            codeFile = Path.Combine(o.CodeFolder, ScriptCompiler.ScriptFileName);
-            if (!File.Exists(codeFile)) throw new InputException($"code folder '{o.CodeFolder}' has no {ScriptCompiler.ScriptFileName}");
-        }
-        return (documents, codeFile);
+        return (documents, o.CodeFolder is null ? null : JobCode.Find(o.CodeFolder));
     }
 }

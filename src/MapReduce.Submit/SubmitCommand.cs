@@ -24,7 +24,7 @@ public static class SubmitCommand
             Description = "Encoding of the input files: a .NET name or code page (latin1, windows-1252, utf-16, 932, ...; `--encoding list` prints them). Default UTF-8. Files are checked and stored as UTF-8; a byte not valid in the encoding fails the upload",
         };
         var dataId = new Option<string?>("--data-id") { Description = "Id of a dataset already in the store, instead of --data" };
-        var code = new Option<string?>("--code", "-c") { Description = "Folder holding task.csx with Map and Reduce (or Reducer)" };
+        var code = new Option<string?>("--code", "-c") { Description = "Folder holding task.csx with Map and Reduce (or Reducer), or a job project (.csproj), which is built (Release) and shipped with the assemblies of the packages it references" };
         var codeId = new Option<string?>("--code-id") { Description = "Id of code already in the store, instead of --code" };
         var output = new Option<string?>("--output", "-o") { Description = "Folder that receives part-00000, part-00001, ... (not with --detach)" };
         var reducers = new Option<int?>("--reducers", "-r") { Description = "Reduce tasks, one output part each (default from hocon: 4)" };

@@ -1,22 +1,22 @@
 using System.Text;
+using MapReduce.Sdk.Hosting;
 
 namespace MapReduce.Actors.UserCode;
 
 /// <summary>
 /// What one task attempt's user code leaves behind besides its output: the counters it bumps with
 /// <c>Count</c> and the text it writes to the console. Several attempts run at once in a worker
-/// process, so the attempt is found through an AsyncLocal that <see cref="Run"/> sets around user code
-/// and that flows into every task and pool thread the attempt starts.
+/// process, so the attempt is found through the SDK's AsyncLocal (<see cref="JobRuntime"/>), which
+/// <see cref="Run"/> sets around user code and which flows into every task and pool thread the
+/// attempt starts; the SDK's Count and TotalOrder reach the attempt through it.
 /// </summary>
-public sealed class AttemptContext
+public sealed class AttemptContext : IJobRuntime
 {
     /// <summary>Distinct counter names one attempt may use: the counters travel in one remoting message.</summary>
     public const int MaxUserCounters = 100;
     public const int MaxNameLength = 100;
     /// <summary>Characters of console output one attempt keeps; the rest is dropped with a note.</summary>
     public const int MaxLogChars = 1 << 20;
-
-    private static readonly AsyncLocal<AttemptContext?> CurrentSlot = new();
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, long> _user = new(StringComparer.Ordinal);
@@ -27,20 +27,14 @@ public sealed class AttemptContext
     public KeyRanges? KeyRanges { get; set; }
 
     /// <summary>The attempt whose code runs on this flow, or null outside attempts.</summary>
-    public static AttemptContext? Current => CurrentSlot.Value;
+    public static AttemptContext? Current => JobRuntime.Current as AttemptContext;
 
     public AttemptContext() => ConsoleCapture.Install();
 
     /// <summary>Runs user code of this attempt: what it counts and prints (also from tasks it starts) lands here.</summary>
-    public T Run<T>(Func<T> userCode)
-    {
-        var outer = CurrentSlot.Value;
-        CurrentSlot.Value = this;
-        try { return userCode(); }
-        finally { CurrentSlot.Value = outer; }
-    }
+    public T Run<T>(Func<T> userCode) => JobRuntime.Run(this, userCode);
 
-    /// <summary>Adds <paramref name="by"/> to the user counter <paramref name="name"/>; what task.csx's Count calls.</summary>
+    /// <summary>Adds <paramref name="by"/> to the user counter <paramref name="name"/>; what the SDK's Count calls.</summary>
     public void Count(string name, long by)
     {
         if (string.IsNullOrEmpty(name)) throw new ArgumentException("Count needs a counter name");
@@ -52,6 +46,16 @@ public sealed class AttemptContext
                 throw new InvalidOperationException($"Count(\"{name}\"): a task may use at most {MaxUserCounters} distinct counters (a counter names a category, not a key)");
             else _user[name] = by;
         }
+    }
+
+    /// <summary>The reducer of <paramref name="key"/> in the job's key ranges; what the SDK's TotalOrder calls (for more than one reducer).</summary>
+    public int TotalOrder<TKey>(TKey key, int reducers)
+    {
+        if (KeyRanges is not KeyRanges<TKey> ranges)
+            throw new InvalidOperationException("TotalOrder has no key ranges here: they are sampled for map tasks of a job on the cluster (TotalOrder must be given the key Map yields)");
+        if (ranges.Reducers != reducers)
+            throw new InvalidOperationException($"TotalOrder's key ranges were picked for {ranges.Reducers} reducers, not {reducers}");
+        return ranges.PartitionOf(key);
     }
 
     /// <summary>The user counters as <c>user.NAME</c>.</summary>
@@ -88,30 +92,6 @@ public sealed class AttemptContext
             if (failure is null) return text;
             return text.Length == 0 || text.EndsWith('\n') ? text + failure : text + "\n" + failure;
         }
-    }
-}
-
-/// <summary>What task.csx can call besides its own code (imported statically into every script).</summary>
-public static class ScriptFunctions
-{
-    /// <summary>Adds <paramref name="by"/> to the counter <paramref name="name"/> of the running attempt; counted as <c>user.NAME</c> and summed over the job's accepted attempts.</summary>
-    public static void Count(string name, long by = 1) => AttemptContext.Current?.Count(name, by);
-
-    /// <summary>
-    /// A total order: the reducer whose range holds <paramref name="key"/>, the ranges cut at
-    /// quantiles of keys that the engine samples from the job's input (Map run on the head of up to
-    /// 64 chunks spread over it) before the first map task partitions anything, as Hadoop's
-    /// InputSampler and TotalOrderPartitioner do. Call it from Partition:
-    /// <c>int Partition(string key, int reducers) => TotalOrder(key, reducers);</c>
-    /// </summary>
-    public static int TotalOrder<TKey>(TKey key, int reducers)
-    {
-        if (reducers == 1) return 0;
-        if (AttemptContext.Current?.KeyRanges is not KeyRanges<TKey> ranges)
-            throw new InvalidOperationException("TotalOrder has no key ranges here: they are sampled for map tasks of a job on the cluster (TotalOrder must be given the key Map yields)");
-        if (ranges.Reducers != reducers)
-            throw new InvalidOperationException($"TotalOrder's key ranges were picked for {ranges.Reducers} reducers, not {reducers}");
-        return ranges.PartitionOf(key);
     }
 }
 

@@ -6,12 +6,13 @@ using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
+using MapReduce.Sdk;
 
 namespace MapReduce.Actors.UserCode;
 
 /// <summary>
 /// Compiles task.csx with Roslyn scripting and binds its Map / Reduce / Reducer / Combine functions
-/// by name and signature. The assembly is emitted into a collectible AssemblyLoadContext (the
+/// by name and signature (<see cref="JobBinder"/>). The assembly is emitted into a collectible AssemblyLoadContext (the
 /// scripting runtime's own loader never unloads), so dropping a compiled task frees its code.
 /// </summary>
 public static class ScriptCompiler
@@ -23,13 +24,14 @@ public static class ScriptCompiler
         "System", "System.Linq", "System.Collections.Generic", "System.Text", "System.IO",
         "System.Globalization", "System.Text.RegularExpressions",
         // A type among the imports is a `using static`: scripts call Count(...) as a plain function.
-        typeof(ScriptFunctions).FullName!,
+        typeof(JobFunctions).FullName!,
     ];
 
     private static readonly ScriptOptions Options = ScriptOptions.Default
         .WithImports(Imports)
         .AddReferences(typeof(Enumerable).Assembly, typeof(Regex).Assembly, typeof(System.Collections.Immutable.ImmutableArray).Assembly,
-            typeof(ScriptFunctions).Assembly)
+            typeof(JobFunctions).Assembly,
+            typeof(Worker.ProcessExitWatch).Assembly) // what ExitCallRedirect points Environment.Exit at
         .WithOptimizationLevel(OptimizationLevel.Release)
         .WithFilePath(ScriptFileName)
         .WithEmitDebugInformation(false)
@@ -77,42 +79,53 @@ public static class ScriptCompiler
     /// <summary>The class Roslyn names a first (and only) submission; an emitted image is bound by it.</summary>
     private const string ScriptClassName = "Submission#0";
 
-    /// <summary>Binds an image <see cref="CompileToImage"/> emitted, in a collectible load context of its own: <see cref="LoadImage"/>, then <see cref="Start"/>.</summary>
-    public static IUserTask Load(byte[] image, string codeId) => Start(LoadImage(image, codeId));
+    /// <summary>Binds an image <see cref="CompileToImage"/> emitted, in a collectible load context of its own: <see cref="LoadImage"/>, then <see cref="LoadedCode.Start"/>.</summary>
+    public static IUserTask Load(byte[] image, string codeId) => LoadImage(image, codeId).Start();
 
     /// <summary>
     /// Loads an image into a collectible load context of its own and finds the script's factory;
     /// none of the script's code runs. Throws what the runtime throws for an image it cannot load
     /// (<see cref="BadImageFormatException"/>, <see cref="TypeLoadException"/>, ...).
     /// </summary>
-    public static LoadedScript LoadImage(byte[] image, string codeId)
+    public static LoadedCode LoadImage(byte[] image, string codeId)
     {
         var context = new AssemblyLoadContext($"user-code-{codeId}", isCollectible: true);
-        var assembly = context.LoadFromStream(new MemoryStream(image, writable: false));
-        var type = assembly.GetType(ScriptClassName, throwOnError: true)!;
-        var factory = type.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
-                      ?? throw new InvalidOperationException("the compiled script has no factory method");
-        return new LoadedScript(factory, CallsTotalOrder(image));
+        try
+        {
+            var assembly = context.LoadFromStream(new MemoryStream(image, writable: false));
+            var type = assembly.GetType(ScriptClassName, throwOnError: true)!;
+            var factory = type.GetMethod("<Factory>", BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static)
+                          ?? throw new InvalidOperationException("the compiled script has no factory method");
+            var usesTotalOrder = CallsTotalOrder(image);
+            // Runs the script's top-level code (user code: it may throw, or never return) and binds its functions.
+            return new LoadedCode(context, usesTotalOrder, () =>
+            {
+                var submission = CreateSubmission(factory);
+                return JobBinder.Create(JobBinder.Check(JobBinder.ScriptFunctions(submission.GetType()), ScriptFileName, usesTotalOrder), submission);
+            });
+        }
+        catch
+        {
+            context.Unload();
+            throw;
+        }
     }
 
-    /// <summary>Whether the compiled script refers to <see cref="ScriptFunctions.TotalOrder"/> (however it calls it): read from its metadata.</summary>
-    private static bool CallsTotalOrder(byte[] image)
+    /// <summary>Whether a compiled assembly refers to <see cref="JobFunctions.TotalOrder"/> (however it calls it): read from its metadata.</summary>
+    internal static bool CallsTotalOrder(byte[] image)
     {
         using var pe = new PEReader(System.Collections.Immutable.ImmutableArray.Create(image));
         var metadata = pe.GetMetadataReader();
         foreach (var handle in metadata.MemberReferences)
         {
             var member = metadata.GetMemberReference(handle);
-            if (metadata.StringComparer.Equals(member.Name, nameof(ScriptFunctions.TotalOrder))
+            if (metadata.StringComparer.Equals(member.Name, nameof(JobFunctions.TotalOrder))
                 && member.Parent.Kind == HandleKind.TypeReference
-                && metadata.StringComparer.Equals(metadata.GetTypeReference((TypeReferenceHandle)member.Parent).Name, nameof(ScriptFunctions)))
+                && metadata.StringComparer.Equals(metadata.GetTypeReference((TypeReferenceHandle)member.Parent).Name, nameof(JobFunctions)))
                 return true;
         }
         return false;
     }
-
-    /// <summary>Runs the script's top-level code (user code: it may throw, or never return) and binds its functions.</summary>
-    public static IUserTask Start(LoadedScript script) => Bind(CreateSubmission(script.Factory), script.CallsTotalOrder);
 
     /// <summary>"task.csx(3,9): error CS0103: The name 'x' does not exist ..." one per line, as compilers print them.</summary>
     private static string FormatDiagnostics(IEnumerable<Diagnostic> errors)
@@ -148,103 +161,4 @@ public static class ScriptCompiler
         }
         return submissionArray[1] ?? throw new InvalidOperationException("the compiled script did not create its submission");
     }
-
-    private static IUserTask Bind(object submission, bool usesTotalOrder)
-    {
-        var methods = submission.GetType().GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly);
-        var map = Single(methods, "Map")
-                  ?? throw new CompileErrorException("task.csx must define: IEnumerable<(TKey, TValue)> Map(string docId, string chunk)");
-        var mapParameters = map.GetParameters();
-        var pairType = ElementOfEnumerable(map.ReturnType);
-        if (mapParameters.Length != 2 || mapParameters[0].ParameterType != typeof(string) || mapParameters[1].ParameterType != typeof(string)
-            || pairType is null || !IsPair(pairType))
-            throw new CompileErrorException($"task.csx: Map must have the signature IEnumerable<(TKey, TValue)> Map(string docId, string chunk); found {Describe(map)}");
-        var keyType = pairType.GetGenericArguments()[0];
-        var valueType = pairType.GetGenericArguments()[1];
-
-        var reduce = Single(methods, "Reduce");
-        var reduceLines = Single(methods, "ReduceLines");
-        var reducer = Single(methods, "Reducer");
-        var combine = Single(methods, "Combine");
-        var partition = Single(methods, "Partition");
-        Type resultType;
-        if (reduceLines is not null && (reduce ?? reducer) is { } other)
-            throw new CompileErrorException($"task.csx defines both ReduceLines and {other.Name}; define one of Reduce, ReduceLines or Reducer");
-        if (reduce is not null)
-        {
-            CheckKeyValues(reduce, keyType, valueType, "TResult Reduce(TKey key, IEnumerable<TValue> values)");
-            resultType = reduce.ReturnType;
-            if (resultType == typeof(void)) throw new CompileErrorException("task.csx: Reduce must return a value");
-        }
-        else if (reduceLines is not null)
-        {
-            CheckKeyValues(reduceLines, keyType, valueType, "IEnumerable<string> ReduceLines(TKey key, IEnumerable<TValue> values)");
-            if (reduceLines.ReturnType != typeof(IEnumerable<string>))
-                throw new CompileErrorException($"task.csx: ReduceLines must return IEnumerable<string> (each string one output line, written as it is); found {Describe(reduceLines)}");
-            resultType = typeof(string);
-        }
-        else if (reducer is not null)
-        {
-            var parameters = reducer.GetParameters();
-            var dictionary = typeof(IDictionary<,>).MakeGenericType(keyType, typeof(List<>).MakeGenericType(valueType));
-            var resultPair = ElementOfEnumerable(reducer.ReturnType);
-            if (parameters.Length != 1 || parameters[0].ParameterType != dictionary || resultPair is null || !IsPair(resultPair)
-                || resultPair.GetGenericArguments()[0] != keyType)
-                throw new CompileErrorException($"task.csx: Reducer must have the signature IEnumerable<(TKey, TResult)> Reducer(IDictionary<TKey, List<TValue>> keyValues) with the TKey and TValue of Map; found {Describe(reducer)}");
-            resultType = resultPair.GetGenericArguments()[1];
-        }
-        else
-        {
-            throw new CompileErrorException("task.csx must define TResult Reduce(TKey key, IEnumerable<TValue> values), IEnumerable<string> ReduceLines(TKey key, IEnumerable<TValue> values) or IEnumerable<(TKey, TResult)> Reducer(IDictionary<TKey, List<TValue>> keyValues)");
-        }
-        if (combine is not null)
-        {
-            CheckKeyValues(combine, keyType, valueType, "TValue Combine(TKey key, IEnumerable<TValue> values)");
-            if (combine.ReturnType != valueType)
-                throw new CompileErrorException($"task.csx: Combine must return the value type of Map ({valueType.Name}); found {Describe(combine)}");
-        }
-        if (partition is not null)
-        {
-            var parameters = partition.GetParameters();
-            if (parameters.Length != 2 || parameters[0].ParameterType != keyType || parameters[1].ParameterType != typeof(int) || partition.ReturnType != typeof(int))
-                throw new CompileErrorException($"task.csx: Partition must have the signature int Partition(TKey key, int reducers) with TKey = {TypeName(keyType)} as Map yields; found {Describe(partition)}");
-        }
-
-        var taskType = typeof(CompiledTask<,,>).MakeGenericType(keyType, valueType, resultType);
-        return (IUserTask)Activator.CreateInstance(taskType, submission, new UserFunctions(map, reduce, reduceLines, reducer, combine, partition, usesTotalOrder))!;
-    }
-
-    private static void CheckKeyValues(MethodInfo method, Type keyType, Type valueType, string signature)
-    {
-        var parameters = method.GetParameters();
-        if (parameters.Length != 2 || parameters[0].ParameterType != keyType
-            || parameters[1].ParameterType != typeof(IEnumerable<>).MakeGenericType(valueType))
-            throw new CompileErrorException($"task.csx: {method.Name} must have the signature {signature} with TKey = {keyType.Name} and TValue = {valueType.Name} as Map yields; found {Describe(method)}");
-    }
-
-    private static MethodInfo? Single(MethodInfo[] methods, string name)
-    {
-        var found = methods.Where(m => m.Name == name).ToList();
-        if (found.Count > 1) throw new CompileErrorException($"task.csx defines {found.Count} functions named {name}; define exactly one");
-        return found.FirstOrDefault();
-    }
-
-    private static Type? ElementOfEnumerable(Type type)
-    {
-        if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IEnumerable<>)) return type.GetGenericArguments()[0];
-        return type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>))?.GetGenericArguments()[0];
-    }
-
-    private static bool IsPair(Type type) => type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ValueTuple<,>);
-
-    private static string Describe(MethodInfo method) =>
-        $"{TypeName(method.ReturnType)} {method.Name}({string.Join(", ", method.GetParameters().Select(p => $"{TypeName(p.ParameterType)} {p.Name}"))})";
-
-    private static string TypeName(Type type) =>
-        type.IsGenericType
-            ? $"{type.Name[..type.Name.IndexOf('`')]}<{string.Join(", ", type.GetGenericArguments().Select(TypeName))}>"
-            : type.Name;
 }
-
-/// <summary>A compiled script loaded into its own load context, its top-level code not yet run (<see cref="ScriptCompiler.Start"/> runs it).</summary>
-public sealed record LoadedScript(MethodInfo Factory, bool CallsTotalOrder);

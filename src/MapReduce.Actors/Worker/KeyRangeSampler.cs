@@ -27,6 +27,27 @@ public sealed class KeyRangeSampler(IBlobClient blobs, Func<JobId, int, Cancella
 
     private readonly ConcurrentDictionary<JobId, Lazy<Task<byte[]>>> _byJob = new();
 
+    /// <summary>
+    /// What is sampled of a chunk: its first <see cref="SliceBytes"/> (<paramref name="head"/>, at
+    /// most that many bytes read from its start), cut back to whole lines. A head shorter than
+    /// <see cref="SliceBytes"/> is the whole chunk, which ends at a line end.
+    /// </summary>
+    public static string HeadText(ReadOnlySpan<byte> head)
+    {
+        if (head.Length > SliceBytes) head = head[..SliceBytes];
+        var end = head.Length < SliceBytes ? head.Length : head.LastIndexOf((byte)'\n') + 1;
+        return StrictUtf8.GetString(head[..end]);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="count"/> of <paramref name="chunks"/> (in input order) spread evenly over
+    /// them: all when there are no more, else the first of each of <paramref name="count"/> equal
+    /// stretches. The one rule for which chunks a key sample reads, so that whoever picks them (the
+    /// master for a cluster's job, the test harness in one process) samples the same ones.
+    /// </summary>
+    public static IReadOnlyList<T> Spread<T>(IReadOnlyList<T> chunks, int count = SampleChunks) =>
+        chunks.Count <= count ? chunks : [.. Enumerable.Range(0, count).Select(i => chunks[(int)((long)i * chunks.Count / count)])];
+
     /// <summary>The job's key ranges, read with the script's key type; sampled and stored by the first task that needs them.</summary>
     public async Task<KeyRanges> RangesForAsync(JobId job, IUserTask task, int reducers, CancellationToken stop)
     {
@@ -69,9 +90,7 @@ public sealed class KeyRangeSampler(IBlobClient blobs, Func<JobId, int, Cancella
             await using var slice = await blobs.OpenReadAsync(chunks[i].ChunkKey, 0, SliceBytes, ct).ConfigureAwait(false);
             var bytes = new byte[slice.Length];
             await slice.Content.ReadExactlyAsync(bytes, ct).ConfigureAwait(false);
-            // Whole lines only: a slice shorter than asked is the whole chunk, which ends at a line end.
-            var end = bytes.Length < SliceBytes ? bytes.Length : Array.LastIndexOf(bytes, (byte)'\n') + 1;
-            texts[i] = (chunks[i].DocId, StrictUtf8.GetString(bytes, 0, end));
+            texts[i] = (chunks[i].DocId, HeadText(bytes));
         }).ConfigureAwait(false);
         // Map's counters and console output during the sample belong to no attempt.
         var ranges = new AttemptContext().Run(() => task.SampleKeyRanges(texts, reducers, $"the key sample of {job}"));

@@ -13,6 +13,26 @@ public sealed class MapOutputPool(int capacity)
     private readonly Lock _gate = new();
     private readonly LinkedList<(string CodeId, int Partitions, IMapOutput Output)> _idle = new();
 
+    /// <summary>A pool that drops the buffers of code <paramref name="code"/> unloads: they hold its types, which would keep it in memory.</summary>
+    public static MapOutputPool For(CompiledCodeCache code, int capacity)
+    {
+        var pool = new MapOutputPool(capacity);
+        code.Unloaded += pool.Drop;
+        return pool;
+    }
+
+    /// <summary>Forgets every buffer of <paramref name="codeId"/>.</summary>
+    public void Drop(string codeId)
+    {
+        lock (_gate)
+            for (var node = _idle.First; node is not null;)
+            {
+                var next = node.Next;
+                if (node.Value.CodeId == codeId) _idle.Remove(node);
+                node = next;
+            }
+    }
+
     public IMapOutput Rent(string codeId, IUserTask task, int partitions, long limitBytes, string spillFolder, bool compressRuns)
     {
         IMapOutput? reused = null;

@@ -29,7 +29,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
 
     private static readonly TimeSpan LogWriteTimeout = TimeSpan.FromSeconds(10);
 
-    private readonly MapOutputPool _buffers = new(slots);
+    private readonly MapOutputPool _buffers = MapOutputPool.For(code, slots);
 
     /// <summary>The most text one Map call gets from a gzip chunk (mapreduce.block-size): such a chunk is a whole .gz file, mapped in slices.</summary>
     public required int TextSliceBytes { get; init; }
@@ -39,6 +39,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         var attempt = task.Attempt;
         var scratch = NewScratchFolder(attempt);
         var context = new AttemptContext();
+        using var codeInUse = code.Use(task.CodeId); // the code stays loaded while the attempt runs
         try
         {
             var clock = new PhaseTimes();
@@ -114,6 +115,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         var attempt = task.Attempt;
         var scratch = NewScratchFolder(attempt);
         var context = new AttemptContext();
+        using var codeInUse = code.Use(task.CodeId);
         try
         {
             var clock = new PhaseTimes();
@@ -217,7 +219,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     /// </summary>
     private async Task<IUserTask> CompileAsync(string codeId, CancellationToken stop)
     {
-        LoadedScript script;
+        LoadedCode script;
         try
         {
             script = await code.GetLoaded(codeId, async () =>
@@ -226,7 +228,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                 var source = await blobs.GetBytesAsync(key).ConfigureAwait(false);
                 // Checked here too, not only when stored: the code a worker runs is the code its id names.
                 if (CodeBlob.Problem(key, source) is { } problem) throw new KvStoreException(problem);
-                return Encoding.UTF8.GetString(source);
+                return source;
             }).WaitAsync(stop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is KvStoreException or TimeoutException)

@@ -23,6 +23,9 @@ public sealed record RunJob(
 {
     /// <summary>The input files' encoding (--encoding): they are checked in it and stored as UTF-8.</summary>
     public Encoding Encoding { get; init; } = TextEncodings.Utf8;
+
+    /// <summary>A job project's archive (<see cref="ProjectBuild"/>), shipped instead of the script <see cref="CodeFile"/> (then the project's path).</summary>
+    public byte[]? CodeArchive { get; init; }
 }
 
 /// <summary>What the upload and submission produced: the ids to reuse, and the job's id.</summary>
@@ -47,7 +50,7 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
     public async Task<SubmittedJob> SubmitAsync(RunJob job, CancellationToken ct)
     {
         // Side by side: the code is small, but its first request pays for the data channel's set-up.
-        var code = job.CodeFile is { } codeFile ? UploadCodeAsync(codeFile, ct) : Task.FromResult(job.CodeId!);
+        var code = job.CodeFile is { } codeFile ? UploadCodeAsync(codeFile, job.CodeArchive, ct) : Task.FromResult(job.CodeId!);
         var data = job.Documents is { } documents
             ? new DatasetUpload(api, blobs, report).RunAsync(documents, job.DataSource ?? "", job.BlockSize, job.Encoding, ct)
             : Task.FromResult(job.DataId!);
@@ -78,12 +81,12 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
         }
     }
 
-    private async Task<string> UploadCodeAsync(string codeFile, CancellationToken ct)
+    private async Task<string> UploadCodeAsync(string codeFile, byte[]? archive, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
-        var bytes = await File.ReadAllBytesAsync(codeFile, ct).ConfigureAwait(false);
-        // Content-addressed: the same script always gets the same id, and workers compile it once.
-        var codeId = CodeBlob.IdOf(bytes);
+        var bytes = archive ?? await File.ReadAllBytesAsync(codeFile, ct).ConfigureAwait(false);
+        // Content-addressed: the same script (or build) always gets the same id, and workers load it once.
+        var codeId = CodeBlob.IdOf(archive is null ? CodeKind.Script : CodeKind.Project, bytes);
         var key = BlobKeys.Code(codeId);
         await blobs.PutAsync(key, bytes, ct).ConfigureAwait(false);
         await api.RegisterCodeAsync(new CodeRegistration(codeId, key, codeFile), ct).ConfigureAwait(false);

@@ -102,7 +102,7 @@ public sealed class ControlApiInputTests : Akka.TestKit.Xunit2.TestKit, IAsyncLi
     public async Task A_code_id_that_is_not_a_scripts_hash_is_refused_with_400_and_not_stored()
     {
         using var response = await _http.PostAsJsonAsync("/api/code", new ApiModels.CodeRegistration("../../x", "code/../../x/task.csx", "task.csx"), ApiModels.Json);
-        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "code id '../../x' is not valid: it is 'code-' and the first 16 hex digits of the script's SHA-256");
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "code id '../../x' is not valid: it is 'code-' and the first 16 hex digits of the script's SHA-256 (or 'proj-' and those of a job project's archive)");
         Assert.Null(_catalog.GetCode("../../x"));
     }
 

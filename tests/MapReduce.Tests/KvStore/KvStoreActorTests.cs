@@ -232,8 +232,10 @@ public sealed class KvStoreActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Theory]
-    [InlineData("../../x", "code/../../x/task.csx", "code id '../../x' is not valid: it is 'code-' and the first 16 hex digits of the script's SHA-256")]
+    [InlineData("../../x", "code/../../x/task.csx", "code id '../../x' is not valid: it is 'code-' and the first 16 hex digits of the script's SHA-256 (or 'proj-' and those of a job project's archive)")]
     [InlineData("code-0123456789abcdef", "data/data-a/000000-000000", "code code-0123456789abcdef: its blob must be code/code-0123456789abcdef/task.csx, not data/data-a/000000-000000")]
+    [InlineData("proj-0123456789abcdef", "code/proj-0123456789abcdef/task.csx", "code proj-0123456789abcdef: its blob must be code/proj-0123456789abcdef/job.zip, not code/proj-0123456789abcdef/task.csx")]
+    [InlineData("code-0123456789abcdef", "code/code-0123456789abcdef/job.zip", "code code-0123456789abcdef: its blob must be code/code-0123456789abcdef/task.csx, not code/code-0123456789abcdef/job.zip")]
     public void Code_is_registered_only_under_a_well_formed_id_and_its_own_key(string codeId, string blobKey, string message)
     {
         _blobs.Put("data/data-a/000000-000000", [1]);

@@ -58,6 +58,28 @@ public class BlobStoreTests
     }
 
     [Fact]
+    public void A_job_projects_archive_is_stored_only_under_the_proj_id_its_bytes_hash_to()
+    {
+        using var folder = new TempFolder();
+        using var store = new LocalBlobStore(folder.Path);
+        var archive = "PK\u0003\u0004 a job's archive"u8.ToArray();
+        var id = "proj-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(archive))[..16];
+        Assert.Equal(id, CodeBlob.IdOf(CodeKind.Project, archive));
+        Assert.Equal($"code/{id}/job.zip", CodeBlob.KeyOf(id));
+        Assert.Null(CodeBlob.IdProblem(id));
+
+        store.Put($"code/{id}/job.zip", archive);
+        Assert.Equal(archive, store.ReadAll($"code/{id}/job.zip"));
+        // The same bytes as a script id's archive, or as a script: each key holds only the blob its own kind of id names.
+        var scriptId = CodeBlob.IdOf(CodeKind.Script, archive);
+        var e = Assert.Throws<BlobConflictException>(() => store.Put($"code/{scriptId}/job.zip", archive));
+        Assert.Equal($"code/{scriptId}/job.zip must hold the archive whose SHA-256 gives its id, but these bytes give {id}", e.Message);
+        e = Assert.Throws<BlobConflictException>(() => store.Put($"code/{id}/task.csx", archive));
+        Assert.Equal($"code/{id}/task.csx must hold the script whose SHA-256 gives its id, but these bytes give {scriptId}", e.Message);
+        Assert.False(store.Exists($"code/{scriptId}/job.zip"));
+    }
+
+    [Fact]
     public void A_script_is_stored_only_under_the_id_its_bytes_hash_to()
     {
         using var folder = new TempFolder();

@@ -19,10 +19,10 @@ public sealed class CompiledCodeCacheTests : IDisposable
         if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
     }
 
-    private static Func<Task<string>> Source(string text, List<string> loads) => () =>
+    private static Func<Task<byte[]>> Source(string text, List<string> loads) => () =>
     {
         loads.Add(text);
-        return Task.FromResult(text);
+        return Task.FromResult(System.Text.Encoding.UTF8.GetBytes(text));
     };
 
     [Fact]

@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+using MapReduce.Actors.UserCode;
+using MapReduce.Storage.Chunking;
+
+namespace MapReduce.Submit.Client;
+
+/// <summary>
+/// A job project made ready to ship: `dotnet publish -c Release` into a fresh folder (its
+/// assembly, its .deps.json and the assemblies of the NuGet packages it references), its job
+/// class and functions checked as a worker checks them (no job code runs), and the folder packed
+/// into one archive (<see cref="JobArchive"/>). A project that does not build, or lacks the
+/// functions, is an <see cref="InputException"/> that gives the compiler's errors with file and
+/// line, or the signatures expected, before anything reaches the cluster.
+/// </summary>
+public static partial class ProjectBuild
+{
+    /// <summary>Compiler errors kept in the message; the rest are counted.</summary>
+    private const int MaxErrors = 20;
+
+    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(10);
+
+    public static async Task<byte[]> ArchiveAsync(string csproj, CancellationToken ct)
+    {
+        var output = Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mapreduce-build", Guid.NewGuid().ToString("N"))).FullName;
+        try
+        {
+            await PublishAsync(csproj, output, ct).ConfigureAwait(false);
+            try
+            {
+                ProjectJob.Check(output);
+                return JobArchive.Create(output);
+            }
+            catch (Exception e) when (e is CompileErrorException or JobArchiveException)
+            {
+                throw new InputException($"job project {System.IO.Path.GetFileName(csproj)}: {e.Message}");
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(output, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static async Task PublishAsync(string csproj, string output, CancellationToken ct)
+    {
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(csproj))!,
+        };
+        foreach (var arg in new[] { "publish", System.IO.Path.GetFullPath(csproj), "-c", "Release", "-o", output, "-nologo", "-v", "quiet", "-clp:NoSummary" })
+            start.ArgumentList.Add(arg);
+        using var process = new Process { StartInfo = start };
+        var text = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (text) text.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (text) text.AppendLine(e.Data); };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InputException($"cannot build job project {System.IO.Path.GetFileName(csproj)}: `dotnet` did not start ({e.Message}); a job project needs the .NET SDK");
+        }
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(BuildTimeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            if (ct.IsCancellationRequested) throw;
+            throw new InputException($"job project {System.IO.Path.GetFileName(csproj)} did not build within {BuildTimeout.TotalMinutes:0} minutes");
+        }
+        if (process.ExitCode != 0) throw new InputException(BuildFailure(csproj, text.ToString()));
+    }
+
+    /// <summary>"job project X does not build:" and its errors as compilers print them, paths relative to the project's folder; else the build's own last lines.</summary>
+    public static string BuildFailure(string csproj, string buildOutput)
+    {
+        var folder = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(csproj))! + System.IO.Path.DirectorySeparatorChar;
+        var errors = buildOutput.Split('\n').Select(l => l.TrimEnd('\r').Trim())
+            .Where(l => ErrorLine().IsMatch(l))
+            .Select(l => ProjectSuffix().Replace(l, "")) // MSBuild's " [/path/X.csproj]"
+            .Select(l => l.StartsWith(folder, StringComparison.Ordinal) ? l[folder.Length..] : l)
+            .Distinct()
+            .ToList();
+        var lines = errors.Count > 0
+            ? errors.Take(MaxErrors).Concat(errors.Count > MaxErrors ? [$"... and {errors.Count - MaxErrors} more errors"] : [])
+            : buildOutput.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Length > 0).TakeLast(10);
+        return $"job project {System.IO.Path.GetFileName(csproj)} does not build:\n{string.Join('\n', lines)}";
+    }
+
+    /// <summary>The dotnet host this CLI runs on (it is run as `dotnet MapReduce.Submit.dll`), else `dotnet` from the PATH.</summary>
+    private static string DotnetHost() =>
+        Environment.ProcessPath is { } path && System.IO.Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+
+    [GeneratedRegex(@":\s+error\s+[A-Z]+\d+\s*:")]
+    private static partial Regex ErrorLine();
+
+    [GeneratedRegex(@"\s+\[[^\[\]]+\.(cs|fs|vb)proj\]$")]
+    private static partial Regex ProjectSuffix();
+}
