@@ -41,7 +41,7 @@ public sealed class InputErrorTests : IDisposable
     public Task A_code_folder_without_task_csx()
     {
         var code = Directory.CreateDirectory(Path.Combine(_work, "code")).FullName;
-        return AssertUsageError($"code folder '{code}' has no task.csx", "-d", Cli.Samples("data"), "-c", code, "-o", Path.Combine(_work, "o"));
+        return AssertUsageError($"code folder '{code}' has no task.csx and no job project (.csproj)", "-d", Cli.Samples("data"), "-c", code, "-o", Path.Combine(_work, "o"));
     }
 
     [Fact]

@@ -53,6 +53,7 @@ public static class AkkaSetup
             .WithClustering(new ClusterOptions { Roles = [.. node.Roles], SeedNodes = [.. node.Seeds.Select(seed => SeedAddress.For(seed, tls is not null))] });
         var serverCheck = new ServerCertificateCheck(tls?.Trust);
 
+        if (settings.DownDeadPeers) akka.WithActors((system, _) => system.ActorOf(DeadPeerProbe.Props(), "dead-peer-probe"));
         if (NetworkExposure.Warning(node.Host, settings.Token is not null, tls is not null) is { } exposed)
             akka.WithActors((system, _) => system.Log.Warning("{0}", exposed));
         if (node.HealthPort is { } healthPort)

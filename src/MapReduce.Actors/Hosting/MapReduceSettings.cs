@@ -26,6 +26,9 @@ public sealed record MapReduceSettings(
     /// <summary>The longest line (bytes of UTF-8 text, without its line end) an upload accepts: a line is mapped whole, in memory.</summary>
     public required long MaxLineSize { get; init; }
 
+    /// <summary>Whether a member whose host refuses connections to its port is downed at once (<see cref="DeadPeerProbe"/>) rather than after the failure detector.</summary>
+    public required bool DownDeadPeers { get; init; }
+
     /// <summary>Port of a kvstore node's HTTP data channel; 0 takes any free port (clients learn it over Akka).</summary>
     public int KvStoreDataPort { get; init; }
 
@@ -75,6 +78,7 @@ public sealed record MapReduceSettings(
             LocalMasters = section.GetInt("local.masters", 2),
             Master = MasterSettings.From(section),
             Shuffle = ShuffleSettings.From(section),
+            DownDeadPeers = section.GetBoolean("down-dead-peers"),
             MaxLineSize = section.GetByteSize("max-line-size") ?? throw new ConfigurationException("mapreduce.max-line-size must be a size in bytes, e.g. 256MiB"),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
             KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),

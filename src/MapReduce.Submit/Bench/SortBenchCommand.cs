@@ -140,13 +140,28 @@ public static class SortBenchCommand
         }
     }
 
+    private static readonly TimeSpan ResultPoll = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan ResultPatience = TimeSpan.FromSeconds(10);
+
     /// <summary>Deletes a job's input and result from the store.</summary>
     private static async Task DeleteAsync(BenchClient node, JobOutcome job, CancellationToken ct)
     {
         try
         {
             await node.Api.DeleteDatasetAsync(job.DataId!, ct);
-            await node.Api.DeleteDatasetAsync($"result-{job.JobId}", ct);
+            // The master's catalog projection registers result-JOB after it announces the job's end, so it can lag a moment.
+            for (var waited = TimeSpan.Zero; ; waited += ResultPoll)
+            {
+                try
+                {
+                    await node.Api.DeleteDatasetAsync($"result-{job.JobId}", ct);
+                    break;
+                }
+                catch (ApiException e) when (e.Status == System.Net.HttpStatusCode.NotFound && waited < ResultPatience)
+                {
+                    await Task.Delay(ResultPoll, ct);
+                }
+            }
         }
         catch (ApiException e)
         {
