@@ -34,4 +34,4 @@ for (( i = 1; i <= iterations; i++ )); do
   input=(--data-id "$result")
 done
 echo "highest ranks after $iterations iterations:"
-cat "$out/iteration-$iterations"/part-* | sort -t $'\t' -k2,2gr -k1,1 | cut -f 1,2 | sed -n 1,5p  # sed reads all: no SIGPIPE for sort under pipefail
+cat "$out/iteration-$iterations"/part-* | LC_ALL=C sort -t $'\t' -k2,2gr -k1,1 | cut -f 1,2 | sed -n 1,5p  # sed reads all: no SIGPIPE for sort under pipefail

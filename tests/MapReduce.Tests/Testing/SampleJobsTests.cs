@@ -160,7 +160,7 @@ public sealed class SampleJobsTests
         var result = JobHarness.RunScript(Samples("pagerank"), [("g.txt", "a\tb,c\nb\tc\n\n")], new HarnessOptions { Reducers = 1 });
         AssertRanks(graph, result, 1);
         var c = result.Lines(0)[2].Split('\t');
-        Assert.Equal(["c", ""], [c[0], c[2]]);
+        Assert.Equal(new[] { "c", "" }, new[] { c[0], c[2] });
         Assert.Equal(0.15 + 0.85 * (1 / 2.0 + 1), double.Parse(c[1], CultureInfo.InvariantCulture), 12);
     }
 }
