@@ -153,7 +153,7 @@ public static class AkkaSetup
                     (await master.Ask<MasterProtocol.KeySampleChunks>(new MasterProtocol.KeySampleRequest(job.Value, max), timeout: null, ct)).Chunks);
                 var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.Shuffle, node.TasksPerWorker,
                     message => system.Log.Info("{0}", message), keyRanges) { TextSliceBytes = settings.BlockSize };
-                system.ActorOf(WorkerActor.Props(master, node.TasksPerWorker, settings.CancelGrace, executor), "worker");
+                system.ActorOf(WorkerActor.Props(master, node.TasksPerWorker, settings.CancelGrace, settings.Master.AnnounceInterval, executor), "worker");
             });
         }
     }

@@ -32,7 +32,7 @@ public sealed record MasterSettings(
     public static MasterSettings From(Config mapreduce)
     {
         var master = mapreduce.GetConfig("master") ?? throw new ConfigurationException("mapreduce.master is missing from the configuration");
-        return new MasterSettings(
+        var settings = new MasterSettings(
             mapreduce.GetInt("max-task-attempts"),
             mapreduce.GetTimeSpan("task-timeout"),
             mapreduce.GetTimeSpan("worker-timeout"),
@@ -52,13 +52,39 @@ public sealed record MasterSettings(
             master.GetTimeSpan("long-poll"),
             master.GetTimeSpan("kvstore-timeout"))
         {
+            AnnounceInterval = mapreduce.GetTimeSpan("announce-interval"),
             CancelGrace = mapreduce.GetTimeSpan("cancel-grace"),
             BackupTasks = BackupTaskSettings.From(master.GetConfig("backup-tasks") ?? throw new ConfigurationException("mapreduce.master.backup-tasks is missing from the configuration")),
         };
+        return settings.TimingProblem() is { } problem ? throw new ConfigurationException(problem) : settings;
     }
 
     /// <summary>How long a worker gives user code to stop before it exits (mapreduce.cancel-grace): by then every attempt of an ended job has stopped.</summary>
     public TimeSpan CancelGrace { get; init; }
+
+    /// <summary>How often a worker announces itself (mapreduce.announce-interval): the master's worker-timeout, lost-after and recovery-grace count on it.</summary>
+    public TimeSpan AnnounceInterval { get; init; }
+
+    /// <summary>
+    /// Why these timings contradict each other (one line naming the keys), or null. A worker-timeout
+    /// under two announcements drops workers that are on time; a lost-after under two declares
+    /// attempts lost that a worker is about to list; a recovery-grace under one restarts tasks that
+    /// a worker still runs but has not announced yet.
+    /// </summary>
+    public string? TimingProblem()
+    {
+        var announce = $"mapreduce.announce-interval ({Text(AnnounceInterval)})";
+        if (AnnounceInterval <= TimeSpan.Zero) return $"{announce} must be positive";
+        if (WorkerTimeout < 2 * AnnounceInterval)
+            return $"mapreduce.worker-timeout ({Text(WorkerTimeout)}) must be at least twice {announce}: workers that announce on time would be dropped";
+        if (LostAfter < 2 * AnnounceInterval)
+            return $"mapreduce.master.lost-after ({Text(LostAfter)}) must be at least twice {announce}: attempts on their way would be declared lost";
+        if (RecoveryGrace < AnnounceInterval)
+            return $"mapreduce.master.recovery-grace ({Text(RecoveryGrace)}) must be at least {announce}: after a take-over, tasks still running would start again";
+        return null;
+    }
+
+    private static string Text(TimeSpan t) => t.TotalSeconds >= 1 && t.TotalSeconds % 1 == 0 ? $"{t.TotalSeconds:0}s" : $"{t.TotalMilliseconds:0}ms";
 
     /// <summary>When a straggler gets a backup attempt (mapreduce.master.backup-tasks).</summary>
     public BackupTaskSettings BackupTasks { get; init; } = BackupTaskSettings.Off;

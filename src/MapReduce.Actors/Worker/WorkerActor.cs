@@ -33,11 +33,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         public static readonly Leave Instance = new();
     }
 
-    private static readonly TimeSpan AnnounceEvery = TimeSpan.FromSeconds(2);
-
     private readonly IActorRef _master;
     private readonly int _slots;
     private readonly TimeSpan _cancelGrace;
+    private readonly TimeSpan _announceEvery;
     private readonly TaskExecutor _executor;
     private readonly Dictionary<AttemptId, CancellationTokenSource> _running = new();
     private bool _leaving;
@@ -45,8 +44,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public WorkerActor(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TaskExecutor executor)
+    /// <param name="announceEvery">mapreduce.announce-interval: the master's worker-timeout, lost-after and recovery-grace count on it.</param>
+    public WorkerActor(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TimeSpan announceEvery, TaskExecutor executor)
     {
+        _announceEvery = announceEvery;
         _master = masterProxy;
         _slots = slots;
         _cancelGrace = cancelGrace;
@@ -88,8 +89,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         });
     }
 
-    public static Props Props(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TaskExecutor executor) =>
-        Akka.Actor.Props.Create(() => new WorkerActor(masterProxy, slots, cancelGrace, executor));
+    public static Props Props(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TimeSpan announceEvery, TaskExecutor executor) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(masterProxy, slots, cancelGrace, announceEvery, executor));
 
     protected override void PreStart()
     {
@@ -98,7 +99,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "worker-leaving",
             () => self.Ask<Akka.Done>(Leave.Instance, TimeSpan.FromSeconds(2)));
         Self.Tell(Announce.Instance);
-        Timers.StartPeriodicTimer("announce", Announce.Instance, AnnounceEvery);
+        Timers.StartPeriodicTimer("announce", Announce.Instance, _announceEvery);
     }
 
     private void Start(AttemptId attempt, Func<CancellationToken, Task<object>> run)
