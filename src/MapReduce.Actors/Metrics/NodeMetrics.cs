@@ -68,10 +68,12 @@ public static class NodeMetrics
         {
             AttemptsStarted.WithLabels(kind);
             foreach (var outcome in new[] { "succeeded", "failed", "lost" }) AttemptsEnded.WithLabels(kind, outcome);
+            foreach (var outcome in new[] { "succeeded", "failed", "stopped" }) TaskDuration.WithLabels(kind, outcome);
             foreach (var state in new[] { "pending", "running", "done" }) Tasks.WithLabels(kind, state);
         }
         foreach (var kind in new[] { "read", "shuffled", "written" }) Bytes.WithLabels(kind);
         foreach (var state in new[] { "busy", "total" }) WorkerSlots.WithLabels(state);
+        foreach (var method in new[] { "GET", "PUT" }) KvStoreRequest.WithLabels(method, "200");
     }
 
     private static readonly string[] Kinds = ["map", "reduce"];
