@@ -147,6 +147,9 @@ public sealed class LocalCluster : IAsyncDisposable
     /// to, and <see cref="Nodes"/> shows the new process in place of the old one.
     /// </summary>
     /// <param name="moreSeeds">Seeds tried before the kvstore's (a restarted kvstore must join the running cluster through another node, or it would start a cluster of its own).</param>
+    /// <summary>The environment variable that holds a launched node's name (kvstore, master-1, worker-2).</summary>
+    public const string NodeNameVariable = "MAPREDUCE_NODE_NAME";
+
     public NodeProcess Launch(string name, string roles, int port = 0, IReadOnlyList<string>? moreSeeds = null)
     {
         var options = _options;
@@ -160,6 +163,8 @@ public sealed class LocalCluster : IAsyncDisposable
         };
         foreach (var arg in prefix) start.ArgumentList.Add(arg);
         start.Environment[ClusterToken.EnvironmentVariable] = Token;
+        // Which local node a process is (worker-2): for logs, and for test scripts that slow one worker down.
+        start.Environment[NodeNameVariable] = name;
         string[] args =
         [
             "--role", roles, "--port", port.ToString(), "--seed", Seed,

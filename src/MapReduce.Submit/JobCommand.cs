@@ -141,6 +141,9 @@ public static class JobCommand
             {
                 output.WriteLine($"reuse without uploading: --data-id {submitted.DataId} --code-id {submitted.CodeId}");
                 var detail = await FinalDetailAsync(cluster.Api, jobId);
+                // The catalog registers the result dataset before it records the job's end: once this
+                // is printed, a job over the result can be submitted (samples/topk, samples/pagerank).
+                if (detail.ResultDatasetId is { } result) output.WriteLine($"a job over this result: --data-id {result}");
                 StatusCommand.PrintCounters(detail.Counters, output);
             }
             return Ok;

@@ -5,7 +5,7 @@ public enum AttemptState
 {
     /// <summary>Handed to its worker (TaskStarted journaled), or adopted from it after a take-over: it holds one of the worker's slots.</summary>
     Running,
-    /// <summary>The master told its worker to stop it (it ran past task-timeout, or its job ended): its slot stays taken until the worker says it stopped or stops listing it.</summary>
+    /// <summary>The master told its worker to stop it (it ran past task-timeout, its job ended, or another attempt of its task finished first): its slot stays taken until the worker says it stopped or stops listing it.</summary>
     Stopping,
     /// <summary>Its worker reported its result (whether the task took it is the job's business: the first success wins).</summary>
     Succeeded,
@@ -38,6 +38,8 @@ public enum AttemptEvent
     TimeOut,
     /// <summary>Its job ended (failed, cancelled): the worker is told to stop it.</summary>
     JobEnds,
+    /// <summary>Another attempt of its task (a backup, or the one it backs up) finished first: the worker is told to stop it.</summary>
+    Superseded,
 }
 
 /// <summary>
@@ -62,6 +64,7 @@ public static class AttemptLifecycle
         [(AttemptState.Running, AttemptEvent.NotListed)] = AttemptState.Lost,
         [(AttemptState.Running, AttemptEvent.TimeOut)] = AttemptState.Stopping,
         [(AttemptState.Running, AttemptEvent.JobEnds)] = AttemptState.Stopping,
+        [(AttemptState.Running, AttemptEvent.Superseded)] = AttemptState.Stopping,
 
         // A timed-out attempt that finishes after all still wrote a whole output: it may still count.
         [(AttemptState.Stopping, AttemptEvent.Succeed)] = AttemptState.Succeeded,
@@ -80,11 +83,11 @@ public static class AttemptLifecycle
     public static readonly IReadOnlyDictionary<AttemptState, AttemptEvent[]> Ignored = new Dictionary<AttemptState, AttemptEvent[]>
     {
         [AttemptState.Running] = [],
-        [AttemptState.Stopping] = [AttemptEvent.TimeOut, AttemptEvent.JobEnds, AttemptEvent.Refuse],
-        [AttemptState.Succeeded] = [AttemptEvent.Succeed, AttemptEvent.ConfirmStop, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds],
-        [AttemptState.Failed] = [AttemptEvent.Fail, AttemptEvent.ConfirmStop, AttemptEvent.Refuse, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds],
-        [AttemptState.Lost] = [AttemptEvent.Fail, AttemptEvent.ConfirmStop, AttemptEvent.Refuse, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds],
-        [AttemptState.Stopped] = [AttemptEvent.Succeed, AttemptEvent.Fail, AttemptEvent.ConfirmStop, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds],
+        [AttemptState.Stopping] = [AttemptEvent.TimeOut, AttemptEvent.JobEnds, AttemptEvent.Refuse, AttemptEvent.Superseded],
+        [AttemptState.Succeeded] = [AttemptEvent.Succeed, AttemptEvent.ConfirmStop, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds, AttemptEvent.Superseded],
+        [AttemptState.Failed] = [AttemptEvent.Fail, AttemptEvent.ConfirmStop, AttemptEvent.Refuse, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds, AttemptEvent.Superseded],
+        [AttemptState.Lost] = [AttemptEvent.Fail, AttemptEvent.ConfirmStop, AttemptEvent.Refuse, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds, AttemptEvent.Superseded],
+        [AttemptState.Stopped] = [AttemptEvent.Succeed, AttemptEvent.Fail, AttemptEvent.ConfirmStop, AttemptEvent.NotListed, AttemptEvent.WorkerLeaves, AttemptEvent.WorkerLost, AttemptEvent.JobEnds, AttemptEvent.Superseded],
     };
 
     public enum Verdict { Moves, Ignored, Impossible }

@@ -70,7 +70,9 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         switch (e)
         {
             case TaskStarted s:
-                Execution(job, s.TaskId, s.AttemptId, ExecutionStatus.Running, s.Worker, null, null, now).StartedAt = s.At;
+                var started = Execution(job, s.TaskId, s.AttemptId, ExecutionStatus.Running, s.Worker, null, null, now);
+                started.StartedAt = s.At;
+                if (s.Backup) started.Backup = 1;
                 break;
             case MapSucceeded m:
                 Execution(job, m.TaskId, m.AttemptId, ExecutionStatus.Success, null, $"{BlobKeys.MapRunsFolder(job.Id)}/{m.AttemptId}", null, now)
@@ -82,7 +84,8 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
                 AddCounters(job, r.TaskId, r.AttemptId, r.Counters);
                 break;
             case TaskFailed f:
-                Execution(job, f.TaskId, f.AttemptId, ExecutionStatus.Failure, null, null, f.Error, now).Outcome = f.Lost ? ExecutionOutcome.Lost : ExecutionOutcome.Failed;
+                Execution(job, f.TaskId, f.AttemptId, ExecutionStatus.Failure, null, null, f.Error, now).Outcome =
+                    f.Superseded ? ExecutionOutcome.Stopped : f.Lost ? ExecutionOutcome.Lost : ExecutionOutcome.Failed;
                 break;
             case JobFailed or JobCancelled:
                 // The master stops the attempts still running without journaling each: they end here.
@@ -127,7 +130,8 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
             ExecId = job.Id.Value, AttemptId = attemptName, TaskId = taskText,
             ExecType = task.Id.Kind == TaskKind.Map ? ExecutionType.Map : ExecutionType.Reduce,
             ChunkId = task.Input?.ChunkKey, Partition = task.Id.Kind == TaskKind.Reduce ? task.Id.Index : null,
-            Worker = worker ?? task.Worker,
+            // The task's worker is its current attempt's: another attempt's row keeps the worker already stored.
+            Worker = worker ?? (task.CurrentAttempt is { } current && new AttemptId(job.Id, task.Id, current).Name == attemptName ? task.Worker : null),
         };
         row.Status = status;
         row.ResultDocId = result ?? row.ResultDocId;

@@ -13,7 +13,9 @@ public static class Dispatch
     public sealed record Plan<TWorker>(List<TaskStarted> Events, List<(TWorker Worker, object Message)> Messages);
 
     /// <param name="address">How the journal names a worker (its node's address).</param>
-    public static Plan<TWorker> Of<TWorker>(IEnumerable<Scheduler.Decision<TWorker>> decisions, MasterState state, Func<TWorker, string> address, DateTime now)
+    /// <param name="backup">The decisions are backups of running attempts (<see cref="Speculation"/>).</param>
+    public static Plan<TWorker> Of<TWorker>(IEnumerable<Scheduler.Decision<TWorker>> decisions, MasterState state, Func<TWorker, string> address, DateTime now,
+        bool backup = false)
     {
         var plan = new Plan<TWorker>([], []);
         foreach (var d in decisions)
@@ -21,7 +23,7 @@ public static class Dispatch
             var job = state.Jobs[d.Job];
             var task = job.Task(d.Task);
             var attempt = new AttemptId(d.Job, d.Task, task.Attempts + 1);
-            plan.Events.Add(new TaskStarted(d.Job.Value, d.Task.ToString(), attempt.Name, address(d.Worker), now));
+            plan.Events.Add(new TaskStarted(d.Job.Value, d.Task.ToString(), attempt.Name, address(d.Worker), now, backup));
             plan.Messages.Add((d.Worker, d.Task.Kind == TaskKind.Map
                 ? new RunMapTask(attempt, job.CodeId, task.Input!.Chunks(), job.Reducers)
                 : new RunReduceTask(attempt, job.CodeId, job.MapAttemptsFor(d.Task.Index))));

@@ -47,6 +47,10 @@ public sealed class MasterCore
     private readonly DateTime _startedAt;
     /// <summary>Whether the recovery grace is over: tasks the journal shows running that no worker claimed may start again.</summary>
     private bool _graceOver;
+    /// <summary>How long each finished task of a running job's phase ran, for <see cref="Speculation"/> (this master's own observations: not journaled).</summary>
+    private readonly Dictionary<(JobId, TaskKind), List<TimeSpan>> _runtimes = new();
+    /// <summary>When the jobs last stopped waiting (for the kvstore): an attempt that waited is no straggler, so its runtime counts from then.</summary>
+    private DateTime _waitEndedAt = DateTime.MinValue;
 
     public MasterCore(IActorContext context, CatalogStore catalog, MasterSettings settings, TimeProvider clock, ILoggingAdapter log,
         IActorRef projection, IActorRef janitor, PersistFunction persist)
@@ -264,20 +268,21 @@ public sealed class MasterCore
         }
         Record(failures);
         Dispatch();
+        LaunchBackups();
     }
 
     private void OnMapSucceeded(MapTaskSucceeded m, IActorRef sender)
     {
         if (!Settled(m.Attempt, AttemptEvent.Succeed, "a success", sender)) return;
         var nonEmpty = m.PairsPerPartition.Select((count, p) => (count, p)).Where(x => x.count > 0).Select(x => x.p).ToArray();
-        Record([new MapSucceeded(m.Attempt.Job.Value, m.Attempt.Task.ToString(), m.Attempt.Name, nonEmpty, Now, m.Counters)]);
+        Record([new MapSucceeded(m.Attempt.Job.Value, m.Attempt.Task.ToString(), m.Attempt.Name, nonEmpty, Now, m.Counters), .. Won(m.Attempt)]);
         Dispatch();
     }
 
     private void OnReduceSucceeded(ReduceTaskSucceeded m, IActorRef sender)
     {
         if (!Settled(m.Attempt, AttemptEvent.Succeed, "a success", sender)) return;
-        Record([new ReduceSucceeded(m.Attempt.Job.Value, m.Attempt.Task.ToString(), m.Attempt.Name, BlobKeys.ReduceOutput(m.Attempt), Now, m.Counters)]);
+        Record([new ReduceSucceeded(m.Attempt.Job.Value, m.Attempt.Task.ToString(), m.Attempt.Name, BlobKeys.ReduceOutput(m.Attempt), Now, m.Counters), .. Won(m.Attempt)]);
         Dispatch();
     }
 
@@ -374,6 +379,7 @@ public sealed class MasterCore
     private void EndWait(string what)
     {
         if (_waits.End(what, Now) is not { } waited) return;
+        _waitEndedAt = Now;
         _log.Info("the {0} is back after {1:0} s: tasks are handed out again", what, waited.TotalSeconds);
         WaitsChanged();
         Dispatch();
@@ -411,6 +417,70 @@ public sealed class MasterCore
         {
             foreach (var (worker, message) in plan.Messages) worker.Tell(message);
         });
+    }
+
+    /// <summary>
+    /// Backup attempts for stragglers (<see cref="Speculation"/>), on the slots that pending tasks
+    /// left free: journaled as TaskStarted (Backup) before they are sent, like any attempt.
+    /// </summary>
+    private void LaunchBackups()
+    {
+        if (!_settings.BackupTasks.Enabled || _waits.Any) return;
+        var free = _workers.FreeSlots();
+        if (free.Count == 0) return;
+        var now = Now;
+        var decisions = new List<Scheduler.Decision<IActorRef>>();
+        foreach (var job in State.Jobs.Values)
+        {
+            if (job.IsFinished || !_runtimes.TryGetValue((job.Id, job.Phase), out var runtimes)) continue;
+            var tasks = job.Phase == TaskKind.Map ? job.Maps.Count : job.Reduces.Count;
+            // Cheap test first: while tasks wait for a slot (not all started) there is nothing to back up.
+            if (runtimes.Count + _workers.RunningPerJob.GetValueOrDefault(job.Id) < tasks) continue;
+            var running = _workers.RunningOf(job.Id).Where(a => a.Id.Task.Kind == job.Phase)
+                .Select(a => new Speculation.Running<IActorRef>(a.Id, a.Worker, a.Since > _waitEndedAt ? a.Since : _waitEndedAt)).ToList();
+            foreach (var backup in Speculation.Plan(tasks, runtimes, running, free, _settings.BackupTasks, now))
+            {
+                _log.Info("job {0}: {1} straggles ({2:0.0} s; the median of {3} finished tasks is {4:0.00} s): a backup attempt goes to {5}",
+                    job.Id, backup.Of.Name, (now - running.First(r => r.Attempt == backup.Of).Since).TotalSeconds, runtimes.Count,
+                    Speculation.Median(runtimes).TotalSeconds, backup.On.Path.Address);
+                decisions.Add(new Scheduler.Decision<IActorRef>(job.Id, backup.Of.Task, backup.On));
+            }
+        }
+        if (decisions.Count == 0) return;
+        var plan = MapReduce.Actors.Master.Dispatch.Of(decisions, State, Address, now, backup: true);
+        for (var i = 0; i < decisions.Count; i++) _workers.Start(AttemptId.Parse(decisions[i].Job, plan.Events[i].AttemptId), decisions[i].Worker, now);
+        Record(plan.Events, () =>
+        {
+            foreach (var (worker, message) in plan.Messages) worker.Tell(message);
+        });
+    }
+
+    /// <summary>
+    /// An attempt whose success is about to be journaled: its runtime is noted for <see cref="Speculation"/>,
+    /// and the task's other running attempts (its backup, or the attempt it backs up) lose: each is
+    /// told to stop, and its end is journaled (not a failure), after the success.
+    /// </summary>
+    private List<IMasterEvent> Won(AttemptId winner)
+    {
+        var now = Now;
+        if (_workers.Find(winner) is { } won)
+        {
+            var key = (winner.Job, winner.Task.Kind);
+            if (!_runtimes.TryGetValue(key, out var runtimes)) _runtimes[key] = runtimes = [];
+            runtimes.Add(now - (won.Since > _waitEndedAt ? won.Since : _waitEndedAt));
+        }
+        var losers = new List<IMasterEvent>();
+        var task = State.Jobs[winner.Job].Task(winner.Task);
+        for (var n = 1; n <= task.Attempts; n++)
+        {
+            var other = new AttemptId(winner.Job, winner.Task, n);
+            if (n == winner.Number || _workers.Find(other) is not { State: AttemptState.Running } loser) continue;
+            _workers.Fire(other, AttemptEvent.Superseded);
+            var why = $"attempt {winner.Name} of its task finished first";
+            loser.Worker.Tell(new CancelAttempt(other, why));
+            losers.Add(new TaskFailed(other.Job.Value, other.Task.ToString(), other.Name, $"stopped: {why}", Counted: false, now, Lost: false, Superseded: true));
+        }
+        return losers;
     }
 
     /// <summary>The job's next task that may start now, taken from its pending tasks.</summary>
@@ -508,6 +578,8 @@ public sealed class MasterCore
         {
             _pending.Remove((id, TaskKind.Map));
             _pending.Remove((id, TaskKind.Reduce));
+            _runtimes.Remove((id, TaskKind.Map));
+            _runtimes.Remove((id, TaskKind.Reduce));
         }
         return job;
     }

@@ -37,8 +37,13 @@ public sealed record JobSubmitted(
     MapInput[] Maps,
     DateTime At) : IMasterEvent;
 
-/// <summary>An attempt was handed to a worker; <see cref="AttemptId"/> is the attempt's name within the job (<c>m00002.1</c>).</summary>
-public sealed record TaskStarted([property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string Worker, DateTime At) : IMasterEvent;
+/// <summary>
+/// An attempt was handed to a worker; <see cref="AttemptId"/> is the attempt's name within the job
+/// (<c>m00002.1</c>). <see cref="Backup"/>: a second attempt of a straggling task, started while
+/// the first still runs (<see cref="Speculation"/>); older events have it false.
+/// </summary>
+public sealed record TaskStarted([property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string Worker, DateTime At,
+    bool Backup = false) : IMasterEvent;
 
 /// <summary>The accepted attempt of a map task. <see cref="Counters"/>: its counters (events journaled before counters have none).</summary>
 public sealed record MapSucceeded(
@@ -53,10 +58,12 @@ public sealed record ReduceSucceeded(
 /// An attempt failed. <see cref="Counted"/> attempts count against the retry limit. <see cref="Lost"/>:
 /// the attempt did not end by its own code (its worker left or vanished, it timed out, it never
 /// arrived), as opposed to user code or storage failing it; older events have it false.
+/// <see cref="Superseded"/>: not a failure: another attempt of its task finished first and this one
+/// was stopped (it comes after that success, so it changes nothing but the attempt's record).
 /// </summary>
 public sealed record TaskFailed(
     [property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string Error, bool Counted, DateTime At,
-    bool Lost = false) : IMasterEvent;
+    bool Lost = false, bool Superseded = false) : IMasterEvent;
 
 public sealed record JobSucceeded([property: JsonPropertyName("ExecId")] string JobId, [property: JsonPropertyName("ResultDirId")] string ResultDatasetId, string[] PartKeys, DateTime At) : IMasterEvent;
 

@@ -53,11 +53,15 @@ public sealed record MasterSettings(
             master.GetTimeSpan("kvstore-timeout"))
         {
             CancelGrace = mapreduce.GetTimeSpan("cancel-grace"),
+            BackupTasks = BackupTaskSettings.From(master.GetConfig("backup-tasks") ?? throw new ConfigurationException("mapreduce.master.backup-tasks is missing from the configuration")),
         };
     }
 
     /// <summary>How long a worker gives user code to stop before it exits (mapreduce.cancel-grace): by then every attempt of an ended job has stopped.</summary>
     public TimeSpan CancelGrace { get; init; }
+
+    /// <summary>When a straggler gets a backup attempt (mapreduce.master.backup-tasks).</summary>
+    public BackupTaskSettings BackupTasks { get; init; } = BackupTaskSettings.Off;
 
     private static ConfigurationException Missing(string key) => new($"mapreduce.{key} is missing from the configuration");
 }

@@ -94,11 +94,14 @@ public sealed record JobState(
             Stage = TaskStage.Done, AcceptedAttempt = Number(m.AttemptId), NonEmptyPartitions = PartitionSet.Of(m.NonEmptyPartitions),
         }),
         ReduceSucceeded r => WithTask(r.TaskId, t => t with { Stage = TaskStage.Done, AcceptedAttempt = Number(r.AttemptId) }),
-        TaskFailed f => WithTask(f.TaskId, t => t with
-        {
-            Stage = TaskStage.Pending, CurrentAttempt = null, Worker = null, LastError = f.Error,
-            CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0),
-        }),
+        // An attempt that is not the task's current one failed while a later one (its backup) runs: the task runs on.
+        TaskFailed f => WithTask(f.TaskId, t => t.Stage == TaskStage.Running && t.CurrentAttempt is { } current && current != Number(f.AttemptId)
+            ? t with { LastError = f.Error, CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0) }
+            : t with
+            {
+                Stage = TaskStage.Pending, CurrentAttempt = null, Worker = null, LastError = f.Error,
+                CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0),
+            }),
         JobSucceeded s => this with { Stage = JobStage.Succeeded, FinishedAt = s.At },
         JobFailed f => this with { Stage = JobStage.Failed, Error = f.Reason, FinishedAt = f.At },
         JobCancelled c => this with { Stage = JobStage.Cancelled, Error = JobCancelled.Reason, FinishedAt = c.At },

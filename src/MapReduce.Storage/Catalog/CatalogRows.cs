@@ -79,6 +79,8 @@ public sealed class ExecutionRow
     [Column("started_at"), Nullable] public DateTime? StartedAt { get; set; }
     /// <summary>How a finished attempt ended (<see cref="ExecutionOutcome"/>); null while it runs.</summary>
     [Column("outcome"), Nullable] public string? Outcome { get; set; }
+    /// <summary>1 when the attempt was a backup of a straggling attempt of its task (backup tasks); null otherwise.</summary>
+    [Column("backup"), Nullable] public int? Backup { get; set; }
 }
 
 /// <summary>How an attempt ended: a failure of its own, or lost (its worker left or vanished, it timed out, it never arrived).</summary>
@@ -87,7 +89,7 @@ public static class ExecutionOutcome
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
     public const string Lost = "lost";
-    /// <summary>Still running when its job failed or was cancelled, and stopped: neither its own failure nor a loss.</summary>
+    /// <summary>Stopped by the master: still running when its job failed or was cancelled, or another attempt of its task (a backup) finished first. Neither its own failure nor a loss.</summary>
     public const string Stopped = "stopped";
 }
 

@@ -40,6 +40,7 @@ public sealed class CatalogStore
         AddColumnIfMissing(db, "executions", "started_at", like: "updated_at");
         AddColumnIfMissing(db, "executions", "outcome", like: "error");
         AddColumnIfMissing(db, "jobs", "waiting_for", like: "error");
+        AddColumnIfMissing(db, "executions", "backup", like: "partition");
     }
 
     private void AddColumnIfMissing(DataConnection db, string table, string column, string like)
@@ -178,18 +179,19 @@ public sealed class CatalogStore
         // One statement may not change a row twice (PostgreSQL): the last of a key wins, as row by row.
         var rows = executions.GroupBy(r => (r.ExecId, r.AttemptId)).Select(g => g.Last()).ToList();
         Upsert(rows, """
-            INSERT INTO executions (exec_id, attempt_id, task_id, exec_type, chunk_id, "partition", status, result_doc_id, worker, error, updated_at, started_at, outcome)
+            INSERT INTO executions (exec_id, attempt_id, task_id, exec_type, chunk_id, "partition", status, result_doc_id, worker, error, updated_at, started_at, outcome, backup)
             VALUES {0}
             ON CONFLICT (exec_id, attempt_id) DO UPDATE SET task_id = excluded.task_id, exec_type = excluded.exec_type, chunk_id = excluded.chunk_id,
-                "partition" = excluded."partition", status = excluded.status, result_doc_id = excluded.result_doc_id, worker = excluded.worker,
-                error = excluded.error, updated_at = excluded.updated_at, started_at = COALESCE(excluded.started_at, executions.started_at), outcome = excluded.outcome
+                "partition" = excluded."partition", status = excluded.status, result_doc_id = excluded.result_doc_id, worker = COALESCE(excluded.worker, executions.worker),
+                error = excluded.error, updated_at = excluded.updated_at, started_at = COALESCE(excluded.started_at, executions.started_at), outcome = excluded.outcome,
+                backup = COALESCE(excluded.backup, executions.backup)
             """, (r, i) =>
         [
             new($"e{i}", r.ExecId, DataType.NVarChar), new($"a{i}", r.AttemptId, DataType.NVarChar), new($"t{i}", r.TaskId, DataType.NVarChar),
             new($"x{i}", r.ExecType, DataType.NVarChar), new($"c{i}", r.ChunkId, DataType.NVarChar), new($"p{i}", r.Partition, DataType.Int32),
             new($"s{i}", r.Status, DataType.NVarChar), new($"r{i}", r.ResultDocId, DataType.NVarChar), new($"w{i}", r.Worker, DataType.NVarChar),
             new($"m{i}", r.Error, DataType.NVarChar), new($"u{i}", AsStored(r.UpdatedAt), DataType.DateTime), new($"b{i}", r.StartedAt is { } started ? AsStored(started) : null, DataType.DateTime),
-            new($"o{i}", r.Outcome, DataType.NVarChar),
+            new($"o{i}", r.Outcome, DataType.NVarChar), new($"k{i}", r.Backup, DataType.Int32),
         ]);
     }
 
@@ -234,7 +236,8 @@ public sealed class CatalogStore
     /// <summary>
     /// A job's counters per task and summed over tasks, with the attempt accounting from its
     /// executions: <c>attempts</c> (every attempt handed out), <c>attempts.failed</c> (failed by
-    /// its code, its input or storage) and <c>attempts.lost</c> (worker left or vanished, timed out, never arrived).
+    /// its code, its input or storage) and <c>attempts.lost</c> (worker left or vanished, timed out, never arrived);
+    /// and, for a job that launched backup attempts, <c>backups.launched</c> and <c>backups.won</c> (the backup finished first).
     /// </summary>
     public JobCounters GetCounters(string execId)
     {
@@ -244,8 +247,14 @@ public sealed class CatalogStore
             perTask.TryGetValue(taskId, out var counters) ? counters : perTask[taskId] = new(StringComparer.Ordinal);
         foreach (var row in db.GetTable<TaskCounterRow>().Where(c => c.ExecId == execId))
             Task(row.TaskId)[row.Name] = row.Value;
-        foreach (var e in db.GetTable<ExecutionRow>().Where(e => e.ExecId == execId).Select(e => new { e.TaskId, e.Status, e.Outcome }))
+        var backups = (Launched: 0L, Won: 0L);
+        foreach (var e in db.GetTable<ExecutionRow>().Where(e => e.ExecId == execId).Select(e => new { e.TaskId, e.Status, e.Outcome, e.Backup }))
         {
+            if (e.Backup == 1)
+            {
+                backups.Launched++;
+                if (e.Status == ExecutionStatus.Success) backups.Won++;
+            }
             var counters = Task(e.TaskId);
             var failed = e.Status == ExecutionStatus.Failure && e.Outcome is not (ExecutionOutcome.Lost or ExecutionOutcome.Stopped) ? 1 : 0;
             var lost = e.Status == ExecutionStatus.Failure && e.Outcome == ExecutionOutcome.Lost ? 1 : 0;
@@ -259,6 +268,11 @@ public sealed class CatalogStore
         };
         foreach (var counters in perTask.Values)
             foreach (var (name, value) in counters) totals[name] = totals.GetValueOrDefault(name) + value;
+        if (backups.Launched > 0)
+        {
+            totals[AttemptCounters.BackupsLaunched] = backups.Launched;
+            totals[AttemptCounters.BackupsWon] = backups.Won;
+        }
         return new JobCounters(totals, perTask.ToDictionary(kv => kv.Key, kv => (IReadOnlyDictionary<string, long>)kv.Value, StringComparer.Ordinal));
     }
 
@@ -316,6 +330,10 @@ public static class AttemptCounters
     public const string Attempts = "attempts";
     public const string Failed = "attempts.failed";
     public const string Lost = "attempts.lost";
+    /// <summary>Backup attempts started for stragglers (only in jobs that started any).</summary>
+    public const string BackupsLaunched = "backups.launched";
+    /// <summary>Backup attempts that finished before the attempt they backed up.</summary>
+    public const string BackupsWon = "backups.won";
 }
 
 /// <summary>What <see cref="CatalogStore.RegisterNewDataset"/> did.</summary>

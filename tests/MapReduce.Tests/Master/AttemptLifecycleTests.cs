@@ -8,18 +8,18 @@ namespace MapReduce.Tests.Master;
 /// <summary>The attempt's transition table, restated here cell by cell, and the registry that refuses an impossible transition.</summary>
 public sealed class AttemptLifecycleTests : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly AttemptEvent[] Events = [Succeed, Fail, ConfirmStop, Refuse, WorkerLeaves, WorkerLost, NotListed, TimeOut, JobEnds];
+    private static readonly AttemptEvent[] Events = [Succeed, Fail, ConfirmStop, Refuse, WorkerLeaves, WorkerLost, NotListed, TimeOut, JobEnds, Superseded];
 
     /// <summary>Each state's row, one cell per event in the order of <see cref="Events"/>: a state it moves to, "-" ignored, "!" impossible.</summary>
     private static readonly Dictionary<AttemptState, string[]> Table = new()
     {
-        //                  Succeed      Fail       ConfirmStop Refuse    WorkerLeaves WorkerLost NotListed  TimeOut     JobEnds
-        [Running] = ["Succeeded", "Failed", "!", "Failed", "Lost", "Lost", "Lost", "Stopping", "Stopping"],
-        [Stopping] = ["Succeeded", "Stopped", "Stopped", "-", "Stopped", "Stopped", "Stopped", "-", "-"],
-        [Succeeded] = ["-", "!", "-", "!", "-", "-", "-", "!", "-"],
-        [Failed] = ["!", "-", "-", "-", "-", "-", "-", "!", "-"],
-        [Lost] = ["Succeeded", "-", "-", "-", "-", "-", "-", "!", "-"],
-        [Stopped] = ["-", "-", "-", "!", "-", "-", "-", "!", "-"],
+        //                  Succeed      Fail       ConfirmStop Refuse    WorkerLeaves WorkerLost NotListed  TimeOut     JobEnds     Superseded
+        [Running] = ["Succeeded", "Failed", "!", "Failed", "Lost", "Lost", "Lost", "Stopping", "Stopping", "Stopping"],
+        [Stopping] = ["Succeeded", "Stopped", "Stopped", "-", "Stopped", "Stopped", "Stopped", "-", "-", "-"],
+        [Succeeded] = ["-", "!", "-", "!", "-", "-", "-", "!", "-", "-"],
+        [Failed] = ["!", "-", "-", "-", "-", "-", "-", "!", "-", "-"],
+        [Lost] = ["Succeeded", "-", "-", "-", "-", "-", "-", "!", "-", "-"],
+        [Stopped] = ["-", "-", "-", "!", "-", "-", "-", "!", "-", "-"],
     };
 
     public static TheoryData<AttemptState, AttemptEvent, string> Cells()
