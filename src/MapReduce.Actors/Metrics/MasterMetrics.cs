@@ -50,7 +50,7 @@ public static class MasterMetrics
                 AddBytes("written", r.Counters, TaskCounterNames.ReduceOutputBytes);
                 break;
             case TaskFailed f when TaskId.TryParse(f.TaskId, out var task):
-                NodeMetrics.AttemptsEnded.WithLabels(NodeMetrics.Label(task.Kind), f.Lost ? "lost" : "failed").Inc();
+                NodeMetrics.AttemptsEnded.WithLabels(NodeMetrics.Label(task.Kind), f.Superseded ? "superseded" : f.Lost ? "lost" : "failed").Inc();
                 break;
             case JobSucceeded:
                 NodeMetrics.JobsEnded.WithLabels("succeeded").Inc();

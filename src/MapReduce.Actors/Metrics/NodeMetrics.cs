@@ -34,7 +34,7 @@ public static class NodeMetrics
         "Task attempts handed to workers, by kind (map, reduce).", "kind");
 
     public static readonly Counter AttemptsEnded = Factory.CreateCounter("mapreduce_attempts_ended_total",
-        "Task attempts whose end the master journaled, by kind and outcome (succeeded: accepted as its task's result; failed: failed by its code or storage; lost: its worker left or went silent, it timed out or never arrived).",
+        "Task attempts whose end the master journaled, by kind and outcome (succeeded: accepted as its task's result; failed: failed by its code or storage; lost: its worker left or went silent, it timed out or never arrived; superseded: a backup attempt of its task, or the task's first, finished first and it was stopped).",
         "kind", "outcome");
 
     public static readonly Counter Bytes = Factory.CreateCounter("mapreduce_bytes_total",
@@ -67,7 +67,7 @@ public static class NodeMetrics
         foreach (var kind in Kinds)
         {
             AttemptsStarted.WithLabels(kind);
-            foreach (var outcome in new[] { "succeeded", "failed", "lost" }) AttemptsEnded.WithLabels(kind, outcome);
+            foreach (var outcome in new[] { "succeeded", "failed", "lost", "superseded" }) AttemptsEnded.WithLabels(kind, outcome);
             foreach (var outcome in new[] { "succeeded", "failed", "stopped" }) TaskDuration.WithLabels(kind, outcome);
             foreach (var state in new[] { "pending", "running", "done" }) Tasks.WithLabels(kind, state);
         }

@@ -58,6 +58,7 @@ public sealed class MasterMetricsTests : MasterTestKit
             ["mapreduce_attempts_ended_total{kind=\"map\",outcome=\"succeeded\"}"] = 3,
             ["mapreduce_attempts_ended_total{kind=\"map\",outcome=\"failed\"}"] = 1,
             ["mapreduce_attempts_ended_total{kind=\"map\",outcome=\"lost\"}"] = 0,
+            ["mapreduce_attempts_ended_total{kind=\"map\",outcome=\"superseded\"}"] = 0,
             ["mapreduce_attempts_ended_total{kind=\"reduce\",outcome=\"succeeded\"}"] = 2,
             ["mapreduce_bytes_total{kind=\"read\"}"] = read.Sum(),
             ["mapreduce_bytes_total{kind=\"shuffled\"}"] = 90,
