@@ -1,6 +1,7 @@
 using Akka.Actor;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Metrics;
 using MapReduce.Storage.Catalog;
 
 namespace MapReduce.Actors.Api;
@@ -28,6 +29,7 @@ public sealed class ControlApiServer : IAsyncDisposable
             new ServerCertificateCheck(tls?.Trust));
         new ControlApiRoutes(system, master, catalog, locator, blobs).Map(app);
         StatusPage.Map(app);
+        MetricsEndpoint.Map(app);
         return new ControlApiServer(await HttpEndpoint.StartAsync(app, host, tls is not null, TimeSpan.FromSeconds(2)).ConfigureAwait(false));
     }
 

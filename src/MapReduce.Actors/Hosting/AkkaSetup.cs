@@ -60,7 +60,7 @@ public static class AkkaSetup
         {
             akka.WithActors((system, _) =>
             {
-                var health = HealthServer.StartAsync(system, node.Roles, node.Host, healthPort).GetAwaiter().GetResult();
+                var health = HealthServer.StartAsync(system, node.Roles, node.Host, healthPort, settings.Token).GetAwaiter().GetResult();
                 servers.Health = health.BaseUrl;
                 CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate, "stop-health-server", async () =>
                 {

@@ -28,7 +28,7 @@ public static class ClusterTokenCheck
 
     /// <param name="token">The cluster token; null lets every request through.</param>
     /// <param name="forPeople">Also take the page's link and cookie (the status page's server).</param>
-    public static void Use(WebApplication app, string? token, bool forPeople)
+    public static void Use(IApplicationBuilder app, string? token, bool forPeople)
     {
         if (token is null) return;
         // Made when the server starts, so it dies with it; it opens this server's reads and nothing else.

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Metrics;
 using MapReduce.Storage.Blobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -37,6 +38,7 @@ public sealed class BlobHttpServer : IAsyncDisposable
     {
         // Nothing on the byte path but Kestrel and routing.
         var app = HttpEndpoint.CreateBuilder(host, port, certificate, kestrel => kestrel.Limits.MaxRequestBodySize = null).Build();
+        RequestTiming.Use(app, NodeMetrics.KvStoreRequest);
         ClusterTokenCheck.Use(app, token, forPeople: false);
         app.MapPut(Prefix + "{**key}", context => PutAsync(context, blobs));
         app.MapGet(Prefix + "{**key}", context => GetAsync(context, blobs));

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
+using MapReduce.Actors.Metrics;
 using MapReduce.Storage.Catalog;
 
 namespace MapReduce.Actors.Master;
@@ -107,6 +108,12 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             then();
             if (_unpersisted == 0 && _snapshots.Due(LastSequenceNr)) SaveSnapshot(_core.State.ToSnapshot());
         });
+    }
+
+    protected override void PostStop()
+    {
+        MasterMetrics.Stopped(Self);
+        base.PostStop();
     }
 
     /// <summary>The core applied the event already: a state the journal does not hold must not go on. A new master recovers from the journal.</summary>

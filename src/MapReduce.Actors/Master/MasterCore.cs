@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Metrics;
 using MapReduce.Storage.Catalog;
 using static MapReduce.Actors.Master.MasterProtocol;
 using static MapReduce.Actors.Worker.WorkerProtocol;
@@ -76,6 +78,7 @@ public sealed class MasterCore
 
     public void Recovered(TimeSpan took)
     {
+        MasterMetrics.Serve(_context.Self, () => State);
         _log.Info("job master recovered {0} jobs from the journal, {1} unfinished, in {2:0} ms", State.Jobs.Count, State.Jobs.Values.Count(j => !j.IsFinished), took.TotalMilliseconds);
         // Unfinished jobs are projected again (rows may have waited in the buffer when the last
         // master died); finished ones not yet archived go through archiving again.
@@ -541,8 +544,10 @@ public sealed class MasterCore
             applied.Add((e, job));
             if (job is not null && JobEnding.After(job, e, _settings.MaxTaskAttempts, Now, failsJob) is { } end) queue.Enqueue(end);
         }
+        var writing = Stopwatch.GetTimestamp();
         _persist(applied.Select(a => a.Event).ToList(), () =>
         {
+            if (applied.Count > 0) MasterMetrics.JournalWritten(writing);
             foreach (var (e, job) in applied) Persisted(e, job);
             then?.Invoke();
         });
@@ -582,6 +587,7 @@ public sealed class MasterCore
     /// <summary>What follows an event once it is durable.</summary>
     private void Persisted(IMasterEvent e, JobState? job)
     {
+        MasterMetrics.Persisted(e);
         if (e is JobArchived) _workers.ForgetJob(new JobId(e.JobId));
         if (job is null) return;
         _projection.Tell(new CatalogProjection.Project(e, job, _waits.Current));

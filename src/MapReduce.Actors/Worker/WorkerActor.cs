@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Metrics;
 using static MapReduce.Actors.Master.MasterProtocol;
 using static MapReduce.Actors.Worker.WorkerProtocol;
 
@@ -40,6 +41,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly TaskExecutor _executor;
     private readonly Dictionary<AttemptId, CancellationTokenSource> _running = new();
     private bool _leaving;
+    private readonly WorkerMetrics _metrics;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -52,6 +54,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _slots = slots;
         _cancelGrace = cancelGrace;
         _executor = executor;
+        _metrics = new WorkerMetrics(slots);
 
         Receive<Announce>(_ =>
         {
@@ -85,6 +88,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         {
             if (_running.Remove(f.Attempt, out var cts)) cts.Dispose();
             Timers.Cancel(f.Attempt);
+            _metrics.Ended(f.Attempt, f.Result);
             _master.Tell(f.Result);
         });
     }
@@ -102,6 +106,8 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         Timers.StartPeriodicTimer("announce", Announce.Instance, _announceEvery);
     }
 
+    protected override void PostStop() => _metrics.Stopped();
+
     private void Start(AttemptId attempt, Func<CancellationToken, Task<object>> run)
     {
         if (_running.ContainsKey(attempt)) return;
@@ -113,6 +119,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         }
         var cts = new CancellationTokenSource();
         _running[attempt] = cts;
+        _metrics.Started(attempt);
         var self = Self;
         Task.Run(() => run(cts.Token)).ContinueWith(t => new Finished(attempt, t.IsCompletedSuccessfully
                 ? t.Result
