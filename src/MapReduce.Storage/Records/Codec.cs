@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace MapReduce.Storage.Records;
 
@@ -163,7 +164,8 @@ public static class Codec
         public override decimal Read(ref ByteReader r)
         {
             Span<int> bits = [r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32()];
-            return new decimal(bits);
+            try { return new decimal(bits); }
+            catch (ArgumentException) { throw new InvalidDataException("a record holds a malformed decimal (the run is corrupt)"); }
         }
 
         public override int? FixedSize => 16;
@@ -184,7 +186,12 @@ public static class Codec
     private sealed class DateTimeCodec : Codec<DateTime>
     {
         public override void Write(ByteWriter w, DateTime value) => w.WriteInt64(value.ToBinary());
-        public override DateTime Read(ref ByteReader r) => DateTime.FromBinary(r.ReadInt64());
+        public override DateTime Read(ref ByteReader r)
+        {
+            var binary = r.ReadInt64();
+            try { return DateTime.FromBinary(binary); }
+            catch (ArgumentException) { throw new InvalidDataException("a record holds a malformed date (the run is corrupt)"); }
+        }
         public override int? FixedSize => 8;
     }
 
@@ -278,7 +285,8 @@ public static class Codec
 
     private sealed class JsonCodec<TValue> : Codec<TValue>
     {
-        private static readonly JsonSerializerOptions Options = new() { IncludeFields = true };
+        // NaN and the infinities as the strings "NaN", "Infinity", "-Infinity" (plain JSON has no such numbers; without this a record holding one failed to be written).
+        private static readonly JsonSerializerOptions Options = new() { IncludeFields = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
         public override void Write(ByteWriter w, TValue value)
         {
@@ -290,7 +298,8 @@ public static class Codec
         public override TValue Read(ref ByteReader r)
         {
             var n = r.ReadVarInt();
-            return JsonSerializer.Deserialize<TValue>(r.ReadSpan(n), Options)!;
+            try { return JsonSerializer.Deserialize<TValue>(r.ReadSpan(n), Options)!; }
+            catch (JsonException e) { throw new InvalidDataException($"a record is not the JSON of a {typeof(TValue).Name} (the run is corrupt): {e.Message}"); }
         }
     }
 }
