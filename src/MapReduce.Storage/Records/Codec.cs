@@ -92,7 +92,7 @@ public static class Codec
         public override string Read(ref ByteReader r)
         {
             var n = r.ReadVarInt();
-            return n < 0 ? null! : Encoding.UTF8.GetString(r.ReadSpan(n));
+            return n == -1 ? null! : Encoding.UTF8.GetString(r.ReadSpan(n)); // another negative count: ReadSpan refuses it
         }
     }
 
@@ -209,7 +209,8 @@ public static class Codec
         public override TElement[] Read(ref ByteReader r)
         {
             var n = r.ReadVarInt();
-            if (n < 0) return null!;
+            if (n == -1) return null!;
+            if (n < 0) throw new InvalidDataException("a record holds a negative count (the run is corrupt)");
             if (n > r.Remaining) throw new InvalidDataException("a record holds an array longer than its bytes");
             var items = new TElement[n];
             for (var i = 0; i < n; i++) items[i] = _element.Read(ref r);
@@ -231,7 +232,8 @@ public static class Codec
         public override List<TElement> Read(ref ByteReader r)
         {
             var n = r.ReadVarInt();
-            if (n < 0) return null!;
+            if (n == -1) return null!;
+            if (n < 0) throw new InvalidDataException("a record holds a negative count (the run is corrupt)");
             if (n > r.Remaining) throw new InvalidDataException("a record holds a list longer than its bytes");
             var items = new List<TElement>(n);
             for (var i = 0; i < n; i++) items.Add(_element.Read(ref r));

@@ -136,6 +136,12 @@ public class CodecPropertyTests
         KeyDecodesOrRefuses<int>(bytes);
         KeyDecodesOrRefuses<long>(bytes);
         KeyDecodesOrRefuses<(int, string)>(bytes);
+
+        // -1 is the one count that means null; another negative count is corruption, not a null.
+        byte[] minusTwo = [0xFE, 0xFF, 0xFF, 0xFF, 0x0F];
+        Assert.Throws<InvalidDataException>(() => { var r = new ByteReader(minusTwo); Codec.For<string>().Read(ref r); });
+        Assert.Throws<InvalidDataException>(() => { var r = new ByteReader(minusTwo); Codec.For<int[]>().Read(ref r); });
+        Assert.Throws<InvalidDataException>(() => { var r = new ByteReader(minusTwo); Codec.For<List<int>>().Read(ref r); });
     }
 
     private static void DecodesOrRefuses<T>(Gen<byte[]> bytes)

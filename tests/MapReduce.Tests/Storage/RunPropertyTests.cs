@@ -60,7 +60,7 @@ public class RunPropertyTests
                     .Select(g => new KeyValuePair<string, int>(g.Key, g.Sum(kv => kv.Value))).ToList();
                 Assert.Equal(expected, runs[p]);
             }
-        }, iter: 60, threads: 1);
+        }, iter: 40, threads: 1);
     }
 
     /// <summary>Mostly distinct keys past the point where the buffer moves to its arena of serialized pairs.</summary>
@@ -118,7 +118,7 @@ public class RunPropertyTests
             foreach (var (at, value) in changes) bytes[(int)(at * bytes.Length)] = value;
             try { ReadAll(bytes); }
             catch (InvalidDataException) { }
-        }, iter: 1000, threads: 1);
+        }, iter: 600, threads: 1);
     }
 
     /// <summary>A corrupt segment length must not make the reader allocate what it claims before finding the run is shorter.</summary>
