@@ -63,6 +63,35 @@ public class RunPropertyTests
         }, iter: 40, threads: 1);
     }
 
+    /// <summary>
+    /// Keys with lone surrogates are stored with U+FFFD in their place: keys that become one key
+    /// come out as one key of one partition, holding the values of all of them.
+    /// </summary>
+    [Fact]
+    public void Keys_that_are_stored_alike_meet_in_one_partition_as_one_key()
+    {
+        var pairs = Gen.Select(Gen.OneOf("a\ud800", "a\udc00", "a\ufffd", "\ud800", "\udfff", "b"), Gen.Int[-1000, 1000]).List[0, 300];
+        var keys = Gen.Frequency((1, (IGen<List<(string, int)>>)pairs), (1, (IGen<List<(string, int)>>)Gen.Select(CodecPropertyTests.AnyUtf16, Gen.Int[-1000, 1000]).List[0, 300]));
+        Gen.Select(keys, Gen.Int[1, 7], Gen.OneOf(400, 64 << 20), Gen.Bool).Sample((pairs, partitions, limit, combine) =>
+        {
+            using var folder = new TempFolder();
+            var buffer = new MapOutputBuffer<string, int>(partitions, null, combine ? (_, values) => values.Sum() : null, limit, folder.Path);
+            foreach (var (key, value) in pairs) buffer.Add(key, value);
+            var streams = new Dictionary<int, MemoryStream>();
+            buffer.WriteRuns(p => streams[p] = new MemoryStream());
+
+            static string Stored(string key) => System.Text.Encoding.UTF8.GetString(System.Text.Encoding.UTF8.GetBytes(key));
+            var partitioner = new Partitioner<string>(partitions);
+            for (var p = 0; p < partitions; p++)
+            {
+                var expected = pairs.Where(kv => partitioner.PartitionOf(Stored(kv.Item1)) == p).GroupBy(kv => Stored(kv.Item1), StringComparer.Ordinal)
+                    .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key, Sum: g.Sum(kv => kv.Item2))).ToList();
+                var actual = streams.TryGetValue(p, out var s) ? Runs.Merge<string, int>([new MemoryStream(s.ToArray())]) : [];
+                Assert.Equal(expected, actual.Select(g => (g.Key, Sum: g.Values.Sum())).ToList());
+            }
+        }, iter: 100, threads: 1);
+    }
+
     /// <summary>Mostly distinct keys past the point where the buffer moves to its arena of serialized pairs.</summary>
     [Fact]
     public void Mostly_distinct_keys_in_the_arena_come_out_sorted_too()
