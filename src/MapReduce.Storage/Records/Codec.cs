@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace MapReduce.Storage.Records;
 
@@ -91,7 +92,7 @@ public static class Codec
         public override string Read(ref ByteReader r)
         {
             var n = r.ReadVarInt();
-            return n < 0 ? null! : Encoding.UTF8.GetString(r.ReadSpan(n));
+            return n == -1 ? null! : Encoding.UTF8.GetString(r.ReadSpan(n)); // another negative count: ReadSpan refuses it
         }
     }
 
@@ -163,7 +164,8 @@ public static class Codec
         public override decimal Read(ref ByteReader r)
         {
             Span<int> bits = [r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32()];
-            return new decimal(bits);
+            try { return new decimal(bits); }
+            catch (ArgumentException) { throw new InvalidDataException("a record holds a malformed decimal (the run is corrupt)"); }
         }
 
         public override int? FixedSize => 16;
@@ -184,7 +186,12 @@ public static class Codec
     private sealed class DateTimeCodec : Codec<DateTime>
     {
         public override void Write(ByteWriter w, DateTime value) => w.WriteInt64(value.ToBinary());
-        public override DateTime Read(ref ByteReader r) => DateTime.FromBinary(r.ReadInt64());
+        public override DateTime Read(ref ByteReader r)
+        {
+            var binary = r.ReadInt64();
+            try { return DateTime.FromBinary(binary); }
+            catch (ArgumentException) { throw new InvalidDataException("a record holds a malformed date (the run is corrupt)"); }
+        }
         public override int? FixedSize => 8;
     }
 
@@ -202,7 +209,8 @@ public static class Codec
         public override TElement[] Read(ref ByteReader r)
         {
             var n = r.ReadVarInt();
-            if (n < 0) return null!;
+            if (n == -1) return null!;
+            if (n < 0) throw new InvalidDataException("a record holds a negative count (the run is corrupt)");
             if (n > r.Remaining) throw new InvalidDataException("a record holds an array longer than its bytes");
             var items = new TElement[n];
             for (var i = 0; i < n; i++) items[i] = _element.Read(ref r);
@@ -224,7 +232,8 @@ public static class Codec
         public override List<TElement> Read(ref ByteReader r)
         {
             var n = r.ReadVarInt();
-            if (n < 0) return null!;
+            if (n == -1) return null!;
+            if (n < 0) throw new InvalidDataException("a record holds a negative count (the run is corrupt)");
             if (n > r.Remaining) throw new InvalidDataException("a record holds a list longer than its bytes");
             var items = new List<TElement>(n);
             for (var i = 0; i < n; i++) items.Add(_element.Read(ref r));
@@ -278,7 +287,8 @@ public static class Codec
 
     private sealed class JsonCodec<TValue> : Codec<TValue>
     {
-        private static readonly JsonSerializerOptions Options = new() { IncludeFields = true };
+        // NaN and the infinities as the strings "NaN", "Infinity", "-Infinity" (plain JSON has no such numbers; without this a record holding one failed to be written).
+        private static readonly JsonSerializerOptions Options = new() { IncludeFields = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
         public override void Write(ByteWriter w, TValue value)
         {
@@ -290,7 +300,8 @@ public static class Codec
         public override TValue Read(ref ByteReader r)
         {
             var n = r.ReadVarInt();
-            return JsonSerializer.Deserialize<TValue>(r.ReadSpan(n), Options)!;
+            try { return JsonSerializer.Deserialize<TValue>(r.ReadSpan(n), Options)!; }
+            catch (JsonException e) { throw new InvalidDataException($"a record is not the JSON of a {typeof(TValue).Name} (the run is corrupt): {e.Message}"); }
         }
     }
 }

@@ -103,7 +103,9 @@ internal sealed class StringKeyIds : IKeyIds<string>
 
     public string KeyOf(int id) => _keys[id];
 
-    public int HashPartition(int id, int partitions) => (int)(_hashes[id] % (ulong)partitions);
+    /// <summary>-1 for a key with a lone surrogate: the partitioner hashes it as stored (U+FFFD in its place), not as kept here.</summary>
+    public int HashPartition(int id, int partitions) =>
+        ReferenceEquals(Partitioner<string>.AsStored(_keys[id]), _keys[id]) ? (int)(_hashes[id] % (ulong)partitions) : -1;
 
     private void Grow()
     {

@@ -13,7 +13,7 @@ public sealed class RunReader : IDisposable
     private Stream _input;
     private byte[] _buffer;
     private int _position, _filled;
-    private bool _ended;
+    private bool _ended, _compressed;
     private int _keyStart, _keyLength, _valuesStart, _valuesLength;
 
     public RunReader(Stream input, int bufferSize = 1 << 16)
@@ -31,6 +31,7 @@ public sealed class RunReader : IDisposable
             // What was read past the header belongs to the frame: the decoder reads it from a stream that starts with it.
             var read = _buffer.AsSpan(_position, _filled - _position).ToArray();
             _input = K4os.Compression.LZ4.Streams.LZ4Stream.Decode(new PrefixedStream(read, input), leaveOpen: false);
+            _compressed = true;
             _position = _filled = 0;
         }
         else if (_buffer[4] != RunFormat.NoFlags) throw new InvalidDataException($"sorted run has unknown flags {_buffer[4]}");
@@ -96,12 +97,17 @@ public sealed class RunReader : IDisposable
             _filled -= _position;
             _position = 0;
         }
-        if (_buffer.Length < wanted) Array.Resize(ref _buffer, Math.Max(wanted, (int)Math.Min(_buffer.Length * 2L, Array.MaxLength)));
         while (_filled < wanted)
         {
+            // Grown as bytes arrive, not to what a segment header claims: a corrupt length is found short, not allocated.
+            if (_filled == _buffer.Length) Array.Resize(ref _buffer, (int)Math.Min(Math.Max(wanted, 64L), Math.Min(_buffer.Length * 2L, Array.MaxLength)));
             int n;
             try { n = _input.Read(_buffer, _filled, _buffer.Length - _filled); }
             catch (EndOfStreamException) { throw new InvalidDataException("sorted run is truncated"); } // an LZ4 frame cut short
+            catch (Exception e) when (_compressed && e is ArgumentException or InvalidOperationException or IndexOutOfRangeException)
+            {
+                throw new InvalidDataException($"sorted run is corrupt (its LZ4 frame does not decode: {e.Message})", e);
+            }
             if (n == 0) break;
             _filled += n;
         }

@@ -97,4 +97,39 @@ public class ChunkingPropertyTests
             Assert.Equal(firstTooLong < 0 ? null : firstTooLong + 1, refused);
         }, iter: 3000);
     }
+
+    /// <summary>Pieces of files as editors and tools write them: Windows and old Mac line ends, no final line end, a byte order mark, invalid UTF-8, lines longer than the chunker's 64 KiB look-back window.</summary>
+    private static readonly Gen<byte[]> FileBytes = Gen.Frequency(
+        (6, (IGen<byte[]>)Gen.OneOf("\r\n"u8.ToArray(), "\r"u8.ToArray(), "\n"u8.ToArray(), "word "u8.ToArray(), "é"u8.ToArray(), "𝄞"u8.ToArray(), [0xFF], [0xC3], [0])),
+        (1, (IGen<byte[]>)Gen.Int[1, 150_000].Select(n => Enumerable.Repeat((byte)'x', n).ToArray()))).Array[0, 40]
+        .Select(Gen.Bool, (pieces, bom) => (bom ? [0xEF, 0xBB, 0xBF] : Array.Empty<byte>()).Concat(pieces.SelectMany(p => p)).ToArray());
+
+    [Fact]
+    public void A_file_of_any_line_ends_and_bytes_is_cut_into_chunks_that_cover_it_past_its_byte_order_mark_and_split_no_line()
+    {
+        using var folder = new MapReduce.Tests.Support.TempFolder();
+        Gen.Select(FileBytes, Gen.Frequency((1, (IGen<int>)Gen.Int[1, 100]), (2, (IGen<int>)Gen.Int[60_000, 300_000]))).Sample((bytes, blockSize) =>
+        {
+            var path = folder.File("input.txt");
+            File.WriteAllBytes(path, bytes);
+            using var text = InputFolder.OpenText(new InputDocument("input.txt", path, bytes.Length));
+            var ranges = LineChunker.Cuts(text, blockSize).ToList();
+
+            var start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+            var position = (long)start; // in order, back to back, to the end
+            foreach (var range in ranges)
+            {
+                Assert.Equal(position, range.Offset);
+                Assert.True(range.Length > 0, "an empty chunk");
+                position += range.Length;
+            }
+            Assert.Equal(bytes.Length, position);
+            for (var i = 0; i < ranges.Count - 1; i++)
+            {
+                var chunk = bytes.AsSpan((int)ranges[i].Offset, (int)ranges[i].Length);
+                Assert.Equal((byte)'\n', chunk[^1]); // so a \r\n is never cut in two
+                if (chunk.Length > blockSize) Assert.True(chunk[..^1].IndexOf((byte)'\n') < 0, $"chunk {i} of {chunk.Length} bytes holds several lines");
+            }
+        }, iter: 30, threads: 1);
+    }
 }
