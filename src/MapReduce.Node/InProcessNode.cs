@@ -42,7 +42,10 @@ public sealed class InProcessNode : IAsyncDisposable
         // The node reads the token from its settings, where MAPREDUCE_TOKEN wins: this process is the node.
         var token = ClusterToken.From(null) ?? ClusterToken.New();
         Environment.SetEnvironmentVariable(ClusterToken.EnvironmentVariable, token);
-        var config = MapReduceSettings.LoadConfig(configFile);
+        // The terminal is the user's: a node process's INFO lines go to its log file, here they would
+        // bury the job's progress (and the expected warnings of a node downing itself on exit).
+        var config = Akka.Configuration.ConfigurationFactory.ParseString("akka.loglevel = ERROR\nakka.log-dead-letters = off")
+            .WithFallback(MapReduceSettings.LoadConfig(configFile));
         var settings = MapReduceSettings.From(config);
         var storeLock = StoreLock.Acquire(store, seed, token);
         try
