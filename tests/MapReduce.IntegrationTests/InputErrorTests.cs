@@ -104,6 +104,11 @@ public sealed class InputErrorTests : IDisposable
     }
 
     [Fact]
+    public Task An_in_process_run_against_a_named_cluster() =>
+        AssertUsageError("--in-process runs the job in this command's own process: not with --cluster, --workers, --keep-cluster or --detach",
+            "-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"), "--in-process", "--cluster", "http://127.0.0.1:1");
+
+    [Fact]
     public Task Both_data_and_data_id() =>
         AssertUsageError("give the input as --data FOLDER or --data-id ID (exactly one)",
             "-d", Cli.Samples("data"), "--data-id", "data-x", "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"));
