@@ -12,7 +12,13 @@ public sealed record ConnectOptions(
     string? ConfigFile,
     int? Workers = null,
     int? TasksPerWorker = null,
-    TimeSpan? KeepCluster = null);
+    TimeSpan? KeepCluster = null)
+{
+    /// <summary>--in-process: every role in this process (<see cref="InProcessNode"/>), scripts compiled for a debugger with this task.csx as their source.</summary>
+    public bool InProcess { get; init; }
+
+    public string? DebugScriptPath { get; init; }
+}
 
 /// <summary>
 /// The cluster a command talks to, through its control API: the one named by <c>--cluster</c> (or
@@ -23,6 +29,7 @@ public sealed record ConnectOptions(
 public sealed class ClusterConnection : IAsyncDisposable
 {
     private readonly LocalCluster? _local;
+    private InProcessNode? _inProcess;
 
     private ClusterConnection(ClusterApi api, LocalCluster? local, string how)
     {
@@ -37,7 +44,7 @@ public sealed class ClusterConnection : IAsyncDisposable
     public string Description { get; }
 
     /// <summary>Whether the cluster stops when this command ends (so detaching from a job would lose it).</summary>
-    public bool StopsWithCommand => _local is not null;
+    public bool StopsWithCommand => _local is not null || _inProcess is not null;
 
     /// <summary>The running cluster, or null when none is named and none runs on the store.</summary>
     public static ClusterConnection? Find(ConnectOptions o, MapReduceSettings settings) => Find(o, settings, new ServerCertificateCheck(settings.Tls.ForClient()));
@@ -63,10 +70,16 @@ public sealed class ClusterConnection : IAsyncDisposable
     public static async Task<ClusterConnection> OpenAsync(ConnectOptions o, MapReduceSettings settings, TextWriter output, CancellationToken ct)
     {
         var check = new ServerCertificateCheck(settings.Tls.ForClient());
-        if (Find(o, settings, check) is { } found) return found;
         var store = Path.GetFullPath(o.StoreFolder);
-        var workers = o.Workers ?? settings.LocalWorkers;
         var tasks = o.TasksPerWorker ?? settings.TasksPerWorker;
+        if (o.InProcess)
+        {
+            output.WriteLine($"starting kvstore, master and worker with {tasks} task slots in this process, in {store}");
+            var node = await InProcessNode.StartAsync(store, o.ConfigFile, tasks, o.DebugScriptPath, ct);
+            return new ClusterConnection(new ClusterApi([node.ApiUrl], node.Token, check), null, $"this process (--in-process) on {store}") { _inProcess = node };
+        }
+        if (Find(o, settings, check) is { } found) return found;
+        var workers = o.Workers ?? settings.LocalWorkers;
         var keep = o.KeepCluster ?? settings.KeepCluster;
         var single = o.Workers is null && settings.LocalSingleProcess;
         var layout = single ? $"one process: kvstore, master and worker with {tasks} task slots" : $"1 kvstore, {settings.LocalMasters} masters, {workers} workers";
@@ -116,5 +129,6 @@ public sealed class ClusterConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_local is not null) await _local.DisposeAsync();
+        if (_inProcess is not null) await _inProcess.DisposeAsync();
     }
 }

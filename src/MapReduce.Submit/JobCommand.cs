@@ -30,6 +30,12 @@ public sealed record JobOptions(
 {
     /// <summary>The input files' encoding as given (--encoding); null: UTF-8.</summary>
     public string? Encoding { get; init; }
+
+    /// <summary>--sample: only the first this many lines of each input file are uploaded and mapped; null: all of them.</summary>
+    public int? Sample { get; init; }
+
+    /// <summary>--in-process: kvstore, master and worker in this process, the script compiled for a debugger.</summary>
+    public bool InProcess { get; init; }
 }
 
 /// <summary>
@@ -95,19 +101,34 @@ public static class JobCommand
         var keep = options.KeepCluster ?? (options.Detach && settings.KeepCluster == TimeSpan.Zero ? DetachedKeep : null);
         ClusterConnection? cluster = null;
         string? jobId = null;
+        InputSample? sample = null;
         try
         {
+            if (options.Sample is { } lines && documents is not null)
+            {
+                // Cut at upload: the dataset stored is the sample, so what the job reads is what was said here.
+                sample = InputSample.Take(documents, encoding, lines);
+                documents = sample.Documents;
+                encoding = TextEncodings.Utf8;
+                talk.WriteLine($"sample: the first {lines} line{(lines == 1 ? "" : "s")} of each of {documents.Count} file{(documents.Count == 1 ? "" : "s")}");
+            }
             cluster = await ClusterConnection.OpenAsync(new ConnectOptions(options.ClusterUrls, options.StoreFolder, options.ConfigFile,
-                options.Workers, options.TasksPerWorker, keep), settings, talk, ct);
+                options.Workers, options.TasksPerWorker, keep)
+            {
+                InProcess = options.InProcess,
+                DebugScriptPath = jobCode is { Kind: Storage.Blobs.CodeKind.Script } ? jobCode.Path : null,
+            }, settings, talk, ct);
             // Never the token: this line lands in scrollback and CI logs. `page` prints the link that opens the page.
             talk.WriteLine($"using {cluster.Description}; status page {cluster.Api.CurrentUrl}{(cluster.Api.Token is null ? "" : $" ({PageHint})")} ({watch.Elapsed.TotalSeconds:0.0} s)");
             var runner = await JobRunner.ConnectAsync(cluster.Api, settings.KvStoreShortCircuit, progress.Report, ct);
-            var run = new RunJob(documents, options.DataFolders.Count == 0 ? null : string.Join(", ", options.DataFolders.Select(Path.GetFullPath)), options.DataId,
+            var source = options.DataFolders.Count == 0 ? null : string.Join(", ", options.DataFolders.Select(Path.GetFullPath)) + (options.Sample is { } n ? $" (first {n} lines of each file)" : "");
+            var run = new RunJob(documents, source, options.DataId,
                 jobCode?.Path, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize) { Encoding = encoding, CodeArchive = archive };
             ct.ThrowIfCancellationRequested();
             // Not cancellable once sent: a job journaled under an id this command never learnt could not be cancelled.
             var submitted = await runner.SubmitAsync(run, CancellationToken.None);
             jobId = submitted.JobId;
+            sample?.Dispose();
             if (options.Detach)
             {
                 await progress.DisposeAsync();
@@ -181,6 +202,7 @@ public static class JobCommand
         }
         finally
         {
+            sample?.Dispose();
             if (cluster is not null) await cluster.DisposeAsync();
         }
     }
@@ -226,6 +248,10 @@ public static class JobCommand
         if (o.OutputFolder is not null && File.Exists(o.OutputFolder)) throw new InputException($"output '{o.OutputFolder}' is a file; give a folder");
         if (o.Reducers is < 1 or > 10_000) throw new InputException($"--reducers must be between 1 and 10000, not {o.Reducers}");
         if (o.BlockSize is < 1024) throw new InputException($"--block-size must be at least 1024 bytes, not {o.BlockSize}");
+        if (o.InProcess && (o.ClusterUrls.Count > 0 || o.Workers is not null || o.KeepCluster is not null || o.Detach))
+            throw new InputException("--in-process runs the job in this command's own process: not with --cluster, --workers, --keep-cluster or --detach");
+        if (o.Sample is < 1) throw new InputException($"--sample must be at least 1 line, not {o.Sample}");
+        if (o.Sample is not null && o.DataFolders.Count == 0) throw new InputException("--sample applies to --data: a stored dataset (--data-id) is used as it is");
         if (o.Encoding is not null && o.DataFolders.Count == 0) throw new InputException("--encoding applies to --data: a stored dataset (--data-id) is already UTF-8");
 
         IReadOnlyList<InputDocument>? documents = null;

@@ -23,6 +23,7 @@ public static class SubmitCommand
         {
             Description = "Encoding of the input files: a .NET name or code page (latin1, windows-1252, utf-16, 932, ...; `--encoding list` prints them). Default UTF-8. Files are checked and stored as UTF-8; a byte not valid in the encoding fails the upload",
         };
+        var sample = new Option<int?>("--sample") { Description = "Run on the first N lines of each input file only (a quick check): only those are uploaded, as the job's dataset" };
         var dataId = new Option<string?>("--data-id") { Description = "Id of a dataset already in the store, instead of --data" };
         var code = new Option<string?>("--code", "-c") { Description = "Folder holding task.csx with Map and Reduce (or Reducer), or a job project (.csproj), which is built (Release) and shipped with the assemblies of the packages it references" };
         var codeId = new Option<string?>("--code-id") { Description = "Id of code already in the store, instead of --code" };
@@ -42,8 +43,9 @@ public static class SubmitCommand
             Description = "Local mode: leave the local cluster up this long once idle (e.g. 10m), so the next job starts at once (default from hocon: 0s, stop with this command)",
             CustomParser = r => Durations.Parse(r),
         };
+        var inProcess = new Option<bool>("--in-process") { Description = "Run kvstore, master and worker inside this command's process (still through the actors), task.csx compiled with debug information: a breakpoint in it stops in a debugger that launched the CLI (docs/debugging.md)" };
         var seed = new Option<string[]>("--seed") { Hidden = true };
-        foreach (var option in new Option[] { data, encoding, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, seed })
+        foreach (var option in new Option[] { data, encoding, sample, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, inProcess, seed })
             command.Options.Add(option);
         command.SetAction(async (parse, ct) =>
         {
@@ -56,7 +58,7 @@ public static class SubmitCommand
                 parse.GetValue(data) ?? [], parse.GetValue(dataId), parse.GetValue(code), parse.GetValue(codeId), parse.GetValue(output),
                 parse.GetValue(reducers), parse.GetValue(cluster) ?? [], parse.GetValue(store)!, parse.GetValue(workers),
                 parse.GetValue(tasksPerWorker), parse.GetValue(config), parse.GetValue(blockSize), parse.GetValue(detach),
-                parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)) { Encoding = parse.GetValue(encoding) }, Console.Out, Console.Error, ct);
+                parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)) { Encoding = parse.GetValue(encoding), Sample = parse.GetValue(sample), InProcess = parse.GetValue(inProcess) }, Console.Out, Console.Error, ct);
         });
         return command;
     }

@@ -95,6 +95,20 @@ public sealed class InputErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_sample_of_no_lines_or_of_a_stored_dataset()
+    {
+        await AssertUsageError("--sample must be at least 1 line, not 0",
+            "-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"), "--sample", "0");
+        await AssertUsageError("--sample applies to --data: a stored dataset (--data-id) is used as it is",
+            "--data-id", "data-x", "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"), "--sample", "5");
+    }
+
+    [Fact]
+    public Task An_in_process_run_against_a_named_cluster() =>
+        AssertUsageError("--in-process runs the job in this command's own process: not with --cluster, --workers, --keep-cluster or --detach",
+            "-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"), "--in-process", "--cluster", "http://127.0.0.1:1");
+
+    [Fact]
     public Task Both_data_and_data_id() =>
         AssertUsageError("give the input as --data FOLDER or --data-id ID (exactly one)",
             "-d", Cli.Samples("data"), "--data-id", "data-x", "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"));

@@ -151,7 +151,7 @@ public static class AkkaSetup
                 // A TotalOrder job's key ranges are sampled from chunks the master names.
                 var keyRanges = new KeyRangeSampler(blobs, async (job, max, ct) =>
                     (await master.Ask<MasterProtocol.KeySampleChunks>(new MasterProtocol.KeySampleRequest(job.Value, max), timeout: null, ct)).Chunks);
-                var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)), scratch, settings.Shuffle, node.TasksPerWorker,
+                var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)) { DebugScriptPath = node.DebugScriptPath }, scratch, settings.Shuffle, node.TasksPerWorker,
                     message => system.Log.Info("{0}", message), keyRanges) { TextSliceBytes = settings.BlockSize };
                 system.ActorOf(WorkerActor.Props(master, node.TasksPerWorker, settings.CancelGrace, settings.Master.AnnounceInterval, executor), "worker");
             });

@@ -20,6 +20,9 @@ public sealed record ClusterNodeOptions(
     /// <summary>The node's certificate and the cluster's CA; null: remoting over plain TCP, HTTP without TLS.</summary>
     public ClusterTls? Tls { get; init; }
 
+    /// <summary>Workers: compile scripts for a debugger with this task.csx as their source (the CLI's --in-process); null: optimized, no debug information.</summary>
+    public string? DebugScriptPath { get; init; }
+
     public bool Has(string role) => Roles.Contains(role);
 }
 

@@ -87,6 +87,12 @@ public sealed partial class CompiledCodeCache : IDisposable
     }
 
     /// <summary>The code of <paramref name="codeId"/>, from the disk or fetched (and compiled or extracted), loaded; none of its code has run.</summary>
+    /// <summary>
+    /// When set (--in-process, where the one job's task.csx is this file on this machine): scripts
+    /// are compiled for a debugger with this path as their source document (<see cref="ScriptCompiler.CompileDebugImage"/>).
+    /// </summary>
+    public string? DebugScriptPath { get; init; }
+
     public Task<LoadedCode> GetLoaded(string codeId, Func<Task<byte[]>> loadBlob)
     {
         lock (_gate) _uses[codeId] = (_uses.GetValueOrDefault(codeId).Users, _time.GetUtcNow());
@@ -96,6 +102,12 @@ public sealed partial class CompiledCodeCache : IDisposable
 
     private async Task<LoadedCode> LoadScriptAsync(string id, Func<Task<byte[]>> loadBlob)
     {
+        if (DebugScriptPath is { } debugPath)
+        {
+            // Never from or into the disk cache: a cached image is optimized and has no debug information.
+            var bytes = await loadBlob().ConfigureAwait(false);
+            return await Task.Run(() => ScriptCompiler.LoadImage(ScriptCompiler.CompileDebugImage(bytes, debugPath), id)).ConfigureAwait(false);
+        }
         var file = ImagePath(id);
         if (file is not null && await Task.Run(() => TryLoad(file, id)).ConfigureAwait(false) is { } loaded) return loaded;
         var source = Encoding.UTF8.GetString(await loadBlob().ConfigureAwait(false));

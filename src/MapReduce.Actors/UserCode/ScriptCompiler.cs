@@ -4,6 +4,7 @@ using System.Reflection.PortableExecutable;
 using System.Runtime.Loader;
 using System.Text.RegularExpressions;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Emit;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.Scripting;
 using MapReduce.Sdk;
@@ -57,15 +58,29 @@ public static class ScriptCompiler
     }
 
     /// <summary>Compiles task.csx into an assembly image; none of the script's code runs.</summary>
-    public static byte[] CompileImage(string source)
+    public static byte[] CompileImage(string source) => Emit(CSharpScript.Create(source, Options), source, null);
+
+    /// <summary>
+    /// Compiles task.csx for a debugger (--in-process): unoptimized, with a portable PDB embedded in
+    /// the image whose document is <paramref name="sourcePath"/>, checksummed over the file's own
+    /// bytes, so a breakpoint set in that file binds and a stack trace names it with line numbers.
+    /// </summary>
+    public static byte[] CompileDebugImage(byte[] source, string sourcePath)
     {
-        var script = CSharpScript.Create(source, Options);
+        var options = Options.WithOptimizationLevel(OptimizationLevel.Debug).WithEmitDebugInformation(true)
+            .WithFilePath(Path.GetFullPath(sourcePath)).WithFileEncoding(System.Text.Encoding.UTF8);
+        var script = CSharpScript.Create(new MemoryStream(source, writable: false), options);
+        return Emit(script, System.Text.Encoding.UTF8.GetString(source), new EmitOptions(debugInformationFormat: DebugInformationFormat.Embedded));
+    }
+
+    private static byte[] Emit(Script script, string source, EmitOptions? emitOptions)
+    {
         var compilation = script.GetCompilation();
         var redirected = ExitCallRedirect.Apply(compilation, source);
         if (redirected != compilation && Errors(compilation.GetDiagnostics()) is { Count: > 0 } sourceErrors)
             throw new CompileErrorException(FormatDiagnostics(sourceErrors)); // at the user's lines and columns, not the rewritten ones
         using var pe = new MemoryStream();
-        var emitted = redirected.Emit(pe);
+        var emitted = redirected.Emit(pe, options: emitOptions);
         var errors = Errors(emitted.Diagnostics);
         if (!emitted.Success || errors.Count > 0)
             throw new CompileErrorException(FormatDiagnostics(errors));

@@ -262,10 +262,12 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         if (e is UserCodeException { InnerException: { } inner })
         {
             text.Append($"{inner.GetType().FullName}: {inner.Message}\n");
-            var frames = new System.Diagnostics.StackTrace(inner, false).GetFrames()
-                .Select(f => f.GetMethod())
-                .Where(m => m?.DeclaringType?.Assembly.IsCollectible == true); // the script's own assembly
-            foreach (var m in frames) text.Append($"   at {m!.DeclaringType!.FullName}.{m.Name}\n");
+            // File and line only when the script was compiled with debug information (--in-process).
+            var frames = new System.Diagnostics.StackTrace(inner, fNeedFileInfo: true).GetFrames()
+                .Select(f => (Method: f.GetMethod(), File: f.GetFileName(), Line: f.GetFileLineNumber()))
+                .Where(f => f.Method?.DeclaringType?.Assembly.IsCollectible == true); // the script's own assembly
+            foreach (var (m, file, line) in frames)
+                text.Append($"   at {m!.DeclaringType!.FullName}.{m.Name}{(file is null ? "" : $" in {file}:line {line}")}\n");
         }
         return text.ToString();
     }
