@@ -307,8 +307,28 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>A TCP port on 127.0.0.1 that nothing listens on right now.</summary>
+    /// <summary>
+    /// A port free on 127.0.0.1 now, for a node to bind a moment later. Taken below Linux's
+    /// ephemeral range (32768-60999), where the kernel hands out ports to outgoing connections:
+    /// a port from bind(0) lies in that range, and any connection opened before the node binds
+    /// could take it (seen as "address already in use" on a busy machine).
+    /// </summary>
     public static int FreePort()
     {
+        for (var i = 0; i < 50; i++)
+        {
+            var port = Random.Shared.Next(20000, 32000);
+            try
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, port);
+                probe.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
