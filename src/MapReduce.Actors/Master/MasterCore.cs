@@ -411,7 +411,13 @@ public sealed class MasterCore
             .Select(j => new Scheduler.JobQueue(j.Id, j.SubmittedAt, _workers.RunningPerJob.GetValueOrDefault(j.Id), () => NextTask(j)));
         var decisions = Scheduler.Plan(jobs, free, _settings.Scheduling);
         if (decisions.Count == 0) return;
-        var plan = MapReduce.Actors.Master.Dispatch.Of(decisions, State, Address, now);
+        HandOut(decisions, now, backup: false);
+    }
+
+    /// <summary>Registers the attempts the decisions start and journals their TaskStarted; each is sent once durable, so attempt numbers survive a take-over.</summary>
+    private void HandOut(List<Scheduler.Decision<IActorRef>> decisions, DateTime now, bool backup)
+    {
+        var plan = MapReduce.Actors.Master.Dispatch.Of(decisions, State, Address, now, backup);
         for (var i = 0; i < decisions.Count; i++) _workers.Start(AttemptId.Parse(decisions[i].Job, plan.Events[i].AttemptId), decisions[i].Worker, now);
         Record(plan.Events, () =>
         {
@@ -437,7 +443,7 @@ public sealed class MasterCore
             // Cheap test first: while tasks wait for a slot (not all started) there is nothing to back up.
             if (runtimes.Count + _workers.RunningPerJob.GetValueOrDefault(job.Id) < tasks) continue;
             var running = _workers.RunningOf(job.Id).Where(a => a.Id.Task.Kind == job.Phase)
-                .Select(a => new Speculation.Running<IActorRef>(a.Id, a.Worker, a.Since > _waitEndedAt ? a.Since : _waitEndedAt)).ToList();
+                .Select(a => new Speculation.Running<IActorRef>(a.Id, a.Worker, RuntimeFrom(a.Since))).ToList();
             foreach (var backup in Speculation.Plan(tasks, runtimes, running, free, _settings.BackupTasks, now))
             {
                 _log.Info("job {0}: {1} straggles ({2:0.0} s; the median of {3} finished tasks is {4:0.00} s): a backup attempt goes to {5}",
@@ -447,12 +453,7 @@ public sealed class MasterCore
             }
         }
         if (decisions.Count == 0) return;
-        var plan = MapReduce.Actors.Master.Dispatch.Of(decisions, State, Address, now, backup: true);
-        for (var i = 0; i < decisions.Count; i++) _workers.Start(AttemptId.Parse(decisions[i].Job, plan.Events[i].AttemptId), decisions[i].Worker, now);
-        Record(plan.Events, () =>
-        {
-            foreach (var (worker, message) in plan.Messages) worker.Tell(message);
-        });
+        HandOut(decisions, now, backup: true);
     }
 
     /// <summary>
@@ -467,7 +468,7 @@ public sealed class MasterCore
         {
             var key = (winner.Job, winner.Task.Kind);
             if (!_runtimes.TryGetValue(key, out var runtimes)) _runtimes[key] = runtimes = [];
-            runtimes.Add(now - (won.Since > _waitEndedAt ? won.Since : _waitEndedAt));
+            runtimes.Add(now - RuntimeFrom(won.Since));
         }
         var losers = new List<IMasterEvent>();
         var task = State.Jobs[winner.Job].Task(winner.Task);
@@ -482,6 +483,9 @@ public sealed class MasterCore
         }
         return losers;
     }
+
+    /// <summary>When an attempt's runtime starts counting: its start, or the end of the jobs' last wait (for the kvstore) if later.</summary>
+    private DateTime RuntimeFrom(DateTime since) => since > _waitEndedAt ? since : _waitEndedAt;
 
     /// <summary>The job's next task that may start now, taken from its pending tasks.</summary>
     private TaskId? NextTask(JobState job)
