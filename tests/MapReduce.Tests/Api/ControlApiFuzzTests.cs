@@ -24,33 +24,14 @@ namespace MapReduce.Tests.Api;
 /// does for jobs it does not hold: no request is answered 500 or left unanswered; each refusal is
 /// a 4xx with an error message; the id checks never throw.
 /// </summary>
-public sealed class ControlApiFuzzTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+public sealed class ControlApiFuzzTests : ControlApiTestKit
 {
     private static readonly JobId Job = new("job-20261207-120000-abcdef");
 
-    private readonly TempFolder _folder = new();
-    private readonly LocalBlobStore _store;
-    private readonly CatalogStore _catalog;
-    private readonly TestProbe _master;
-    private WebApplication? _app;
-    private HttpEndpoint? _server;
-    private HttpClient _http = null!;
-
-    public ControlApiFuzzTests() : base(ConfigurationFactory.ParseString("""
-        akka.loglevel = WARNING
-        akka.actor.provider = cluster
-        akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-        akka.remote.dot-netty.tcp.port = 0
-        akka.cluster.roles = [kvstore]
-        akka.cluster.log-info = off
-        """))
+    public ControlApiFuzzTests()
     {
-        _store = new LocalBlobStore(_folder.File("kvstore"));
-        _catalog = new CatalogStore(SqlLocation.SqliteFile(_folder.File("catalog.db")));
-        _catalog.EnsureCreated();
-        _master = CreateTestProbe();
         // As the master answers about jobs it does not hold and requests it refuses.
-        _master.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        Master.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
         {
             sender.Tell(message switch
             {
@@ -64,34 +45,19 @@ public sealed class ControlApiFuzzTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         }));
     }
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        Sys.ActorOf(KvStoreActor.Props(_store, _catalog, "http://127.0.0.1:9/"), "kvstore");
-        var cluster = Cluster.Get(Sys);
-        cluster.Join(cluster.SelfAddress);
-        await AwaitConditionAsync(() => Task.FromResult(cluster.SelfMember.Status == MemberStatus.Up), TimeSpan.FromSeconds(20));
         // One ended job with one failed attempt, so the read model's routes have something to read.
         var now = DateTime.UtcNow;
-        _catalog.UpsertJob(new JobRow { ExecId = Job.Value, CodeId = "code-0123456789abcdef", DirId = "data-a", Status = ExecutionStatus.Failure, Reducers = 1, MapTasks = 1, SubmittedAt = now });
+        Catalog.UpsertJob(new JobRow { ExecId = Job.Value, CodeId = "code-0123456789abcdef", DirId = "data-a", Status = ExecutionStatus.Failure, Reducers = 1, MapTasks = 1, SubmittedAt = now });
         var attempt = new AttemptId(Job, TaskId.Map(0), 1);
-        _catalog.UpsertExecutions([new ExecutionRow
+        Catalog.UpsertExecutions([new ExecutionRow
         {
             ExecId = Job.Value, AttemptId = attempt.Name, TaskId = attempt.Task.ToString(), ExecType = ExecutionType.Map, Status = ExecutionStatus.Failure,
             Worker = "w", Error = "boom", UpdatedAt = now, StartedAt = now,
         }]);
-        _store.Put(BlobKeys.TaskLog(attempt), "a log"u8.ToArray());
-        _app = HttpEndpoint.CreateBuilder("127.0.0.1", 0, certificate: null).Build();
-        new ControlApiRoutes(Sys, _master.Ref, _catalog, new KvStoreLocator(Sys), new DirectBlobClient(_store, _ => { }), kvstoreTimeout: TimeSpan.FromSeconds(5)).Map(_app);
-        _server = await HttpEndpoint.StartAsync(_app, "127.0.0.1", https: false, TimeSpan.FromSeconds(2));
-        _http = new HttpClient { BaseAddress = _server.BaseUrl };
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        if (_server is not null) await _server.DisposeAsync();
-        _store.Dispose();
-        _folder.Dispose();
+        Store.Put(BlobKeys.TaskLog(attempt), "a log"u8.ToArray());
+        await StartAsync(new DirectBlobClient(Store, _ => { }));
     }
 
     /// <summary>Ids as clients send them: real ones, near misses, any text, escapes of bytes that are not UTF-8, path tricks.</summary>
@@ -141,7 +107,7 @@ public sealed class ControlApiFuzzTests : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         Requests.Sample(request =>
         {
             var what = $"{request.Method} {request.RequestUri}";
-            using var response = _http.Send(request);
+            using var response = Http.Send(request);
             var body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
             var status = (int)response.StatusCode;
             Assert.True(status is 200 or 202 or 400 or 404 or 405 or 409 or 413, $"{what}: {status} {body}");

@@ -23,56 +23,18 @@ namespace MapReduce.Tests.Api;
 /// kvstore actor on a real blob folder and catalog: sizes and ids are checked before any message
 /// leaves the node, registrations answer as docs/api.md says, and logs are streamed.
 /// </summary>
-public sealed class ControlApiInputTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+public sealed class ControlApiInputTests : ControlApiTestKit
 {
     private static readonly string Code = "IEnumerable<(string, int)> Map(string d, string c) { yield return (c, 1); }\nint Reduce(string k, IEnumerable<int> v) => v.Sum();\n";
     private static readonly string CodeId = CodeBlob.IdOf(Encoding.UTF8.GetBytes(Code));
 
-    private readonly TempFolder _folder = new();
-    private readonly LocalBlobStore _store;
-    private readonly CatalogStore _catalog;
-    private readonly TestProbe _master;
-    private WebApplication? _app;
-    private HttpEndpoint? _server;
-    private HttpClient _http = null!;
-
-    public ControlApiInputTests() : base(ConfigurationFactory.ParseString("""
-        akka.loglevel = WARNING
-        akka.actor.provider = cluster
-        akka.remote.dot-netty.tcp.hostname = 127.0.0.1
-        akka.remote.dot-netty.tcp.port = 0
-        akka.cluster.roles = [kvstore]
-        akka.cluster.log-info = off
-        """))
-    {
-        _store = new LocalBlobStore(_folder.File("kvstore"));
-        _catalog = new CatalogStore(SqlLocation.SqliteFile(_folder.File("catalog.db")));
-        _catalog.EnsureCreated();
-        _master = CreateTestProbe();
-    }
-
     /// <summary>The blob reads the API makes; a test may hold one key's read until it says so.</summary>
     private HeldBlobClient _blobs = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        Sys.ActorOf(KvStoreActor.Props(_store, _catalog, "http://127.0.0.1:9/"), "kvstore");
-        var cluster = Cluster.Get(Sys);
-        cluster.Join(cluster.SelfAddress);
-        await AwaitConditionAsync(() => Task.FromResult(cluster.SelfMember.Status == MemberStatus.Up), TimeSpan.FromSeconds(20));
-        _blobs = new HeldBlobClient(new DirectBlobClient(_store, _ => { }));
-        _app = HttpEndpoint.CreateBuilder("127.0.0.1", 0, certificate: null).Build();
-        new ControlApiRoutes(Sys, _master.Ref, _catalog, new KvStoreLocator(Sys), _blobs, kvstoreTimeout: TimeSpan.FromSeconds(5)).Map(_app);
-        _server = await HttpEndpoint.StartAsync(_app, "127.0.0.1", https: false, TimeSpan.FromSeconds(2));
-        _http = new HttpClient { BaseAddress = _server.BaseUrl };
-    }
-
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        if (_server is not null) await _server.DisposeAsync();
-        _store.Dispose();
-        _folder.Dispose();
+        _blobs = new HeldBlobClient(new DirectBlobClient(Store, _ => { }));
+        await StartAsync(_blobs);
     }
 
     /// <summary>
@@ -83,43 +45,43 @@ public sealed class ControlApiInputTests : Akka.TestKit.Xunit2.TestKit, IAsyncLi
     public async Task An_oversized_body_or_field_is_refused_at_once_with_one_line()
     {
         var watch = Stopwatch.StartNew();
-        using (var huge = await _http.PostAsJsonAsync("/api/datasets", new ApiModels.DatasetRegistration("data-a", new string('x', 1 << 20), 1, BlobKeys.Manifest("data-a")), ApiModels.Json))
+        using (var huge = await Http.PostAsJsonAsync("/api/datasets", new ApiModels.DatasetRegistration("data-a", new string('x', 1 << 20), 1, BlobKeys.Manifest("data-a")), ApiModels.Json))
             await AssertErrorAsync(huge, HttpStatusCode.RequestEntityTooLarge, "the request body is larger than 65536 bytes; the control API takes ids and names, not data");
-        using (var longSource = await _http.PostAsJsonAsync("/api/code", new ApiModels.CodeRegistration(CodeId, BlobKeys.Code(CodeId), new string('s', 5000)), ApiModels.Json))
+        using (var longSource = await Http.PostAsJsonAsync("/api/code", new ApiModels.CodeRegistration(CodeId, BlobKeys.Code(CodeId), new string('s', 5000)), ApiModels.Json))
             await AssertErrorAsync(longSource, HttpStatusCode.BadRequest, "source is 5000 characters long; at most 4096 are allowed");
-        using (var longId = await _http.PostAsJsonAsync("/api/jobs", new ApiModels.JobRequest(CodeId, new string('d', 200), 2), ApiModels.Json))
+        using (var longId = await Http.PostAsJsonAsync("/api/jobs", new ApiModels.JobRequest(CodeId, new string('d', 200), 2), ApiModels.Json))
             await AssertErrorAsync(longId, HttpStatusCode.BadRequest,
                 $"dataset id '{new string('d', 80)}' is not valid: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters");
-        using (var deleteLong = await _http.DeleteAsync($"/api/datasets/{new string('d', 200)}"))
+        using (var deleteLong = await Http.DeleteAsync($"/api/datasets/{new string('d', 200)}"))
             await AssertErrorAsync(deleteLong, HttpStatusCode.BadRequest,
                 $"dataset id '{new string('d', 80)}' is not valid: use letters, digits, '.', '_' and '-', starting with a letter or digit, at most 100 characters");
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"answered after {watch.Elapsed}");
-        _master.ExpectNoMsg(TimeSpan.Zero);
-        Assert.Null(_catalog.GetDataset("data-a"));
+        Master.ExpectNoMsg(TimeSpan.Zero);
+        Assert.Null(Catalog.GetDataset("data-a"));
     }
 
     [Fact]
     public async Task A_code_id_that_is_not_a_scripts_hash_is_refused_with_400_and_not_stored()
     {
-        using var response = await _http.PostAsJsonAsync("/api/code", new ApiModels.CodeRegistration("../../x", "code/../../x/task.csx", "task.csx"), ApiModels.Json);
+        using var response = await Http.PostAsJsonAsync("/api/code", new ApiModels.CodeRegistration("../../x", "code/../../x/task.csx", "task.csx"), ApiModels.Json);
         await AssertErrorAsync(response, HttpStatusCode.BadRequest, "code id '../../x' is not valid: it is 'code-' and the first 16 hex digits of the script's SHA-256 (or 'proj-' and those of a job project's archive)");
-        Assert.Null(_catalog.GetCode("../../x"));
+        Assert.Null(Catalog.GetCode("../../x"));
     }
 
     [Fact]
     public async Task Registrations_answer_with_the_id_under_the_name_the_request_gave_it()
     {
-        _store.Put(BlobKeys.Code(CodeId), Encoding.UTF8.GetBytes(Code));
-        using (var code = await _http.PostAsJsonAsync("/api/code", new ApiModels.CodeRegistration(CodeId, BlobKeys.Code(CodeId), "task.csx"), ApiModels.Json))
+        Store.Put(BlobKeys.Code(CodeId), Encoding.UTF8.GetBytes(Code));
+        using (var code = await Http.PostAsJsonAsync("/api/code", new ApiModels.CodeRegistration(CodeId, BlobKeys.Code(CodeId), "task.csx"), ApiModels.Json))
         {
             Assert.Equal(HttpStatusCode.OK, code.StatusCode);
             Assert.Equal($"{{\"codeId\":\"{CodeId}\"}}", await code.Content.ReadAsStringAsync());
         }
 
         var chunk = new KvStoreProtocol.DocumentChunk("a.txt", 0, BlobKeys.Chunk("data-a", 0, 0), 3);
-        _store.Put(chunk.ChunkKey, "ab\n"u8.ToArray());
-        _store.Put(BlobKeys.Manifest("data-a"), new DatasetManifest("data-a", [chunk]).ToJson());
-        using var dataset = await _http.PostAsJsonAsync("/api/datasets", new ApiModels.DatasetRegistration("data-a", "/in", 1, BlobKeys.Manifest("data-a")), ApiModels.Json);
+        Store.Put(chunk.ChunkKey, "ab\n"u8.ToArray());
+        Store.Put(BlobKeys.Manifest("data-a"), new DatasetManifest("data-a", [chunk]).ToJson());
+        using var dataset = await Http.PostAsJsonAsync("/api/datasets", new ApiModels.DatasetRegistration("data-a", "/in", 1, BlobKeys.Manifest("data-a")), ApiModels.Json);
         Assert.Equal(HttpStatusCode.OK, dataset.StatusCode);
         Assert.Equal("{\"datasetId\":\"data-a\"}", await dataset.Content.ReadAsStringAsync());
     }
@@ -128,12 +90,12 @@ public sealed class ControlApiInputTests : Akka.TestKit.Xunit2.TestKit, IAsyncLi
     public async Task Deleting_a_dataset_that_does_not_exist_answers_404()
     {
         // As the master would answer, through its janitor and the kvstore, if it were asked.
-        _master.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        Master.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
         {
             if (message is MasterProtocol.DeleteDataset d) sender.Tell(new MasterProtocol.DeleteRejected($"dataset '{d.DatasetId}' is not in the store"));
             return AutoPilot.KeepRunning;
         }));
-        using var response = await _http.DeleteAsync("/api/datasets/data-none");
+        using var response = await Http.DeleteAsync("/api/datasets/data-none");
         await AssertErrorAsync(response, HttpStatusCode.NotFound, "dataset 'data-none' is not in the store");
     }
 
@@ -146,20 +108,20 @@ public sealed class ControlApiInputTests : Akka.TestKit.Xunit2.TestKit, IAsyncLi
     {
         var job = new JobId("job-20261130-080000-abcdef");
         var now = DateTime.UtcNow;
-        _catalog.UpsertJob(new JobRow { ExecId = job.Value, CodeId = CodeId, DirId = "data-a", Status = ExecutionStatus.Failure, Reducers = 1, MapTasks = 2, SubmittedAt = now });
+        Catalog.UpsertJob(new JobRow { ExecId = job.Value, CodeId = CodeId, DirId = "data-a", Status = ExecutionStatus.Failure, Reducers = 1, MapTasks = 2, SubmittedAt = now });
         var attempts = new[] { new AttemptId(job, TaskId.Map(0), 1), new AttemptId(job, TaskId.Map(1), 1) };
-        _catalog.UpsertExecutions(attempts.Select(a => new ExecutionRow
+        Catalog.UpsertExecutions(attempts.Select(a => new ExecutionRow
         {
             ExecId = job.Value, AttemptId = a.Name, TaskId = a.Task.ToString(), ExecType = ExecutionType.Map, Status = ExecutionStatus.Failure,
             Worker = "w", Error = "boom", UpdatedAt = now, StartedAt = now,
         }).ToList());
         var first = "first log " + new string('a', 100_000);
-        _store.Put(BlobKeys.TaskLog(attempts[0]), Encoding.UTF8.GetBytes(first));
-        _store.Put(BlobKeys.TaskLog(attempts[1]), "second log"u8.ToArray());
+        Store.Put(BlobKeys.TaskLog(attempts[0]), Encoding.UTF8.GetBytes(first));
+        Store.Put(BlobKeys.TaskLog(attempts[1]), "second log"u8.ToArray());
         var release = _blobs.Hold(BlobKeys.TaskLog(attempts[1]));
 
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        using var response = await _http.GetAsync($"/api/jobs/{job}/logs", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        using var response = await Http.GetAsync($"/api/jobs/{job}/logs", HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadAsStreamAsync(timeout.Token);
         var received = new StringBuilder();
