@@ -29,7 +29,7 @@ public class MapOutputBufferTests
         using var folder = new TempFolder();
         var buffer = Buffer(3, limit, folder.Path, compress: compress);
         for (var i = 0; i < Words.Length; i++) buffer.Add(Words[i], i);
-        var runs = WriteRuns(buffer, 3);
+        var runs = Runs.WriteAll(buffer, 3);
 
         var partitioner = new Partitioner<string>(3);
         for (var p = 0; p < 3; p++)
@@ -55,7 +55,7 @@ public class MapOutputBufferTests
         var buffer = Buffer(4, limit, folder.Path, compress: compress);
         foreach (var (key, value) in pairs) buffer.Add(key, value);
         Assert.True(buffer.Serialized);
-        var runs = WriteRuns(buffer, 4);
+        var runs = Runs.WriteAll(buffer, 4);
 
         var partitioner = new Partitioner<string>(4);
         for (var p = 0; p < 4; p++)
@@ -77,7 +77,7 @@ public class MapOutputBufferTests
         using var folder = new TempFolder();
         var buffer = Buffer(2, limit, folder.Path, (_, values) => values.Sum(), compress);
         foreach (var word in Words) buffer.Add(word, 1);
-        var runs = WriteRuns(buffer, 2);
+        var runs = Runs.WriteAll(buffer, 2);
 
         var expected = Words.GroupBy(w => w).ToDictionary(g => g.Key, g => g.Count());
         var actual = runs.SelectMany(r => r).ToList();
@@ -104,7 +104,7 @@ public class MapOutputBufferTests
             var spills = Directory.CreateDirectory(Path.Combine(folder.Path, $"task-{t}")).FullName;
             buffer.Reset(spills);
             foreach (var word in tasks[t]) buffer.Add(word, 1);
-            var actual = WriteRuns(buffer, 2).SelectMany(r => r).OrderBy(kv => kv.Key, StringComparer.Ordinal).ThenBy(kv => kv.Value).ToList();
+            var actual = Runs.WriteAll(buffer, 2).SelectMany(r => r).OrderBy(kv => kv.Key, StringComparer.Ordinal).ThenBy(kv => kv.Value).ToList();
 
             var expected = combine
                 ? tasks[t].GroupBy(w => w).Select(g => new KeyValuePair<string, int>(g.Key, g.Count()))
@@ -127,7 +127,7 @@ public class MapOutputBufferTests
         buffer.Add("a", 1);
         buffer.Add("b", 3);
         Assert.True(buffer.Serialized);
-        Assert.Equal([new("a", 1), new("b", 2), new("b", 3)], WriteRuns(buffer, 2).SelectMany(r => r).OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.Equal([new("a", 1), new("b", 2), new("b", 3)], Runs.WriteAll(buffer, 2).SelectMany(r => r).OrderBy(kv => kv.Key, StringComparer.Ordinal));
     }
 
     [Fact]
@@ -165,7 +165,7 @@ public class MapOutputBufferTests
             var filler = distinct ? ManyDistinct(MapOutputBuffer<string, int>.DecideAfter * 2).Select(p => p.Key) : Enumerable.Repeat("zzz", 20_000);
             foreach (var key in keys.Concat(filler)) buffer.Add(key, 0);
             Assert.Equal(distinct, buffer.Serialized);
-            var order = WriteRuns(buffer, 1)[0].Select(kv => kv.Key).Distinct().ToList();
+            var order = Runs.WriteAll(buffer, 1)[0].Select(kv => kv.Key).Distinct().ToList();
             Assert.Equal(order.Order(StringComparer.Ordinal), order);
             Assert.Equal(keys.Order(StringComparer.Ordinal).ToList(), order.Where(keys.Contains).ToList());
         }
@@ -181,7 +181,7 @@ public class MapOutputBufferTests
         var buffer = Buffer(3, 64L << 20, folder.Path);
         for (var i = 0; i < keys.Count; i++) buffer.Add(keys[i], i);
         Assert.True(buffer.Serialized);
-        var runs = WriteRuns(buffer, 3);
+        var runs = Runs.WriteAll(buffer, 3);
         var partitioner = new Partitioner<string>(3);
         for (var p = 0; p < 3; p++)
         {
@@ -227,16 +227,5 @@ public class MapOutputBufferTests
         });
         Assert.Equal(("bad", 3, 3), (e.Key, e.Partition, e.Partitions));
         Assert.Equal("Partition returned 3; it must be from 0 to 2 (3 reducers)", e.Message);
-    }
-
-    private static List<KeyValuePair<string, int>>[] WriteRuns(MapOutputBuffer<string, int> buffer, int partitions)
-    {
-        var streams = new Dictionary<int, MemoryStream>();
-        var counts = buffer.WriteRuns(p => streams[p] = new MemoryStream());
-        var runs = Enumerable.Range(0, partitions)
-            .Select(p => streams.TryGetValue(p, out var s) ? Runs.Read<string, int>(new MemoryStream(s.ToArray())) : [])
-            .ToArray();
-        Assert.Equal(runs.Select(r => r.Count), counts);
-        return runs;
     }
 }

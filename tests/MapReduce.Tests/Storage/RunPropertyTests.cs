@@ -28,7 +28,7 @@ public class RunPropertyTests
             using var folder = new TempFolder();
             var buffer = new MapOutputBuffer<string, int>(partitions, null, null, limit, folder.Path, compress);
             foreach (var (key, value) in pairs) buffer.Add(key, value);
-            var runs = WriteRuns(buffer, partitions);
+            var runs = Runs.WriteAll(buffer, partitions);
 
             var partitioner = new Partitioner<string>(partitions);
             for (var p = 0; p < partitions; p++)
@@ -50,7 +50,7 @@ public class RunPropertyTests
             using var folder = new TempFolder();
             var buffer = new MapOutputBuffer<string, int>(partitions, null, (_, values) => values.Sum(), limit, folder.Path, compress);
             foreach (var (key, value) in pairs) buffer.Add(key, value);
-            var runs = WriteRuns(buffer, partitions);
+            var runs = Runs.WriteAll(buffer, partitions);
 
             var partitioner = new Partitioner<string>(partitions);
             for (var p = 0; p < partitions; p++)
@@ -102,7 +102,7 @@ public class RunPropertyTests
             using var folder = new TempFolder();
             var buffer = new MapOutputBuffer<string, int>(partitions, null, null, limit, folder.Path, compress);
             for (var i = 0; i < pairs.Count; i++) buffer.Add(pairs[i].Item1 + i, pairs[i].Item2); // + i: mostly distinct
-            var runs = WriteRuns(buffer, partitions);
+            var runs = Runs.WriteAll(buffer, partitions);
 
             var partitioner = new Partitioner<string>(partitions);
             var keyed = pairs.Select((kv, i) => new KeyValuePair<string, int>(kv.Item1 + i, kv.Item2)).ToList();
@@ -196,16 +196,5 @@ public class RunPropertyTests
         writer.Complete();
         output.Position = 0;
         return output;
-    }
-
-    private static List<KeyValuePair<string, int>>[] WriteRuns(MapOutputBuffer<string, int> buffer, int partitions)
-    {
-        var streams = new Dictionary<int, MemoryStream>();
-        var counts = buffer.WriteRuns(p => streams[p] = new MemoryStream());
-        var runs = Enumerable.Range(0, partitions)
-            .Select(p => streams.TryGetValue(p, out var s) ? Runs.Read<string, int>(new MemoryStream(s.ToArray())) : [])
-            .ToArray();
-        Assert.Equal(runs.Select(r => r.Count), counts);
-        return runs;
     }
 }

@@ -32,6 +32,18 @@ public static class Runs
         return stream;
     }
 
+    /// <summary>The buffer's runs, read back per partition (empty where it wrote none); the pair counts it returned must match.</summary>
+    public static List<KeyValuePair<string, int>>[] WriteAll(MapOutputBuffer<string, int> buffer, int partitions)
+    {
+        var streams = new Dictionary<int, MemoryStream>();
+        var counts = buffer.WriteRuns(p => streams[p] = new MemoryStream());
+        var runs = Enumerable.Range(0, partitions)
+            .Select(p => streams.TryGetValue(p, out var s) ? Read<string, int>(new MemoryStream(s.ToArray())) : [])
+            .ToArray();
+        Assert.Equal(runs.Select(r => r.Count), counts);
+        return runs;
+    }
+
     /// <summary>Every pair of a run, in its order.</summary>
     public static List<KeyValuePair<TKey, TValue>> Read<TKey, TValue>(Stream run) => Merge<TKey, TValue>([run]).SelectMany(g => g.Values.Select(v => new KeyValuePair<TKey, TValue>(g.Key, v))).ToList();
 
