@@ -199,25 +199,9 @@ public sealed class LocalCluster : IAsyncDisposable
 
         var logFile = Path.Combine(StoreFolder, "logs", $"{name}.log");
         var log = LogWriter(name, logFile);
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var process = new Process { StartInfo = start };
         var node = new NodeProcess(name, roles, process, logFile, port);
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Ready[node] = ready;
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            WriteLog(log, e.Data);
-            if (e.Data.StartsWith(NodeHost.ReadyLine, StringComparison.Ordinal)) ready.TrySetResult();
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            WriteLog(log, e.Data);
-        };
-        process.Exited += (_, _) => ready.TrySetException(new LocalClusterException($"node {name} exited before joining the cluster; see {logFile}"));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        Ready[node] = NodeLauncher.Start(name, process, logFile, line => WriteLog(log, line));
         lock (_nodes)
         {
             var earlier = _nodes.FindIndex(n => n.Name == name);
@@ -265,25 +249,10 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private ConcurrentDictionary<NodeProcess, TaskCompletionSource> Ready { get; } = new();
+    private ConcurrentDictionary<NodeProcess, Task> Ready { get; } = new();
 
-    public async Task WaitReadyAsync(IReadOnlyList<NodeProcess> nodes, TimeSpan timeout, CancellationToken ct = default)
-    {
-        var all = Task.WhenAll(nodes.Select(n => Ready[n].Task));
-        // A node that exits before it is ready fails the wait at once, not after the others' timeout.
-        var firstFailure = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
-        foreach (var node in nodes)
-            _ = Ready[node].Task.ContinueWith(t => firstFailure.TrySetResult(t), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        var finished = await Task.WhenAny(all, firstFailure.Task, Task.Delay(timeout, ct));
-        if (finished == firstFailure.Task) await await firstFailure.Task;
-        if (finished != all)
-        {
-            ct.ThrowIfCancellationRequested();
-            var late = nodes.Where(n => !Ready[n].Task.IsCompleted).Select(n => n.Name);
-            throw new TimeoutException($"local cluster: {string.Join(", ", late)} did not join within {timeout.TotalSeconds:0} s; logs are in {Path.Combine(StoreFolder, "logs")}");
-        }
-        await all;
-    }
+    public Task WaitReadyAsync(IReadOnlyList<NodeProcess> nodes, TimeSpan timeout, CancellationToken ct = default) =>
+        NodeLauncher.WaitReadyAsync(nodes.Select(n => (n.Name, Ready[n])).ToList(), timeout, Path.Combine(StoreFolder, "logs"), ct);
 
     /// <summary>How to start MapReduce.Node: its apphost if present, else the dotnet host with its dll (both next to this assembly).</summary>
     public static (string FileName, string[] Prefix) NodeCommandLine()

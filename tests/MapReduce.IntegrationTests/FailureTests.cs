@@ -7,6 +7,7 @@ namespace MapReduce.IntegrationTests;
 /// Nodes killed by PID in the middle of a job: the job still finishes, with exactly the output of
 /// an undisturbed run, and the CLI exits 0.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class FailureTests(ITestOutputHelper log)
 {
     private static readonly SortedSet<string> Expected = Oracle.WordCount(Cli.Samples("data"));

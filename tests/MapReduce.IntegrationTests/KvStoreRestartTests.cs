@@ -10,6 +10,7 @@ namespace MapReduce.IntegrationTests;
 /// waits (the CLI says so once, and once when it is back) and finishes with the exact output, each
 /// task counted once.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class KvStoreRestartTests(ITestOutputHelper log)
 {
     [Fact]
