@@ -100,7 +100,8 @@ public sealed class LocalCluster : IAsyncDisposable
             for (var i = 1; i <= options.Masters; i++) others.Add(cluster.Launch($"master-{i}", NodeRoles.Master));
             for (var i = 1; i <= options.Workers; i++) others.Add(cluster.Launch($"worker-{i}", NodeRoles.Worker));
             await cluster.WaitReadyAsync([kv, .. others], TimeSpan.FromSeconds(90), ct);
-            cluster.Supervise(others, Console.Out, TimeProvider.System);
+            // The kvstore too: one downed after a long pause exits for its supervisor to start it again.
+            cluster.Supervise([kv, .. others], Console.Out, TimeProvider.System);
             return cluster;
         }
         catch
@@ -128,6 +129,34 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     public int SeedPort { get; private init; }
+
+    /// <summary>A node's Akka address, from the last ready line in its log; null before its first.</summary>
+    public static string? AkkaAddress(NodeProcess node)
+    {
+        using var reader = new StreamReader(new FileStream(node.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        var ready = reader.ReadToEnd().Split('\n').LastOrDefault(l => l.StartsWith(NodeHost.ReadyLine, StringComparison.Ordinal));
+        return ready?.Split(' ').Single(p => p.StartsWith("address=", StringComparison.Ordinal))["address=".Length..].Trim();
+    }
+
+    /// <summary>
+    /// Starts a node again under its name, roles and port, seeded also by the running masters: the
+    /// kvstore is the first seed, and seeded by itself alone a restarted kvstore would start a
+    /// cluster of its own, as would others fail to join while the kvstore is down.
+    /// </summary>
+    public NodeProcess Relaunch(NodeProcess node)
+    {
+        var masters = Nodes.Where(n => n.Name != node.Name && n.Roles.Split(',').Contains(NodeRoles.Master) && !HasExited(n))
+            .Select(AkkaAddress).OfType<string>().ToList();
+        return Launch(node.Name, node.Roles, node.Port, masters);
+    }
+
+    /// <summary>Starts the kvstore again (<see cref="Relaunch"/>) and waits until it has joined.</summary>
+    public async Task<NodeProcess> RestartKvStoreAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        var node = Relaunch(Nodes.Single(n => n.Name == "kvstore"));
+        await WaitReadyAsync([node], timeout, ct);
+        return node;
+    }
 
     /// <summary>SIGKILL, as a crash would: no coordinated shutdown, no goodbye to the cluster.</summary>
     public static void Kill(NodeProcess node)

@@ -102,6 +102,29 @@ public static class BenchCommands
                 parse.GetValue(sortSlots), parse.GetValue(sortCode)!, parse.GetValue(sortDir)!, parse.GetValue(sortConfig), parse.GetValue(sortCompare)), Console.Out, Console.Error, ct);
         });
         bench.Subcommands.Add(sortBench);
+        bench.Subcommands.Add(ChaosCommand());
         return bench;
+    }
+
+    private static Command ChaosCommand()
+    {
+        var minutes = new Option<double>("--minutes") { Description = "How long the soak injects faults", DefaultValueFactory = _ => 30 };
+        var clients = new Option<int>("--clients") { Description = "Clients running jobs at once, each one job after another", DefaultValueFactory = _ => 3 };
+        var workers = new Option<int>("--workers", "-w") { Description = "Worker processes in the local cluster", DefaultValueFactory = _ => 3 };
+        var faultEvery = new Option<double>("--fault-every") { Description = "Mean seconds between two faults", DefaultValueFactory = _ => 10 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the faults' and the clients' choices", DefaultValueFactory = _ => 1 };
+        var busy = new Option<int>("--busy") { Description = "Threads that keep the CPU busy during the soak", DefaultValueFactory = _ => 0 };
+        var code = new Option<string>("--code", "-c") { Description = "Folder holding the word count's task.csx", DefaultValueFactory = _ => Path.Combine("samples", "wordcount") };
+        var samples = new Option<string>("--samples") { Description = "Folder of .txt files the inputs are made of", DefaultValueFactory = _ => Path.Combine("samples", "data") };
+        var dir = new Option<string>("--dir") { Description = "Folder for inputs, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
+        var config = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+        var chaos = new Command("chaos", "A nemesis soak: jobs from several clients while random nodes of every role are SIGKILLed and paused; then checks every job, the catalog and the store for anomalies")
+        {
+            minutes, clients, workers, faultEvery, seed, busy, code, samples, dir, config,
+        };
+        chaos.SetAction(async (parse, ct) => await ChaosBenchCommand.RunAsync(new ChaosBenchOptions(
+            TimeSpan.FromMinutes(parse.GetValue(minutes)), parse.GetValue(clients), parse.GetValue(workers), TimeSpan.FromSeconds(parse.GetValue(faultEvery)),
+            parse.GetValue(seed), parse.GetValue(busy), parse.GetValue(code)!, parse.GetValue(samples)!, parse.GetValue(dir)!, parse.GetValue(config)), Console.Out, Console.Error, ct));
+        return chaos;
     }
 }
