@@ -67,7 +67,7 @@ public static class ChaosBenchCommand
         }
     }
 
-    /// <summary>One input the clients run on: its folder, the dataset stored before the soak, and the undisturbed job's sorted output lines.</summary>
+    /// <summary>One input the clients run on (the undisturbed job's parts stay in chaos-out/baseline-FOLDER): its folder, the dataset stored before the soak, and the undisturbed job's sorted output lines.</summary>
     private sealed record Input(string Folder, string DataId, List<string> Expected);
 
     /// <summary>What one client saw of one job.</summary>
@@ -104,7 +104,7 @@ public static class ChaosBenchCommand
         foreach (var folder in folders)
         {
             var first = await BenchCommand.RunJobAsync(node, new BenchJob(new RunJob(InputFolder.List(folder), folder, null, codeId is null ? codeFile : null, codeId, 2, settings.BlockSize),
-                Path.Combine(outFolder, "baseline")), null, ct);
+                Path.Combine(outFolder, $"baseline-{Path.GetFileName(folder)}")), null, ct);
             codeId = first.CodeId;
             inputs.Add(new Input(folder, first.DataId!, JobsBenchCommand.Lines(first.OutputFiles)));
             await DeleteAsync(node, $"result-{first.JobId}", ct);
