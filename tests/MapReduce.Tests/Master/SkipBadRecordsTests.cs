@@ -1,3 +1,4 @@
+using Akka.Actor;
 using MapReduce.Actors.Master;
 using MapReduce.Storage.Catalog;
 using static MapReduce.Actors.Master.MasterProtocol;
@@ -12,7 +13,7 @@ public sealed class SkipBadRecordsTests : MasterTestKit
     private static readonly InputLine Five = new("t.txt", 0, 5);
 
     /// <summary>A job on the one-chunk dataset "tiny" (one map task), with or without skipping.</summary>
-    private JobId SubmitTiny(Akka.Actor.IActorRef master, bool? skip)
+    private JobId SubmitTiny(IActorRef master, bool? skip)
     {
         master.Tell(new SubmitJob("code-1", "tiny", 1, skip));
         return ExpectMsg<JobAccepted>(AdmissionTimeout).JobId;
@@ -33,13 +34,13 @@ public sealed class SkipBadRecordsTests : MasterTestKit
         Assert.Null(first.ByLine); // whole chunks, as without skipping
         master.Tell(Threw(first, null), worker.Ref);
         var second = worker.ExpectMsg<RunMapTask>();
-        Assert.Equal([], second.ByLine); // line by line now, nothing to skip
+        Assert.Equal([], second.ByLine!); // line by line now, nothing to skip
         master.Tell(Threw(second, Three), worker.Ref);
         var third = worker.ExpectMsg<RunMapTask>();
-        Assert.Equal([], third.ByLine); // a suspect is not skipped on one failure
+        Assert.Equal([], third.ByLine!); // a suspect is not skipped on one failure
         master.Tell(Threw(third, Three), worker.Ref);
         var fourth = worker.ExpectMsg<RunMapTask>();
-        Assert.Equal([Three], fourth.ByLine);
+        Assert.Equal([Three], fourth.ByLine!);
         // Three failures, and the job runs on: skipping the line started the task's count over.
         Assert.Equal(JobStage.Running, StatusOf(master, job).Stage);
 
@@ -47,11 +48,12 @@ public sealed class SkipBadRecordsTests : MasterTestKit
         Sys.Stop(master);
         ExpectTerminated(master);
         var recovered = NewMaster();
+        Assert.Equal(JobStage.Running, StatusOf(recovered, job).Stage); // recovered (and its clock read) before time passes
         recovered.Tell(new RegisterWorker(worker.Ref, 1, [])); // attempt 4 died with the old master's worker
         Advance(recovered, Defaults.RecoveryGrace + TimeSpan.FromSeconds(1));
         var fifth = worker.ExpectMsg<RunMapTask>();
         Assert.Equal(Attempt(job, "m00000.5"), fifth.Attempt);
-        Assert.Equal([Three], fifth.ByLine);
+        Assert.Equal([Three], fifth.ByLine!);
 
         recovered.Tell(new MapTaskSucceeded(fifth.Attempt, [4], new Dictionary<string, long> { ["records.skipped"] = 1 }), worker.Ref);
         recovered.Tell(new ReduceTaskSucceeded(worker.ExpectMsg<RunReduceTask>().Attempt, 4), worker.Ref);
@@ -82,7 +84,7 @@ public sealed class SkipBadRecordsTests : MasterTestKit
         master.Tell(new RegisterWorker(next.Ref, 1, []));
         var fourth = next.ExpectMsg<RunMapTask>();
         Assert.Equal(Attempt(job, "m00000.4"), fourth.Attempt);
-        Assert.Equal([Three], fourth.ByLine);
+        Assert.Equal([Three], fourth.ByLine!);
         Assert.Equal(JobStage.Running, StatusOf(master, job).Stage);
     }
 
