@@ -36,6 +36,9 @@ public sealed record JobOptions(
 
     /// <summary>--in-process: kvstore, master and worker in this process, the script compiled for a debugger.</summary>
     public bool InProcess { get; init; }
+
+    /// <summary>--skip-bad-records: true; null: the cluster's mapreduce.skip-bad-records.</summary>
+    public bool? SkipBadRecords { get; init; }
 }
 
 /// <summary>
@@ -123,7 +126,7 @@ public static class JobCommand
             var runner = await JobRunner.ConnectAsync(cluster.Api, settings.KvStoreShortCircuit, progress.Report, ct);
             var source = options.DataFolders.Count == 0 ? null : string.Join(", ", options.DataFolders.Select(Path.GetFullPath)) + (options.Sample is { } n ? $" (first {n} lines of each file)" : "");
             var run = new RunJob(documents, source, options.DataId,
-                jobCode?.Path, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize) { Encoding = encoding, CodeArchive = archive };
+                jobCode?.Path, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize) { Encoding = encoding, CodeArchive = archive, SkipBadRecords = options.SkipBadRecords };
             ct.ThrowIfCancellationRequested();
             // Not cancellable once sent: a job journaled under an id this command never learnt could not be cancelled.
             var submitted = await runner.SubmitAsync(run, CancellationToken.None);

@@ -44,8 +44,9 @@ public static class SubmitCommand
             CustomParser = r => Durations.Parse(r),
         };
         var inProcess = new Option<bool>("--in-process") { Description = "Run kvstore, master and worker inside this command's process (still through the actors), task.csx compiled with debug information: a breakpoint in it stops in a debugger that launched the CLI (docs/debugging.md)" };
+        var skipBadRecords = new Option<bool>("--skip-bad-records") { Description = "Skip input lines on which Map throws (or exits the worker's process) in two attempts, instead of failing the job; at most mapreduce.max-skipped-records (100) lines, listed by `status` and `logs` (default from hocon: off)" };
         var seed = new Option<string[]>("--seed") { Hidden = true };
-        foreach (var option in new Option[] { data, encoding, sample, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, inProcess, seed })
+        foreach (var option in new Option[] { data, encoding, sample, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, inProcess, skipBadRecords, seed })
             command.Options.Add(option);
         command.SetAction(async (parse, ct) =>
         {
@@ -58,7 +59,7 @@ public static class SubmitCommand
                 parse.GetValue(data) ?? [], parse.GetValue(dataId), parse.GetValue(code), parse.GetValue(codeId), parse.GetValue(output),
                 parse.GetValue(reducers), parse.GetValue(cluster) ?? [], parse.GetValue(store)!, parse.GetValue(workers),
                 parse.GetValue(tasksPerWorker), parse.GetValue(config), parse.GetValue(blockSize), parse.GetValue(detach),
-                parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)) { Encoding = parse.GetValue(encoding), Sample = parse.GetValue(sample), InProcess = parse.GetValue(inProcess) }, Console.Out, Console.Error, ct);
+                parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)) { Encoding = parse.GetValue(encoding), Sample = parse.GetValue(sample), InProcess = parse.GetValue(inProcess), SkipBadRecords = parse.GetValue(skipBadRecords) ? true : null }, Console.Out, Console.Error, ct);
         });
         return command;
     }

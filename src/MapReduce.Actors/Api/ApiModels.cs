@@ -45,7 +45,8 @@ public static class ApiModels
 
     public sealed record DatasetDeletion(string DatasetId, int Chunks, long Bytes);
 
-    public sealed record JobRequest(string CodeId, string DatasetId, int Reducers);
+    /// <summary>A job to run; <see cref="SkipBadRecords"/>: skip lines on which Map fails every time (null: mapreduce.skip-bad-records).</summary>
+    public sealed record JobRequest(string CodeId, string DatasetId, int Reducers, bool? SkipBadRecords = null);
 
     public sealed record JobCreated(string Id, int MapTasks, int ReduceTasks);
 

@@ -142,7 +142,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     private async Task SubmitAsync(HttpContext context)
     {
         if (await ReadAsync<JobRequest>(context, RequestChecks.Problem).ConfigureAwait(false) is not { } job) return;
-        var reply = await AskMasterAsync(new SubmitJob(job.CodeId, job.DatasetId, job.Reducers), SlowCommandTimeout, context).ConfigureAwait(false);
+        var reply = await AskMasterAsync(new SubmitJob(job.CodeId, job.DatasetId, job.Reducers, job.SkipBadRecords), SlowCommandTimeout, context).ConfigureAwait(false);
         await (reply switch
         {
             null => Task.CompletedTask,

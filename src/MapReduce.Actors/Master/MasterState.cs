@@ -6,7 +6,10 @@ public enum TaskStage { Pending, Running, Done }
 
 public enum JobStage { Running, Succeeded, Failed, Cancelled }
 
-/// <summary>One map or reduce task of a job, as the journal knows it. Attempts are numbered from 1.</summary>
+/// <summary>
+/// One map or reduce task of a job, as the journal knows it. Attempts are numbered from 1.
+/// <see cref="Suspect"/>: the line its last attempt that named one failed on (a job that skips bad records).
+/// </summary>
 public sealed record TaskState(
     TaskId Id,
     MapInput? Input,
@@ -17,7 +20,8 @@ public sealed record TaskState(
     int? AcceptedAttempt,
     string? Worker,
     string? LastError,
-    PartitionSet NonEmptyPartitions)
+    PartitionSet NonEmptyPartitions,
+    InputLine? Suspect = null)
 {
     public bool IsDone => Stage == TaskStage.Done;
 
@@ -46,9 +50,14 @@ public sealed record JobState(
     int ReducesDone,
     string? Error,
     DateTime SubmittedAt,
-    DateTime? FinishedAt)
+    DateTime? FinishedAt,
+    bool SkipBadRecords = false,
+    ImmutableList<RecordSkipped>? Skipped = null)
 {
     public bool IsFinished => Stage != JobStage.Running;
+
+    /// <summary>The lines skipped so far, in the order they were (<see cref="BadRecords"/>).</summary>
+    public ImmutableList<RecordSkipped> SkippedRecords => Skipped ?? [];
     public bool AllMapsDone => MapsDone == Maps.Count;
     public bool AllReducesDone => ReducesDone == Reduces.Count;
 
@@ -81,7 +90,7 @@ public sealed record JobState(
         new JobId(e.JobId), e.CodeId, e.DatasetId, e.Reducers, JobStage.Running,
         ImmutableList.CreateRange(e.Maps.Select((m, i) => TaskState.New(TaskId.Map(i), m))),
         ImmutableList.CreateRange(Enumerable.Range(0, e.Reducers).Select(p => TaskState.New(TaskId.Reduce(p), null))),
-        0, 0, null, e.At, null);
+        0, 0, null, e.At, null, e.SkipBadRecords);
 
     public JobState Apply(IMasterEvent e) => e switch
     {
@@ -96,12 +105,14 @@ public sealed record JobState(
         ReduceSucceeded r => WithTask(r.TaskId, t => t with { Stage = TaskStage.Done, AcceptedAttempt = Number(r.AttemptId) }),
         // An attempt that is not the task's current one failed while a later one (its backup) runs: the task runs on.
         TaskFailed f => WithTask(f.TaskId, t => t.Stage == TaskStage.Running && t.CurrentAttempt is { } current && current != Number(f.AttemptId)
-            ? t with { LastError = f.Error, CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0) }
+            ? t with { LastError = f.Error, CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0), Suspect = f.Line ?? t.Suspect }
             : t with
             {
                 Stage = TaskStage.Pending, CurrentAttempt = null, Worker = null, LastError = f.Error,
-                CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0),
+                CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0), Suspect = f.Line ?? t.Suspect,
             }),
+        // The task starts over without the line: its failures so far were the line's.
+        RecordSkipped r => WithTask(r.TaskId, t => t with { CountedFailures = 0, Suspect = null }) with { Skipped = SkippedRecords.Add(r) },
         JobSucceeded s => this with { Stage = JobStage.Succeeded, FinishedAt = s.At },
         JobFailed f => this with { Stage = JobStage.Failed, Error = f.Reason, FinishedAt = f.At },
         JobCancelled c => this with { Stage = JobStage.Cancelled, Error = JobCancelled.Reason, FinishedAt = c.At },
@@ -157,13 +168,14 @@ public sealed record MasterState(ImmutableDictionary<JobId, JobState> Jobs)
                 for (var i = 0; i < s.Maps.Length; i++)
                     if (s.Maps[i] is null || !TaskId.TryParse(s.Maps[i].TaskId, out var map) || map != TaskId.Map(i)) return $"its map task {i} is not m{i:D5}";
                 return null;
-            case TaskStarted or MapSucceeded or ReduceSucceeded or TaskFailed when Jobs.TryGetValue(new JobId(e.JobId), out var job):
+            case TaskStarted or MapSucceeded or ReduceSucceeded or TaskFailed or RecordSkipped when Jobs.TryGetValue(new JobId(e.JobId), out var job):
                 var (taskText, attemptName) = e switch
                 {
                     TaskStarted t => (t.TaskId, t.AttemptId),
                     MapSucceeded m => (m.TaskId, m.AttemptId),
                     ReduceSucceeded r => (r.TaskId, r.AttemptId),
                     TaskFailed f => (f.TaskId, f.AttemptId),
+                    RecordSkipped r => (r.TaskId, r.AttemptId),
                     _ => throw new InvalidOperationException(),
                 };
                 if (!TaskId.TryParse(taskText, out var task) || !job.HasTask(task)) return $"job {job.Id} has no task '{taskText}'";
@@ -171,6 +183,7 @@ public sealed record MasterState(ImmutableDictionary<JobId, JobState> Jobs)
                     return $"'{attemptName}' is not an attempt of task {task}";
                 if (e is MapSucceeded { NonEmptyPartitions: var partitions } && (partitions is null || partitions.Any(p => p < 0 || p >= job.Reducers)))
                     return $"its partitions are not within the job's {job.Reducers}";
+                if (e is RecordSkipped { Line: var line } && (line is null || task.Kind != TaskKind.Map)) return "it names no line of a map task";
                 return null;
             default:
                 return null;

@@ -110,6 +110,47 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         return pairs;
     }
 
+    public long RunMapByLine(string docId, string text, long firstLine, IMapOutput output, string where, Func<long, bool> skip, Action<long> mapping, CancellationToken stop = default)
+    {
+        var buffer = ((MapOutput)output).Buffer;
+        var linePairs = new List<(TKey Key, TValue Value)>();
+        long pairs = 0;
+        Guard("Map", where, () =>
+        {
+            var line = firstLine - 1;
+            for (var start = 0; start < text.Length;)
+            {
+                stop.ThrowIfCancellationRequested();
+                var newline = text.IndexOf('\n', start);
+                var end = newline < 0 ? text.Length : newline + 1;
+                line++;
+                if (!skip(line))
+                {
+                    mapping(line);
+                    // Held until Map returns: a line it throws on adds nothing.
+                    linePairs.Clear();
+                    try
+                    {
+                        foreach (var (key, value) in _map(docId, text[start..end]))
+                        {
+                            if (key is null) throw new InvalidOperationException("Map yielded a null key");
+                            linePairs.Add((key, value));
+                        }
+                    }
+                    catch (Exception e) when (e is not IOException and not OperationCanceledException)
+                    {
+                        var inner = e is TargetInvocationException { InnerException: not null } t ? t.InnerException! : e;
+                        throw new UserCodeException($"Map threw on {where}, line {line}: {inner.GetType().Name}: {inner.Message}", inner, line);
+                    }
+                    foreach (var (key, value) in linePairs) buffer.Add(key, value);
+                    pairs += linePairs.Count;
+                }
+                start = end;
+            }
+        });
+        return pairs;
+    }
+
     private sealed class MapOutput(MapOutputBuffer<TKey, TValue> buffer) : IMapOutput
     {
         public MapOutputBuffer<TKey, TValue> Buffer => buffer;

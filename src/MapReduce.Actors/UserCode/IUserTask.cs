@@ -38,6 +38,16 @@ public interface IUserTask
     long RunMap(string docId, string chunk, IMapOutput output, string where, CancellationToken stop = default);
 
     /// <summary>
+    /// Runs Map once per line of <paramref name="text"/> (a job that skips bad records), numbering
+    /// its lines from <paramref name="firstLine"/>: a line for which <paramref name="skip"/> is true
+    /// is not mapped; <paramref name="mapping"/> hears each line's number before Map gets it; a line
+    /// on which Map throws adds nothing to <paramref name="output"/>, and the
+    /// <see cref="UserCodeException"/> names it (<see cref="UserCodeException.Line"/>).
+    /// Returns the number of pairs Map yielded.
+    /// </summary>
+    long RunMapByLine(string docId, string text, long firstLine, IMapOutput output, string where, Func<long, bool> skip, Action<long> mapping, CancellationToken stop = default);
+
+    /// <summary>
     /// Merges the sorted runs of one partition, calls Reduce per key (ReduceLines per key, or
     /// Reducer once) and writes "key\tvalue" lines (ReduceLines: its lines as they are) in key
     /// order. Returns the keys it reduced and the lines it wrote. <paramref name="stop"/> is checked

@@ -40,6 +40,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         var scratch = NewScratchFolder(attempt);
         var context = new AttemptContext();
         using var codeInUse = code.Use(task.CodeId); // the code stays loaded while the attempt runs
+        InputLine? failedOn = null; // the line Map threw on, when it maps line by line
         try
         {
             var clock = new PhaseTimes();
@@ -52,7 +53,8 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                     : await keyRanges.RangesForAsync(attempt.Job, compiled, task.Reducers, stop).ConfigureAwait(false);
                 clock.Lap("sample");
             }
-            long inputBytes = 0, inputLines = 0, pairs = 0;
+            long inputBytes = 0, inputLines = 0, pairs = 0, skipped = 0;
+            var lines = task.ByLine is null ? null : new ProcessExitWatch.LineCursor();
             var output = _buffers.Rent(task.CodeId, compiled, task.Reducers, shuffle.MapBufferBytes, scratch, shuffle.CompressRuns);
             // The next chunk downloads while this one is mapped.
             var next = ChunkText.OpenAsync(blobs, task.Chunks[0].ChunkKey, TextSliceBytes, stop);
@@ -62,13 +64,31 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                 var chunk = task.Chunks[i];
                 using var chunkText = await next.ConfigureAwait(false);
                 if (i + 1 < task.Chunks.Length) next = ChunkText.OpenAsync(blobs, task.Chunks[i + 1].ChunkKey, TextSliceBytes, stop);
+                var skip = task.ByLine?.Where(l => l.DocId == chunk.DocId && l.ChunkIndex == chunk.ChunkIndex).Select(l => l.Line).ToHashSet();
+                long chunkLines = 0;
                 await foreach (var slice in chunkText.SlicesAsync(stop).ConfigureAwait(false))
                 {
+                    var firstLine = chunkLines + 1; // lines are numbered within their chunk
+                    chunkLines += slice.Lines;
                     inputBytes += slice.Bytes;
                     inputLines += slice.Lines;
                     clock.Lap("fetch");
-                    pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () =>
-                        context.Run(() => compiled.RunMap(chunk.DocId, slice.Text, output, chunk.Describe(), stop))), stop).ConfigureAwait(false);
+                    if (skip is null)
+                        pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () =>
+                            context.Run(() => compiled.RunMap(chunk.DocId, slice.Text, output, chunk.Describe(), stop))), stop).ConfigureAwait(false);
+                    else
+                    {
+                        try
+                        {
+                            pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () => context.Run(() => compiled.RunMapByLine(chunk.DocId, slice.Text, firstLine, output, chunk.Describe(),
+                                n => Skips(skip, chunk, n), n => lines!.Set(chunk, n), stop)), lines), stop).ConfigureAwait(false);
+                        }
+                        catch (UserCodeException e) when (e.Line is { } n)
+                        {
+                            failedOn = new InputLine(chunk.DocId, chunk.ChunkIndex, n);
+                            throw;
+                        }
+                    }
                     clock.Lap("map");
                 }
             }
@@ -81,6 +101,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             counters[TaskCounterNames.MapInputBytes] = inputBytes;
             counters[TaskCounterNames.MapInputLines] = inputLines;
             counters[TaskCounterNames.MapOutputPairs] = pairs;
+            if (task.ByLine is not null) counters[TaskCounterNames.RecordsSkipped] = skipped;
             if (compiled.HasCombine)
             {
                 // As Hadoop counts them: the pairs that went into the combining buffer, and those that left it for the runs.
@@ -99,10 +120,19 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             await StoreLogAsync(attempt, context, null).ConfigureAwait(false);
             log?.Invoke($"{attempt}: {clock}{chunks}{(spills > 0 ? $" ({spills} spills to disk)" : "")}");
             return new MapTaskSucceeded(attempt, counts, counters);
+
+            // A line to skip is noted in the attempt's log (what `logs` shows) and counted.
+            bool Skips(HashSet<long> skip, MapChunk chunk, long line)
+            {
+                if (!skip.Contains(line)) return false;
+                context.Write($"{BadRecords.SkippedPrefix}{new InputLine(chunk.DocId, chunk.ChunkIndex, line).Describe()} (Map failed on it in two attempts)\n");
+                skipped++;
+                return true;
+            }
         }
         catch (Exception e)
         {
-            return await FailedAsync(attempt, context, e, stop).ConfigureAwait(false);
+            return await FailedAsync(attempt, context, e, stop, failedOn).ConfigureAwait(false);
         }
         finally
         {
@@ -246,9 +276,11 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
 
     private static string RunPath(string scratch, int partition) => Path.Combine(scratch, $"p{partition:D5}");
 
-    private async Task<TaskAttemptFailed> FailedAsync(AttemptId attempt, AttemptContext context, Exception e, CancellationToken stop)
+    /// <param name="line">The line Map threw on, when the attempt mapped line by line.</param>
+    private async Task<TaskAttemptFailed> FailedAsync(AttemptId attempt, AttemptContext context, Exception e, CancellationToken stop, InputLine? line = null)
     {
         var failed = Failed(attempt, e, stop);
+        if (failed.Kind == FailureKind.UserCode && line is not null) failed = failed with { Line = line };
         // Storage trouble or a stop says nothing about the user's code: only output it printed is worth a blob then.
         var explain = failed.Kind is FailureKind.UserCode or FailureKind.CompileError;
         await StoreLogAsync(attempt, context, explain ? FailureText(failed, e) : null).ConfigureAwait(false);

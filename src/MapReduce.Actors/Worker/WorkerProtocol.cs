@@ -5,8 +5,11 @@ namespace MapReduce.Actors.Worker;
 /// <summary>Tasks the master hands to a worker; results go back to the master (see MasterProtocol).</summary>
 public static class WorkerProtocol
 {
-    /// <summary>Map <see cref="Chunks"/> (one, or several small ones packed into one task) into one sorted run per partition.</summary>
-    public sealed record RunMapTask(AttemptId Attempt, string CodeId, MapChunk[] Chunks, int Reducers);
+    /// <summary>
+    /// Map <see cref="Chunks"/> (one, or several small ones packed into one task) into one sorted run per partition.
+    /// <see cref="ByLine"/>: null, Map gets whole chunks; else it gets one line at a time, except these lines, which are skipped (<see cref="BadRecords"/>).
+    /// </summary>
+    public sealed record RunMapTask(AttemptId Attempt, string CodeId, MapChunk[] Chunks, int Reducers, InputLine[]? ByLine = null);
 
     /// <summary>
     /// Merge the runs of partition <c>Attempt.Task.Index</c>: <see cref="MapAttempts"/> holds, for

@@ -26,6 +26,9 @@ public sealed record RunJob(
 
     /// <summary>A job project's archive (<see cref="ProjectBuild"/>), shipped instead of the script <see cref="CodeFile"/> (then the project's path).</summary>
     public byte[]? CodeArchive { get; init; }
+
+    /// <summary>Skip lines on which Map fails every time (--skip-bad-records); null: the cluster's default.</summary>
+    public bool? SkipBadRecords { get; init; }
 }
 
 /// <summary>What the upload and submission produced: the ids to reuse, and the job's id.</summary>
@@ -55,7 +58,7 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
             ? new DatasetUpload(api, blobs, report).RunAsync(documents, job.DataSource ?? "", job.BlockSize, job.Encoding, ct)
             : Task.FromResult(job.DataId!);
         await Task.WhenAll(code, data).ConfigureAwait(false);
-        var created = await api.SubmitAsync(new JobRequest(code.Result, data.Result, job.Reducers), ct).ConfigureAwait(false);
+        var created = await api.SubmitAsync(new JobRequest(code.Result, data.Result, job.Reducers, job.SkipBadRecords), ct).ConfigureAwait(false);
         report(new Submitted(created.Id, created.MapTasks, created.ReduceTasks));
         return new SubmittedJob(created.Id, data.Result, code.Result, created.MapTasks, created.ReduceTasks);
     }

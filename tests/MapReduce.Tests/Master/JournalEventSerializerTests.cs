@@ -19,6 +19,9 @@ public sealed class JournalEventSerializerTests : Akka.TestKit.Xunit2.TestKit
         new TaskFailed("job-1", "m00001", "m00001.1", "worker lost", true, DateTime.UnixEpoch, Lost: true),
         new JobSucceeded("job-1", "result-job-1", ["a", "b"], DateTime.UnixEpoch),
         new JobFailed("job-1", "reason", DateTime.UnixEpoch),
+        new JobSubmitted("job-3", "code-1", "data-1", 1, [new MapInput("m00000", "a.txt", 0, "k0")], DateTime.UnixEpoch, SkipBadRecords: true),
+        new TaskFailed("job-3", "m00000", "m00000.2", "Map threw on document 'a.txt', chunk 0, line 7: boom", true, DateTime.UnixEpoch, Line: new InputLine("a.txt", 0, 7)),
+        new RecordSkipped("job-3", "m00000", "m00000.3", new InputLine("a.txt", 0, 7), "Map threw on document 'a.txt', chunk 0, line 7: boom", DateTime.UnixEpoch),
     ];
 
     [Theory]
