@@ -59,7 +59,7 @@ public sealed class ChunkRecords : IDisposable
     /// </summary>
     public static ChunkRecords FromBytes(MapChunk chunk, InputFormat format, Type recordType, byte[] content, byte[]? firstChunk) =>
         new(chunk, format, recordType, new MemoryStream(content, writable: false),
-            firstChunk is null ? null : ReadHeader(new MemoryStream(firstChunk, writable: false), chunk with { ChunkIndex = 0 }));
+            firstChunk is null || format != InputFormat.Csv ? null : ReadHeader(new MemoryStream(firstChunk, writable: false), chunk with { ChunkIndex = 0 }));
 
     /// <summary>The key of the first chunk of the same file: <c>data/D/000003-000007.csv</c> gives <c>data/D/000003-000000.csv</c>.</summary>
     public static string FirstChunkKey(string chunkKey)

@@ -22,7 +22,7 @@ public static class RecordChecks
     {
         var message = e.Message;
         var at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
-        return at > 0 ? message[..at].TrimEnd() : message;
+        return at > 0 ? message[..at].TrimEnd(' ', '|') : message;
     }
 
     private sealed class CsvCheck(InputDocument doc) : ITextSink
