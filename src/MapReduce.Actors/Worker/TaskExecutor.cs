@@ -4,6 +4,7 @@ using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.UserCode;
 using MapReduce.Storage.Blobs;
+using MapReduce.Storage.Chunking;
 using static MapReduce.Actors.Master.MasterProtocol;
 using static MapReduce.Actors.Worker.WorkerProtocol;
 
@@ -56,14 +57,28 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             long inputBytes = 0, inputLines = 0, pairs = 0, skipped = 0;
             var lines = task.ByLine is null ? null : new ProcessExitWatch.LineCursor();
             var output = _buffers.Rent(task.CodeId, compiled, task.Reducers, shuffle.MapBufferBytes, scratch, shuffle.CompressRuns);
-            // The next chunk downloads while this one is mapped.
-            var next = ChunkText.OpenAsync(blobs, task.Chunks[0].ChunkKey, TextSliceBytes, stop);
+            // The dataset's format is in its chunk keys; Map's record type must read it.
+            foreach (var chunk in task.Chunks) MapRecords.Check(InputFormats.OfChunkKey(chunk.ChunkKey, ChunkText.GzipSuffix), compiled.RecordType, chunk.Describe());
+            // The next chunk downloads while this one is mapped (a chunk of text lines; one of records is fetched when its turn comes).
+            var next = OpenText(task.Chunks[0]);
             for (var i = 0; i < task.Chunks.Length; i++)
             {
                 stop.ThrowIfCancellationRequested();
                 var chunk = task.Chunks[i];
+                if (next is null)
+                {
+                    if (i + 1 < task.Chunks.Length) next = OpenText(task.Chunks[i + 1]);
+                    using var records = await ChunkRecords.OpenAsync(blobs, chunk, compiled.RecordType, stop).ConfigureAwait(false);
+                    clock.Lap("fetch");
+                    pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () =>
+                        context.Run(() => compiled.RunMapRecords(chunk.DocId, records.Read(), output, chunk.Describe(), stop))), stop).ConfigureAwait(false);
+                    clock.Lap("map");
+                    inputBytes += records.Bytes;
+                    inputLines += records.Count;
+                    continue;
+                }
                 using var chunkText = await next.ConfigureAwait(false);
-                if (i + 1 < task.Chunks.Length) next = ChunkText.OpenAsync(blobs, task.Chunks[i + 1].ChunkKey, TextSliceBytes, stop);
+                next = i + 1 < task.Chunks.Length ? OpenText(task.Chunks[i + 1]) : null;
                 var skip = task.ByLine?.Where(l => l.DocId == chunk.DocId && l.ChunkIndex == chunk.ChunkIndex).Select(l => l.Line).ToHashSet();
                 long chunkLines = 0;
                 await foreach (var slice in chunkText.SlicesAsync(stop).ConfigureAwait(false))
@@ -93,6 +108,9 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                 }
             }
             var where = task.Chunks.Length == 1 ? task.Chunks[0].Describe() : $"map task {attempt.Task}";
+
+            Task<ChunkText>? OpenText(MapChunk chunk) =>
+                InputFormats.OfChunkKey(chunk.ChunkKey, ChunkText.GzipSuffix) == InputFormat.Lines ? ChunkText.OpenAsync(blobs, chunk.ChunkKey, TextSliceBytes, stop) : null;
             var counts = await Task.Run(() => ProcessExitWatch.RunAs(attempt, () => context.Run(
                 () => output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where)))).ConfigureAwait(false);
             clock.Lap("map");
@@ -328,6 +346,8 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         OperationCanceledException when stop.IsCancellationRequested => new TaskAttemptFailed(attempt, FailureKind.Stopped, "stopped"),
         CompileErrorException c => new TaskAttemptFailed(attempt, FailureKind.CompileError, c.Message),
         UserCodeException u => new TaskAttemptFailed(attempt, FailureKind.UserCode, u.Message),
+        // A record that cannot be read (--input-format) fails every attempt alike: the job fails at once, as for code that does not compile.
+        Storage.Chunking.InputException i => new TaskAttemptFailed(attempt, FailureKind.CompileError, i.Message),
         DecoderFallbackException => new TaskAttemptFailed(attempt, FailureKind.UserCode, "input is not valid UTF-8 text"),
         _ => new TaskAttemptFailed(attempt, FailureKind.Infrastructure, $"{e.GetType().Name}: {e.Message}"),
     };

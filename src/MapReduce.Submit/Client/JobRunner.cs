@@ -29,6 +29,9 @@ public sealed record RunJob(
 
     /// <summary>Skip lines on which Map fails every time (--skip-bad-records); null: the cluster's default.</summary>
     public bool? SkipBadRecords { get; init; }
+
+    /// <summary>How the input files are cut and read (--input-format); a stored dataset keeps the format it was uploaded with.</summary>
+    public InputFormat InputFormat { get; init; } = InputFormat.Lines;
 }
 
 /// <summary>What the upload and submission produced: the ids to reuse, and the job's id.</summary>
@@ -55,7 +58,7 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
         // Side by side: the code is small, but its first request pays for the data channel's set-up.
         var code = job.CodeFile is { } codeFile ? UploadCodeAsync(codeFile, job.CodeArchive, ct) : Task.FromResult(job.CodeId!);
         var data = job.Documents is { } documents
-            ? new DatasetUpload(api, blobs, report).RunAsync(documents, job.DataSource ?? "", job.BlockSize, job.Encoding, ct)
+            ? new DatasetUpload(api, blobs, report).RunAsync(documents, job.DataSource ?? "", job.BlockSize, job.Encoding, ct, job.InputFormat)
             : Task.FromResult(job.DataId!);
         await Task.WhenAll(code, data).ConfigureAwait(false);
         var created = await api.SubmitAsync(new JobRequest(code.Result, data.Result, job.Reducers, job.SkipBadRecords), ct).ConfigureAwait(false);
@@ -97,6 +100,6 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
         return codeId;
     }
 
-    public Task<IReadOnlyList<string>> DownloadAsync(string jobId, IReadOnlyList<string> parts, string outputFolder, CancellationToken ct) =>
-        ResultDownload.RunAsync(blobs, jobId, parts, outputFolder, report, ct);
+    public Task<IReadOnlyList<string>> DownloadAsync(string jobId, IReadOnlyList<string> parts, string outputFolder, CancellationToken ct, ResultFormat format = ResultFormat.Tsv) =>
+        ResultDownload.RunAsync(blobs, jobId, parts, outputFolder, report, ct, format);
 }
