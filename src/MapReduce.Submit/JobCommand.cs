@@ -36,6 +36,9 @@ public sealed record JobOptions(
 
     /// <summary>--in-process: kvstore, master and worker in this process, the script compiled for a debugger.</summary>
     public bool InProcess { get; init; }
+
+    /// <summary>--incremental: reuse what earlier incremental runs of the same input, code and reducers left.</summary>
+    public bool Incremental { get; init; }
 }
 
 /// <summary>
@@ -123,12 +126,13 @@ public static class JobCommand
             var runner = await JobRunner.ConnectAsync(cluster.Api, settings.KvStoreShortCircuit, progress.Report, ct);
             var source = options.DataFolders.Count == 0 ? null : string.Join(", ", options.DataFolders.Select(Path.GetFullPath)) + (options.Sample is { } n ? $" (first {n} lines of each file)" : "");
             var run = new RunJob(documents, source, options.DataId,
-                jobCode?.Path, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize) { Encoding = encoding, CodeArchive = archive };
+                jobCode?.Path, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize) { Encoding = encoding, CodeArchive = archive, Incremental = options.Incremental };
             ct.ThrowIfCancellationRequested();
             // Not cancellable once sent: a job journaled under an id this command never learnt could not be cancelled.
             var submitted = await runner.SubmitAsync(run, CancellationToken.None);
             jobId = submitted.JobId;
             sample?.Dispose();
+            if (submitted.Reused) talk.WriteLine($"nothing changed since job {jobId} (--incremental): its result is returned as it is");
             if (options.Detach)
             {
                 await progress.DisposeAsync();
@@ -253,6 +257,7 @@ public static class JobCommand
         if (o.Sample is < 1) throw new InputException($"--sample must be at least 1 line, not {o.Sample}");
         if (o.Sample is not null && o.DataFolders.Count == 0) throw new InputException("--sample applies to --data: a stored dataset (--data-id) is used as it is");
         if (o.Encoding is not null && o.DataFolders.Count == 0) throw new InputException("--encoding applies to --data: a stored dataset (--data-id) is already UTF-8");
+        if (o.Incremental && o.Sample is not null) throw new InputException("--incremental does not go with --sample: a sample is a quick check, not a run to build on");
 
         IReadOnlyList<InputDocument>? documents = null;
         if (o.DataFolders.Count > 0)

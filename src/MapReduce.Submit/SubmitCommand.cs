@@ -45,7 +45,8 @@ public static class SubmitCommand
         };
         var inProcess = new Option<bool>("--in-process") { Description = "Run kvstore, master and worker inside this command's process (still through the actors), task.csx compiled with debug information: a breakpoint in it stops in a debugger that launched the CLI (docs/debugging.md)" };
         var seed = new Option<string[]>("--seed") { Hidden = true };
-        foreach (var option in new Option[] { data, encoding, sample, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, inProcess, seed })
+        var incremental = new Option<bool>("--incremental") { Description = "Reuse what earlier --incremental runs of the same input folder, code and reducers left: only the map tasks of files that changed run, and with nothing changed the earlier result is returned. For deterministic Map and Reduce only (docs/operations.md)" };
+        foreach (var option in new Option[] { data, encoding, sample, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, inProcess, seed, incremental })
             command.Options.Add(option);
         command.SetAction(async (parse, ct) =>
         {
@@ -58,7 +59,7 @@ public static class SubmitCommand
                 parse.GetValue(data) ?? [], parse.GetValue(dataId), parse.GetValue(code), parse.GetValue(codeId), parse.GetValue(output),
                 parse.GetValue(reducers), parse.GetValue(cluster) ?? [], parse.GetValue(store)!, parse.GetValue(workers),
                 parse.GetValue(tasksPerWorker), parse.GetValue(config), parse.GetValue(blockSize), parse.GetValue(detach),
-                parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)) { Encoding = parse.GetValue(encoding), Sample = parse.GetValue(sample), InProcess = parse.GetValue(inProcess) }, Console.Out, Console.Error, ct);
+                parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)) { Encoding = parse.GetValue(encoding), Sample = parse.GetValue(sample), InProcess = parse.GetValue(inProcess), Incremental = parse.GetValue(incremental) }, Console.Out, Console.Error, ct);
         });
         return command;
     }

@@ -23,19 +23,32 @@ public sealed record MapChunk(string DocId, int ChunkIndex, string ChunkKey)
 /// <summary>
 /// A map task's input: its first chunk, and <see cref="More"/> chunks when small files share the
 /// task (see <see cref="MapSplits"/>). Events journaled before tasks were packed have no More.
+/// In an incremental job (<c>--incremental</c>): <see cref="OutputId"/> is the content id of the
+/// task's output (Storage.Incremental.ContentIds.MapOutput); <see cref="ReusedRuns"/>, when set, is
+/// the folder of an earlier job's runs with that id, which the job reads instead of running the task
+/// (<see cref="ReusedPartitions"/>: the partitions it has a run for). Older events have none of the three.
 /// </summary>
-public sealed record MapInput(string TaskId, string DocId, int ChunkIndex, string ChunkKey, MapChunk[]? More = null)
+public sealed record MapInput(string TaskId, string DocId, int ChunkIndex, string ChunkKey, MapChunk[]? More = null,
+    string? OutputId = null, string? ReusedRuns = null, int[]? ReusedPartitions = null)
 {
     public MapChunk[] Chunks() => [new(DocId, ChunkIndex, ChunkKey), .. More ?? []];
+
+    public bool IsReused => ReusedRuns is not null;
 }
 
+/// <summary>
+/// A job was accepted. <see cref="Lineage"/>: set for an incremental job (<c>--incremental</c>), whose
+/// map outputs are kept for the next re-run of its lineage (Storage.Incremental.ContentIds.Lineage);
+/// older events have none.
+/// </summary>
 public sealed record JobSubmitted(
     [property: JsonPropertyName("ExecId")] string JobId,
     string CodeId,
     [property: JsonPropertyName("DirId")] string DatasetId,
     int Reducers,
     MapInput[] Maps,
-    DateTime At) : IMasterEvent;
+    DateTime At,
+    string? Lineage = null) : IMasterEvent;
 
 /// <summary>
 /// An attempt was handed to a worker; <see cref="AttemptId"/> is the attempt's name within the job

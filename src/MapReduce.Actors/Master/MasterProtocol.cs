@@ -6,9 +6,11 @@ namespace MapReduce.Actors.Master;
 public static class MasterProtocol
 {
     /// <summary>Runs code on a stored dataset; answered with <see cref="JobAccepted"/> once the job is journaled, or <see cref="JobRejected"/>.</summary>
-    public sealed record SubmitJob(string CodeId, string DatasetId, int Reducers);
+    /// <remarks><see cref="Incremental"/>: reuse the map outputs (or the whole result) of earlier incremental jobs with the same content ids, and keep this job's.</remarks>
+    public sealed record SubmitJob(string CodeId, string DatasetId, int Reducers, bool Incremental = false);
 
-    public sealed record JobAccepted(JobId JobId, int MapTasks, int ReduceTasks);
+    /// <summary><see cref="Reused"/>: nothing changed since the incremental job <see cref="JobId"/>, whose result is the answer; no job was started.</summary>
+    public sealed record JobAccepted(JobId JobId, int MapTasks, int ReduceTasks, bool Reused = false);
 
     public sealed record JobRejected(string Reason);
 
