@@ -57,11 +57,12 @@ public static class KvStoreProtocol
     /// and delete the lineage's other map outputs (but those in <see cref="InUse"/>: running jobs read
     /// them). Answered with <see cref="FoldersRemoved"/>.
     /// </summary>
-    public sealed record KeepMapOutputs(string Lineage, string JobId, string ResultId, string DirId, string ResultDirId, KeptMapOutput[] Outputs, string[] InUse)
+    public sealed record KeepMapOutputs(string Lineage, string JobId, string ResultId, string DirId, string ResultDirId, KeptMapOutput[] Outputs, string[] InUse,
+        DateTime SubmittedAt)
     {
         /// <summary>The catalog rows that record it.</summary>
         public (Storage.Catalog.IncrementalRunRow Run, List<Storage.Catalog.MapOutputRow> Outputs) Rows() => (
-            new Storage.Catalog.IncrementalRunRow { Lineage = Lineage, JobId = JobId, ResultId = ResultId, DirId = DirId, ResultDirId = ResultDirId },
+            new Storage.Catalog.IncrementalRunRow { Lineage = Lineage, JobId = JobId, ResultId = ResultId, DirId = DirId, ResultDirId = ResultDirId, SubmittedAt = SubmittedAt },
             Outputs.Select(o => new Storage.Catalog.MapOutputRow
             {
                 OutputId = o.OutputId, Lineage = Lineage, RunsFolder = o.RunsFolder, JobId = JobId, Partitions = string.Join(',', o.Partitions),

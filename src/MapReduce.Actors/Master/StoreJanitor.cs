@@ -110,7 +110,7 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
                 job.DatasetId, job.ResultDatasetId,
                 [.. job.Maps.Select(m => new KvStoreProtocol.KeptMapOutput(m.Input!.OutputId!,
                     m.Input.ReusedRuns ?? BlobKeys.MapAttemptFolder(new AttemptId(job.Id, m.Id, m.AcceptedAttempt!.Value)), m.NonEmptyPartitions.ToArray()))],
-                inUse)
+                inUse, job.SubmittedAt)
             : null;
 
     /// <param name="failures">How many tries before this one could not reach the kvstore.</param>

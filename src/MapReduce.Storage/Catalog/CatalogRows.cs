@@ -60,6 +60,8 @@ public sealed class IncrementalRunRow
     [Column("result_id"), NotNull] public string ResultId { get; set; } = "";
     [Column("dir_id"), NotNull] public string DirId { get; set; } = "";
     [Column("result_dir_id"), NotNull] public string ResultDirId { get; set; } = "";
+    /// <summary>When the job was submitted: a job's record never replaces that of a job submitted after it.</summary>
+    [Column("submitted_at")] public DateTime SubmittedAt { get; set; }
 }
 
 /// <summary>Uploaded user code (task.csx); the id is a hash of the script.</summary>

@@ -181,6 +181,13 @@ public sealed class CatalogStore
     {
         using var db = Open();
         using var tx = db.BeginTransaction();
+        if (db.GetTable<IncrementalRunRow>().FirstOrDefault(r => r.Lineage == run.Lineage) is { } latest && latest.JobId != run.JobId && latest.SubmittedAt > run.SubmittedAt)
+        {
+            // A later job of the lineage is recorded already (this clean-up came late): of this job's outputs, those no row names go.
+            var named = db.GetTable<MapOutputRow>().Where(r => r.Lineage == run.Lineage).Select(r => r.RunsFolder).ToList().ToHashSet(StringComparer.Ordinal);
+            tx.Commit();
+            return outputs.Select(o => o.RunsFolder).Where(f => !named.Contains(f)).Distinct().ToList();
+        }
         var kept = outputs.Select(o => o.OutputId).ToHashSet(StringComparer.Ordinal);
         var keptFolders = outputs.Select(o => o.RunsFolder).ToHashSet(StringComparer.Ordinal);
         var old = db.GetTable<MapOutputRow>().Where(r => r.Lineage == run.Lineage).ToList().Where(r => !kept.Contains(r.OutputId)).ToList();
@@ -200,6 +207,7 @@ public sealed class CatalogStore
     {
         using var db = Open();
         using var tx = db.BeginTransaction();
+        if (db.GetTable<IncrementalRunRow>().FirstOrDefault(r => r.Lineage == run.Lineage) is { } latest && latest.SubmittedAt > run.SubmittedAt) return;
         foreach (var output in outputs) db.InsertOrReplace(output);
         db.InsertOrReplace(run);
         tx.Commit();
@@ -393,15 +401,25 @@ public sealed class CatalogStore
             .Select(e => new { e.ExecId, e.ExecType, e.TaskId })
             .Distinct()
             .ToList();
-        return rows.GroupBy(r => r.ExecId).ToDictionary(
-            g => g.Key,
-            g => (g.Count(r => r.ExecType == ExecutionType.Map), g.Count(r => r.ExecType == ExecutionType.Reduce)));
+        // The maps an incremental job reused ran no attempt: each has its counter instead.
+        var reused = db.GetTable<TaskCounterRow>()
+            .Where(c => execIds.Contains(c.ExecId) && c.Name == AttemptCounters.MapReused)
+            .GroupBy(c => c.ExecId)
+            .Select(g => new { ExecId = g.Key, Count = g.Count() })
+            .ToDictionary(g => g.ExecId, g => g.Count);
+        return rows.Select(r => r.ExecId).Concat(reused.Keys).Distinct().ToDictionary(
+            id => id,
+            id => (rows.Count(r => r.ExecId == id && r.ExecType == ExecutionType.Map) + reused.GetValueOrDefault(id),
+                rows.Count(r => r.ExecId == id && r.ExecType == ExecutionType.Reduce)));
     }
 }
 
 /// <summary>The counters <see cref="CatalogStore.GetCounters"/> derives from a job's attempts.</summary>
 public static class AttemptCounters
 {
+    /// <summary>1 for each map task of an incremental job whose output an earlier job left (the task ran no attempt).</summary>
+    public const string MapReused = "map.reused";
+
     public const string Attempts = "attempts";
     public const string Failed = "attempts.failed";
     public const string Lost = "attempts.lost";

@@ -128,7 +128,7 @@ public static class IncrementalBenchCommand
     }
 
     private static bool SameBytes(IReadOnlyList<string> left, IReadOnlyList<string> right) =>
-        left.Count == right.Count && left.Zip(right).All(p => File.ReadAllBytes(p.First).AsSpan().SequenceEqual(File.ReadAllBytes(p.Second)));
+        left.Count == right.Count && left.Zip(right).All(p => File.ReadAllBytes(p.Item1).AsSpan().SequenceEqual(File.ReadAllBytes(p.Item2)));
 
     private static TimeSpan Median(List<TimeSpan> times) => times.Order().ElementAt(times.Count / 2);
 

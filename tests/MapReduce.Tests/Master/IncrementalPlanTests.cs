@@ -82,7 +82,7 @@ public sealed class IncrementalPlanTests : IDisposable
         var plan2 = Plan(changed);
         Assert.Equal([true, false, true], plan2.Maps.Select(m => m.IsReused));
         Assert.Equal(BlobKeys.MapAttemptFolder(new AttemptId(job1.Id, TaskId.Map(2), 1)), plan2.Maps[2].ReusedRuns);
-        Assert.Equal([0, 1], plan2.Maps[2].ReusedPartitions);
+        Assert.Equal([0, 1], plan2.Maps[2].ReusedPartitions!);
         Assert.Null(plan2.ReusedJob);
         var job2 = Succeeded("job-2", changed, plan2);
 
