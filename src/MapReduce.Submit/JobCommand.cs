@@ -45,6 +45,9 @@ public sealed record JobOptions(
 
     /// <summary>--output-format as given (tsv, jsonl, csv); null: tsv.</summary>
     public string? OutputFormat { get; init; }
+
+    /// <summary>--incremental: reuse what earlier incremental runs of the same input, code and reducers left.</summary>
+    public bool Incremental { get; init; }
 }
 
 /// <summary>
@@ -136,12 +139,13 @@ public static class JobCommand
             var runner = await JobRunner.ConnectAsync(cluster.Api, settings.KvStoreShortCircuit, progress.Report, ct);
             var source = options.DataFolders.Count == 0 ? null : string.Join(", ", options.DataFolders.Select(Path.GetFullPath)) + (options.Sample is { } n ? $" (first {n} lines of each file)" : "");
             var run = new RunJob(documents, source, options.DataId,
-                jobCode?.Path, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize) { Encoding = encoding, CodeArchive = archive, SkipBadRecords = options.SkipBadRecords, InputFormat = inputFormat };
+                jobCode?.Path, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize) { Encoding = encoding, CodeArchive = archive, SkipBadRecords = options.SkipBadRecords, InputFormat = inputFormat, Incremental = options.Incremental };
             ct.ThrowIfCancellationRequested();
             // Not cancellable once sent: a job journaled under an id this command never learnt could not be cancelled.
             var submitted = await runner.SubmitAsync(run, CancellationToken.None);
             jobId = submitted.JobId;
             sample?.Dispose();
+            if (submitted.Reused) talk.WriteLine($"nothing changed since job {jobId} (--incremental): its result is returned as it is");
             if (options.Detach)
             {
                 await progress.DisposeAsync();
@@ -271,6 +275,7 @@ public static class JobCommand
         if (format == InputFormat.WholeFile && o.Encoding is not null) throw new InputException("--encoding does not apply to --input-format whole-file: Map gets each file's bytes as they are");
         if (o.Sample is not null && format is InputFormat.Csv or InputFormat.WholeFile)
             throw new InputException($"--sample takes the first lines of each file: not with --input-format {InputFormats.Name(format)}");
+        if (o.Incremental && o.Sample is not null) throw new InputException("--incremental does not go with --sample: a sample is a quick check, not a run to build on");
 
         IReadOnlyList<InputDocument>? documents = null;
         if (o.DataFolders.Count > 0)

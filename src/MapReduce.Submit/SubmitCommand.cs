@@ -54,7 +54,8 @@ public static class SubmitCommand
             Description = "How result parts are written: tsv (default: key<TAB>value lines), jsonl ({\"key\":...,\"value\":...} per line, part-N.jsonl) or csv (key,value with a header, part-N.csv)",
         };
         var seed = new Option<string[]>("--seed") { Hidden = true };
-        foreach (var option in new Option[] { data, encoding, sample, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, inProcess, skipBadRecords, inputFormat, outputFormat, seed })
+        var incremental = new Option<bool>("--incremental") { Description = "Reuse what earlier --incremental runs of the same input folder, code and reducers left: only the map tasks of files that changed run, and with nothing changed the earlier result is returned. For deterministic Map and Reduce only (docs/operations.md)" };
+        foreach (var option in new Option[] { data, encoding, sample, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, inProcess, skipBadRecords, inputFormat, outputFormat, seed, incremental })
             command.Options.Add(option);
         command.SetAction(async (parse, ct) =>
         {
@@ -68,7 +69,7 @@ public static class SubmitCommand
                 parse.GetValue(reducers), parse.GetValue(cluster) ?? [], parse.GetValue(store)!, parse.GetValue(workers),
                 parse.GetValue(tasksPerWorker), parse.GetValue(config), parse.GetValue(blockSize), parse.GetValue(detach),
                 parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)) { Encoding = parse.GetValue(encoding), Sample = parse.GetValue(sample), InProcess = parse.GetValue(inProcess),
-                    InputFormat = parse.GetValue(inputFormat), OutputFormat = parse.GetValue(outputFormat), SkipBadRecords = parse.GetValue(skipBadRecords) ? true : null }, Console.Out, Console.Error, ct);
+                    InputFormat = parse.GetValue(inputFormat), OutputFormat = parse.GetValue(outputFormat), SkipBadRecords = parse.GetValue(skipBadRecords) ? true : null, Incremental = parse.GetValue(incremental) }, Console.Out, Console.Error, ct);
         });
         return command;
     }

@@ -143,10 +143,19 @@ public sealed class MasterCore
             m.Submitter.Tell(new JobRejected(problem));
             return;
         }
-        var id = _ids.Next(Now, State.Jobs.ContainsKey);
-        Record([new JobSubmitted(id.Value, m.Job.CodeId, m.Job.DatasetId, m.Job.Reducers, m.Result.Maps, Now, m.Job.SkipBadRecords ?? _settings.SkipBadRecords)], () =>
+        if (m.Result.ReusedJob is { } reused)
         {
-            _log.Info("job {0}: {1} map tasks, {2} reduce tasks (code {3}, data {4})", id, m.Result.Maps.Length, m.Job.Reducers, m.Job.CodeId, m.Job.DatasetId);
+            // Nothing changed since that incremental job: its result is the answer, and no job starts.
+            _log.Info("incremental job on data {0}: nothing changed since job {1}, whose result is returned", m.Job.DatasetId, reused);
+            m.Submitter.Tell(new JobAccepted(new JobId(reused), m.Result.Maps.Length, m.Job.Reducers, Reused: true));
+            return;
+        }
+        var id = _ids.Next(Now, State.Jobs.ContainsKey);
+        Record([new JobSubmitted(id.Value, m.Job.CodeId, m.Job.DatasetId, m.Job.Reducers, m.Result.Maps, Now, m.Job.SkipBadRecords ?? _settings.SkipBadRecords, m.Result.Lineage)], () =>
+        {
+            var reusedMaps = m.Result.Maps.Count(x => x.IsReused);
+            _log.Info("job {0}: {1} map tasks{2}, {3} reduce tasks (code {4}, data {5})", id, m.Result.Maps.Length,
+                m.Result.Lineage is null ? "" : $" ({reusedMaps} reused from earlier incremental jobs)", m.Job.Reducers, m.Job.CodeId, m.Job.DatasetId);
             m.Submitter.Tell(new JobAccepted(id, m.Result.Maps.Length, m.Job.Reducers));
         });
         Dispatch();
@@ -621,7 +630,9 @@ public sealed class MasterCore
     private void StartArchiving(JobState job)
     {
         _archiving.Start(job.Id);
-        _janitor.Tell(new StoreJanitor.CleanUp(job));
+        // What running incremental jobs read of earlier jobs' map outputs is not deleted under them.
+        var inUse = job.Lineage is null ? [] : State.Jobs.Values.Where(j => !j.IsFinished).SelectMany(j => j.ReusedFolders()).Distinct().ToArray();
+        _janitor.Tell(new StoreJanitor.CleanUp(job, inUse));
     }
 
     private void Archive(JobId id, bool ready)

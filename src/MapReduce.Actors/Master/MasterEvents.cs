@@ -23,13 +23,25 @@ public sealed record MapChunk(string DocId, int ChunkIndex, string ChunkKey)
 /// <summary>
 /// A map task's input: its first chunk, and <see cref="More"/> chunks when small files share the
 /// task (see <see cref="MapSplits"/>). Events journaled before tasks were packed have no More.
+/// In an incremental job (<c>--incremental</c>): <see cref="OutputId"/> is the content id of the
+/// task's output (Storage.Incremental.ContentIds.MapOutput); <see cref="ReusedRuns"/>, when set, is
+/// the folder of an earlier job's runs with that id, which the job reads instead of running the task
+/// (<see cref="ReusedPartitions"/>: the partitions it has a run for). Older events have none of the three.
 /// </summary>
-public sealed record MapInput(string TaskId, string DocId, int ChunkIndex, string ChunkKey, MapChunk[]? More = null)
+public sealed record MapInput(string TaskId, string DocId, int ChunkIndex, string ChunkKey, MapChunk[]? More = null,
+    string? OutputId = null, string? ReusedRuns = null, int[]? ReusedPartitions = null)
 {
     public MapChunk[] Chunks() => [new(DocId, ChunkIndex, ChunkKey), .. More ?? []];
+
+    public bool IsReused => ReusedRuns is not null;
 }
 
-/// <summary>A job was admitted. <see cref="SkipBadRecords"/>: lines on which Map fails every time are skipped (<see cref="BadRecords"/>); older events have it false.</summary>
+/// <summary>
+/// A job was admitted. <see cref="SkipBadRecords"/>: lines on which Map fails every time are skipped
+/// (<see cref="BadRecords"/>); older events have it false. <see cref="Lineage"/>: set for an
+/// incremental job (<c>--incremental</c>), whose map outputs are kept for the next re-run of its
+/// lineage (Storage.Incremental.ContentIds.Lineage); older events have none.
+/// </summary>
 public sealed record JobSubmitted(
     [property: JsonPropertyName("ExecId")] string JobId,
     string CodeId,
@@ -37,7 +49,8 @@ public sealed record JobSubmitted(
     int Reducers,
     MapInput[] Maps,
     DateTime At,
-    bool SkipBadRecords = false) : IMasterEvent;
+    bool SkipBadRecords = false,
+    string? Lineage = null) : IMasterEvent;
 
 /// <summary>
 /// One line of a map task's input: its document, its chunk, and its number within the chunk (from

@@ -8,10 +8,12 @@ public static class MasterProtocol
     /// <summary>
     /// Runs code on a stored dataset; answered with <see cref="JobAccepted"/> once the job is journaled, or <see cref="JobRejected"/>.
     /// <see cref="SkipBadRecords"/>: skip lines on which Map fails every time (<see cref="BadRecords"/>); null: mapreduce.skip-bad-records.
+    /// <see cref="Incremental"/>: reuse the map outputs (or the whole result) of earlier incremental jobs with the same content ids, and keep this job's.
     /// </summary>
-    public sealed record SubmitJob(string CodeId, string DatasetId, int Reducers, bool? SkipBadRecords = null);
+    public sealed record SubmitJob(string CodeId, string DatasetId, int Reducers, bool? SkipBadRecords = null, bool Incremental = false);
 
-    public sealed record JobAccepted(JobId JobId, int MapTasks, int ReduceTasks);
+    /// <summary><see cref="Reused"/>: nothing changed since the incremental job <see cref="JobId"/>, whose result is the answer; no job was started.</summary>
+    public sealed record JobAccepted(JobId JobId, int MapTasks, int ReduceTasks, bool Reused = false);
 
     public sealed record JobRejected(string Reason);
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using MapReduce.Actors.Worker;
 
 namespace MapReduce.Actors.Master;
 
@@ -58,6 +59,10 @@ public sealed record JobState(
 
     /// <summary>The lines skipped so far, in the order they were (<see cref="BadRecords"/>).</summary>
     public ImmutableList<RecordSkipped> SkippedRecords => Skipped ?? [];
+
+    /// <summary>Set for an incremental job: the lineage its map outputs are kept for (see <see cref="JobSubmitted.Lineage"/>).</summary>
+    public string? Lineage { get; init; }
+
     public bool AllMapsDone => MapsDone == Maps.Count;
     public bool AllReducesDone => ReducesDone == Reduces.Count;
 
@@ -83,14 +88,33 @@ public sealed record JobState(
         return attempts;
     }
 
+    /// <summary>For a reduce of this partition, the maps reused from an earlier job that have a run in it, in map order.</summary>
+    public ReusedRun[] ReusedRunsFor(int partition)
+    {
+        var reused = new List<ReusedRun>();
+        var i = 0;
+        foreach (var map in Maps)
+        {
+            if (map.Input is { ReusedRuns: { } runs } && map.NonEmptyPartitions.Contains(partition)) reused.Add(new ReusedRun(i, runs));
+            i++;
+        }
+        return [.. reused];
+    }
+
+    /// <summary>The folders of the earlier jobs' runs this job reads (an incremental job's reused map outputs).</summary>
+    public IEnumerable<string> ReusedFolders() => Maps.Where(m => m.Input?.ReusedRuns is not null).Select(m => m.Input!.ReusedRuns!);
+
     /// <summary>Each partition's accepted reduce attempt number (0 until it succeeded).</summary>
     public int[] PartAttempts() => Reduces.Select(r => r.AcceptedAttempt ?? 0).ToArray();
 
+    /// <summary>A new job; the maps an incremental job reuses are done from the start.</summary>
     public static JobState From(JobSubmitted e) => new(
         new JobId(e.JobId), e.CodeId, e.DatasetId, e.Reducers, JobStage.Running,
-        ImmutableList.CreateRange(e.Maps.Select((m, i) => TaskState.New(TaskId.Map(i), m))),
+        ImmutableList.CreateRange(e.Maps.Select((m, i) => m.IsReused
+            ? TaskState.New(TaskId.Map(i), m) with { Stage = TaskStage.Done, NonEmptyPartitions = PartitionSet.Of(m.ReusedPartitions ?? []) }
+            : TaskState.New(TaskId.Map(i), m))),
         ImmutableList.CreateRange(Enumerable.Range(0, e.Reducers).Select(p => TaskState.New(TaskId.Reduce(p), null))),
-        0, 0, null, e.At, null, e.SkipBadRecords);
+        e.Maps.Count(m => m.IsReused), 0, null, e.At, null, e.SkipBadRecords) { Lineage = e.Lineage };
 
     public JobState Apply(IMasterEvent e) => e switch
     {
@@ -166,7 +190,11 @@ public sealed record MasterState(ImmutableDictionary<JobId, JobState> Jobs)
             case JobSubmitted s:
                 if (s.Maps is null || s.Reducers < 1) return "it has no map tasks or no reducers";
                 for (var i = 0; i < s.Maps.Length; i++)
+                {
                     if (s.Maps[i] is null || !TaskId.TryParse(s.Maps[i].TaskId, out var map) || map != TaskId.Map(i)) return $"its map task {i} is not m{i:D5}";
+                    if (s.Maps[i].ReusedRuns is not null && (s.Maps[i].ReusedPartitions is not { } reused || reused.Any(p => p < 0 || p >= s.Reducers)))
+                        return $"the partitions its map task {i} reuses are not within the job's {s.Reducers}";
+                }
                 return null;
             case TaskStarted or MapSucceeded or ReduceSucceeded or TaskFailed or RecordSkipped when Jobs.TryGetValue(new JobId(e.JobId), out var job):
                 var (taskText, attemptName) = e switch

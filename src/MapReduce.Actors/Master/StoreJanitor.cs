@@ -17,7 +17,8 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
     /// Delete what an ended job no longer needs; answered to the parent with <see cref="CleanedUp"/>
     /// once the kvstore has done it, or refused it (best effort: what is left behind is only space).
     /// </summary>
-    public sealed record CleanUp(JobState Job);
+    /// <remarks><see cref="InUse"/>: runs folders that running incremental jobs read, which an incremental job's clean-up must keep.</remarks>
+    public sealed record CleanUp(JobState Job, string[]? InUse = null);
 
     public sealed record CleanedUp(JobId Job);
 
@@ -30,9 +31,9 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
     private sealed record SweepAgain(JobState Job);
 
     /// <summary>How a clean-up went: <see cref="Unreachable"/> holds why the kvstore could not be reached, null when it is over.</summary>
-    private sealed record CleanUpTried(JobState Job, int Failures, string? Unreachable);
+    private sealed record CleanUpTried(JobState Job, int Failures, string? Unreachable, string[] InUse);
 
-    private sealed record CleanUpAgain(JobState Job, int Failures);
+    private sealed record CleanUpAgain(JobState Job, int Failures, string[] InUse);
 
     private readonly Func<TimeSpan, Task<IActorRef>> _findKvStore;
     private readonly TimeSpan _timeout;
@@ -54,7 +55,7 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
         _sweepAgainAfter = sweepAgainAfter;
         Receive<CleanUp>(m =>
         {
-            CleanUpAsync(m.Job, 0).PipeTo(Self);
+            CleanUpAsync(m.Job, 0, m.InUse ?? []).PipeTo(Self);
             if (m.Job.Stage != JobStage.Succeeded) Timers.StartSingleTimer(("sweep", m.Job.Id), new SweepAgain(m.Job), _sweepAgainAfter);
         });
         Receive<CleanUpTried>(m =>
@@ -68,11 +69,11 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
             var delay = KvStoreBackoff.Delay(m.Failures);
             if (m.Failures == 1 || delay == KvStoreBackoff.Max)
                 _log.Warning("job {0}: its intermediate data is not deleted yet ({1}); asking the kvstore again in {2:0} s", m.Job.Id, m.Unreachable, delay.TotalSeconds);
-            Timers.StartSingleTimer(("clean-up", m.Job.Id), new CleanUpAgain(m.Job, m.Failures), delay);
+            Timers.StartSingleTimer(("clean-up", m.Job.Id), new CleanUpAgain(m.Job, m.Failures, m.InUse), delay);
         });
-        Receive<CleanUpAgain>(m => CleanUpAsync(m.Job, m.Failures).PipeTo(Self));
+        Receive<CleanUpAgain>(m => CleanUpAsync(m.Job, m.Failures, m.InUse).PipeTo(Self));
         // Best effort, as the first pass; nobody waits for it.
-        Receive<SweepAgain>(m => _ = CleanUpAsync(m.Job, 0));
+        Receive<SweepAgain>(m => _ = CleanUpAsync(m.Job, 0, []));
         Receive<RemoveDataset>(m => RemoveAsync(m).PipeTo(Context.Parent));
     }
 
@@ -84,29 +85,52 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
     /// lost; a failed job needs nothing it wrote. Without this the store would keep a job's whole
     /// intermediate data forever. Best effort: what is left behind is only space.
     /// </summary>
+    /// <remarks>
+    /// An incremental job that succeeded keeps its accepted map attempts' runs (the next re-run of its
+    /// lineage may reuse them, see <see cref="Keep"/>); only the attempts that lost go.
+    /// </remarks>
     public static string[] Leftovers(JobState job) => job.Stage == JobStage.Succeeded
-        ? [BlobKeys.MapRunsFolder(job.Id), .. job.Reduces.SelectMany(task => Enumerable.Range(1, task.Attempts)
+        ? [.. job.Lineage is null
+            ? [BlobKeys.MapRunsFolder(job.Id)]
+            : job.Maps.SelectMany(task => Enumerable.Range(1, task.Attempts)
+                .Where(n => n != task.AcceptedAttempt)
+                .Select(n => BlobKeys.MapAttemptFolder(new AttemptId(job.Id, task.Id, n)))),
+            .. job.Reduces.SelectMany(task => Enumerable.Range(1, task.Attempts)
             .Where(n => n != task.AcceptedAttempt)
             .Select(n => BlobKeys.ReduceAttemptFolder(new AttemptId(job.Id, task.Id, n))))]
         : [BlobKeys.JobFolder(job.Id)];
 
+    /// <summary>
+    /// What an incremental job that succeeded keeps: every map output it used, its own accepted runs
+    /// and those it reused, as its lineage's latest (the kvstore deletes the lineage's others).
+    /// </summary>
+    public static KvStoreProtocol.KeepMapOutputs? Keep(JobState job, string[] inUse) =>
+        job is { Lineage: { } lineage, Stage: JobStage.Succeeded }
+            ? new KvStoreProtocol.KeepMapOutputs(lineage, job.Id.Value, IncrementalPlan.ResultId(job.CodeId, job.Reducers, job.Maps.Select(m => m.Input!)),
+                job.DatasetId, job.ResultDatasetId,
+                [.. job.Maps.Select(m => new KvStoreProtocol.KeptMapOutput(m.Input!.OutputId!,
+                    m.Input.ReusedRuns ?? BlobKeys.MapAttemptFolder(new AttemptId(job.Id, m.Id, m.AcceptedAttempt!.Value)), m.NonEmptyPartitions.ToArray()))],
+                inUse, job.SubmittedAt)
+            : null;
+
     /// <param name="failures">How many tries before this one could not reach the kvstore.</param>
-    private async Task<CleanUpTried> CleanUpAsync(JobState job, int failures)
+    private async Task<CleanUpTried> CleanUpAsync(JobState job, int failures, string[] inUse)
     {
         try
         {
             var kvstore = await _findKvStore(_timeout).ConfigureAwait(false);
+            if (Keep(job, inUse) is { } keep) await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(keep, _timeout).ConfigureAwait(false);
             await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(new KvStoreProtocol.RemoveFolders(Leftovers(job)), _timeout).ConfigureAwait(false);
         }
         catch (Exception e) when (KvStoreUnreachableException.IsOutage(e))
         {
-            return new CleanUpTried(job, failures + 1, e.Message);
+            return new CleanUpTried(job, failures + 1, e.Message, inUse);
         }
         catch (Exception e)
         {
             _log.Warning("job {0}: its intermediate data stays in the store: {1}", job.Id, e.Message);
         }
-        return new CleanUpTried(job, failures, null);
+        return new CleanUpTried(job, failures, null, inUse);
     }
 
     private async Task<DatasetRemovalEnded> RemoveAsync(RemoveDataset m)

@@ -111,6 +111,8 @@ public static class TaskCounterNames
     public const string ReduceGroups = "reduce.groups";
     public const string ReduceOutputPairs = "reduce.output.pairs";
     public const string ReduceOutputBytes = "reduce.output.bytes";
+    /// <summary>1 for each map task of an incremental job whose output an earlier job left (the task did not run).</summary>
+    public const string MapReused = Storage.Catalog.AttemptCounters.MapReused;
 
     public static string User(string name) => "user." + name;
 }

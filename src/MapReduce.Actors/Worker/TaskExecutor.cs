@@ -35,6 +35,10 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     /// <summary>The most text one Map call gets from a gzip chunk (mapreduce.block-size): such a chunk is a whole .gz file, mapped in slices.</summary>
     public required int TextSliceBytes { get; init; }
 
+    /// <summary>Why an incremental job of a script that partitions with TotalOrder fails: its key ranges are sampled from the whole input, so no map output can be reused for other input.</summary>
+    public const string IncrementalTotalOrder =
+        "--incremental does not apply to a script that partitions with TotalOrder (its key ranges are sampled from the whole input): run it without --incremental";
+
     public async Task<object> RunMapAsync(RunMapTask task, CancellationToken stop = default)
     {
         var attempt = task.Attempt;
@@ -47,6 +51,8 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             var clock = new PhaseTimes();
             var compiled = await CompileAsync(task.CodeId, stop).ConfigureAwait(false);
             clock.Lap("code");
+            if (compiled.UsesTotalOrder && task.Reducers > 1 && task.Incremental)
+                return new TaskAttemptFailed(attempt, FailureKind.CompileError, IncrementalTotalOrder);
             if (compiled.UsesTotalOrder && task.Reducers > 1)
             {
                 context.KeyRanges = keyRanges is null

@@ -62,6 +62,30 @@ public static class BenchCommands
                 Console.Out, Console.Error, ct);
         });
         bench.Subcommands.Add(jobsBench);
+        var incSize = new Option<string>("--size") { Description = "Input size to generate: bytes, or with KB, MB, GB (powers of 1000)", DefaultValueFactory = _ => "200MB" };
+        var incFiles = new Option<int>("--files") { Description = "Input files the size is spread over; one of them changes", DefaultValueFactory = _ => 64 };
+        var incWorkers = new Option<int>("--workers", "-w") { Description = "Worker processes in the local cluster", DefaultValueFactory = _ => 2 };
+        var incSlots = new Option<int>("--tasks-per-worker") { Description = "Tasks each worker runs at once", DefaultValueFactory = _ => 1 };
+        var incCode = new Option<string>("--code", "-c") { Description = "Folder holding the task.csx to run", DefaultValueFactory = _ => Path.Combine("samples", "wordcount") };
+        var incSamples = new Option<string>("--samples") { Description = "Folder of .txt files the input is made of", DefaultValueFactory = _ => Path.Combine("samples", "data") };
+        var incDir = new Option<string>("--dir") { Description = "Folder for generated input, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
+        var incRuns = new Option<int>("--runs") { Description = "Rounds of full run, one file changed, nothing changed", DefaultValueFactory = _ => 3 };
+        var incConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+        var incrementalBench = new Command("incremental", "Benchmark --incremental: the full job, the re-run after 1 of the files changed, the re-run with nothing changed; prints the times and their ratios to the full job")
+        {
+            incSize, incFiles, incWorkers, incSlots, incCode, incSamples, incDir, incRuns, incConfig,
+        };
+        incrementalBench.SetAction(async (parse, ct) =>
+        {
+            if (ByteSize.Parse(parse.GetValue(incSize)!) is not { } bytes || bytes < 1)
+            {
+                Console.Error.WriteLine($"error: --size '{parse.GetValue(incSize)}' is not a size such as 200MB or 1GB");
+                return JobCommand.UsageError;
+            }
+            return await IncrementalBenchCommand.RunAsync(new IncrementalBenchOptions(bytes, parse.GetValue(incFiles), parse.GetValue(incWorkers), parse.GetValue(incSlots),
+                parse.GetValue(incCode)!, parse.GetValue(incSamples)!, parse.GetValue(incDir)!, parse.GetValue(incConfig), parse.GetValue(incRuns)), Console.Out, Console.Error, ct);
+        });
+        bench.Subcommands.Add(incrementalBench);
         var coldRuns = new Option<int>("--runs") { Description = "Times the demo is run", DefaultValueFactory = _ => 5 };
         var coldLauncher = new Option<string>("--launcher") { Description = "How each run starts: script (as the README's demo: ./mapreduce, run from the repository root), dotnet-run (dotnet run --no-build) or dll (this program's dll)", DefaultValueFactory = _ => ColdBenchCommand.Script };
         coldLauncher.AcceptOnlyFromAmong(ColdBenchCommand.Script, ColdBenchCommand.DotnetRun, ColdBenchCommand.Dll);

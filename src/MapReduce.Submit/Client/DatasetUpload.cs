@@ -6,6 +6,7 @@ using MapReduce.Actors.Master;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Chunking;
+using MapReduce.Storage.Incremental;
 using static MapReduce.Actors.Api.ApiModels;
 
 namespace MapReduce.Submit.Client;
@@ -24,7 +25,9 @@ public sealed class DatasetUpload(ClusterApi api, IBlobClient blobs, Action<JobE
 
     /// <summary>Uploads and registers the dataset; returns its id.</summary>
     /// <param name="format">How the files are cut (<see cref="Prepare"/>), and what the chunk keys say (<see cref="InputFormats.KeySuffix"/>).</param>
-    public async Task<string> RunAsync(IReadOnlyList<InputDocument> documents, string source, int blockSize, Encoding encoding, CancellationToken ct, InputFormat format = InputFormat.Lines)
+    /// <param name="contentIds">Give each chunk the hash of its stored bytes (ContentIds), as incremental jobs need.</param>
+    public async Task<string> RunAsync(IReadOnlyList<InputDocument> documents, string source, int blockSize, Encoding encoding, CancellationToken ct,
+        InputFormat format = InputFormat.Lines, bool contentIds = false)
     {
         var watch = Stopwatch.StartNew();
         var dirId = $"data-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
@@ -50,7 +53,8 @@ public sealed class DatasetUpload(ClusterApi api, IBlobClient blobs, Action<JobE
                     {
                         // The key is how a worker knows a chunk is gzip: see ChunkText.
                         var key = BlobKeys.Chunk(dirId, docIndex, chunkIndex) + InputFormats.KeySuffix(format) + (gzip ? ChunkText.GzipSuffix : "");
-                        chunks.Add(new KvStoreProtocol.DocumentChunk(doc.DocId, chunkIndex, key, ranges[chunkIndex].Length));
+                        var contentId = contentIds ? ContentIds.OfFileRange(path, ranges[chunkIndex].Offset, ranges[chunkIndex].Length) : null;
+                        chunks.Add(new KvStoreProtocol.DocumentChunk(doc.DocId, chunkIndex, key, ranges[chunkIndex].Length, contentId));
                         if (inFlight.Count >= ParallelTransfers)
                         {
                             var finished = await Task.WhenAny(inFlight).ConfigureAwait(false);
