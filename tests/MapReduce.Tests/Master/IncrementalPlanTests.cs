@@ -49,7 +49,7 @@ public sealed class IncrementalPlanTests : IDisposable
     /// <summary>What the job's end records (as the projection does), the job having run every map it did not reuse as attempt 1.</summary>
     private JobState Succeeded(string jobId, DatasetRow dataset, IncrementalPlan plan)
     {
-        var job = JobState.From(new JobSubmitted(jobId, Code, dataset.DirId, 2, plan.Maps, DateTime.UnixEpoch, plan.Lineage));
+        var job = JobState.From(new JobSubmitted(jobId, Code, dataset.DirId, 2, plan.Maps, DateTime.UnixEpoch, Lineage: plan.Lineage));
         foreach (var map in job.Maps.Where(m => !m.IsDone))
             job = job.Apply(new TaskStarted(jobId, map.Id.ToString(), $"{map.Id}.1", "w", DateTime.UnixEpoch))
                 .Apply(new MapSucceeded(jobId, map.Id.ToString(), $"{map.Id}.1", [0, 1], DateTime.UnixEpoch));
@@ -103,7 +103,7 @@ public sealed class IncrementalPlanTests : IDisposable
         var first = Dataset("d1", ("a.txt", "alpha\n"), ("b.txt", "beta\n"));
         var job1 = Succeeded("job-1", first, Plan(first));
         var changed = Dataset("d2", ("a.txt", "alpha\n"), ("b.txt", "beta beta\n"));
-        var job2 = JobState.From(new JobSubmitted("job-2", Code, "d2", 2, Plan(changed).Maps, DateTime.UnixEpoch, Plan(changed).Lineage))
+        var job2 = JobState.From(new JobSubmitted("job-2", Code, "d2", 2, Plan(changed).Maps, DateTime.UnixEpoch, Lineage: Plan(changed).Lineage))
             .Apply(new TaskStarted("job-2", "m00001", "m00001.1", "w", DateTime.UnixEpoch))
             .Apply(new MapSucceeded("job-2", "m00001", "m00001.1", [1], DateTime.UnixEpoch)) with { Stage = JobStage.Succeeded };
         var (run, outputs) = StoreJanitor.Keep(job2, [])!.Rows();
