@@ -54,6 +54,7 @@ public sealed record MasterSettings(
         {
             AnnounceInterval = mapreduce.GetTimeSpan("announce-interval"),
             CancelGrace = mapreduce.GetTimeSpan("cancel-grace"),
+            LateSweepAfter = mapreduce.GetTimeSpan("master.late-sweep-after"),
             BackupTasks = BackupTaskSettings.From(master.GetConfig("backup-tasks") ?? throw new ConfigurationException("mapreduce.master.backup-tasks is missing from the configuration")),
             SkipBadRecords = mapreduce.GetBoolean("skip-bad-records"),
             MaxSkippedRecords = mapreduce.GetInt("max-skipped-records"),
@@ -64,6 +65,9 @@ public sealed record MasterSettings(
 
     /// <summary>How long a worker gives user code to stop before it exits (mapreduce.cancel-grace): by then every attempt of an ended job has stopped.</summary>
     public TimeSpan CancelGrace { get; init; }
+
+    /// <summary>How long after a job ended its leftovers are deleted once more (late writes of paused workers' attempts).</summary>
+    public TimeSpan LateSweepAfter { get; init; } = Timeout.InfiniteTimeSpan;
 
     /// <summary>How often a worker announces itself (mapreduce.announce-interval): the master's worker-timeout, lost-after and recovery-grace count on it.</summary>
     public TimeSpan AnnounceInterval { get; init; }

@@ -38,6 +38,7 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
     private readonly Func<TimeSpan, Task<IActorRef>> _findKvStore;
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _sweepAgainAfter;
+    private readonly TimeSpan _lateSweepAfter;
 
     public ITimerScheduler Timers { get; set; } = null!;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -48,15 +49,22 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
     /// store its output after the first clean-up; within this long (the workers' cancel grace) each has
     /// stopped or its worker has exited, so the job's folder is deleted once more then.
     /// </param>
-    public StoreJanitor(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default)
+    /// <param name="lateSweepAfter">
+    /// An attempt on a worker that was paused (a long GC, a stalled VM) or cut off stores its output
+    /// when it runs again, possibly after the job ended, whatever the job's outcome: what the job
+    /// leaves behind is deleted once more this long after it ended (mapreduce.master.late-sweep-after).
+    /// </param>
+    public StoreJanitor(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default, TimeSpan? lateSweepAfter = null)
     {
         _findKvStore = findKvStore;
         _timeout = timeout;
         _sweepAgainAfter = sweepAgainAfter;
+        _lateSweepAfter = lateSweepAfter ?? Timeout.InfiniteTimeSpan;
         Receive<CleanUp>(m =>
         {
             CleanUpAsync(m.Job, 0, m.InUse ?? []).PipeTo(Self);
             if (m.Job.Stage != JobStage.Succeeded) Timers.StartSingleTimer(("sweep", m.Job.Id), new SweepAgain(m.Job), _sweepAgainAfter);
+            if (_lateSweepAfter != Timeout.InfiniteTimeSpan) Timers.StartSingleTimer(("late-sweep", m.Job.Id), new SweepAgain(m.Job), _lateSweepAfter);
         });
         Receive<CleanUpTried>(m =>
         {
@@ -73,12 +81,12 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
         });
         Receive<CleanUpAgain>(m => CleanUpAsync(m.Job, m.Failures, m.InUse).PipeTo(Self));
         // Best effort, as the first pass; nobody waits for it.
-        Receive<SweepAgain>(m => _ = CleanUpAsync(m.Job, 0, []));
+        Receive<SweepAgain>(m => _ = SweepAsync(m.Job));
         Receive<RemoveDataset>(m => RemoveAsync(m).PipeTo(Context.Parent));
     }
 
-    public static Props Props(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default) =>
-        Akka.Actor.Props.Create(() => new StoreJanitor(findKvStore, timeout, sweepAgainAfter));
+    public static Props Props(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default, TimeSpan? lateSweepAfter = null) =>
+        Akka.Actor.Props.Create(() => new StoreJanitor(findKvStore, timeout, sweepAgainAfter, lateSweepAfter));
 
     /// <summary>
     /// A job that succeeded needs none of its map runs, nor the outputs of reduce attempts that
@@ -131,6 +139,20 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
             _log.Warning("job {0}: its intermediate data stays in the store: {1}", job.Id, e.Message);
         }
         return new CleanUpTried(job, failures, null, inUse);
+    }
+
+    /// <summary>Deletes an ended job's leftovers once more (what it keeps stays kept); what fails is only space.</summary>
+    private async Task SweepAsync(JobState job)
+    {
+        try
+        {
+            var kvstore = await _findKvStore(_timeout).ConfigureAwait(false);
+            await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(new KvStoreProtocol.RemoveFolders(Leftovers(job)), _timeout).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _log.Info("job {0}: a later sweep of its intermediate data did not reach the kvstore: {1}", job.Id, e.Message);
+        }
     }
 
     private async Task<DatasetRemovalEnded> RemoveAsync(RemoveDataset m)

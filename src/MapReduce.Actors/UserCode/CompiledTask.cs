@@ -128,6 +128,7 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
 
     public long RunMapByLine(string docId, string text, long firstLine, IMapOutput output, string where, Func<long, bool> skip, Action<long> mapping, CancellationToken stop = default)
     {
+        var map = _map ?? throw new InvalidOperationException($"this task's Map reads {RecordType.Name} records, not text lines");
         var buffer = ((MapOutput)output).Buffer;
         var linePairs = new List<(TKey Key, TValue Value)>();
         long pairs = 0;
@@ -147,7 +148,7 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
                     linePairs.Clear();
                     try
                     {
-                        foreach (var (key, value) in _map(docId, text[start..end]))
+                        foreach (var (key, value) in map(docId, text[start..end]))
                         {
                             if (key is null) throw new InvalidOperationException("Map yielded a null key");
                             linePairs.Add((key, value));

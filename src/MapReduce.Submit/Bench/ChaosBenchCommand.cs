@@ -248,7 +248,8 @@ public static class ChaosBenchCommand
 
     /// <summary>
     /// The files under the kvstore's folder (relative paths), read until they stop changing for
-    /// 3 s (the janitor deletes an ended job's runs a moment later) or equal <paramref name="expected"/>, at most a minute.
+    /// 3 s (the janitor deletes an ended job's runs a moment later) or equal <paramref name="expected"/>, at most two minutes
+    /// (the janitor sweeps an ended job once more after mapreduce.master.late-sweep-after).
     /// </summary>
     private static async Task<HashSet<string>> SettledFilesAsync(string folder, HashSet<string>? expected, CancellationToken ct)
     {
@@ -258,7 +259,7 @@ public static class ChaosBenchCommand
         var last = Files();
         var stable = Stopwatch.StartNew();
         var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < TimeSpan.FromMinutes(1))
+        while (watch.Elapsed < TimeSpan.FromMinutes(2))
         {
             if (expected is not null && last.SetEquals(expected)) return last;
             await Task.Delay(TimeSpan.FromMilliseconds(500), ct);

@@ -141,7 +141,7 @@ public sealed class IncrementalPlanTests : IDisposable
             new MapInput("m00000", "a.txt", 0, "k0", null, "mo-a", "jobs/job-1/map/m00000.1", [0, 1]),
             new MapInput("m00001", "b.txt", 0, "k1", null, "mo-b"),
             new MapInput("m00002", "c.txt", 0, "k2", null, "mo-c", "jobs/job-1/map/m00002.3", [1]),
-        ], DateTime.UnixEpoch, "ln-1"));
+        ], DateTime.UnixEpoch, Lineage: "ln-1"));
         Assert.Equal(2, job.MapsDone);
         Assert.Equal(TaskKind.Map, job.Phase);
         job = job.Apply(new TaskStarted("job-2", "m00001", "m00001.1", "w", DateTime.UnixEpoch))
@@ -153,7 +153,7 @@ public sealed class IncrementalPlanTests : IDisposable
         var reduce0 = new WorkerProtocol.RunReduceTask(new AttemptId(job.Id, TaskId.Reduce(0), 1), Code, job.MapAttemptsFor(0), job.ReusedRunsFor(0));
         Assert.Equal(["jobs/job-1/map/m00000.1/p00000"], reduce0.RunKeys());
         // A journal replay and a snapshot give the same job.
-        var snapshot = MasterState.Empty.Apply(new JobSubmitted("job-2", Code, "d2", 2, job.Maps.Select(m => m.Input!).ToArray(), DateTime.UnixEpoch, "ln-1"))
+        var snapshot = MasterState.Empty.Apply(new JobSubmitted("job-2", Code, "d2", 2, job.Maps.Select(m => m.Input!).ToArray(), DateTime.UnixEpoch, Lineage: "ln-1"))
             .ToSnapshot();
         // As the journal serializer writes snapshots: JSON, enums as names.
         var json = new System.Text.Json.JsonSerializerOptions { Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } };

@@ -12,7 +12,7 @@ public sealed class JournalEventSerializerTests : Akka.TestKit.Xunit2.TestKit
         new JobSubmitted("job-2", "code-1", "data-1", 2, [new MapInput("m00000", "a.txt", 0, "k0", [new MapChunk("b.txt", 0, "k1"), new MapChunk("c.txt", 3, "k2")])], DateTime.UnixEpoch),
         // An incremental job: its map output ids, one map reused from an earlier job's runs, its lineage.
         new JobSubmitted("job-3", "code-1", "data-1", 2, [new MapInput("m00000", "a.txt", 0, "k0", null, "mo-1", "jobs/job-2/map/m00004.1", [0, 1]),
-            new MapInput("m00001", "b.txt", 0, "k1", null, "mo-2")], DateTime.UnixEpoch, "ln-1"),
+            new MapInput("m00001", "b.txt", 0, "k1", null, "mo-2")], DateTime.UnixEpoch, Lineage: "ln-1"),
         new TaskStarted("job-1", "m00000", "m00000.1", "akka.tcp://mapreduce@127.0.0.1:1234", DateTime.UnixEpoch),
         new MapSucceeded("job-1", "m00000", "m00000.1", [0, 3], DateTime.UnixEpoch),
         new ReduceSucceeded("job-1", "r00000", "r00000.2", "jobs/job-1/reduce/r00000.2/part-00000", DateTime.UnixEpoch),
