@@ -46,25 +46,7 @@ public static class ChaosBenchCommand
             error.WriteLine("error: bench chaos pauses nodes with SIGSTOP and SIGCONT: it runs on Linux only");
             return JobCommand.UsageError;
         }
-        try
-        {
-            return await RunCheckedAsync(o, output, ct);
-        }
-        catch (BenchInputException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return JobCommand.UsageError;
-        }
-        catch (BenchException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return JobCommand.JobFailed;
-        }
-        catch (Exception e) when (e is LocalClusterException or TimeoutException)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return JobCommand.ClusterError;
-        }
+        return await BenchErrors.ExitCodeOfAsync(() => RunCheckedAsync(o, output, ct), error);
     }
 
     /// <summary>One input the clients run on (the undisturbed job's parts stay in chaos-out/baseline-FOLDER): its folder, the dataset stored before the soak, and the undisturbed job's sorted output lines.</summary>
@@ -87,11 +69,7 @@ public static class ChaosBenchCommand
             BenchInput.Ensure(o.BenchFolder, o.SamplesFolder, 2_000_000, 8),
         };
         var store = Path.Combine(o.BenchFolder, "chaos-store");
-        if (Directory.Exists(store))
-        {
-            StoreLock.Acquire(store, "").Dispose();
-            Directory.Delete(store, recursive: true);
-        }
+        BenchStore.Clear(store);
         var clock = Stopwatch.StartNew();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, 2, 0, o.ConfigFile, settings.LocalMasters), ct);
         var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient())), settings.KvStoreShortCircuit);

@@ -59,11 +59,7 @@ public static class IncrementalBenchCommand
         output.WriteLine($"input: {InputFolder.List(input).Sum(d => d.Length) / 1_000_000.0:0.0} MB in {o.Files} files; the file that changes: {Path.GetFileName(changed)}");
 
         var store = Path.Combine(o.BenchFolder, "store-incremental");
-        if (Directory.Exists(store))
-        {
-            StoreLock.Acquire(store, "").Dispose();
-            Directory.Delete(store, recursive: true);
-        }
+        BenchStore.Clear(store);
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
         var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient())), settings.KvStoreShortCircuit);
         output.WriteLine($"cluster: {o.Workers} workers x {o.TasksPerWorker} tasks");
