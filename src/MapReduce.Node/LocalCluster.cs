@@ -134,7 +134,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public static string? AkkaAddress(NodeProcess node)
     {
         using var reader = new StreamReader(new FileStream(node.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
-        var ready = reader.ReadToEnd().Split('\n').LastOrDefault(l => l.StartsWith(NodeHost.ReadyLine, StringComparison.Ordinal));
+        var ready = reader.ReadToEnd().Split('\n').Select(NodeConsole.ReadyText).LastOrDefault(l => l is not null);
         return ready?.Split(' ').Single(p => p.StartsWith("address=", StringComparison.Ordinal))["address=".Length..].Trim();
     }
 

@@ -33,16 +33,18 @@ public static class NodeHost
     {
         var config = MapReduceSettings.LoadConfig(configFile);
         var settings = MapReduceSettings.From(config);
+        NodeConsole.Format = settings.LogFormat;
         // Before anything starts: a bucket that is missing or refuses the credentials would
         // otherwise surface only inside the first job.
         if (await BlobBackends.ProblemAsync(settings.BlobStore, ct) is { } unusable)
         {
-            Console.Error.WriteLine($"error: {unusable}");
+            NodeConsole.Error($"error: {unusable}");
             return BlobStoreUnusableExitCode;
         }
         var builder = Host.CreateApplicationBuilder(HostWithoutDefaults.Settings());
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        if (settings.LogFormat == NodeLogFormat.Json) builder.Logging.AddProvider(new JsonConsoleLoggerProvider());
+        else builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         // The host would log a failed start with its stack trace; RunAsync reports a known cause in
         // one line, and anything else still escapes with its stack trace.
@@ -55,7 +57,7 @@ public static class NodeHost
             // One line saying what to set; the node then leaves. It held no singleton (an older
             // master exists), so it wrote nothing to the journal.
             refusal = reason;
-            Console.Error.WriteLine($"error: {reason}");
+            NodeConsole.Error($"error: {reason}");
             stopping?.StopApplication();
         }, servers));
         using var host = builder.Build();
@@ -66,17 +68,17 @@ public static class NodeHost
         }
         catch (StoreInUseException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            NodeConsole.Error($"error: {e.Message}");
             return 3;
         }
 
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Cluster.Get(system);
         cluster.RegisterOnMemberUp(() =>
-            Console.WriteLine($"{ReadyLine} roles={string.Join(',', node.Roles)} address={cluster.SelfAddress}{(servers.ControlApi is { } api ? $" api={api}" : "")}"));
-        if (servers.ControlApi is { } server) Console.WriteLine($"control API and status page: {server}");
-        if (servers.Health is { } health) Console.WriteLine($"health: {health}healthz {health}readyz");
-        Console.WriteLine($"node {cluster.SelfAddress} starting with roles {string.Join(',', node.Roles)}; seeds: {string.Join(' ', node.Seeds.Select(seed => SeedAddress.For(seed, node.Tls is not null)))}{(node.Tls is { } tls ? $"; TLS with {tls.Certificate.Subject}, peers must chain to {tls.Trust.Source}" : "")}");
+            NodeConsole.Info($"{ReadyLine} roles={string.Join(',', node.Roles)} address={cluster.SelfAddress}{(servers.ControlApi is { } api ? $" api={api}" : "")}"));
+        if (servers.ControlApi is { } server) NodeConsole.Info($"control API and status page: {server}");
+        if (servers.Health is { } health) NodeConsole.Info($"health: {health}healthz {health}readyz");
+        NodeConsole.Info($"node {cluster.SelfAddress} starting with roles {string.Join(',', node.Roles)}; seeds: {string.Join(' ', node.Seeds.Select(seed => SeedAddress.For(seed, node.Tls is not null)))}{(node.Tls is { } tls ? $"; TLS with {tls.Certificate.Subject}, peers must chain to {tls.Trust.Source}" : "")}");
 
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         // Local mode stops every node at once: nobody would stay to see a graceful leave (each node
@@ -97,7 +99,7 @@ public static class NodeHost
         if (refusal is not null) return RefusedExitCode;
         if (!stoppingCluster && CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
         {
-            Console.Error.WriteLine($"error: node {cluster.SelfAddress} was downed by the cluster (cut off, or silent too long); exiting with code {DownedExitCode} so that its supervisor starts it again");
+            NodeConsole.Error($"error: node {cluster.SelfAddress} was downed by the cluster (cut off, or silent too long); exiting with code {DownedExitCode} so that its supervisor starts it again");
             return DownedExitCode;
         }
         return 0;
@@ -110,7 +112,7 @@ public static class NodeHost
         {
             if (!ProcessAlive(pid))
             {
-                Console.WriteLine($"parent process {pid} is gone; stopping");
+                NodeConsole.Info($"parent process {pid} is gone; stopping");
                 lifetime.StopApplication();
                 return;
             }

@@ -23,7 +23,7 @@ public static class NodeLauncher
         {
             if (e.Data is null) return;
             writeLine(e.Data);
-            if (e.Data.StartsWith(NodeHost.ReadyLine, StringComparison.Ordinal)) ready.TrySetResult();
+            if (NodeConsole.ReadyText(e.Data) is not null) ready.TrySetResult();
         };
         process.ErrorDataReceived += (_, e) =>
         {

@@ -95,6 +95,33 @@ public sealed class LocalModeTests : IDisposable
         Assert.Empty(Cli.NodeProcessesUsing(store));
     }
 
+    [Fact]
+    public async Task With_log_format_json_every_line_a_node_writes_is_a_json_object()
+    {
+        var store = Path.Combine(_work, "store");
+        var output = Path.Combine(_work, "out");
+        var config = Path.Combine(_work, "json-logs.hocon");
+        await File.WriteAllTextAsync(config, "mapreduce.log-format = json");
+
+        var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--store", store, "--config", config);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 4));
+        var lines = Directory.GetFiles(Path.Combine(store, "logs"), "*.log").SelectMany(File.ReadAllLines).Where(l => l.Length > 0).ToList();
+        var messages = lines.Select(line =>
+        {
+            using var json = System.Text.Json.JsonDocument.Parse(line);
+            var root = json.RootElement;
+            Assert.True(root.TryGetProperty("time", out _) && root.TryGetProperty("level", out _) && root.TryGetProperty("source", out _), line);
+            return root.GetProperty("message").GetString()!;
+        }).ToList();
+        // The ready line the CLI waited for, Akka's own log and a task's line, all as JSON.
+        Assert.Contains(messages, m => m.StartsWith(MapReduce.Node.NodeHost.ReadyLine + " roles=kvstore,master,worker", StringComparison.Ordinal));
+        Assert.Contains(messages, m => m.StartsWith("Remoting started", StringComparison.Ordinal));
+        Assert.Contains(messages, m => System.Text.RegularExpressions.Regex.IsMatch(m, @"/m00000\.1: code \d+ ms, fetch \d+ ms, map \d+ ms"));
+        Assert.Empty(Cli.NodeProcessesUsing(store));
+    }
+
     private static List<string> WorkerLogs(string store)
     {
         var logs = Directory.GetFiles(Path.Combine(store, "logs"), "worker-*.log").Select(File.ReadAllText).ToList();

@@ -51,6 +51,7 @@ public static class AkkaSetup
             .AddHocon(ActorMaterializer.DefaultConfig(), HoconAddMode.Append)
             .WithRemoting(remoting)
             .WithClustering(new ClusterOptions { Roles = [.. node.Roles], SeedNodes = [.. node.Seeds.Select(seed => SeedAddress.For(seed, tls is not null))] });
+        if (settings.LogFormat == NodeLogFormat.Json) akka.AddHocon(JsonLogger.Hocon, HoconAddMode.Prepend);
         var serverCheck = new ServerCertificateCheck(tls?.Trust);
 
         if (settings.DownDeadPeers) akka.WithActors((system, _) => system.ActorOf(DeadPeerProbe.Props(), "dead-peer-probe"));

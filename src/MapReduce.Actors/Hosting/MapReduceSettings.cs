@@ -65,6 +65,9 @@ public sealed record MapReduceSettings(
     /// <summary>Port of the node's GET /healthz and /readyz (0: any free port); null: not served.</summary>
     public int? HealthPort { get; init; }
 
+    /// <summary>What a node writes on stdout (mapreduce.log-format).</summary>
+    public NodeLogFormat LogFormat { get; init; }
+
     public static MapReduceSettings From(Config config)
     {
         var section = config.GetConfig("mapreduce");
@@ -92,6 +95,7 @@ public sealed record MapReduceSettings(
             Catalog = NullIfEmpty(section.GetString("catalog")),
             Journal = NullIfEmpty(section.GetString("journal")),
             HealthPort = section.GetBoolean("health.enabled") ? section.GetInt("health.port") : null,
+            LogFormat = NodeLogFormats.Parse(section.GetString("log-format", "text")),
         };
     }
 

@@ -104,7 +104,7 @@ public static class BenchCommands
 
         var sortSize = new Option<string>("--size") { Description = "Input size: bytes, or with KB, MB, GB (powers of 1000), in records of 100 bytes", DefaultValueFactory = _ => "1GB" };
         var sortSeed = new Option<ulong>("--seed") { Description = "Seed of the generated records (the same seed, the same bytes)", DefaultValueFactory = _ => 1 };
-        var sortReducers = new Option<int>("--reducers") { Description = "Reduce partitions (output parts); 0: one per 256 MB of input, at least 2", DefaultValueFactory = _ => 0 };
+        var sortReducers = new Option<int>("--reducers") { Description = "Reduce partitions (output parts); 0: one per 256 MB of input, rounded up to a multiple of the task slots, at least 2", DefaultValueFactory = _ => 0 };
         var sortWorkers = new Option<int>("--workers", "-w") { Description = "Worker processes in the local cluster", DefaultValueFactory = _ => 2 };
         var sortSlots = new Option<int>("--tasks-per-worker") { Description = "Tasks each worker runs at once", DefaultValueFactory = _ => 1 };
         var sortCode = new Option<string>("--code", "-c") { Description = "Folder holding the sort's task.csx", DefaultValueFactory = _ => Path.Combine("samples", "sort") };

@@ -8,7 +8,7 @@ using MapReduce.Submit.Client;
 namespace MapReduce.Submit.Bench;
 
 /// <summary>Options of <c>bench sort</c>.</summary>
-/// <param name="Reducers">Reduce partitions; 0: one per 256 MB of input, at least 2.</param>
+/// <param name="Reducers">Reduce partitions; 0: <see cref="SortBenchCommand.DefaultReducers"/>.</param>
 /// <param name="CompareWithSort">Keep GNU sort's output and compare ours with it byte for byte (costs the space of one more copy).</param>
 public sealed record SortBenchOptions(
     long Bytes,
@@ -61,6 +61,18 @@ public static class SortBenchCommand
         }
     }
 
+    /// <summary>
+    /// One partition per 256 MB of input, rounded up to a whole number of waves of the cluster's task
+    /// slots: 3 reduces on 2 slots ran as two waves with one slot idle in the second, 19-20 s for 1 GB
+    /// against 14.5 s with 2 or 4 (docs/speed.md).
+    /// </summary>
+    public static int DefaultReducers(long inputBytes, int slots)
+    {
+        var byBytes = (int)Math.Max(1, (inputBytes + 255_999_999) / 256_000_000);
+        var waves = (byBytes + slots - 1) / slots;
+        return Math.Max(2, waves * slots);
+    }
+
     private static async Task<int> RunCheckedAsync(SortBenchOptions o, string codeFile, TextWriter output, CancellationToken ct)
     {
         var settings = MapReduceSettings.From(MapReduceSettings.LoadConfig(o.ConfigFile));
@@ -70,7 +82,7 @@ public static class SortBenchCommand
         var inputFolder = SortInput.Ensure(o.BenchFolder, o.Bytes, o.Seed);
         var inputFile = Path.Combine(inputFolder, "records.txt");
         var inputBytes = new FileInfo(inputFile).Length;
-        var reducers = o.Reducers > 0 ? o.Reducers : (int)Math.Max(2, inputBytes / 256_000_000);
+        var reducers = o.Reducers > 0 ? o.Reducers : DefaultReducers(inputBytes, o.Workers * o.TasksPerWorker);
         var expected = new LineChecksum();
         expected.AddFile(inputFile, checkOrder: false);
         output.WriteLine($"input: {Mb(inputBytes)}, {Count(expected.Lines)} records of {SortInput.RecordBytes} bytes (seed {o.Seed}) at {inputFile} (ready and checksummed in {Seconds(watch.Elapsed)})");
