@@ -58,8 +58,21 @@ public sealed record JobSubmitted(
 /// </summary>
 public sealed record InputLine(string DocId, int ChunkIndex, long Line)
 {
+    /// <summary>
+    /// The line's number in its document, when the worker counted the lines of the chunks before
+    /// (an attempt that maps a later chunk line by line); null in a first chunk and in events of
+    /// older builds. Not part of the line's identity: the chunk and its line name it.
+    /// </summary>
+    public long? DocumentLine { get; init; }
+
     /// <summary>How status and logs name it; a method, so the journal does not store it.</summary>
-    public string Describe() => ChunkIndex == 0 ? $"document '{DocId}', line {Line}" : $"document '{DocId}', chunk {ChunkIndex}, line {Line} of the chunk";
+    public string Describe() => ChunkIndex == 0 ? $"document '{DocId}', line {Line}"
+        : DocumentLine is { } line ? $"document '{DocId}', line {line}"
+        : $"document '{DocId}', chunk {ChunkIndex}, line {Line} of the chunk";
+
+    public bool Equals(InputLine? other) => other is not null && DocId == other.DocId && ChunkIndex == other.ChunkIndex && Line == other.Line;
+
+    public override int GetHashCode() => HashCode.Combine(DocId, ChunkIndex, Line);
 }
 
 /// <summary>

@@ -22,7 +22,8 @@ public static class ProcessExitWatch
 
         public InputLine? Current => _current;
 
-        public void Set(MapChunk chunk, long line) => _current = new InputLine(chunk.DocId, chunk.ChunkIndex, line);
+        /// <param name="linesBefore">Lines of the document before the chunk, when counted (<see cref="ChunkLines"/>).</param>
+        public void Set(MapChunk chunk, long line, long? linesBefore = null) => _current = ChunkLines.Line(chunk, line, linesBefore);
     }
     private static int _installed;
 

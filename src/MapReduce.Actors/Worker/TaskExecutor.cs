@@ -86,6 +86,8 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                 using var chunkText = await next.ConfigureAwait(false);
                 next = i + 1 < task.Chunks.Length ? OpenText(task.Chunks[i + 1]) : null;
                 var skip = task.ByLine?.Where(l => l.DocId == chunk.DocId && l.ChunkIndex == chunk.ChunkIndex).Select(l => l.Line).ToHashSet();
+                // Only line by line, after a failure: the lines this attempt may name get their number in the document.
+                var linesBefore = skip is null || chunk.ChunkIndex == 0 ? null : await ChunkLines.CountBeforeAsync(blobs, chunk, stop).ConfigureAwait(false);
                 long chunkLines = 0;
                 await foreach (var slice in chunkText.SlicesAsync(stop).ConfigureAwait(false))
                 {
@@ -102,11 +104,11 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                         try
                         {
                             pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () => context.Run(() => compiled.RunMapByLine(chunk.DocId, slice.Text, firstLine, output, chunk.Describe(),
-                                n => Skips(skip, chunk, n), n => lines!.Set(chunk, n), stop)), lines), stop).ConfigureAwait(false);
+                                n => Skips(skip, chunk, n, linesBefore), n => lines!.Set(chunk, n, linesBefore), stop)), lines), stop).ConfigureAwait(false);
                         }
                         catch (UserCodeException e) when (e.Line is { } n)
                         {
-                            failedOn = new InputLine(chunk.DocId, chunk.ChunkIndex, n);
+                            failedOn = ChunkLines.Line(chunk, n, linesBefore);
                             throw;
                         }
                     }
@@ -146,10 +148,10 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             return new MapTaskSucceeded(attempt, counts, counters);
 
             // A line to skip is noted in the attempt's log (what `logs` shows) and counted.
-            bool Skips(HashSet<long> skip, MapChunk chunk, long line)
+            bool Skips(HashSet<long> skip, MapChunk chunk, long line, long? linesBefore)
             {
                 if (!skip.Contains(line)) return false;
-                context.Write($"{BadRecords.SkippedPrefix}{new InputLine(chunk.DocId, chunk.ChunkIndex, line).Describe()} (Map failed on it in two attempts)\n");
+                context.Write($"{BadRecords.SkippedPrefix}{ChunkLines.Line(chunk, line, linesBefore).Describe()} (Map failed on it in two attempts)\n");
                 skipped++;
                 return true;
             }
