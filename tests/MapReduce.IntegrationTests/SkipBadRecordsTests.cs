@@ -92,6 +92,28 @@ public sealed class SkipBadRecordsTests(RunningCluster cluster) : IDisposable
         Assert.Matches(@"^error: job job-\S+ failed: map task m0000[01] \(document '[ab]\.txt', chunk 0\) failed 3 times; last error: Map threw on document '[ab]\.txt', chunk 0: InvalidOperationException: poisoned line$",
             failing.Error.Trim());
     }
+
+    [Fact]
+    public async Task A_bad_line_past_a_documents_first_chunk_is_named_by_its_line_in_the_document()
+    {
+        // 400 lines of ~20 bytes cut into chunks of at most 1 KiB: line 250 lies in a later chunk.
+        var data = Directory.CreateDirectory(Path.Combine(_work, "long")).FullName;
+        var lines = Enumerable.Range(1, 400).Select(n => $"word{n % 13} line{n:D4}{(n == 250 ? " POISON" : "")}").ToList();
+        await File.WriteAllTextAsync(Path.Combine(data, "long.txt"), string.Concat(lines.Select(l => l + "\n")));
+        var code = BadLines.Script(Path.Combine(_work, "code"), "POISON", BadLines.Throws);
+        var output = Path.Combine(_work, "out");
+
+        var result = await Cli.SubmitAsync("-d", data, "-c", code, "-o", output, "--reducers", "1", "--block-size", "1024", "--skip-bad-records",
+            "--cluster", cluster.Api, "--store", cluster.Store);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(Oracle.WordCount([("long.txt", string.Concat(lines.Where(l => !l.Contains("POISON")).Select(l => l + "\n")))]), Oracle.ReadParts(output, 1));
+        var status = await Cli.RunAsync("MapReduce.Submit", ["status", result.SucceededJob, "--store", cluster.Store], TimeSpan.FromSeconds(60));
+        Assert.True(status.ExitCode == 0, status.ToString());
+        Assert.Matches(@"(?m)^  document 'long\.txt', line 250 \(Map threw on document 'long\.txt', line 250: InvalidOperationException: poisoned line\) \(m\d{5}\.\d+\)$", status.Output);
+        var logs = await Cli.RunAsync("MapReduce.Submit", ["logs", result.SucceededJob, "--store", cluster.Store], TimeSpan.FromSeconds(60));
+        Assert.Contains("skipped bad record: document 'long.txt', line 250 (Map failed on it in two attempts)", logs.Output);
+    }
 }
 
 /// <summary>

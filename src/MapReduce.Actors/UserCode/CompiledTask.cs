@@ -126,7 +126,7 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
         return pairs;
     }
 
-    public long RunMapByLine(string docId, string text, long firstLine, IMapOutput output, string where, Func<long, bool> skip, Action<long> mapping, CancellationToken stop = default)
+    public long RunMapByLine(string docId, string text, long firstLine, IMapOutput output, string where, Func<long, bool> skip, Action<long> mapping, CancellationToken stop = default, Func<long, string>? nameLine = null)
     {
         var map = _map ?? throw new InvalidOperationException($"this task's Map reads {RecordType.Name} records, not text lines");
         var buffer = ((MapOutput)output).Buffer;
@@ -157,7 +157,7 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
                     catch (Exception e) when (e is not IOException and not OperationCanceledException)
                     {
                         var inner = e is TargetInvocationException { InnerException: not null } t ? t.InnerException! : e;
-                        throw new UserCodeException($"Map threw on {where}, line {line}: {inner.GetType().Name}: {inner.Message}", inner, line);
+                        throw new UserCodeException($"Map threw on {nameLine?.Invoke(line) ?? $"{where}, line {line}"}: {inner.GetType().Name}: {inner.Message}", inner, line);
                     }
                     foreach (var (key, value) in linePairs) buffer.Add(key, value);
                     pairs += linePairs.Count;

@@ -56,7 +56,7 @@ public interface IUserTask
     /// <see cref="UserCodeException"/> names it (<see cref="UserCodeException.Line"/>).
     /// Returns the number of pairs Map yielded.
     /// </summary>
-    long RunMapByLine(string docId, string text, long firstLine, IMapOutput output, string where, Func<long, bool> skip, Action<long> mapping, CancellationToken stop = default);
+    long RunMapByLine(string docId, string text, long firstLine, IMapOutput output, string where, Func<long, bool> skip, Action<long> mapping, CancellationToken stop = default, Func<long, string>? nameLine = null);
 
     /// <summary>
     /// Merges the sorted runs of one partition, calls Reduce per key (ReduceLines per key, or

@@ -104,7 +104,8 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                         try
                         {
                             pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () => context.Run(() => compiled.RunMapByLine(chunk.DocId, slice.Text, firstLine, output, chunk.Describe(),
-                                n => Skips(skip, chunk, n, linesBefore), n => lines!.Set(chunk, n, linesBefore), stop)), lines), stop).ConfigureAwait(false);
+                                n => Skips(skip, chunk, n, linesBefore), n => lines!.Set(chunk, n, linesBefore), stop,
+                                linesBefore is null ? null : n => ChunkLines.Line(chunk, n, linesBefore).Describe())), lines), stop).ConfigureAwait(false);
                         }
                         catch (UserCodeException e) when (e.Line is { } n)
                         {

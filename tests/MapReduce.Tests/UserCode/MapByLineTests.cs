@@ -44,6 +44,17 @@ public sealed class MapByLineTests
     }
 
     [Fact]
+    public void A_line_in_a_later_chunk_is_named_as_the_caller_numbers_it_in_its_document()
+    {
+        var output = Task.NewMapOutput(1, 1 << 20, Path.GetTempPath());
+
+        var e = Assert.Throws<UserCodeException>(() => Task.RunMapByLine("doc", Text, 1, output, "document 'doc', chunk 3", _ => false, _ => { }, nameLine: n => $"document 'doc', line {100 + n}"));
+
+        Assert.Equal(2, e.Line); // the line's identity stays within its chunk
+        Assert.Equal("Map threw on document 'doc', line 102: InvalidOperationException: bad line", e.Message);
+    }
+
+    [Fact]
     public void A_last_line_without_a_line_end_is_a_line()
     {
         var output = Task.NewMapOutput(1, 1 << 20, Path.GetTempPath());
