@@ -65,6 +65,15 @@ public sealed record MapReduceSettings(
     /// <summary>Port of the node's GET /healthz and /readyz (0: any free port); null: not served.</summary>
     public int? HealthPort { get; init; }
 
+    /// <summary>How long a worker offers no slot after an attempt failed on its full scratch disk (mapreduce.worker.disk-full-pause).</summary>
+    public TimeSpan DiskFullPause { get; init; }
+
+    /// <summary>How long a worker's write waits for the kvstore's full disk to have space (mapreduce.kvstore.disk-full-wait).</summary>
+    public TimeSpan KvStoreDiskFullWait { get; init; }
+
+    /// <summary>Free bytes a worker's scratch file system needs for the worker to offer slots (mapreduce.worker.min-free-scratch).</summary>
+    public long MinFreeScratch { get; init; }
+
     public static MapReduceSettings From(Config config)
     {
         var section = config.GetConfig("mapreduce");
@@ -92,6 +101,9 @@ public sealed record MapReduceSettings(
             Catalog = NullIfEmpty(section.GetString("catalog")),
             Journal = NullIfEmpty(section.GetString("journal")),
             HealthPort = section.GetBoolean("health.enabled") ? section.GetInt("health.port") : null,
+            DiskFullPause = section.GetTimeSpan("worker.disk-full-pause"),
+            KvStoreDiskFullWait = section.GetTimeSpan("kvstore.disk-full-wait"),
+            MinFreeScratch = section.GetByteSize("worker.min-free-scratch") ?? throw new ConfigurationException("mapreduce.worker.min-free-scratch must be a size in bytes, e.g. 64MiB"),
         };
     }
 
