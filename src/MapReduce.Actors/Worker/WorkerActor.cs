@@ -61,12 +61,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _executor = executor;
         _metrics = new WorkerMetrics(slots);
 
-        Receive<Announce>(_ =>
-        {
-            if (_leaving) return;
-            CheckScratch();
-            _master.Tell(new RegisterWorker(Self, _unavailable is null ? _slots : 0, [.. _running.Keys], _unavailable));
-        });
+        Receive<Announce>(_ => AnnounceNow());
         Receive<Leave>(_ =>
         {
             _leaving = true;
@@ -97,17 +92,26 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             Timers.Cancel(f.Attempt);
             _metrics.Ended(f.Attempt, f.Result);
             _master.Tell(f.Result);
-            // Said at once: the master must not hand the failed task straight back to this worker.
+            // Said right after the failure: the master must not hand the failed task straight back here
+            // (one it sent meanwhile is refused: the worker is unavailable from now on).
             if (f.Result is TaskAttemptFailed { Kind: FailureKind.DiskFull })
             {
                 _scratch?.Filled(DateTime.UtcNow);
-                Self.Tell(Announce.Instance);
+                AnnounceNow();
             }
         });
     }
 
     public static Props Props(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TimeSpan announceEvery, TaskExecutor executor, ScratchSpace? scratch = null) =>
         Akka.Actor.Props.Create(() => new WorkerActor(masterProxy, slots, cancelGrace, announceEvery, executor, scratch));
+
+    /// <summary>Tells the master its free slots (none while its scratch disk is full, saying so) and the attempts it runs.</summary>
+    private void AnnounceNow()
+    {
+        if (_leaving) return;
+        CheckScratch();
+        _master.Tell(new RegisterWorker(Self, _unavailable is null ? _slots : 0, [.. _running.Keys], _unavailable));
+    }
 
     /// <summary>Whether the scratch disk has room again, or no longer has; logged when that changes.</summary>
     private void CheckScratch()
