@@ -24,6 +24,17 @@ public sealed class OutOfSpaceStream(Stream inner, long room) : Stream
         return n;
     }
 
+    // Asynchronous too: a request body (Kestrel) refuses synchronous reads.
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    {
+        if (_read >= room) throw new IOException("No space left on device", DiskFull.Enospc);
+        var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, room - _read)], ct).ConfigureAwait(false);
+        _read += n;
+        return n;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+
     public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
