@@ -27,6 +27,7 @@ public static class StatusCommand
                     + (j.Error is null ? "" : $"  error: {FirstLine(j.Error)}")
                     + string.Concat((j.WaitingFor ?? []).Select(w => $"  waiting for the {w.What}")));
             }
+            await PrintUnavailableWorkersAsync(source, output, ct);
             return JobCommand.Ok;
         });
     }
@@ -74,8 +75,17 @@ public static class StatusCommand
             foreach (var a in skipped)
                 output.WriteLine($"  {FirstLine(a.Error!)[Actors.Master.BadRecords.SkippedPrefix.Length..]} ({a.Name})");
             PrintCounters(detail.Counters, output);
+            await PrintUnavailableWorkersAsync(source, output, ct);
             return JobCommand.Ok;
         });
+    }
+
+    /// <summary>Workers of a running cluster that offer no slot, and why (a full scratch disk: docs/operations.md#full-disks).</summary>
+    private static async Task PrintUnavailableWorkersAsync(IJobSource source, TextWriter output, CancellationToken ct)
+    {
+        if (source is not ApiJobSource api) return;
+        foreach (var m in (await api.Api.ClusterAsync(ct)).Members.Where(m => m.Unavailable is not null))
+            output.WriteLine($"worker {m.Address}: {m.Unavailable}");
     }
 
     /// <summary>Each counter on a line of its own: name, then value.</summary>

@@ -23,3 +23,5 @@ public sealed class PostgresRequirement(IMessageSink sink) : SkipNotice(sink, "P
 public sealed class ChromiumRequirement(IMessageSink sink) : SkipNotice(sink, "StatusPageTests", StatusPageTests.Unavailable);
 
 public sealed class NetworkHostsRequirement(IMessageSink sink) : SkipNotice(sink, "SeparateHostsTests", HostedCluster.Unavailable);
+
+public sealed class TmpfsRequirement(IMessageSink sink) : SkipNotice(sink, "FullDiskTests", Tmpfs.Unavailable);

@@ -23,7 +23,8 @@ public static class ApiModels
         catch (JsonException) { return body; }
     }
 
-    public sealed record MemberInfo(string Address, string[] Roles, string Status, bool Reachable, int? Slots, string[] Running);
+    /// <param name="Unavailable">Why a worker offers no slot now (its scratch disk is full), or null.</param>
+    public sealed record MemberInfo(string Address, string[] Roles, string Status, bool Reachable, int? Slots, string[] Running, string? Unavailable = null);
 
     public sealed record ClusterInfo(MemberInfo[] Members, string? Master);
 

@@ -81,7 +81,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
         {
             var worker = byAddress.GetValueOrDefault(m.Address.ToString());
             return new MemberInfo(m.Address.ToString(), [.. m.Roles.Order()], m.Status.ToString().ToLowerInvariant(),
-                !state.Unreachable.Contains(m), worker?.Slots, worker?.Running ?? []);
+                !state.Unreachable.Contains(m), worker?.Slots, worker?.Running ?? [], worker?.Unavailable);
         }).ToArray();
         var singleton = state.Members.Where(m => m.HasRole(NodeRoles.Master) && m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault();
         await WriteAsync(context, 200, new ClusterInfo(members, singleton?.Address.ToString())).ConfigureAwait(false);

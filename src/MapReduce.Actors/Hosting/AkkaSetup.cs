@@ -147,14 +147,15 @@ public static class AkkaSetup
                 Action<string> info = message => system.Log.Info("{0}", message);
                 // An attempt waits for a kvstore that is away (restarting) instead of failing on it.
                 var blobs = new WaitingBlobClient(BlobBackends.ClientFor(settings.BlobStore, locator, info, settings.KvStoreShortCircuit, settings.Token, serverCheck),
-                    () => !locator.IsUp, info);
+                    () => !locator.IsUp, info, diskFullWait: settings.KvStoreDiskFullWait);
                 var master = registry.Get<JobMasterKey>();
                 // A TotalOrder job's key ranges are sampled from chunks the master names.
                 var keyRanges = new KeyRangeSampler(blobs, async (job, max, ct) =>
                     (await master.Ask<MasterProtocol.KeySampleChunks>(new MasterProtocol.KeySampleRequest(job.Value, max), timeout: null, ct)).Chunks);
                 var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)) { DebugScriptPath = node.DebugScriptPath }, scratch, settings.Shuffle, node.TasksPerWorker,
                     message => system.Log.Info("{0}", message), keyRanges) { TextSliceBytes = settings.BlockSize };
-                system.ActorOf(WorkerActor.Props(master, node.TasksPerWorker, settings.CancelGrace, settings.Master.AnnounceInterval, executor), "worker");
+                system.ActorOf(WorkerActor.Props(master, node.TasksPerWorker, settings.CancelGrace, settings.Master.AnnounceInterval, executor,
+                    new ScratchSpace(scratch, settings.MinFreeScratch, settings.DiskFullPause)), "worker");
             });
         }
     }

@@ -29,6 +29,15 @@ public sealed record MapReduceSettings(
     /// <summary>Whether a member whose host refuses connections to its port is downed at once (<see cref="DeadPeerProbe"/>) rather than after the failure detector.</summary>
     public required bool DownDeadPeers { get; init; }
 
+    /// <summary>How long a worker offers no slot after an attempt failed on its full scratch disk (mapreduce.worker.disk-full-pause).</summary>
+    public TimeSpan DiskFullPause { get; init; }
+
+    /// <summary>How long a worker's write waits for the kvstore's full disk to have space (mapreduce.kvstore.disk-full-wait).</summary>
+    public TimeSpan KvStoreDiskFullWait { get; init; }
+
+    /// <summary>Free bytes a worker's scratch file system needs for the worker to offer slots (mapreduce.worker.min-free-scratch).</summary>
+    public long MinFreeScratch { get; init; }
+
     /// <summary>Port of a kvstore node's HTTP data channel; 0 takes any free port (clients learn it over Akka).</summary>
     public int KvStoreDataPort { get; init; }
 
@@ -82,6 +91,9 @@ public sealed record MapReduceSettings(
             Master = MasterSettings.From(section),
             Shuffle = ShuffleSettings.From(section),
             DownDeadPeers = section.GetBoolean("down-dead-peers"),
+            DiskFullPause = section.GetTimeSpan("worker.disk-full-pause"),
+            KvStoreDiskFullWait = section.GetTimeSpan("kvstore.disk-full-wait"),
+            MinFreeScratch = section.GetByteSize("worker.min-free-scratch") ?? throw new ConfigurationException("mapreduce.worker.min-free-scratch must be a size in bytes, e.g. 64MiB"),
             MaxLineSize = section.GetByteSize("max-line-size") ?? throw new ConfigurationException("mapreduce.max-line-size must be a size in bytes, e.g. 256MiB"),
             KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
             KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),

@@ -92,6 +92,11 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
             {
                 throw new KvStoreConflictException(e.Message);
             }
+            // A write that found the kvstore's disk full (a read that does writes this node's own disk).
+            catch (IOException e) when (!read && DiskFull.Is(e))
+            {
+                throw new KvStoreDiskFullException(KvStoreDiskFullException.Describe(key, store.Location));
+            }
             catch (Exception e) when (read && e is FileNotFoundException or DirectoryNotFoundException)
             {
                 throw new KvStoreException($"blob {key} does not exist in the kvstore");
@@ -341,6 +346,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Conflict && text.Length > 0) throw new KvStoreConflictException(text);
         if (response.StatusCode == HttpStatusCode.BadRequest && text.Length > 0) throw new KvStoreException(text);
+        if (response.StatusCode == HttpStatusCode.InsufficientStorage) throw new KvStoreDiskFullException(text.Length > 0 ? text : KvStoreDiskFullException.Describe(key, url.GetLeftPart(UriPartial.Authority)));
         if (response.StatusCode == HttpStatusCode.Unauthorized)
             throw new KvStoreException($"the kvstore's data channel at {url.GetLeftPart(UriPartial.Authority)} refused the request: {Api.ApiModels.ErrorText(text)}");
         throw new KvStoreException($"kvstore answered {(int)response.StatusCode} {response.ReasonPhrase} for {url}: {text}");

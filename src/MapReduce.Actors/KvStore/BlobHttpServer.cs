@@ -72,6 +72,8 @@ public sealed class BlobHttpServer : IAsyncDisposable
                 await ReplyAsync(context, StatusCodes.Status409Conflict, e.Message).ConfigureAwait(false);
             else if (e is BadHttpRequestException || e.InnerException is BadHttpRequestException)
                 await ReplyAsync(context, StatusCodes.Status400BadRequest, $"upload of {key} was cut short: {e.Message}").ConfigureAwait(false);
+            else if (DiskFull.Is(e))
+                await ReplyAsync(context, StatusCodes.Status507InsufficientStorage, KvStoreDiskFullException.Describe(key!, blobs.Location)).ConfigureAwait(false);
             else if (e is IOException or UnauthorizedAccessException)
                 await ReplyAsync(context, StatusCodes.Status500InternalServerError, $"cannot store {key}: {e.Message}").ConfigureAwait(false);
             else

@@ -183,8 +183,9 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
         }
         catch (Exception e) when (e is InvalidBlobKeyException or IOException or UnauthorizedAccessException or LinqToDB.LinqToDBException or System.Data.Common.DbException)
         {
-            _log.Warning("kvstore request failed: {0}", e.Message);
-            sender.Tell(new KvStoreFailure(e.Message));
+            var message = DiskFull.Is(e) ? $"{KvStoreDiskFullException.Prefix}: {e.Message}" : e.Message;
+            _log.Warning("kvstore request failed: {0}", message);
+            sender.Tell(new KvStoreFailure(message));
         }
     }
 }

@@ -10,9 +10,12 @@ namespace MapReduce.Actors.KvStore;
 /// <paramref name="grace"/> it is asked again in any case: a kvstore that has just died still looks
 /// Up until the failure detector notices (2-3 s). After that, a kvstore that looks Up but cannot be
 /// reached (its data channel blocked) fails the request as before. The attempt's cancellation token
-/// ends the waiting at once. Other failures (a missing blob) are not retried.
+/// ends the waiting at once. A write the kvstore refused because its disk is full
+/// (<see cref="KvStoreDiskFullException"/>) is made again the same way for at most
+/// <paramref name="diskFullWait"/> (mapreduce.kvstore.disk-full-wait; null: not at all), then fails
+/// with that reason. Other failures (a missing blob) are not retried.
 /// </summary>
-public sealed class WaitingBlobClient(IBlobClient inner, Func<bool> kvstoreAway, Action<string> log, TimeSpan? grace = null, TimeProvider? time = null)
+public sealed class WaitingBlobClient(IBlobClient inner, Func<bool> kvstoreAway, Action<string> log, TimeSpan? grace = null, TimeProvider? time = null, TimeSpan? diskFullWait = null)
     : IBlobClient
 {
     /// <summary>Longer than the failure detector takes to mark a dead kvstore unreachable.</summary>
@@ -54,6 +57,15 @@ public sealed class WaitingBlobClient(IBlobClient inner, Func<bool> kvstoreAway,
                 var delay = KvStoreBackoff.Delay(failures);
                 // One line per retry: at most one every 30 s once the kvstore has been away a while.
                 log($"{key}: {e.Message}; waiting for the kvstore, asking again in {delay.TotalSeconds:0} s");
+                await Task.Delay(delay, _time, ct).ConfigureAwait(false);
+            }
+            catch (KvStoreDiskFullException e) when (!ct.IsCancellationRequested && diskFullWait is { } wait)
+            {
+                var waited = _time.GetUtcNow() - started;
+                if (waited >= wait) throw new KvStoreDiskFullException($"{e.Message} (waited {waited.TotalSeconds:0} s for space)");
+                var delay = KvStoreBackoff.Delay(failures);
+                if (waited + delay > wait) delay = wait - waited;
+                log($"{key}: {e.Message}; waiting for space, asking again in {delay.TotalSeconds:0.#} s");
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
             }
         }

@@ -27,6 +27,8 @@ public static class FailureRules
         StorageFailed,
         /// <summary>task.csx does not compile.</summary>
         CompileError,
+        /// <summary>Its worker's scratch disk had no space left (DiskFull).</summary>
+        DiskFull,
     }
 
     /// <summary>How an attempt ended: <see cref="Error"/> as reported (Threw, StorageFailed, CompileError), the worker's address, and what the row needs.</summary>
@@ -37,6 +39,8 @@ public static class FailureRules
     public sealed record Verdict(string Error, bool Counted, bool Lost = false, bool FailsJob = false);
 
     public const string NotCounted = " (not counted: the kvstore was away)";
+
+    public const string NotCountedDiskFull = " (not counted: the worker's scratch disk is full)";
 
     /// <param name="kvstoreAwaySinceStart">Whether the kvstore was away at some time since the attempt started, as this master saw the cluster.</param>
     public static Verdict Classify(Ending e, bool kvstoreAwaySinceStart) => e.How switch
@@ -56,6 +60,8 @@ public static class FailureRules
         How.StorageFailed when kvstoreAwaySinceStart => new(e.Error + NotCounted, Counted: false),
         How.StorageFailed => new(e.Error, Counted: true),
         How.CompileError => new(e.Error, Counted: false, FailsJob: true),
+        // A full scratch disk is the worker's trouble: the task runs again (the worker offers no slot until it has space).
+        How.DiskFull => new(e.Error + NotCountedDiskFull, Counted: false),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.How, null),
     };
 

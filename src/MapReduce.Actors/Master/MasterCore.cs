@@ -228,6 +228,8 @@ public sealed class MasterCore
             _context.Watch(m.Worker);
             _log.Info("worker {0} joined with {1} slots", m.Worker.Path.Address, m.Slots);
         }
+        if (_workers.Unavailable(m.Worker, m.Unavailable))
+            _log.Warning("worker {0}: {1}", m.Worker.Path.Address, m.Unavailable ?? "offers its slots again");
         Record(lost.Select(a => Failed(new FailureRules.Ending(FailureRules.How.NeverReceived, a, Address(m.Worker)))).ToList());
         Dispatch();
     }
@@ -315,6 +317,7 @@ public sealed class MasterCore
         {
             FailureKind.CompileError => FailureRules.How.CompileError,
             FailureKind.Infrastructure => FailureRules.How.StorageFailed,
+            FailureKind.DiskFull => FailureRules.How.DiskFull,
             _ => FailureRules.How.Threw,
         };
         var ending = new FailureRules.Ending(how, m.Attempt, Address(sender), m.Error);

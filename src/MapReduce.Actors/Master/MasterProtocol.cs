@@ -87,7 +87,8 @@ public static class MasterProtocol
         public static readonly GetWorkers Instance = new();
     }
 
-    public sealed record WorkerInfo(string Address, int Slots, string[] Running);
+    /// <param name="Unavailable">Why it offers no slot now (its scratch disk is full), or null.</param>
+    public sealed record WorkerInfo(string Address, int Slots, string[] Running, string? Unavailable = null);
 
     public sealed record WorkerList(WorkerInfo[] Workers);
 
@@ -95,7 +96,8 @@ public static class MasterProtocol
     /// A worker announces itself and its slots (TASKS_PER_WORKER), and repeats it every few seconds
     /// so that a master started after a failover learns about every worker and what it still runs.
     /// </summary>
-    public sealed record RegisterWorker(IActorRef Worker, int Slots, AttemptId[] Running);
+    /// <param name="Unavailable">Why it offers no slot (its scratch disk is full), or null.</param>
+    public sealed record RegisterWorker(IActorRef Worker, int Slots, AttemptId[] Running, string? Unavailable = null);
 
     /// <summary>
     /// A worker is going away: stopped (SIGTERM: its tasks are re-queued at once, not after the
@@ -125,6 +127,8 @@ public static class MasterProtocol
         Infrastructure,
         /// <summary>The attempt was stopped (it ran past task-timeout, or was cancelled): already accounted for by the master.</summary>
         Stopped,
+        /// <summary>The worker's scratch disk is full (ENOSPC): not the task's fault, so not counted; it runs again elsewhere.</summary>
+        DiskFull,
     }
 
     /// <summary>An attempt failed; <see cref="Line"/>: the line Map threw on, when the attempt mapped line by line (a job that skips bad records).</summary>

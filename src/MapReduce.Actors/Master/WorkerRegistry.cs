@@ -30,6 +30,8 @@ public sealed class WorkerRegistry(Action<string> refused)
         /// <summary>It refused a task: busier than this master knew, so no slot is free until it announces itself again.</summary>
         public bool Full { get; set; }
         public DateTime LastSeen { get; set; } = seen;
+        /// <summary>Why it offers no slot, as it said in its last announcement (its scratch disk is full), or null.</summary>
+        public string? Unavailable { get; set; }
         public int Free => Full ? 0 : Math.Max(0, Slots - Holding.Count - Unknown);
     }
 
@@ -76,6 +78,14 @@ public sealed class WorkerRegistry(Action<string> refused)
                 if (Fire(id, AttemptEvent.NotListed) == AttemptState.Running) lost.Add(id);
         }
         return (joined, lost);
+    }
+
+    /// <summary>Records why a known worker offers no slot (null: it offers them); true when that changed.</summary>
+    public bool Unavailable(IActorRef workerRef, string? why)
+    {
+        if (!_workers.TryGetValue(workerRef, out var worker) || worker.Unavailable == why) return false;
+        worker.Unavailable = why;
+        return true;
     }
 
     /// <summary>A worker that said it is leaving: its later announcements are ignored.</summary>
@@ -158,7 +168,7 @@ public sealed class WorkerRegistry(Action<string> refused)
     /// <summary>Each known worker with its slots and the attempts it runs, for the status page.</summary>
     public MasterProtocol.WorkerInfo[] Describe() => _workers
         .Select(w => new MasterProtocol.WorkerInfo(w.Key.Path.Address.ToString(), w.Value.Slots,
-            [.. w.Value.Holding.Where(IsRunning).Select(a => $"{a.Job}/{a.Name}").Order(StringComparer.Ordinal)]))
+            [.. w.Value.Holding.Where(IsRunning).Select(a => $"{a.Job}/{a.Name}").Order(StringComparer.Ordinal)], w.Value.Unavailable))
         .OrderBy(w => w.Address, StringComparer.Ordinal)
         .ToArray();
 

@@ -36,6 +36,9 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     public required int TextSliceBytes { get; init; }
 
     /// <summary>Why an incremental job of a script that partitions with TotalOrder fails: its key ranges are sampled from the whole input, so no map output can be reused for other input.</summary>
+    /// <summary>How a failure on a full scratch disk begins (docs/operations.md#full-disks).</summary>
+    public const string ScratchDiskFull = "scratch disk full";
+
     public const string IncrementalTotalOrder =
         "--incremental does not apply to a script that partitions with TotalOrder (its key ranges are sampled from the whole input): run it without --incremental";
 
@@ -350,7 +353,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         }
     }
 
-    private static TaskAttemptFailed Failed(AttemptId attempt, Exception e, CancellationToken stop) => e switch
+    internal static TaskAttemptFailed Failed(AttemptId attempt, Exception e, CancellationToken stop) => e switch
     {
         OperationCanceledException when stop.IsCancellationRequested => new TaskAttemptFailed(attempt, FailureKind.Stopped, "stopped"),
         CompileErrorException c => new TaskAttemptFailed(attempt, FailureKind.CompileError, c.Message),
@@ -358,6 +361,8 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         // A record that cannot be read (--input-format) fails every attempt alike: the job fails at once, as for code that does not compile.
         Storage.Chunking.InputException i => new TaskAttemptFailed(attempt, FailureKind.CompileError, i.Message),
         DecoderFallbackException => new TaskAttemptFailed(attempt, FailureKind.UserCode, "input is not valid UTF-8 text"),
+        // This worker's own disk (scratch runs, spills, a reduce's output): the kvstore's full disk comes as a KvStoreException.
+        not KvStoreException when DiskFull.Is(e) => new TaskAttemptFailed(attempt, FailureKind.DiskFull, $"{ScratchDiskFull}: {e.Message}"),
         _ => new TaskAttemptFailed(attempt, FailureKind.Infrastructure, $"{e.GetType().Name}: {e.Message}"),
     };
 

@@ -39,6 +39,9 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _cancelGrace;
     private readonly TimeSpan _announceEvery;
     private readonly TaskExecutor _executor;
+    private readonly ScratchSpace? _scratch;
+    /// <summary>Why this worker offers no slot (its scratch disk is full), or null; said in each announcement.</summary>
+    private string? _unavailable;
     private readonly Dictionary<AttemptId, CancellationTokenSource> _running = new();
     private bool _leaving;
     private readonly WorkerMetrics _metrics;
@@ -47,8 +50,10 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     /// <param name="announceEvery">mapreduce.announce-interval: the master's worker-timeout, lost-after and recovery-grace count on it.</param>
-    public WorkerActor(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TimeSpan announceEvery, TaskExecutor executor)
+    /// <param name="scratch">Its scratch folder's free space (null: not watched).</param>
+    public WorkerActor(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TimeSpan announceEvery, TaskExecutor executor, ScratchSpace? scratch = null)
     {
+        _scratch = scratch;
         _announceEvery = announceEvery;
         _master = masterProxy;
         _slots = slots;
@@ -56,10 +61,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         _executor = executor;
         _metrics = new WorkerMetrics(slots);
 
-        Receive<Announce>(_ =>
-        {
-            if (!_leaving) _master.Tell(new RegisterWorker(Self, _slots, [.. _running.Keys]));
-        });
+        Receive<Announce>(_ => AnnounceNow());
         Receive<Leave>(_ =>
         {
             _leaving = true;
@@ -90,11 +92,35 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             Timers.Cancel(f.Attempt);
             _metrics.Ended(f.Attempt, f.Result);
             _master.Tell(f.Result);
+            // Said right after the failure: the master must not hand the failed task straight back here
+            // (one it sent meanwhile is refused: the worker is unavailable from now on).
+            if (f.Result is TaskAttemptFailed { Kind: FailureKind.DiskFull })
+            {
+                _scratch?.Filled(DateTime.UtcNow);
+                AnnounceNow();
+            }
         });
     }
 
-    public static Props Props(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TimeSpan announceEvery, TaskExecutor executor) =>
-        Akka.Actor.Props.Create(() => new WorkerActor(masterProxy, slots, cancelGrace, announceEvery, executor));
+    public static Props Props(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TimeSpan announceEvery, TaskExecutor executor, ScratchSpace? scratch = null) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(masterProxy, slots, cancelGrace, announceEvery, executor, scratch));
+
+    /// <summary>Tells the master its free slots (none while its scratch disk is full, saying so) and the attempts it runs.</summary>
+    private void AnnounceNow()
+    {
+        if (_leaving) return;
+        CheckScratch();
+        _master.Tell(new RegisterWorker(Self, _unavailable is null ? _slots : 0, [.. _running.Keys], _unavailable));
+    }
+
+    /// <summary>Whether the scratch disk has room again, or no longer has; logged when that changes.</summary>
+    private void CheckScratch()
+    {
+        var now = _scratch?.Shortage(DateTime.UtcNow);
+        if (now is not null && _unavailable is null) _log.Warning("{0}", now);
+        else if (now is null && _unavailable is not null) _log.Info("scratch disk has room again: offering {0} slots", _slots);
+        _unavailable = now;
+    }
 
     protected override void PreStart()
     {
@@ -111,6 +137,12 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private void Start(AttemptId attempt, Func<CancellationToken, Task<object>> run)
     {
         if (_running.ContainsKey(attempt)) return;
+        if (_unavailable is not null)
+        {
+            _log.Warning("refusing {0}: {1}", attempt, _unavailable);
+            _master.Tell(new TaskRejected(attempt));
+            return;
+        }
         if (_leaving || _running.Count >= _slots)
         {
             _log.Warning("refusing {0}: all {1} slots busy", attempt, _slots);

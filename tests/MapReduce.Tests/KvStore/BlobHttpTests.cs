@@ -74,6 +74,23 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         return data;
     }
 
+    [Fact]
+    public async Task A_put_on_a_full_disk_answers_507_keeps_nothing_and_the_client_hears_kvstore_disk_full()
+    {
+        // The data channel of a store whose disk takes 64 KiB more per blob; the kvstore actor advertises it.
+        await using var full = await BlobHttpServer.StartAsync(new OutOfSpaceBlobStore(_blobs, 64 << 10), "127.0.0.1", 0);
+        var client = NewClient(dataUrl: full.BaseUrl.ToString());
+        var data = RandomBytes(256 << 10);
+
+        var e = await Assert.ThrowsAsync<KvStoreDiskFullException>(() => client.PutAsync("jobs/j/map/m00000.1/p00000", data));
+        Assert.Equal($"kvstore disk full: cannot store jobs/j/map/m00000.1/p00000: no space left in {_blobs.Location}", e.Message);
+        Assert.False(_blobs.Exists("jobs/j/map/m00000.1/p00000"));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_blobs.Root, "incoming")));
+        // What fits is stored as usual.
+        Assert.Equal(1000, await client.PutAsync("jobs/j/map/m00000.1/p00001", RandomBytes(1000)));
+        Assert.Equal(RandomBytes(1000), await client.GetBytesAsync("jobs/j/map/m00000.1/p00001"));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

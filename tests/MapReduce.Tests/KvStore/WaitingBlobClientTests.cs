@@ -37,7 +37,43 @@ public sealed class WaitingBlobClientTests
 
     private static KvStoreUnreachableException Gone() => new("no kvstore node is up in the cluster after 60 s");
 
-    private WaitingBlobClient Client(Flaky inner, Func<bool> away) => new(inner, away, m => { lock (_log) _log.Add(m); }, TimeSpan.FromSeconds(15), _clock);
+    private WaitingBlobClient Client(Flaky inner, Func<bool> away, TimeSpan? diskFullWait = null) =>
+        new(inner, away, m => { lock (_log) _log.Add(m); }, TimeSpan.FromSeconds(15), _clock, diskFullWait);
+
+    private static KvStoreDiskFullException Full() => new(KvStoreDiskFullException.Describe("jobs/j/map/m00000.1/p00000", "the folder /s/kvstore"));
+
+    [Fact]
+    public async Task A_write_the_kvstore_refuses_for_a_full_disk_is_made_again_until_there_is_space()
+    {
+        var inner = new Flaky(_clock, Full(), Full(), Full());
+        var request = Client(inner, away: () => false, diskFullWait: TimeSpan.FromSeconds(30)).PutOwnedFileAsync("jobs/j/map/m00000.1/p00000", "/tmp/run");
+        await RunClock(request);
+
+        Assert.Equal(42, await request);
+        Assert.Equal([1, 2, 4], Gaps(inner));
+        Assert.Equal("jobs/j/map/m00000.1/p00000: kvstore disk full: cannot store jobs/j/map/m00000.1/p00000: no space left in the folder /s/kvstore; waiting for space, asking again in 4 s", _log[^1]);
+    }
+
+    [Fact]
+    public async Task A_kvstore_disk_that_stays_full_fails_the_write_with_that_reason_after_the_wait()
+    {
+        var inner = new Flaky(_clock, Enumerable.Range(0, 20).Select(_ => (Exception)Full()).ToArray());
+        var request = Client(inner, away: () => false, diskFullWait: TimeSpan.FromSeconds(10)).PutAsync("k", []);
+        await RunClock(request);
+
+        var e = await Assert.ThrowsAsync<KvStoreDiskFullException>(() => request);
+        Assert.Equal("kvstore disk full: cannot store jobs/j/map/m00000.1/p00000: no space left in the folder /s/kvstore (waited 10 s for space)", e.Message);
+        // At 0, 1, 3, 7 s, then at 10 s (the wait's end, not 15 s), which fails for good.
+        Assert.Equal([1, 2, 4, 3], Gaps(inner));
+    }
+
+    [Fact]
+    public async Task Without_a_disk_full_wait_a_full_kvstore_fails_the_write_at_once()
+    {
+        var inner = new Flaky(_clock, Full());
+        await Assert.ThrowsAsync<KvStoreDiskFullException>(() => Client(inner, away: () => false).PutAsync("k", []));
+        Assert.Single(inner.Calls);
+    }
 
     /// <summary>Lets fake time pass in quarter seconds (real time between, for the retries to run) until the request ends or two minutes have passed.</summary>
     private async Task RunClock(Task request)

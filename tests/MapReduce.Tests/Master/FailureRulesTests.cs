@@ -41,6 +41,8 @@ public sealed class FailureRulesTests
             new($"timed out after 600 s on {W} (not counted: the kvstore was away)", Counted: false, Lost: true) },
         { "user code threw while the kvstore was away: it counts", new(How.Threw, Map2, W, "boom"), true,
             new("boom", Counted: true) },
+        { "its worker's scratch disk was full", new(How.DiskFull, Map2, W, "scratch disk full: No space left on device : '/d/scratch/p00000'"), false,
+            new("scratch disk full: No space left on device : '/d/scratch/p00000' (not counted: the worker's scratch disk is full)", Counted: false) },
         { "compile error", new(How.CompileError, Map2, W, "task.csx does not compile:\ntask.csx(1,9): error CS1525"), false,
             new("task.csx does not compile:\ntask.csx(1,9): error CS1525", Counted: false, FailsJob: true) },
     };

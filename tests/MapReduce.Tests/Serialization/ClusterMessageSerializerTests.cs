@@ -42,6 +42,9 @@ public sealed class ClusterMessageSerializerTests() : Akka.TestKit.Xunit2.TestKi
         new MasterProtocol.WorkerInfo("akka.tcp://mapreduce@127.0.0.1:1", 2, ["a"]),
         new MasterProtocol.WorkerList([new MasterProtocol.WorkerInfo("akka.tcp://mapreduce@127.0.0.1:1", 2, ["a"])]),
         new MasterProtocol.RegisterWorker(TestActor, 2, [Attempt]),
+        new MasterProtocol.RegisterWorker(TestActor, 0, [], "scratch disk full (0 MiB free in /s, under the 64 MiB of mapreduce.worker.min-free-scratch), not offering slots"),
+        new MasterProtocol.WorkerInfo("akka.tcp://mapreduce@127.0.0.1:1", 0, [], "scratch disk full"),
+        new MasterProtocol.TaskAttemptFailed(Attempt, MasterProtocol.FailureKind.DiskFull, "scratch disk full: No space left on device"),
         new MasterProtocol.WorkerLeaving(TestActor, new MasterProtocol.WorkerExit(3, Attempt)),
         new MasterProtocol.WorkerExit(3, null),
         // The counters as a worker builds them: a Dictionary with an ordinal comparer.
@@ -147,9 +150,9 @@ public sealed class ClusterMessageSerializerTests() : Akka.TestKit.Xunit2.TestKi
     private static string Describe(object message) => message switch
     {
         MasterProtocol.JobStatus s => $"{s with { PartAttempts = [], WaitingFor = null }} {string.Join(",", s.PartAttempts)} {string.Join(",", s.WaitingFor ?? [])}",
-        MasterProtocol.WorkerInfo w => $"{w.Address} {w.Slots} {string.Join(",", w.Running)}",
+        MasterProtocol.WorkerInfo w => $"{w.Address} {w.Slots} {string.Join(",", w.Running)} {w.Unavailable}",
         MasterProtocol.WorkerList l => string.Join(";", l.Workers.Select(Describe)),
-        MasterProtocol.RegisterWorker r => $"{r.Worker} {r.Slots} {string.Join(",", r.Running)}",
+        MasterProtocol.RegisterWorker r => $"{r.Worker} {r.Slots} {string.Join(",", r.Running)} {r.Unavailable}",
         MasterProtocol.MapTaskSucceeded m => $"{m.Attempt} {string.Join(",", m.PairsPerPartition)} {string.Join(",", m.Counters!)}",
         MasterProtocol.ReduceTaskSucceeded r => $"{r.Attempt} {r.Lines} {string.Join(",", r.Counters!)}",
         WorkerProtocol.RunMapTask t => $"{t.Attempt} {t.CodeId} {string.Join(",", t.Chunks.AsEnumerable())} {t.Reducers} {t.Incremental}",
