@@ -12,8 +12,8 @@ namespace MapReduce.Actors.Master;
 /// Akka's PersistentShardCoordinator is around its ShardCoordinator. It only recovers (the latest
 /// snapshot, then the events after it), snapshots, persists, and hands every command to the core
 /// with a persist function. Events are journaled asynchronously: those of commands that arrive
-/// while a write is under way, or within mapreduce.master.journal-batch-delay, go out together in
-/// one write, so the journal is written in batches instead of once per task.
+/// while a write is under way (or within mapreduce.master.journal-batch-delay) go out together in
+/// the next one, so the journal is written in batches under load instead of once per event.
 /// </summary>
 public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 {
