@@ -60,7 +60,6 @@ public sealed record MasterSettings(
             MaxSkippedRecords = mapreduce.GetInt("max-skipped-records"),
             JournalBatchDelay = master.GetTimeSpan("journal-batch-delay"),
         };
-        if (settings.JournalBatchDelay < TimeSpan.Zero) throw new ConfigurationException($"mapreduce.master.journal-batch-delay must be 0 or more, not {Text(settings.JournalBatchDelay)}");
         if (settings.MaxSkippedRecords < 0) throw new ConfigurationException($"mapreduce.max-skipped-records must be 0 or more, not {settings.MaxSkippedRecords}");
         return settings.TimingProblem() is { } problem ? throw new ConfigurationException(problem) : settings;
     }
