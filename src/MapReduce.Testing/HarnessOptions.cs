@@ -5,7 +5,7 @@ namespace MapReduce.Testing;
 
 /// <summary>
 /// How <see cref="JobHarness"/> runs a job; every default is the cluster's own (hocon/mapreduce.hocon:
-/// reducers, block-size, map-buffer-size, max-reducer-partition, shuffle-compression).
+/// reducers, block-size, map-buffer-size, max-reducer-partition, shuffle-compression, shuffle-merge-factor).
 /// </summary>
 public sealed record HarnessOptions
 {
@@ -31,4 +31,7 @@ public sealed record HarnessOptions
 
     /// <summary>Whether runs and spills are LZ4 frames.</summary>
     public bool CompressRuns { get; init; } = Defaults.Value.Shuffle.CompressRuns;
+
+    /// <summary>The most runs a reduce merges at once; past it, they are merged in passes first (set it small to test that).</summary>
+    public int MergeFactor { get; init; } = Defaults.Value.Shuffle.MergeFactor;
 }

@@ -3,6 +3,7 @@ using MapReduce.Actors.Master;
 using MapReduce.Actors.UserCode;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Chunking;
+using MapReduce.Storage.Records;
 
 namespace MapReduce.Testing;
 
@@ -147,28 +148,29 @@ public static class JobHarness
         log.Append(context.LogText(null));
     }
 
-    /// <summary>One reduce task: the partition's runs merged (in batches first past the fan-in, as TaskExecutor does), Reduce per key, the part's text.</summary>
+    /// <summary>One reduce task: the partition's runs merged (in passes first past the merge factor, as TaskExecutor does), Reduce per key, the part's text.</summary>
     private static string ReduceTask(IUserTask task, int partition, List<string> runFiles, HarnessOptions options, string scratch,
         Dictionary<string, long> counters, StringBuilder log)
     {
         var context = new AttemptContext();
         var where = $"partition {partition}";
         var shuffleBytes = runFiles.Sum(f => new FileInfo(f).Length);
-        for (var batch = 0; runFiles.Count > TaskExecutor.MergeFanIn; batch++)
+        var merged = 0;
+        runFiles = [.. MergePasses.ReduceAsync(runFiles, options.MergeFactor, (pass, group) =>
         {
-            var merged = Path.Combine(scratch, $"r{partition:D5}-merged-{batch:D4}");
-            var opened = runFiles.Take(TaskExecutor.MergeFanIn).Select(f => (Stream)File.OpenRead(f)).ToList();
+            var file = Path.Combine(scratch, $"r{partition:D5}-merged-{pass:D2}-{merged++:D5}");
+            var opened = group.Select(f => (Stream)File.OpenRead(f)).ToList();
             try
             {
-                using var file = File.Create(merged);
-                task.MergeRuns(opened, file, options.CompressRuns);
+                using var output = File.Create(file);
+                task.MergeRuns(opened, output, options.CompressRuns);
             }
             finally
             {
                 foreach (var run in opened) run.Dispose();
             }
-            runFiles = [.. runFiles.Skip(TaskExecutor.MergeFanIn), merged];
-        }
+            return Task.FromResult(file);
+        }).GetAwaiter().GetResult()];
         var runs = runFiles.Select(f => (Stream)File.OpenRead(f)).ToList();
         using var output = new MemoryStream();
         ReduceCounts reduced;

@@ -1,12 +1,14 @@
 using Akka.Configuration;
+using MapReduce.Storage.Records;
 
 namespace MapReduce.Actors.Hosting;
 
-/// <summary>How map output is buffered, stored and merged (mapreduce.map-buffer-size, shuffle-compression, max-reducer-partition).</summary>
+/// <summary>How map output is buffered, stored and merged (mapreduce.map-buffer-size, shuffle-compression, max-reducer-partition, shuffle-merge-factor).</summary>
 /// <param name="MapBufferBytes">Memory a map task's output buffer holds before it sorts and spills a run to disk.</param>
 /// <param name="MaxReducerPartition">Map output bytes of one partition the whole-partition Reducer may load into memory.</param>
 /// <param name="CompressRuns">Whether map runs and spills are written as LZ4 frames.</param>
-public sealed record ShuffleSettings(long MapBufferBytes, long MaxReducerPartition, bool CompressRuns)
+/// <param name="MergeFactor">The most runs a reduce merges at once; past it, it merges them in passes into scratch first.</param>
+public sealed record ShuffleSettings(long MapBufferBytes, long MaxReducerPartition, bool CompressRuns, int MergeFactor)
 {
     public static ShuffleSettings From(Config section)
     {
@@ -19,7 +21,10 @@ public sealed record ShuffleSettings(long MapBufferBytes, long MaxReducerPartiti
             "none" => false,
             _ => throw new ConfigurationException($"mapreduce.shuffle-compression = '{compression}' is not lz4 or none"),
         };
-        return new ShuffleSettings(Bytes(section, "map-buffer-size", min: 1 << 16), Bytes(section, "max-reducer-partition", min: 1), compress);
+        var mergeFactor = section.GetInt("shuffle-merge-factor");
+        if (mergeFactor < MergePasses.MinFactor)
+            throw new ConfigurationException($"mapreduce.shuffle-merge-factor = {mergeFactor} is below its minimum of {MergePasses.MinFactor} runs");
+        return new ShuffleSettings(Bytes(section, "map-buffer-size", min: 1 << 16), Bytes(section, "max-reducer-partition", min: 1), compress, mergeFactor);
     }
 
     private static long Bytes(Config section, string key, long min)

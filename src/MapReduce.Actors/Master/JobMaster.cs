@@ -12,8 +12,8 @@ namespace MapReduce.Actors.Master;
 /// Akka's PersistentShardCoordinator is around its ShardCoordinator. It only recovers (the latest
 /// snapshot, then the events after it), snapshots, persists, and hands every command to the core
 /// with a persist function. Events are journaled asynchronously: those of commands that arrive
-/// while a write is under way go out together in the next one, so the journal is written in
-/// batches under load instead of once per event.
+/// while a write is under way (or within mapreduce.master.journal-batch-delay) go out together in
+/// the next one, so the journal is written in batches under load instead of once per event.
 /// </summary>
 public sealed class JobMaster : ReceivePersistentActor, IWithTimers
 {
@@ -25,6 +25,12 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         public static readonly Tick Instance = new();
     }
 
+    /// <summary>The held events go to the journal now (one write for all of them).</summary>
+    private sealed class FlushJournal
+    {
+        public static readonly FlushJournal Instance = new();
+    }
+
     private readonly MasterCore _core;
     private readonly MasterSettings _settings;
     private readonly SnapshotSchedule _snapshots;
@@ -33,6 +39,8 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
     private readonly long _recoveryStarted = Stopwatch.GetTimestamp();
     /// <summary>Events applied by the core and not yet durable: a snapshot is taken only when there are none, so it matches the journal.</summary>
     private int _unpersisted;
+    /// <summary>Persist calls held for <see cref="MasterSettings.JournalBatchDelay"/>, in order: journaled together at <see cref="FlushJournal"/>.</summary>
+    private readonly List<(IReadOnlyList<IMasterEvent> Events, Action Then)> _held = [];
 
     public override string PersistenceId => PersistenceIdValue;
 
@@ -77,6 +85,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
             _snapshots.Failed();
             _log.Warning("snapshot at event {0} failed: {1}", m.Metadata.SequenceNr, m.Cause.Message);
         });
+        Command<FlushJournal>(_ => Flush());
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteSnapshotsSuccess>(_ => { });
         Command<DeleteMessagesFailure>(m => _log.Warning("old journal events were not deleted: {0}", m.Cause.Message));
@@ -91,15 +100,41 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         Props? kvstoreWatch = null) =>
         Akka.Actor.Props.Create(() => new JobMaster(catalog, settings, findKvStore, clock ?? TimeProvider.System, kvstoreWatch));
 
-    /// <summary>The core's persist function: journals the events (applied already) in the background, then runs <paramref name="then"/>; snapshots when due.</summary>
+    /// <summary>
+    /// The core's persist function: journals the events (applied already) in the background, then
+    /// runs <paramref name="then"/>; snapshots when due. With a journal batch delay the call is held
+    /// and replayed in order, with every other held call, when the delay is over: Akka writes the
+    /// persist calls of one command together, so several tasks' results cost one journal write.
+    /// </summary>
     private void Persist(IReadOnlyList<IMasterEvent> events, Action then)
+    {
+        _unpersisted += events.Count;
+        // Nothing held: an action without events only waits for the writes already under way.
+        if (_settings.JournalBatchDelay <= TimeSpan.Zero || (events.Count == 0 && _held.Count == 0))
+        {
+            PersistNow(events, then);
+            return;
+        }
+        _held.Add((events, then));
+        if (!Timers.IsTimerActive(FlushTimer)) Timers.StartSingleTimer(FlushTimer, FlushJournal.Instance, _settings.JournalBatchDelay);
+    }
+
+    private const string FlushTimer = "journal-flush";
+
+    private void Flush()
+    {
+        var held = _held.ToList();
+        _held.Clear();
+        foreach (var (events, then) in held) PersistNow(events, then);
+    }
+
+    private void PersistNow(IReadOnlyList<IMasterEvent> events, Action then)
     {
         if (events.Count == 0)
         {
             DeferAsync(then, run => run());
             return;
         }
-        _unpersisted += events.Count;
         var left = events.Count;
         PersistAllAsync(events, _ =>
         {

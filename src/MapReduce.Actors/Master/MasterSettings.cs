@@ -58,6 +58,7 @@ public sealed record MasterSettings(
             BackupTasks = BackupTaskSettings.From(master.GetConfig("backup-tasks") ?? throw new ConfigurationException("mapreduce.master.backup-tasks is missing from the configuration")),
             SkipBadRecords = mapreduce.GetBoolean("skip-bad-records"),
             MaxSkippedRecords = mapreduce.GetInt("max-skipped-records"),
+            JournalBatchDelay = master.GetTimeSpan("journal-batch-delay"),
         };
         if (settings.MaxSkippedRecords < 0) throw new ConfigurationException($"mapreduce.max-skipped-records must be 0 or more, not {settings.MaxSkippedRecords}");
         return settings.TimingProblem() is { } problem ? throw new ConfigurationException(problem) : settings;
@@ -101,6 +102,9 @@ public sealed record MasterSettings(
 
     /// <summary>The lines a job that skips bad records may skip before it fails (mapreduce.max-skipped-records).</summary>
     public int MaxSkippedRecords { get; init; }
+
+    /// <summary>How long the master holds events before it journals them, so that the results of several tasks go in one write (mapreduce.master.journal-batch-delay; zero: at once).</summary>
+    public TimeSpan JournalBatchDelay { get; init; }
 
     private static ConfigurationException Missing(string key) => new($"mapreduce.{key} is missing from the configuration");
 }

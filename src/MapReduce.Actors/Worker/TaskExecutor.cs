@@ -5,6 +5,7 @@ using MapReduce.Actors.Master;
 using MapReduce.Actors.UserCode;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Chunking;
+using MapReduce.Storage.Records;
 using static MapReduce.Actors.Master.MasterProtocol;
 using static MapReduce.Actors.Worker.WorkerProtocol;
 
@@ -22,9 +23,6 @@ namespace MapReduce.Actors.Worker;
 /// <param name="keyRanges">Where a map task of a script that partitions with TotalOrder gets its job's key ranges (null: such a task fails saying so).</param>
 public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, string scratchFolder, ShuffleSettings shuffle, int slots, Action<string>? log = null, KeyRangeSampler? keyRanges = null)
 {
-    /// <summary>Runs a reduce reads at once; past it, it first merges them in batches of this many into scratch runs.</summary>
-    public const int MergeFanIn = 256;
-
     /// <summary>Runs opened at once while a reduce starts (each a file, or a stream over the data channel).</summary>
     private const int ParallelOpens = 16;
 
@@ -190,30 +188,33 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             {
                 // The runs are read where they lie (in place on the kvstore's machine, streamed
                 // elsewhere) while the merge works, never copied first.
-                for (var batch = 0; runKeys.Count > MergeFanIn && batch * MergeFanIn < runKeys.Count; batch++)
-                {
-                    var opened = await OpenRunsAsync(runKeys.Skip(batch * MergeFanIn).Take(MergeFanIn).ToList(), stop).ConfigureAwait(false);
-                    shuffleBytes += opened.Sum(r => r.Length);
-                    var merged = Path.Combine(scratch, $"merged-{batch:D4}");
-                    await Task.Run(() =>
+                // Past mapreduce.shuffle-merge-factor runs, consecutive runs are merged into scratch
+                // runs first, in passes (Hadoop's io.sort.factor), so a reduce never opens more at once.
+                var merged = 0;
+                var sources = await MergePasses.ReduceAsync<ReduceRun>([.. runKeys.Select(k => new ReduceRun(k, null))], shuffle.MergeFactor,
+                    async (pass, group) =>
                     {
-                        try
+                        var opened = await OpenRunsAsync(group, stop).ConfigureAwait(false);
+                        shuffleBytes += OriginalBytes(group, opened);
+                        var file = Path.Combine(scratch, $"merged-{pass:D2}-{merged++:D5}");
+                        await Task.Run(() =>
                         {
-                            using var file = new FileStream(merged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-                            compiled.MergeRuns(opened, file, shuffle.CompressRuns);
-                        }
-                        finally
-                        {
-                            foreach (var run in opened) run.Dispose();
-                        }
-                    }, stop).ConfigureAwait(false);
-                    runs.Add(new FileStream(merged, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0));
-                }
-                if (runKeys.Count <= MergeFanIn)
-                {
-                    runs.AddRange(await OpenRunsAsync(runKeys, stop).ConfigureAwait(false));
-                    shuffleBytes = runs.Sum(r => r.Length);
-                }
+                            try
+                            {
+                                using var output = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+                                compiled.MergeRuns(opened, output, shuffle.CompressRuns);
+                            }
+                            finally
+                            {
+                                foreach (var run in opened) run.Dispose();
+                            }
+                        }, stop).ConfigureAwait(false);
+                        foreach (var run in group)
+                            if (run.ScratchFile is { } consumed) File.Delete(consumed); // merged into the new run: frees scratch space
+                        return new ReduceRun(null, file);
+                    }).ConfigureAwait(false);
+                runs.AddRange(await OpenRunsAsync(sources, stop).ConfigureAwait(false));
+                shuffleBytes += OriginalBytes(sources, runs);
                 clock.Lap("fetch");
                 reduced = await Task.Run(() => ProcessExitWatch.RunAs(attempt, () => context.Run(() =>
                 {
@@ -248,17 +249,29 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         }
     }
 
+    /// <summary>A run a reduce merges: a map run in the store, or one it merged into its scratch folder.</summary>
+    private sealed record ReduceRun(string? BlobKey, string? ScratchFile);
+
+    /// <summary>Bytes of the map runs (not the scratch runs) among these opened runs: what was shuffled.</summary>
+    private static long OriginalBytes(IReadOnlyList<ReduceRun> runs, IReadOnlyList<Stream> opened) =>
+        runs.Select((run, i) => run.BlobKey is null ? 0 : opened[i].Length).Sum();
+
     /// <summary>Opens runs to read, <see cref="ParallelOpens"/> at a time; all or none (what was opened is closed when one fails).</summary>
-    private async Task<List<Stream>> OpenRunsAsync(IReadOnlyList<string> keys, CancellationToken stop)
+    private async Task<List<Stream>> OpenRunsAsync(IReadOnlyList<ReduceRun> runs, CancellationToken stop)
     {
-        var opened = new Stream?[keys.Count];
+        var opened = new Stream?[runs.Count];
         using var limit = new SemaphoreSlim(ParallelOpens);
         try
         {
-            await Task.WhenAll(keys.Select(async (key, i) =>
+            await Task.WhenAll(runs.Select(async (run, i) =>
             {
+                if (run.ScratchFile is { } file)
+                {
+                    opened[i] = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+                    return;
+                }
                 await limit.WaitAsync(stop).ConfigureAwait(false);
-                try { opened[i] = (await blobs.OpenReadAsync(key, ct: stop).ConfigureAwait(false)).Content; }
+                try { opened[i] = (await blobs.OpenReadAsync(run.BlobKey!, ct: stop).ConfigureAwait(false)).Content; }
                 finally { limit.Release(); }
             })).ConfigureAwait(false);
             return [.. opened.Select(s => s!)];

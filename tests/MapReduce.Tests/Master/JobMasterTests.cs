@@ -28,10 +28,13 @@ public sealed class JobMasterTests : MasterTestKit
         Assert.Equal((1, 0), (unchanged.MapsDone, unchanged.ReducesDone));
     }
 
-    [Fact]
-    public void A_worker_never_holds_more_tasks_than_its_slots_and_the_job_completes()
+    /// <summary>With and without mapreduce.master.journal-batch-delay: holding events changes nothing but when they are written.</summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(10)]
+    public void A_worker_never_holds_more_tasks_than_its_slots_and_the_job_completes(int journalBatchDelayMs)
     {
-        var (master, worker, job) = StartJob(slots: 2);
+        var (master, worker, job) = StartJob(slots: 2, settings: Defaults with { JournalBatchDelay = TimeSpan.FromMilliseconds(journalBatchDelayMs) });
 
         var first = worker.ExpectMsg<RunMapTask>();
         var second = worker.ExpectMsg<RunMapTask>();
@@ -196,10 +199,13 @@ public sealed class JobMasterTests : MasterTestKit
             "or --block-size for fewer, larger chunks", ExpectMsg<JobRejected>(AdmissionTimeout).Reason);
     }
 
-    [Fact]
-    public void A_restarted_master_recovers_from_the_journal_and_reissues_what_was_in_flight()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(10)]
+    public void A_restarted_master_recovers_from_the_journal_and_reissues_what_was_in_flight(int journalBatchDelayMs)
     {
-        var (master, worker, job) = StartJob(slots: 2);
+        var settings = Defaults with { JournalBatchDelay = TimeSpan.FromMilliseconds(journalBatchDelayMs) };
+        var (master, worker, job) = StartJob(slots: 2, settings: settings);
         var done = worker.ExpectMsg<RunMapTask>();
         var inFlight = worker.ExpectMsg<RunMapTask>();
         master.Tell(new MapTaskSucceeded(done.Attempt, [1, 1]), worker.Ref);
@@ -208,7 +214,7 @@ public sealed class JobMasterTests : MasterTestKit
         Sys.Stop(master);
         ExpectTerminated(master);
 
-        var recovered = NewMaster();
+        var recovered = NewMaster(settings);
         var status = StatusOf(recovered, job);
         Assert.Equal((JobStage.Running, 1), (status.Stage, status.MapsDone));
 

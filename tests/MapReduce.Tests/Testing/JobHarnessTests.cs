@@ -89,6 +89,33 @@ public sealed class JobHarnessTests
         Assert.Equal(whole.Parts, spilled.Parts);
     }
 
+    /// <summary>Values in the order the merge hands them out: the first words of each length, as map tasks emitted them.</summary>
+    [MapReduceJob]
+    public sealed class FirstWordsByLength
+    {
+        public IEnumerable<(int Length, string Word)> Map(string docId, string chunk) =>
+            Regex.Matches(chunk, @"\p{L}+").Select(word => (word.Length, word.Value));
+
+        public IEnumerable<string> ReduceLines(int length, IEnumerable<string> words) => [$"{length}:{string.Join(",", words.Take(40))}"];
+    }
+
+    [Fact]
+    public void Runs_merged_in_passes_past_the_merge_factor_give_the_same_parts_with_values_in_the_same_order()
+    {
+        // 64 KiB blocks: about 50 map tasks, so about 50 runs a partition, merged two at a time.
+        var options = new HarnessOptions { Reducers = 2, BlockSize = 1 << 16 };
+        var onePass = JobHarness.Run<FirstWordsByLength>(Books, options);
+        var inPasses = JobHarness.Run<FirstWordsByLength>(Books, options with { MergeFactor = 2 });
+
+        Assert.True(Books.Sum(b => System.Text.Encoding.UTF8.GetByteCount(b.Text)) > 20 * options.BlockSize, "enough map tasks for several passes");
+        Assert.Equal(onePass.Parts, inPasses.Parts);
+        // Independently: each length's first 40 words in input order (documents, then position).
+        var expected = Books.SelectMany(b => Regex.Matches(b.Text, @"\p{L}+").Select(m => m.Value)).GroupBy(w => w.Length)
+            .ToDictionary(g => g.Key.ToString(), g => string.Join(",", g.Take(40)));
+        var actual = inPasses.Parts.SelectMany((_, p) => inPasses.Lines(p)).Select(l => l.Split(':', 2)).ToDictionary(l => l[0], l => l[1]);
+        Assert.Equal(expected.OrderBy(kv => kv.Key), actual.OrderBy(kv => kv.Key));
+    }
+
     [MapReduceJob]
     public sealed class LongWords
     {

@@ -30,7 +30,7 @@ public sealed class ScriptStartStopTests : IDisposable
     {
         _store = new LocalBlobStore(_folder.File("kvstore"));
         _blobs = new HeldBlobClient(new DirectBlobClient(_store, _ => { }));
-        _executor = new TaskExecutor(_blobs, new CompiledCodeCache(), Directory.CreateDirectory(_folder.File("scratch")).FullName, new ShuffleSettings(1 << 20, long.MaxValue, false), 2) { TextSliceBytes = 1 << 20 };
+        _executor = new TaskExecutor(_blobs, new CompiledCodeCache(), Directory.CreateDirectory(_folder.File("scratch")).FullName, new ShuffleSettings(1 << 20, long.MaxValue, false, MergeFactor: 100), 2) { TextSliceBytes = 1 << 20 };
         _store.Put("data/data-a/000000-000000", "a b\n"u8.ToArray());
     }
 
