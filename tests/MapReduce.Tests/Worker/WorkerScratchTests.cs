@@ -22,7 +22,7 @@ public sealed class WorkerScratchTests : Akka.TestKit.Xunit2.TestKit
     {
         _store = new LocalBlobStore(_folder.File("kvstore"));
         _executor = new TaskExecutor(new DirectBlobClient(_store, _ => { }), new CompiledCodeCache(), Directory.CreateDirectory(_folder.File("scratch")).FullName,
-            new ShuffleSettings(1 << 20, long.MaxValue, false), 2) { TextSliceBytes = 1 << 20 };
+            new ShuffleSettings(1 << 20, long.MaxValue, false, 100), 2) { TextSliceBytes = 1 << 20 };
     }
 
     protected override void Dispose(bool disposing)
