@@ -27,6 +27,10 @@ public static class FailureRules
         StorageFailed,
         /// <summary>task.csx does not compile.</summary>
         CompileError,
+        /// <summary>A reduce attempt found a map run corrupt (checksum mismatch): the map runs again.</summary>
+        RunCorrupt,
+        /// <summary>A map attempt found one of its input chunks corrupt (checksum mismatch).</summary>
+        InputCorrupt,
     }
 
     /// <summary>How an attempt ended: <see cref="Error"/> as reported (Threw, StorageFailed, CompileError), the worker's address, and what the row needs.</summary>
@@ -56,6 +60,10 @@ public static class FailureRules
         How.StorageFailed when kvstoreAwaySinceStart => new(e.Error + NotCounted, Counted: false),
         How.StorageFailed => new(e.Error, Counted: true),
         How.CompileError => new(e.Error, Counted: false, FailsJob: true),
+        // Neither the reduce's fault nor curable by running it again before the map has.
+        How.RunCorrupt => new(e.Error, Counted: false),
+        // The stored input is damaged: every attempt would read the same bytes.
+        How.InputCorrupt => new(e.Error, Counted: false, FailsJob: true),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.How, null),
     };
 

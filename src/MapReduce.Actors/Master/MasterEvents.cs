@@ -60,10 +60,12 @@ public sealed record ReduceSucceeded(
 /// arrived), as opposed to user code or storage failing it; older events have it false.
 /// <see cref="Superseded"/>: not a failure: another attempt of its task finished first and this one
 /// was stopped (it comes after that success, so it changes nothing but the attempt's record).
+/// <see cref="LostMapAttempt"/>: a reduce attempt found a run of this accepted map attempt corrupt;
+/// the map task is pending again (its output is lost) and runs again; older events have none.
 /// </summary>
 public sealed record TaskFailed(
     [property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string Error, bool Counted, DateTime At,
-    bool Lost = false, bool Superseded = false) : IMasterEvent;
+    bool Lost = false, bool Superseded = false, string? LostMapAttempt = null) : IMasterEvent;
 
 public sealed record JobSucceeded([property: JsonPropertyName("ExecId")] string JobId, [property: JsonPropertyName("ResultDirId")] string ResultDatasetId, string[] PartKeys, DateTime At) : IMasterEvent;
 

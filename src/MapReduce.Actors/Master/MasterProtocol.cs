@@ -119,7 +119,8 @@ public static class MasterProtocol
         Stopped,
     }
 
-    public sealed record TaskAttemptFailed(AttemptId Attempt, FailureKind Kind, string Error);
+    /// <param name="CorruptBlob">The blob the attempt found corrupt (its checksum did not match; <paramref name="Error"/> says how): a map run's map runs again, an input chunk fails the job.</param>
+    public sealed record TaskAttemptFailed(AttemptId Attempt, FailureKind Kind, string Error, string? CorruptBlob = null);
 
     /// <summary>The worker had no free slot (it should not happen; the master re-queues the task).</summary>
     public sealed record TaskRejected(AttemptId Attempt);

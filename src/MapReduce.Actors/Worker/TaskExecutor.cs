@@ -102,7 +102,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         }
         catch (Exception e)
         {
-            return await FailedAsync(attempt, context, e, stop).ConfigureAwait(false);
+            return await FailedAsync(attempt, context, await CorruptInputAsync(e, task.Chunks.Select(c => c.ChunkKey), stop).ConfigureAwait(false), stop).ConfigureAwait(false);
         }
         finally
         {
@@ -141,6 +141,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                         {
                             using var file = new FileStream(merged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
                             compiled.MergeRuns(opened, file, shuffle.CompressRuns);
+                            ReadToEnd(opened);
                         }
                         finally
                         {
@@ -160,6 +161,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                     using var output = new FileStream(outputFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
                     return compiled.RunReduce(runs, output, $"partition {task.Partition}", stop, shuffle.MaxReducerPartition);
                 })), stop).ConfigureAwait(false);
+                ReadToEnd(runs);
             }
             finally
             {
@@ -180,12 +182,49 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         }
         catch (Exception e)
         {
-            return await FailedAsync(attempt, context, e, stop).ConfigureAwait(false);
+            return await FailedAsync(attempt, context, await CorruptInputAsync(e, task.RunKeys(), stop).ConfigureAwait(false), stop).ConfigureAwait(false);
         }
         finally
         {
             TryDeleteFolder(scratch);
         }
+    }
+
+    /// <summary>
+    /// Reads what a reader left of each run: a run is checked against its checksum when its last
+    /// byte is read, and a reader that stopped at its end marker may not have asked for it.
+    /// </summary>
+    private static void ReadToEnd(IEnumerable<Stream> runs)
+    {
+        foreach (var run in runs) run.CopyTo(Stream.Null);
+    }
+
+    /// <summary>
+    /// Why the attempt failed when one of its inputs is corrupt: a flipped byte may fail the
+    /// attempt (garbage to decode, to user code) before the end of its blob is read and checked,
+    /// so on a failure the inputs are read through once more, and the first corrupt one is the
+    /// cause. Only on failures, and not for a stop or a compile error.
+    /// </summary>
+    private async Task<Exception> CorruptInputAsync(Exception e, IEnumerable<string> inputs, CancellationToken stop)
+    {
+        if (e is BlobCorruptException or CompileErrorException || stop.IsCancellationRequested) return e;
+        foreach (var key in inputs)
+        {
+            try
+            {
+                var blob = await blobs.OpenReadAsync(key, ct: stop).ConfigureAwait(false);
+                await using (blob.ConfigureAwait(false)) await blob.Content.CopyToAsync(Stream.Null, stop).ConfigureAwait(false);
+            }
+            catch (BlobCorruptException corrupt)
+            {
+                return corrupt;
+            }
+            catch (Exception other) when (other is KvStoreException or IOException or TimeoutException)
+            {
+                // Not readable now: the original failure stands.
+            }
+        }
+        return e;
     }
 
     /// <summary>Opens runs to read, <see cref="ParallelOpens"/> at a time; all or none (what was opened is closed when one fails).</summary>
@@ -297,6 +336,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         CompileErrorException c => new TaskAttemptFailed(attempt, FailureKind.CompileError, c.Message),
         UserCodeException u => new TaskAttemptFailed(attempt, FailureKind.UserCode, u.Message),
         DecoderFallbackException => new TaskAttemptFailed(attempt, FailureKind.UserCode, "input is not valid UTF-8 text"),
+        BlobCorruptException c => new TaskAttemptFailed(attempt, FailureKind.Infrastructure, c.Why, CorruptBlob: c.Key),
         _ => new TaskAttemptFailed(attempt, FailureKind.Infrastructure, $"{e.GetType().Name}: {e.Message}"),
     };
 
