@@ -141,7 +141,6 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                         {
                             using var file = new FileStream(merged, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
                             compiled.MergeRuns(opened, file, shuffle.CompressRuns);
-                            ReadToEnd(opened);
                         }
                         finally
                         {
@@ -161,7 +160,6 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                     using var output = new FileStream(outputFile, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
                     return compiled.RunReduce(runs, output, $"partition {task.Partition}", stop, shuffle.MaxReducerPartition);
                 })), stop).ConfigureAwait(false);
-                ReadToEnd(runs);
             }
             finally
             {
@@ -188,15 +186,6 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         {
             TryDeleteFolder(scratch);
         }
-    }
-
-    /// <summary>
-    /// Reads what a reader left of each run: a run is checked against its checksum when its last
-    /// byte is read, and a reader that stopped at its end marker may not have asked for it.
-    /// </summary>
-    private static void ReadToEnd(IEnumerable<Stream> runs)
-    {
-        foreach (var run in runs) run.CopyTo(Stream.Null);
     }
 
     /// <summary>
