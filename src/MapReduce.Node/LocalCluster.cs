@@ -100,7 +100,8 @@ public sealed class LocalCluster : IAsyncDisposable
             for (var i = 1; i <= options.Masters; i++) others.Add(cluster.Launch($"master-{i}", NodeRoles.Master));
             for (var i = 1; i <= options.Workers; i++) others.Add(cluster.Launch($"worker-{i}", NodeRoles.Worker));
             await cluster.WaitReadyAsync([kv, .. others], TimeSpan.FromSeconds(90), ct);
-            cluster.Supervise(others, Console.Out, TimeProvider.System);
+            // The kvstore too: one downed after a long pause exits for its supervisor to start it again.
+            cluster.Supervise([kv, .. others], Console.Out, TimeProvider.System);
             return cluster;
         }
         catch
@@ -128,6 +129,34 @@ public sealed class LocalCluster : IAsyncDisposable
     }
 
     public int SeedPort { get; private init; }
+
+    /// <summary>A node's Akka address, from the last ready line in its log; null before its first.</summary>
+    public static string? AkkaAddress(NodeProcess node)
+    {
+        using var reader = new StreamReader(new FileStream(node.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        var ready = reader.ReadToEnd().Split('\n').LastOrDefault(l => l.StartsWith(NodeHost.ReadyLine, StringComparison.Ordinal));
+        return ready?.Split(' ').Single(p => p.StartsWith("address=", StringComparison.Ordinal))["address=".Length..].Trim();
+    }
+
+    /// <summary>
+    /// Starts a node again under its name, roles and port, seeded also by the running masters: the
+    /// kvstore is the first seed, and seeded by itself alone a restarted kvstore would start a
+    /// cluster of its own, as would others fail to join while the kvstore is down.
+    /// </summary>
+    public NodeProcess Relaunch(NodeProcess node)
+    {
+        var masters = Nodes.Where(n => n.Name != node.Name && n.Roles.Split(',').Contains(NodeRoles.Master) && !HasExited(n))
+            .Select(AkkaAddress).OfType<string>().ToList();
+        return Launch(node.Name, node.Roles, node.Port, masters);
+    }
+
+    /// <summary>Starts the kvstore again (<see cref="Relaunch"/>) and waits until it has joined.</summary>
+    public async Task<NodeProcess> RestartKvStoreAsync(TimeSpan timeout, CancellationToken ct = default)
+    {
+        var node = Relaunch(Nodes.Single(n => n.Name == "kvstore"));
+        await WaitReadyAsync([node], timeout, ct);
+        return node;
+    }
 
     /// <summary>SIGKILL, as a crash would: no coordinated shutdown, no goodbye to the cluster.</summary>
     public static void Kill(NodeProcess node)
@@ -199,25 +228,9 @@ public sealed class LocalCluster : IAsyncDisposable
 
         var logFile = Path.Combine(StoreFolder, "logs", $"{name}.log");
         var log = LogWriter(name, logFile);
-        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var process = new Process { StartInfo = start };
         var node = new NodeProcess(name, roles, process, logFile, port);
-        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Ready[node] = ready;
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            WriteLog(log, e.Data);
-            if (e.Data.StartsWith(NodeHost.ReadyLine, StringComparison.Ordinal)) ready.TrySetResult();
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            WriteLog(log, e.Data);
-        };
-        process.Exited += (_, _) => ready.TrySetException(new LocalClusterException($"node {name} exited before joining the cluster; see {logFile}"));
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        Ready[node] = NodeLauncher.Start(name, process, logFile, line => WriteLog(log, line));
         lock (_nodes)
         {
             var earlier = _nodes.FindIndex(n => n.Name == name);
@@ -265,25 +278,10 @@ public sealed class LocalCluster : IAsyncDisposable
         }
     }
 
-    private ConcurrentDictionary<NodeProcess, TaskCompletionSource> Ready { get; } = new();
+    private ConcurrentDictionary<NodeProcess, Task> Ready { get; } = new();
 
-    public async Task WaitReadyAsync(IReadOnlyList<NodeProcess> nodes, TimeSpan timeout, CancellationToken ct = default)
-    {
-        var all = Task.WhenAll(nodes.Select(n => Ready[n].Task));
-        // A node that exits before it is ready fails the wait at once, not after the others' timeout.
-        var firstFailure = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
-        foreach (var node in nodes)
-            _ = Ready[node].Task.ContinueWith(t => firstFailure.TrySetResult(t), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        var finished = await Task.WhenAny(all, firstFailure.Task, Task.Delay(timeout, ct));
-        if (finished == firstFailure.Task) await await firstFailure.Task;
-        if (finished != all)
-        {
-            ct.ThrowIfCancellationRequested();
-            var late = nodes.Where(n => !Ready[n].Task.IsCompleted).Select(n => n.Name);
-            throw new TimeoutException($"local cluster: {string.Join(", ", late)} did not join within {timeout.TotalSeconds:0} s; logs are in {Path.Combine(StoreFolder, "logs")}");
-        }
-        await all;
-    }
+    public Task WaitReadyAsync(IReadOnlyList<NodeProcess> nodes, TimeSpan timeout, CancellationToken ct = default) =>
+        NodeLauncher.WaitReadyAsync(nodes.Select(n => (n.Name, Ready[n])).ToList(), timeout, Path.Combine(StoreFolder, "logs"), ct);
 
     /// <summary>How to start MapReduce.Node: its apphost if present, else the dotnet host with its dll (both next to this assembly).</summary>
     public static (string FileName, string[] Prefix) NodeCommandLine()

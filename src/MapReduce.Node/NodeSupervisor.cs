@@ -46,7 +46,7 @@ internal sealed class NodeSupervisor(LocalCluster cluster, TimeProvider time, Te
                     backoff.Started();
                     try
                     {
-                        node = cluster.Launch(node.Name, node.Roles, node.Port);
+                        node = cluster.Relaunch(node);
                         break;
                     }
                     catch (Exception e) when (e is not OperationCanceledException)

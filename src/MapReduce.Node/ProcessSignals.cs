@@ -12,6 +12,8 @@ public static class ProcessSignals
 {
     private const int SigTerm = 15;
     private const int SigUsr1 = 10; // its number on Linux; elsewhere the whole-cluster stop is a SIGTERM
+    private const int SigStop = 19; // SIGSTOP and SIGCONT: their numbers on Linux x86-64 and arm64
+    private const int SigCont = 18;
 
     /// <summary>Whether nodes listen for, and local mode sends, the whole-cluster stop signal.</summary>
     private static bool HasClusterStopSignal => OperatingSystem.IsLinux();
@@ -27,6 +29,19 @@ public static class ProcessSignals
         if (process.HasExited) return;
         if (OperatingSystem.IsWindows()) process.Kill(entireProcessTree: true);
         else SysKill(process.Id, SigTerm);
+    }
+
+    /// <summary>SIGSTOP: the process stops running until <see cref="Resume"/>, as in a long GC pause or a VM stall (Linux).</summary>
+    public static void Pause(Process process)
+    {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("pausing a process needs Linux signals");
+        SysKill(process.Id, SigStop);
+    }
+
+    /// <summary>SIGCONT: a paused process runs again.</summary>
+    public static void Resume(Process process)
+    {
+        if (OperatingSystem.IsLinux()) SysKill(process.Id, SigCont);
     }
 
     /// <summary>Runs <paramref name="stop"/> when this process gets the whole-cluster stop signal; dispose to stop listening.</summary>

@@ -10,8 +10,18 @@ namespace MapReduce.Submit;
 /// </summary>
 public static class DownloadCommand
 {
-    public static async Task<int> RunAsync(ClusterOptions o, string id, string outputFolder, TextWriter output, TextWriter error, CancellationToken ct)
+    public static async Task<int> RunAsync(ClusterOptions o, string id, string outputFolder, TextWriter output, TextWriter error, CancellationToken ct, string? outputFormat = null)
     {
+        ResultFormat format;
+        try
+        {
+            format = ResultFormats.Parse(outputFormat);
+        }
+        catch (Storage.Chunking.InputException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return JobCommand.UsageError;
+        }
         if (File.Exists(outputFolder))
         {
             error.WriteLine($"error: output '{outputFolder}' is a file; give a folder");
@@ -33,12 +43,12 @@ public static class DownloadCommand
             await using var progress = ConsoleProgress.For(output, quiet: o.Json);
             IReadOnlyList<string> files;
             if (source is ApiJobSource api)
-                files = await (await JobRunner.ConnectAsync(api.Api, o.Settings.KvStoreShortCircuit, progress.Report, ct)).DownloadAsync(id, detail.Parts, outputFolder, ct);
+                files = await (await JobRunner.ConnectAsync(api.Api, o.Settings.KvStoreShortCircuit, progress.Report, ct)).DownloadAsync(id, detail.Parts, outputFolder, ct, format);
             else if (source is StoreJobSource { Blobs: { } folder })
             {
                 // No cluster: the parts are files in the store's folder, read in place.
                 var blobs = new BlobClient(new FixedDataChannel(new KvStoreProtocol.DataEndpoint("http://127.0.0.1:0/", folder.Root, folder.StoreId)), _ => { });
-                files = await ResultDownload.RunAsync(blobs, id, detail.Parts, outputFolder, progress.Report, ct);
+                files = await ResultDownload.RunAsync(blobs, id, detail.Parts, outputFolder, progress.Report, ct, format);
             }
             else
             {

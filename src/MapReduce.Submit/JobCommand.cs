@@ -36,6 +36,18 @@ public sealed record JobOptions(
 
     /// <summary>--in-process: kvstore, master and worker in this process, the script compiled for a debugger.</summary>
     public bool InProcess { get; init; }
+
+    /// <summary>--skip-bad-records: true; null: the cluster's mapreduce.skip-bad-records.</summary>
+    public bool? SkipBadRecords { get; init; }
+
+    /// <summary>--input-format as given (lines, csv, jsonl, whole-file); null: text lines.</summary>
+    public string? InputFormat { get; init; }
+
+    /// <summary>--output-format as given (tsv, jsonl, csv); null: tsv.</summary>
+    public string? OutputFormat { get; init; }
+
+    /// <summary>--incremental: reuse what earlier incremental runs of the same input, code and reducers left.</summary>
+    public bool Incremental { get; init; }
 }
 
 /// <summary>
@@ -68,11 +80,15 @@ public static class JobCommand
         JobCode? jobCode;
         byte[]? archive = null;
         Encoding encoding;
+        InputFormat inputFormat;
+        ResultFormat outputFormat;
         try
         {
             settings = MapReduceSettings.From(MapReduceSettings.LoadConfig(options.ConfigFile));
             encoding = TextEncodings.Resolve(options.Encoding);
-            (documents, jobCode) = CheckInputs(options, encoding, settings.MaxLineSize, warning => error.WriteLine($"warning: {warning}"));
+            inputFormat = InputFormats.Parse(options.InputFormat);
+            outputFormat = ResultFormats.Parse(options.OutputFormat);
+            (documents, jobCode) = CheckInputs(options, encoding, settings.MaxLineSize, inputFormat, warning => error.WriteLine($"warning: {warning}"));
             if (jobCode is { Kind: Storage.Blobs.CodeKind.Project })
             {
                 // Built before any cluster is involved: a project that does not build is bad input, like a missing folder.
@@ -123,12 +139,13 @@ public static class JobCommand
             var runner = await JobRunner.ConnectAsync(cluster.Api, settings.KvStoreShortCircuit, progress.Report, ct);
             var source = options.DataFolders.Count == 0 ? null : string.Join(", ", options.DataFolders.Select(Path.GetFullPath)) + (options.Sample is { } n ? $" (first {n} lines of each file)" : "");
             var run = new RunJob(documents, source, options.DataId,
-                jobCode?.Path, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize) { Encoding = encoding, CodeArchive = archive };
+                jobCode?.Path, options.CodeId, options.Reducers ?? settings.Reducers, options.BlockSize ?? settings.BlockSize) { Encoding = encoding, CodeArchive = archive, SkipBadRecords = options.SkipBadRecords, InputFormat = inputFormat, Incremental = options.Incremental };
             ct.ThrowIfCancellationRequested();
             // Not cancellable once sent: a job journaled under an id this command never learnt could not be cancelled.
             var submitted = await runner.SubmitAsync(run, CancellationToken.None);
             jobId = submitted.JobId;
             sample?.Dispose();
+            if (submitted.Reused) talk.WriteLine($"nothing changed since job {jobId} (--incremental): its result is returned as it is");
             if (options.Detach)
             {
                 await progress.DisposeAsync();
@@ -149,7 +166,7 @@ public static class JobCommand
                 error.WriteLine($"error: job {jobId} {end.State}: {end.Error}");
                 return end.State == States.Cancelled ? JobCancelled : JobFailed;
             }
-            var files = await runner.DownloadAsync(jobId, end.Parts, options.OutputFolder!, ct);
+            var files = await runner.DownloadAsync(jobId, end.Parts, options.OutputFolder!, ct, outputFormat);
             await progress.DisposeAsync();
             if (options.Json)
             {
@@ -240,7 +257,7 @@ public static class JobCommand
     /// options, the folders, and every input file read once (<see cref="InputCheck"/>), so that bad
     /// input fails before anything is stored. What is skipped in the input folders goes to <paramref name="warn"/>.
     /// </summary>
-    private static (IReadOnlyList<InputDocument>? Documents, JobCode? Code) CheckInputs(JobOptions o, Encoding encoding, long maxLineSize, Action<string> warn)
+    private static (IReadOnlyList<InputDocument>? Documents, JobCode? Code) CheckInputs(JobOptions o, Encoding encoding, long maxLineSize, InputFormat format, Action<string> warn)
     {
         if ((o.DataFolders.Count == 0) == (o.DataId is null)) throw new InputException("give the input as --data FOLDER or --data-id ID (exactly one)");
         if ((o.CodeFolder is null) == (o.CodeId is null)) throw new InputException("give the code as --code FOLDER or --code-id ID (exactly one)");
@@ -253,6 +270,12 @@ public static class JobCommand
         if (o.Sample is < 1) throw new InputException($"--sample must be at least 1 line, not {o.Sample}");
         if (o.Sample is not null && o.DataFolders.Count == 0) throw new InputException("--sample applies to --data: a stored dataset (--data-id) is used as it is");
         if (o.Encoding is not null && o.DataFolders.Count == 0) throw new InputException("--encoding applies to --data: a stored dataset (--data-id) is already UTF-8");
+        if (o.OutputFormat is not null && o.Detach) throw new InputException("--output-format applies to the download: with --detach give it to `download`");
+        if (o.InputFormat is not null && o.DataFolders.Count == 0) throw new InputException("--input-format applies to --data: a stored dataset (--data-id) is read in the format it was uploaded with");
+        if (format == InputFormat.WholeFile && o.Encoding is not null) throw new InputException("--encoding does not apply to --input-format whole-file: Map gets each file's bytes as they are");
+        if (o.Sample is not null && format is InputFormat.Csv or InputFormat.WholeFile)
+            throw new InputException($"--sample takes the first lines of each file: not with --input-format {InputFormats.Name(format)}");
+        if (o.Incremental && o.Sample is not null) throw new InputException("--incremental does not go with --sample: a sample is a quick check, not a run to build on");
 
         IReadOnlyList<InputDocument>? documents = null;
         if (o.DataFolders.Count > 0)
@@ -267,7 +290,7 @@ public static class JobCommand
             documents = InputFolder.List(o.DataFolders, warn);
             if (documents.Count == 0)
                 throw new InputException(o.DataFolders.Count == 1 ? $"input folder '{o.DataFolders[0]}' holds no files" : $"input folders {string.Join(", ", o.DataFolders.Select(f => $"'{f}'"))} hold no files");
-            InputCheck.Run(documents, encoding, maxLineSize);
+            InputCheck.Run(documents, encoding, maxLineSize, format);
         }
 
         return (documents, o.CodeFolder is null ? null : JobCode.Find(o.CodeFolder));

@@ -57,7 +57,9 @@ var downloadTo = new Option<string>("--output", "-o") { Description = "Folder th
 var download = Query("download", "Download a succeeded job's result, at any time after it ended", out var downloadOptions, json: false);
 download.Arguments.Add(downloadId);
 download.Options.Add(downloadTo);
-download.SetAction(async (parse, ct) => await DownloadCommand.RunAsync(downloadOptions(parse), parse.GetValue(downloadId)!, parse.GetValue(downloadTo)!, Console.Out, Console.Error, ct));
+var downloadFormat = new Option<string?>("--output-format") { Description = "How the parts are written: tsv (default: key<TAB>value, as stored), jsonl or csv (as submit's --output-format)" };
+download.Options.Add(downloadFormat);
+download.SetAction(async (parse, ct) => await DownloadCommand.RunAsync(downloadOptions(parse), parse.GetValue(downloadId)!, parse.GetValue(downloadTo)!, Console.Out, Console.Error, ct, parse.GetValue(downloadFormat)));
 root.Subcommands.Add(download);
 
 var logsId = JobArgument();

@@ -65,8 +65,14 @@ public static class StatusCommand
                 var byState = ofKind.GroupBy(a => a.State).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Key}={g.Count()}");
                 output.WriteLine($"{kind,-9} {ofKind.Select(a => a.Task).Distinct().Count()} tasks, {ofKind.Count} attempts: {string.Join(" ", byState)}");
             }
-            foreach (var failed in attempts.Where(a => a.State == States.Failed))
+            // The attempts whose failure skipped a bad record name it (--skip-bad-records; docs/master.md).
+            bool Skipping(Attempt a) => a.Error?.StartsWith(Actors.Master.BadRecords.SkippedPrefix, StringComparison.Ordinal) == true;
+            foreach (var failed in attempts.Where(a => a.State == States.Failed && !Skipping(a)))
                 output.WriteLine($"  failed {failed.Name} on {failed.Worker}: {FirstLine(failed.Error ?? "")}");
+            var skipped = attempts.Where(Skipping).ToList();
+            if (skipped.Count > 0) output.WriteLine($"skipped   {skipped.Count} bad records (Map failed on each in two attempts)");
+            foreach (var a in skipped)
+                output.WriteLine($"  {FirstLine(a.Error!)[Actors.Master.BadRecords.SkippedPrefix.Length..]} ({a.Name})");
             PrintCounters(detail.Counters, output);
             return JobCommand.Ok;
         });

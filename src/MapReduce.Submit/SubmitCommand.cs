@@ -44,8 +44,18 @@ public static class SubmitCommand
             CustomParser = r => Durations.Parse(r),
         };
         var inProcess = new Option<bool>("--in-process") { Description = "Run kvstore, master and worker inside this command's process (still through the actors), task.csx compiled with debug information: a breakpoint in it stops in a debugger that launched the CLI (docs/debugging.md)" };
+        var skipBadRecords = new Option<bool>("--skip-bad-records") { Description = "Skip input lines on which Map throws (or exits the worker's process) in two attempts, instead of failing the job; at most mapreduce.max-skipped-records (100) lines, listed by `status` and `logs` (default from hocon: off)" };
+        var inputFormat = new Option<string?>("--input-format")
+        {
+            Description = "How input files are read: lines (default: Map(string docId, string chunk) gets whole lines), csv (with a header: Map(string docId, CsvRow row) per row), jsonl (Map(string docId, JsonElement record), or a type the job declares, per line) or whole-file (Map(string docId, byte[] content) per file)",
+        };
+        var outputFormat = new Option<string?>("--output-format")
+        {
+            Description = "How result parts are written: tsv (default: key<TAB>value lines), jsonl ({\"key\":...,\"value\":...} per line, part-N.jsonl) or csv (key,value with a header, part-N.csv)",
+        };
         var seed = new Option<string[]>("--seed") { Hidden = true };
-        foreach (var option in new Option[] { data, encoding, sample, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, inProcess, seed })
+        var incremental = new Option<bool>("--incremental") { Description = "Reuse what earlier --incremental runs of the same input folder, code and reducers left: only the map tasks of files that changed run, and with nothing changed the earlier result is returned. For deterministic Map and Reduce only (docs/operations.md)" };
+        foreach (var option in new Option[] { data, encoding, sample, dataId, code, codeId, output, reducers, cluster, store, workers, tasksPerWorker, config, blockSize, detach, json, quiet, keep, inProcess, skipBadRecords, inputFormat, outputFormat, seed, incremental })
             command.Options.Add(option);
         command.SetAction(async (parse, ct) =>
         {
@@ -58,7 +68,8 @@ public static class SubmitCommand
                 parse.GetValue(data) ?? [], parse.GetValue(dataId), parse.GetValue(code), parse.GetValue(codeId), parse.GetValue(output),
                 parse.GetValue(reducers), parse.GetValue(cluster) ?? [], parse.GetValue(store)!, parse.GetValue(workers),
                 parse.GetValue(tasksPerWorker), parse.GetValue(config), parse.GetValue(blockSize), parse.GetValue(detach),
-                parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)) { Encoding = parse.GetValue(encoding), Sample = parse.GetValue(sample), InProcess = parse.GetValue(inProcess) }, Console.Out, Console.Error, ct);
+                parse.GetValue(json), parse.GetValue(quiet), parse.GetValue(keep)) { Encoding = parse.GetValue(encoding), Sample = parse.GetValue(sample), InProcess = parse.GetValue(inProcess),
+                    InputFormat = parse.GetValue(inputFormat), OutputFormat = parse.GetValue(outputFormat), SkipBadRecords = parse.GetValue(skipBadRecords) ? true : null, Incremental = parse.GetValue(incremental) }, Console.Out, Console.Error, ct);
         });
         return command;
     }

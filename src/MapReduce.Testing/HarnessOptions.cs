@@ -1,4 +1,5 @@
 using MapReduce.Actors.Hosting;
+using MapReduce.Storage.Chunking;
 
 namespace MapReduce.Testing;
 
@@ -21,6 +22,12 @@ public sealed record HarnessOptions
 
     /// <summary>Map output bytes of one partition the whole-partition Reducer may hold.</summary>
     public long MaxReducerPartition { get; init; } = Defaults.Value.Shuffle.MaxReducerPartition;
+
+    /// <summary>
+    /// How the documents are read (--input-format): text lines, CSV with a header (cut at record
+    /// ends), JSON lines, or whole files (each document's UTF-8 bytes, one record).
+    /// </summary>
+    public InputFormat InputFormat { get; init; } = InputFormat.Lines;
 
     /// <summary>Whether runs and spills are LZ4 frames.</summary>
     public bool CompressRuns { get; init; } = Defaults.Value.Shuffle.CompressRuns;

@@ -48,7 +48,8 @@ public static class JobHarness
             return (d.DocId, reader.ReadToEnd());
         })];
 
-    private sealed record Chunk(string DocId, int Index, byte[] Bytes)
+    /// <summary>One chunk of a document; <c>First</c> is the document's first chunk (a CSV file's header is its first record).</summary>
+    private sealed record Chunk(string DocId, int Index, byte[] Bytes, byte[] First)
     {
         public string Describe() => new MapChunk(DocId, Index, "").Describe();
     }
@@ -56,7 +57,8 @@ public static class JobHarness
     private static HarnessResult Run(IUserTask task, IEnumerable<(string DocId, string Text)> documents, HarnessOptions options)
     {
         if (options.Reducers < 1) throw new ArgumentException($"Reducers must be at least 1, not {options.Reducers}");
-        var chunks = Cut(documents, options.BlockSize);
+        var chunks = Cut(documents, options.BlockSize, options.InputFormat);
+        if (chunks.Count > 0) MapRecords.Check(options.InputFormat, task.RecordType, "the harness's input");
         var scratch = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-harness", Guid.NewGuid().ToString("N"))).FullName;
         var counters = new Dictionary<string, long>(StringComparer.Ordinal);
         var log = new StringBuilder();
@@ -81,16 +83,28 @@ public static class JobHarness
         }
     }
 
-    /// <summary>Documents cut into chunks at line ends, as the CLI's upload cuts files (LineChunker).</summary>
-    private static List<Chunk> Cut(IEnumerable<(string DocId, string Text)> documents, int blockSize)
+    /// <summary>Documents cut into chunks as the CLI's upload cuts files: at line ends (LineChunker), CSV at record ends (CsvChunker), a whole file as one.</summary>
+    private static List<Chunk> Cut(IEnumerable<(string DocId, string Text)> documents, int blockSize, InputFormat format)
     {
         var chunks = new List<Chunk>();
         foreach (var (docId, text) in documents)
         {
             var bytes = Encoding.UTF8.GetBytes(text);
+            if (bytes.Length == 0) continue; // as the upload: an empty file has no chunks
+            IEnumerable<ChunkRange> cuts = format switch
+            {
+                InputFormat.WholeFile => [new ChunkRange(0, bytes.Length)],
+                InputFormat.Csv => CsvChunker.Cuts(new MemoryStream(bytes, writable: false), blockSize),
+                _ => LineChunker.Cuts(new MemoryStream(bytes, writable: false), blockSize),
+            };
             var index = 0;
-            foreach (var cut in LineChunker.Cuts(new MemoryStream(bytes, writable: false), blockSize))
-                chunks.Add(new Chunk(docId, index++, bytes.AsSpan((int)cut.Offset, (int)cut.Length).ToArray()));
+            byte[]? first = null;
+            foreach (var cut in cuts)
+            {
+                var chunk = bytes.AsSpan((int)cut.Offset, (int)cut.Length).ToArray();
+                first ??= chunk;
+                chunks.Add(new Chunk(docId, index++, chunk, first));
+            }
         }
         return chunks;
     }
@@ -102,14 +116,26 @@ public static class JobHarness
         var context = new AttemptContext { KeyRanges = ranges };
         var folder = Directory.CreateDirectory(Path.Combine(scratch, $"m{number:D5}")).FullName;
         var output = task.NewMapOutput(options.Reducers, options.MapBufferBytes, folder, options.CompressRuns);
-        var text = StrictUtf8.GetString(chunk.Bytes);
-        var pairs = context.Run(() => task.RunMap(chunk.DocId, text, output, chunk.Describe()));
+        long pairs, records = 0;
+        if (options.InputFormat == InputFormat.Lines)
+        {
+            var text = StrictUtf8.GetString(chunk.Bytes);
+            pairs = context.Run(() => task.RunMap(chunk.DocId, text, output, chunk.Describe()));
+        }
+        else
+        {
+            // As a worker reads a chunk of records (ChunkRecords), the header from the file's first chunk.
+            var key = "harness" + InputFormats.KeySuffix(options.InputFormat);
+            using var reader = ChunkRecords.FromBytes(new MapChunk(chunk.DocId, chunk.Index, key), options.InputFormat, task.RecordType, chunk.Bytes, chunk.Index == 0 ? null : chunk.First);
+            pairs = context.Run(() => task.RunMapRecords(chunk.DocId, reader.Read(), output, chunk.Describe()));
+            records = reader.Count;
+        }
         var written = context.Run(() => output.WriteRuns(p => File.Create(Path.Combine(folder, $"p{p:D5}")), chunk.Describe()));
         for (var p = 0; p < written.Length; p++)
             if (written[p] > 0) runs[p].Add(Path.Combine(folder, $"p{p:D5}"));
         var taskCounters = context.UserCounters();
         taskCounters[TaskCounterNames.MapInputBytes] = chunk.Bytes.Length;
-        taskCounters[TaskCounterNames.MapInputLines] = ChunkText.Lines(chunk.Bytes);
+        taskCounters[TaskCounterNames.MapInputLines] = options.InputFormat == InputFormat.Lines ? ChunkText.Lines(chunk.Bytes) : records;
         taskCounters[TaskCounterNames.MapOutputPairs] = pairs;
         if (task.HasCombine)
         {

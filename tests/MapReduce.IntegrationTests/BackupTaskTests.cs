@@ -10,6 +10,7 @@ namespace MapReduce.IntegrationTests;
 /// 20 s per call. The job does not wait for it: each of its maps gets a backup on the other worker,
 /// the backups win, the slow attempts are stopped. A job without stragglers launches none.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class BackupTaskTests(ITestOutputHelper log)
 {
     private static readonly SortedSet<string> Expected = Oracle.WordCount(Cli.Samples("data"));

@@ -58,21 +58,7 @@ public sealed class FailureCluster : IAsyncDisposable
     /// Starts the kvstore again, on the seed port and the same folder, with the running masters'
     /// addresses among its seeds: seeded by itself alone it would start a cluster of its own.
     /// </summary>
-    public async Task RestartKvStoreAsync()
-    {
-        var masters = _nodes.Values.Where(n => n.Roles == NodeRoles.Master && !n.Process.HasExited).Select(n => AkkaAddress(n)).ToList();
-        var node = _cluster.Launch("kvstore", NodeRoles.KvStore, _cluster.SeedPort, masters);
-        _nodes["kvstore"] = node;
-        await _cluster.WaitReadyAsync([node], TimeSpan.FromSeconds(90));
-    }
-
-    /// <summary>A node's Akka address, from the ready line in its log.</summary>
-    private static string AkkaAddress(NodeProcess node)
-    {
-        using var reader = new StreamReader(new FileStream(node.LogFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
-        var ready = reader.ReadToEnd().Split('\n').Last(l => l.StartsWith(NodeHost.ReadyLine, StringComparison.Ordinal));
-        return ready.Split(' ').Single(p => p.StartsWith("address=", StringComparison.Ordinal))["address=".Length..].Trim();
-    }
+    public async Task RestartKvStoreAsync() => _nodes["kvstore"] = await _cluster.RestartKvStoreAsync(TimeSpan.FromSeconds(90));
 
     /// <summary>Starts a node again without waiting for it to join: under a crash soak it may die (by design) before it reports ready.</summary>
     public void Relaunch(string name, string role) => _nodes[name] = _cluster.Launch(name, role);

@@ -179,11 +179,11 @@ public sealed record ClusterMember(string Address, string[] Roles, string Status
 
 public sealed record ClusterView(ClusterMember[] Members, string? Master);
 
-/// <summary>A node process on a host: its output goes to a log file; it is ready once it prints the ready line.</summary>
+/// <summary>A node process on a host: its output goes to a log file; it is ready once it prints the ready line (<see cref="NodeLauncher"/>).</summary>
 public sealed class HostedNode : IDisposable
 {
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly StreamWriter _log;
+    private Task _ready = Task.CompletedTask;
 
     private HostedNode(string name, Process process, string logFile, StreamWriter log)
     {
@@ -200,18 +200,8 @@ public sealed class HostedNode : IDisposable
     public static HostedNode Start(string name, ProcessStartInfo start, string logFile)
     {
         var log = new StreamWriter(new FileStream(logFile, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-        var node = new HostedNode(name, new Process { StartInfo = start, EnableRaisingEvents = true }, logFile, log);
-        node.Process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            node.Write(e.Data);
-            if (e.Data.StartsWith(NodeHost.ReadyLine, StringComparison.Ordinal)) node._ready.TrySetResult();
-        };
-        node.Process.ErrorDataReceived += (_, e) => { if (e.Data is not null) node.Write(e.Data); };
-        node.Process.Exited += (_, _) => node._ready.TrySetException(new InvalidOperationException($"node {name} exited before joining the cluster; see {logFile}"));
-        node.Process.Start();
-        node.Process.BeginOutputReadLine();
-        node.Process.BeginErrorReadLine();
+        var node = new HostedNode(name, new Process { StartInfo = start }, logFile, log);
+        node._ready = NodeLauncher.Start(name, node.Process, logFile, node.Write);
         return node;
     }
 
@@ -223,11 +213,7 @@ public sealed class HostedNode : IDisposable
         }
     }
 
-    public async Task WaitReadyAsync(TimeSpan timeout)
-    {
-        if (await Task.WhenAny(_ready.Task, Task.Delay(timeout)) != _ready.Task) throw new TimeoutException($"node {Name} did not join within {timeout}; see {LogFile}");
-        await _ready.Task;
-    }
+    public Task WaitReadyAsync(TimeSpan timeout) => NodeLauncher.WaitReadyAsync([(Name, _ready)], timeout, LogFile);
 
     /// <summary>The node's log so far.</summary>
     public string Log()

@@ -34,6 +34,27 @@ public sealed class InputErrorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_csv_row_with_an_unclosed_quote_and_a_json_line_that_does_not_parse_name_the_file_and_line()
+    {
+        var csv = Directory.CreateDirectory(Path.Combine(_work, "csv")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(csv, "orders.csv"), "id,category,amount\n1,\"tools\",2.50\n2,\"a\nb\",3\n3,\"open,4\n4,x,5\n");
+        await AssertUsageError("input file 'orders.csv' is not valid CSV at line 5: a quoted field starts here and its closing quote is missing",
+            "-d", csv, "-c", Cli.Samples("csv-totals"), "--input-format", "csv", "-o", Path.Combine(_work, "o"));
+
+        var jsonl = Directory.CreateDirectory(Path.Combine(_work, "jsonl")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(jsonl, "events.jsonl"), "{\"a\":1}\n{\"a\":2\n");
+        // What is wrong is System.Text.Json's reader's own words, after the file and line.
+        var json = await Cli.RunAsync("MapReduce.Submit", ["-d", jsonl, "-c", Cli.Samples("wordcount"), "--input-format", "jsonl", "-o", Path.Combine(_work, "o"), "--store", Path.Combine(_work, "store")], TimeSpan.FromSeconds(60));
+        Assert.True(json.ExitCode == 2, json.ToString());
+        Assert.Single(json.Error.Trim().Split('\n'));
+        Assert.StartsWith("error: input file 'events.jsonl': line 2 is not valid JSON: ", json.Error);
+        Assert.DoesNotContain("LineNumber", json.Error);
+
+        await AssertUsageError("--input-format must be one of lines, csv, jsonl, whole-file, not 'xml'",
+            "-d", jsonl, "-c", Cli.Samples("wordcount"), "--input-format", "xml", "-o", Path.Combine(_work, "o"));
+    }
+
+    [Fact]
     public Task A_missing_input_folder() =>
         AssertUsageError($"input folder '{Path.Combine(_work, "nope")}' does not exist", "-d", Path.Combine(_work, "nope"), "-c", Cli.Samples("wordcount"), "-o", Path.Combine(_work, "o"));
 

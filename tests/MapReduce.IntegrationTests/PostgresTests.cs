@@ -8,7 +8,8 @@ namespace MapReduce.IntegrationTests;
 /// machines keeps them: a job whose master is killed mid-map still finishes exactly, recovered
 /// from the journal in PostgreSQL, and its records are there, not in SQLite files.
 /// </summary>
-public sealed class PostgresTests(ITestOutputHelper log)
+[Collection(AloneCollection.Name)]
+public sealed class PostgresTests(ITestOutputHelper log) : IClassFixture<PostgresRequirement>
 {
     [SkippableFact]
     public async Task On_PostgreSQL_a_master_killed_mid_map_recovers_from_the_journal_and_the_catalog_holds_the_job()

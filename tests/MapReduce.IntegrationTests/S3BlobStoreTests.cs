@@ -62,7 +62,7 @@ public sealed class S3Cluster : ICollectionFixture<S3ClusterFixture>
 /// so they cannot disturb each other.
 /// </summary>
 [Collection(S3Cluster.Name)]
-public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper log) : IDisposable
+public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper log) : IClassFixture<S3Requirement>, IDisposable
 {
     private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;
 

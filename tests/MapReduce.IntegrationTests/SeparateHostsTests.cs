@@ -12,7 +12,8 @@ namespace MapReduce.IntegrationTests;
 /// cluster takes three disruptions in turn, each during a job of its own, and every job ends with
 /// exactly the word count computed here and no task counted twice.
 /// </summary>
-public sealed class SeparateHostsTests(ITestOutputHelper log)
+[Collection(AloneCollection.Name)]
+public sealed class SeparateHostsTests(ITestOutputHelper log) : IClassFixture<NetworkHostsRequirement>
 {
     private static readonly string Data = Cli.Samples("data");
     private static readonly SortedSet<string> Expected = Oracle.WordCount(Data);
@@ -145,7 +146,8 @@ public sealed class SeparateHostsTests(ITestOutputHelper log)
         Assert.Equal(Directory.GetFiles(output, "part-*").Sum(f => new FileInfo(f).Length), counters["reduce.output.bytes"]);
         Assert.Equal(0, counters["attempts.failed"]);
         if (lost is { } count) Assert.Equal(count, counters["attempts.lost"]);
-        Assert.Equal(maps + 4 + counters["attempts.lost"], counters["attempts"]);
+        // Backups for stragglers (a loaded machine makes some) are attempts too.
+        Assert.Equal(maps + 4 + counters["attempts.lost"] + counters.GetValueOrDefault(AttemptCounters.BackupsLaunched), counters["attempts"]);
         return new JobRun(jobId, counters);
     }
 

@@ -10,7 +10,7 @@ namespace MapReduce.IntegrationTests;
 /// real local cluster: what a person watching it sees while one job runs, the master singleton
 /// moves to another node, and another job is cancelled.
 /// </summary>
-public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
+public sealed class StatusPageTests(ITestOutputHelper log) : IClassFixture<ChromiumRequirement>, IDisposable
 {
     private const string Chromium = "/usr/bin/chromium";
 
@@ -27,7 +27,7 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
     }
 
     /// <summary>Why the test cannot run here, or null. Under CI (CI=true, whose .ci/run installs chromium) it runs, and fails if chromium is missing.</summary>
-    private static string? Unavailable =>
+    internal static string? Unavailable =>
         File.Exists(Chromium) || Environment.GetEnvironmentVariable("CI") == "true"
             ? null
             : $"{Chromium} was not found: install Chromium (Debian: apt-get install -y chromium)";

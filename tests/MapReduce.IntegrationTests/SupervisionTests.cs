@@ -8,6 +8,7 @@ namespace MapReduce.IntegrationTests;
 /// `MapReduce.Node local` restarts a node whose process died. Its own cluster, not the shared
 /// <see cref="RunningCluster"/> fixture of other classes: a killed worker would disturb their jobs.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public sealed class SupervisionTests : IDisposable
 {
     private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;

@@ -45,9 +45,11 @@ public static class ApiModels
 
     public sealed record DatasetDeletion(string DatasetId, int Chunks, long Bytes);
 
-    public sealed record JobRequest(string CodeId, string DatasetId, int Reducers);
+    /// <summary>A job to run; <see cref="SkipBadRecords"/>: skip lines on which Map fails every time (null: mapreduce.skip-bad-records); <see cref="Incremental"/>: reuse what earlier incremental jobs left of the same input and code (--incremental).</summary>
+    public sealed record JobRequest(string CodeId, string DatasetId, int Reducers, bool? SkipBadRecords = null, bool Incremental = false);
 
-    public sealed record JobCreated(string Id, int MapTasks, int ReduceTasks);
+    /// <summary><see cref="Reused"/>: an incremental job found nothing changed since job <see cref="Id"/>, whose result is the answer (no job started).</summary>
+    public sealed record JobCreated(string Id, int MapTasks, int ReduceTasks, bool Reused = false);
 
     /// <summary>
     /// Something a running job waits for before its tasks go on: <see cref="What"/> names it

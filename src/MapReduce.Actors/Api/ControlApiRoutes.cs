@@ -142,11 +142,11 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     private async Task SubmitAsync(HttpContext context)
     {
         if (await ReadAsync<JobRequest>(context, RequestChecks.Problem).ConfigureAwait(false) is not { } job) return;
-        var reply = await AskMasterAsync(new SubmitJob(job.CodeId, job.DatasetId, job.Reducers), SlowCommandTimeout, context).ConfigureAwait(false);
+        var reply = await AskMasterAsync(new SubmitJob(job.CodeId, job.DatasetId, job.Reducers, job.SkipBadRecords, job.Incremental), SlowCommandTimeout, context).ConfigureAwait(false);
         await (reply switch
         {
             null => Task.CompletedTask,
-            JobAccepted a => WriteAsync(context, 202, new JobCreated(a.JobId.Value, a.MapTasks, a.ReduceTasks)),
+            JobAccepted a => WriteAsync(context, 202, new JobCreated(a.JobId.Value, a.MapTasks, a.ReduceTasks, a.Reused)),
             JobRejected r => ErrorAsync(context, 400, r.Reason),
             _ => ErrorAsync(context, 500, $"unexpected answer {reply.GetType().Name}"),
         }).ConfigureAwait(false);

@@ -81,7 +81,8 @@ public sealed class JobReadModel(CatalogStore catalog)
         int[] parts = stage == JobStage.Succeeded && row.ResultDirId is { } result
             ? catalog.GetChunks(result).OrderBy(c => c.DocId, StringComparer.Ordinal).Select(c => BlobKeys.AttemptNumberOf(c.ChunkId)).ToArray()
             : [];
-        return new MasterProtocol.JobStatus(id, stage, succeeded.Count(t => t.StartsWith('m')), row.MapTasks, succeeded.Count(t => t.StartsWith('r')), row.Reducers, row.Error, parts);
+        var reused = catalog.GetCounters(id.Value).Totals.GetValueOrDefault(AttemptCounters.MapReused);
+        return new MasterProtocol.JobStatus(id, stage, succeeded.Count(t => t.StartsWith('m')) + (int)reused, row.MapTasks, succeeded.Count(t => t.StartsWith('r')), row.Reducers, row.Error, parts);
     }
 
     public DatasetInfo[] Datasets() => catalog.ListDatasets()

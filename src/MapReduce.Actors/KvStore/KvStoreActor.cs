@@ -63,6 +63,10 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
             // The manifest last: it shares the chunks' folder, which goes once it is empty. A job's
             // result has none, nor has an upload from before manifests (a missing blob is skipped).
             if (dataset.Kind == DatasetKind.Input) await _blobs.DeleteAllAsync([BlobKeys.Manifest(m.DirId)]);
+            // The map outputs incremental re-runs kept of it go with it (see CatalogStore.DropIncremental).
+            var kept = _catalog.DropIncremental(m.DirId);
+            foreach (var runs in kept) await _blobs.DeleteFolderAsync(runs);
+            if (kept.Count > 0) _log.Info("deleted dataset {0}: and the {1} map outputs incremental re-runs kept of it", m.DirId, kept.Count);
             _log.Info("deleted dataset {0}: {1} of its {2} chunks were stored, {3} bytes", m.DirId, blobs, chunks.Count, bytes);
             return (object)new DatasetRemoved(m.DirId, chunks.Count, bytes);
         }));
@@ -70,6 +74,14 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
         {
             var deleted = 0;
             foreach (var prefix in m.Prefixes) deleted += await _blobs.DeleteFolderAsync(prefix);
+            return new FoldersRemoved(deleted);
+        }));
+        ReceiveAsync<KeepMapOutputs>(m => ReplyAsync(async () =>
+        {
+            var (run, outputs) = m.Rows();
+            var dropped = _catalog.KeepIncremental(run, outputs);
+            var deleted = 0;
+            foreach (var runs in dropped.Where(f => !m.InUse.Contains(f))) deleted += await _blobs.DeleteFolderAsync(runs);
             return new FoldersRemoved(deleted);
         }));
         ReceiveAsync<RegisterCode>(m => ReplyAsync(async () =>
@@ -123,6 +135,8 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
         {
             if (BlobKey.Problem(chunk.ChunkKey) is { } badKey) return new KvStoreFailure($"dataset {m.DirId}: {badKey}");
             if (chunk.ChunkKey == expectedKey) return new KvStoreFailure($"dataset {m.DirId}: chunk {chunk.ChunkKey} is the dataset's manifest, not a chunk");
+            if (chunk.ContentId is not null && !MapReduce.Storage.Incremental.ContentIds.IsChunkId(chunk.ContentId))
+                return new KvStoreFailure($"dataset {m.DirId}: chunk {chunk.ChunkKey} has a content id that is not 32 lowercase hex digits");
             if (!chunk.ChunkKey.StartsWith(folder, StringComparison.Ordinal))
                 return new KvStoreFailure($"dataset {m.DirId}: chunk {chunk.ChunkKey} is not under {folder} (a dataset's chunks lie under its own prefix)");
         }
@@ -140,7 +154,7 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
                 DirId = m.DirId, Kind = DatasetKind.Input, Source = m.Source, Documents = m.Documents,
                 Chunks = manifest.Chunks.Length, Bytes = manifest.Chunks.Sum(c => c.Bytes), CreatedAt = DateTime.UtcNow,
             },
-            manifest.Chunks.Select(c => new ChunkRow { DirId = m.DirId, DocId = c.DocId, ChunkIndex = c.ChunkIndex, ChunkId = c.ChunkKey, Bytes = c.Bytes }).ToList());
+            manifest.Chunks.Select(c => new ChunkRow { DirId = m.DirId, DocId = c.DocId, ChunkIndex = c.ChunkIndex, ChunkId = c.ChunkKey, Bytes = c.Bytes, ContentId = c.ContentId }).ToList());
         return registered == NewDataset.Taken
             ? new KvStoreFailure($"dataset {m.DirId} is already registered with other chunks; a dataset id is registered once (upload under a new id)")
             : new DatasetRegistered(m.DirId);

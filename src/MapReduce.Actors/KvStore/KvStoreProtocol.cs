@@ -20,8 +20,11 @@ public static class KvStoreProtocol
     /// <summary>A request the kvstore could not serve (invalid key, I/O error); the message says why.</summary>
     public sealed record KvStoreFailure(string Message);
 
-    /// <summary>One chunk of an uploaded dataset, as its <see cref="DatasetManifest"/> lists it.</summary>
-    public sealed record DocumentChunk(string DocId, int ChunkIndex, string ChunkKey, long Bytes);
+    /// <summary>
+    /// One chunk of an uploaded dataset, as its <see cref="DatasetManifest"/> lists it. <see cref="ContentId"/>:
+    /// the hash of its bytes (Storage.Incremental.ContentIds), given by an upload for <c>--incremental</c>; null otherwise.
+    /// </summary>
+    public sealed record DocumentChunk(string DocId, int ChunkIndex, string ChunkKey, long Bytes, string? ContentId = null);
 
     /// <summary>
     /// Records an uploaded dataset in the catalog once all its chunks and its manifest are stored.
@@ -48,6 +51,26 @@ public static class KvStoreProtocol
     public sealed record RemoveFolders(string[] Prefixes);
 
     public sealed record FoldersRemoved(int Blobs);
+
+    /// <summary>
+    /// An incremental job succeeded: record it as its lineage's latest with the map outputs it used,
+    /// and delete the lineage's other map outputs (but those in <see cref="InUse"/>: running jobs read
+    /// them). Answered with <see cref="FoldersRemoved"/>.
+    /// </summary>
+    public sealed record KeepMapOutputs(string Lineage, string JobId, string ResultId, string DirId, string ResultDirId, KeptMapOutput[] Outputs, string[] InUse,
+        DateTime SubmittedAt)
+    {
+        /// <summary>The catalog rows that record it.</summary>
+        public (Storage.Catalog.IncrementalRunRow Run, List<Storage.Catalog.MapOutputRow> Outputs) Rows() => (
+            new Storage.Catalog.IncrementalRunRow { Lineage = Lineage, JobId = JobId, ResultId = ResultId, DirId = DirId, ResultDirId = ResultDirId, SubmittedAt = SubmittedAt },
+            Outputs.Select(o => new Storage.Catalog.MapOutputRow
+            {
+                OutputId = o.OutputId, Lineage = Lineage, RunsFolder = o.RunsFolder, JobId = JobId, Partitions = string.Join(',', o.Partitions),
+            }).ToList());
+    }
+
+    /// <summary>One map output an incremental job used: its id, the folder of its runs, the partitions it has a run for.</summary>
+    public sealed record KeptMapOutput(string OutputId, string RunsFolder, int[] Partitions);
 
     public sealed record RegisterCode(string CodeId, string BlobKey, string Source);
 

@@ -19,7 +19,12 @@ public static class BlobKeys
     /// <summary>The job's key ranges for a total order (its map tasks sample them once); among the map runs, so deleted with them.</summary>
     public static string KeyRanges(JobId job) => $"{MapRunsFolder(job)}/key-ranges";
 
-    public static string MapRun(AttemptId attempt, int partition) => $"{MapRunsFolder(attempt.Job)}/{attempt.Name}/p{partition:D5}";
+    public static string MapRun(AttemptId attempt, int partition) => MapRunIn(MapAttemptFolder(attempt), partition);
+
+    /// <summary>Where a map attempt's runs lie, one blob per non-empty partition; an incremental job's later re-runs may read them from here.</summary>
+    public static string MapAttemptFolder(AttemptId attempt) => $"{MapRunsFolder(attempt.Job)}/{attempt.Name}";
+
+    public static string MapRunIn(string mapAttemptFolder, int partition) => $"{mapAttemptFolder}/p{partition:D5}";
 
     /// <summary>Everything a job wrote: its map runs and every reduce attempt's output.</summary>
     public static string JobFolder(JobId job) => $"jobs/{job}";

@@ -37,6 +37,7 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
     private readonly List<TaskCounterRow> _counters = [];
     private readonly Dictionary<JobId, (DatasetRow, List<ChunkRow>)> _datasets = new();
     private readonly List<(IActorRef ReplyTo, JobId Job)> _finished = [];
+    private readonly List<KvStore.KvStoreProtocol.KeepMapOutputs> _kept = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -67,8 +68,16 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
             WaitingFor = job.IsFinished ? null : CatalogNames.Of(waits),
         };
         if (job.Stage == JobStage.Succeeded) AddResultDataset(job);
+        // With its end, what an incremental job keeps for re-runs: a re-run submitted once the job shows as ended finds it.
+        if (e is JobSucceeded && StoreJanitor.Keep(job, []) is { } keep) _kept.Add(keep);
         switch (e)
         {
+            case JobSubmitted s:
+                // A map an incremental job reuses has no attempt: a counter says it was reused.
+                for (var i = 0; i < s.Maps.Length; i++)
+                    if (s.Maps[i].IsReused)
+                        _counters.Add(new TaskCounterRow { ExecId = job.Id.Value, TaskId = s.Maps[i].TaskId, Name = UserCode.TaskCounterNames.MapReused, Value = 1 });
+                break;
             case TaskStarted s:
                 var started = Execution(job, s.TaskId, s.AttemptId, ExecutionStatus.Running, s.Worker, null, null, now);
                 started.StartedAt = s.At;
@@ -145,13 +154,19 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
 
     private void FlushNow()
     {
-        if (_jobs.Count == 0 && _executions.Count == 0 && _datasets.Count == 0 && _counters.Count == 0) return;
+        if (_jobs.Count == 0 && _executions.Count == 0 && _datasets.Count == 0 && _counters.Count == 0 && _kept.Count == 0) return;
         try
         {
             foreach (var (dataset, chunks) in _datasets.Values) _catalog.RegisterDataset(dataset, chunks);
             _catalog.UpsertExecutions(_executions.Values.ToList());
             _catalog.UpsertCounters(_counters);
+            foreach (var keep in _kept)
+            {
+                var (run, outputs) = keep.Rows();
+                _catalog.RecordIncremental(run, outputs);
+            }
             foreach (var job in _jobs.Values) _catalog.UpsertJob(job);
+            _kept.Clear();
             _datasets.Clear();
             _executions.Clear();
             _counters.Clear();

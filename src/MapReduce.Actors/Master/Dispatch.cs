@@ -25,8 +25,8 @@ public static class Dispatch
             var attempt = new AttemptId(d.Job, d.Task, task.Attempts + 1);
             plan.Events.Add(new TaskStarted(d.Job.Value, d.Task.ToString(), attempt.Name, address(d.Worker), now, backup));
             plan.Messages.Add((d.Worker, d.Task.Kind == TaskKind.Map
-                ? new RunMapTask(attempt, job.CodeId, task.Input!.Chunks(), job.Reducers)
-                : new RunReduceTask(attempt, job.CodeId, job.MapAttemptsFor(d.Task.Index))));
+                ? new RunMapTask(attempt, job.CodeId, task.Input!.Chunks(), job.Reducers, BadRecords.RunsByLine(job, task) ? BadRecords.SkippedOf(job, task) : null, Incremental: job.Lineage is not null)
+                : new RunReduceTask(attempt, job.CodeId, job.MapAttemptsFor(d.Task.Index), job.Lineage is null ? null : job.ReusedRunsFor(d.Task.Index))));
         }
         return plan;
     }

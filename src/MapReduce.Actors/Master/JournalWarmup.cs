@@ -33,6 +33,7 @@ public sealed class JournalWarmup : ReceivePersistentActor
             new MapSucceeded("warmup", "m00000", "m00000.1", [0], at, new Dictionary<string, long> { ["map.output.pairs"] = 1 }),
             new ReduceSucceeded("warmup", "r00000", "r00000.1", "key", at, new Dictionary<string, long> { ["reduce.groups"] = 1 }),
             new TaskFailed("warmup", "m00000", "m00000.1", "error", true, at),
+            new RecordSkipped("warmup", "m00000", "m00000.1", new InputLine("doc", 0, 1), "error", at),
             new JobSucceeded("warmup", "result", ["key"], at),
             new JobFailed("warmup", "reason", at),
             new JobArchived("warmup", at),

@@ -143,10 +143,19 @@ public sealed class MasterCore
             m.Submitter.Tell(new JobRejected(problem));
             return;
         }
-        var id = _ids.Next(Now, State.Jobs.ContainsKey);
-        Record([new JobSubmitted(id.Value, m.Job.CodeId, m.Job.DatasetId, m.Job.Reducers, m.Result.Maps, Now)], () =>
+        if (m.Result.ReusedJob is { } reused)
         {
-            _log.Info("job {0}: {1} map tasks, {2} reduce tasks (code {3}, data {4})", id, m.Result.Maps.Length, m.Job.Reducers, m.Job.CodeId, m.Job.DatasetId);
+            // Nothing changed since that incremental job: its result is the answer, and no job starts.
+            _log.Info("incremental job on data {0}: nothing changed since job {1}, whose result is returned", m.Job.DatasetId, reused);
+            m.Submitter.Tell(new JobAccepted(new JobId(reused), m.Result.Maps.Length, m.Job.Reducers, Reused: true));
+            return;
+        }
+        var id = _ids.Next(Now, State.Jobs.ContainsKey);
+        Record([new JobSubmitted(id.Value, m.Job.CodeId, m.Job.DatasetId, m.Job.Reducers, m.Result.Maps, Now, m.Job.SkipBadRecords ?? _settings.SkipBadRecords, m.Result.Lineage)], () =>
+        {
+            var reusedMaps = m.Result.Maps.Count(x => x.IsReused);
+            _log.Info("job {0}: {1} map tasks{2}, {3} reduce tasks (code {4}, data {5})", id, m.Result.Maps.Length,
+                m.Result.Lineage is null ? "" : $" ({reusedMaps} reused from earlier incremental jobs)", m.Job.Reducers, m.Job.CodeId, m.Job.DatasetId);
             m.Submitter.Tell(new JobAccepted(id, m.Result.Maps.Length, m.Job.Reducers));
         });
         Dispatch();
@@ -234,9 +243,10 @@ public sealed class MasterCore
         if (_workers.Drop(m.Worker, AttemptEvent.WorkerLeaves) is not { } held) return;
         var address = Address(m.Worker);
         _log.Warning("worker {0} is leaving{1}; re-queueing its {2} tasks", address, m.Exit is { } e ? $" (exit code {e.ExitCode})" : "", held.Count);
-        Record(held.Select(a => Failed(m.Exit is { } exit
-            ? new FailureRules.Ending(FailureRules.How.WorkerExited, a, address, ExitCode: exit.ExitCode, Culprit: exit.Culprit is { } culprit ? culprit == a : null)
-            : new FailureRules.Ending(FailureRules.How.WorkerStopping, a, address))).ToList());
+        Record(held.SelectMany(a => m.Exit is { } exit
+            ? FailedOn(Failed(new FailureRules.Ending(FailureRules.How.WorkerExited, a, address, ExitCode: exit.ExitCode, Culprit: exit.Culprit is { } culprit ? culprit == a : null)),
+                exit.Culprit == a ? exit.Line : null)
+            : [Failed(new FailureRules.Ending(FailureRules.How.WorkerStopping, a, address))]).ToList());
         Dispatch();
     }
 
@@ -310,7 +320,7 @@ public sealed class MasterCore
         var (error, lostMap) = m.CorruptBlob is { } corrupt ? Corruption(m.Attempt, corrupt, m.Error, ref how) : (m.Error, null);
         var ending = new FailureRules.Ending(how, m.Attempt, Address(sender), error);
         var verdict = FailureRules.Classify(ending, KvStoreAwaySince(record?.Since ?? Now));
-        Record([Failed(m.Attempt, verdict) with { LostMapAttempt = lostMap }], failsJob: verdict.FailsJob ? verdict.Error : null);
+        Record(FailedOn(Failed(m.Attempt, verdict) with { LostMapAttempt = lostMap }, m.Line), failsJob: verdict.FailsJob ? verdict.Error : null);
         Dispatch();
     }
 
@@ -571,7 +581,7 @@ public sealed class MasterCore
             }
             var job = Apply(e);
             applied.Add((e, job));
-            if (job is not null && JobEnding.After(job, e, _settings.MaxTaskAttempts, Now, failsJob) is { } end) queue.Enqueue(end);
+            if (job is not null && JobEnding.After(job, e, _settings.MaxTaskAttempts, Now, failsJob, _settings.MaxSkippedRecords) is { } end) queue.Enqueue(end);
         }
         var writing = Stopwatch.GetTimestamp();
         _persist(applied.Select(a => a.Event).ToList(), () =>
@@ -638,6 +648,9 @@ public sealed class MasterCore
                 _log.Info("job {0} cancelled", job.Id);
                 StartArchiving(job);
                 break;
+            case RecordSkipped r:
+                _log.Warning("job {0}: Map failed twice on {1}; {2} skips it ({3} skipped in the job)", job.Id, r.Line.Describe(), r.TaskId, job.SkippedRecords.Count);
+                break;
         }
     }
 
@@ -645,7 +658,9 @@ public sealed class MasterCore
     private void StartArchiving(JobState job)
     {
         _archiving.Start(job.Id);
-        _janitor.Tell(new StoreJanitor.CleanUp(job));
+        // What running incremental jobs read of earlier jobs' map outputs is not deleted under them.
+        var inUse = job.Lineage is null ? [] : State.Jobs.Values.Where(j => !j.IsFinished).SelectMany(j => j.ReusedFolders()).Distinct().ToArray();
+        _janitor.Tell(new StoreJanitor.CleanUp(job, inUse));
     }
 
     private void Archive(JobId id, bool ready)
@@ -656,6 +671,28 @@ public sealed class MasterCore
     /// <summary>The failure event of an attempt that ended so: whether it counts depends on the kvstore since the attempt started.</summary>
     private TaskFailed Failed(FailureRules.Ending ending) =>
         Failed(ending.Attempt, FailureRules.Classify(ending, KvStoreAwaySince(_workers.Find(ending.Attempt)?.Since ?? Now)));
+
+    /// <summary>
+    /// The events of a failure that names the line its map attempt failed on (a job that skips bad
+    /// records, <see cref="BadRecords"/>): the failure, with the line as the task's suspect; or, when
+    /// the task's last failure was on that line too, the failure (not counted) and the line skipped.
+    /// </summary>
+    private List<IMasterEvent> FailedOn(TaskFailed failed, InputLine? line)
+    {
+        if (line is null || !State.Jobs.TryGetValue(new JobId(failed.JobId), out var job) || !TaskId.TryParse(failed.TaskId, out var id) || !job.HasTask(id))
+            return [failed];
+        var task = job.Task(id);
+        return BadRecords.Judge(job.SkipBadRecords, task.Suspect, line) switch
+        {
+            BadRecords.Verdict.Skip =>
+            [
+                failed with { Error = BadRecords.SkippedError(line, failed.Error), Counted = false, Line = line },
+                new RecordSkipped(failed.JobId, failed.TaskId, failed.AttemptId, line, failed.Error, failed.At),
+            ],
+            BadRecords.Verdict.Suspect => [failed with { Line = line }],
+            _ => [failed],
+        };
+    }
 
     private TaskFailed Failed(AttemptId a, FailureRules.Verdict verdict) =>
         new(a.Job.Value, a.Task.ToString(), a.Name, verdict.Error, verdict.Counted, Now, verdict.Lost);

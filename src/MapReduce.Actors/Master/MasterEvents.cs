@@ -23,19 +23,44 @@ public sealed record MapChunk(string DocId, int ChunkIndex, string ChunkKey)
 /// <summary>
 /// A map task's input: its first chunk, and <see cref="More"/> chunks when small files share the
 /// task (see <see cref="MapSplits"/>). Events journaled before tasks were packed have no More.
+/// In an incremental job (<c>--incremental</c>): <see cref="OutputId"/> is the content id of the
+/// task's output (Storage.Incremental.ContentIds.MapOutput); <see cref="ReusedRuns"/>, when set, is
+/// the folder of an earlier job's runs with that id, which the job reads instead of running the task
+/// (<see cref="ReusedPartitions"/>: the partitions it has a run for). Older events have none of the three.
 /// </summary>
-public sealed record MapInput(string TaskId, string DocId, int ChunkIndex, string ChunkKey, MapChunk[]? More = null)
+public sealed record MapInput(string TaskId, string DocId, int ChunkIndex, string ChunkKey, MapChunk[]? More = null,
+    string? OutputId = null, string? ReusedRuns = null, int[]? ReusedPartitions = null)
 {
     public MapChunk[] Chunks() => [new(DocId, ChunkIndex, ChunkKey), .. More ?? []];
+
+    public bool IsReused => ReusedRuns is not null;
 }
 
+/// <summary>
+/// A job was admitted. <see cref="SkipBadRecords"/>: lines on which Map fails every time are skipped
+/// (<see cref="BadRecords"/>); older events have it false. <see cref="Lineage"/>: set for an
+/// incremental job (<c>--incremental</c>), whose map outputs are kept for the next re-run of its
+/// lineage (Storage.Incremental.ContentIds.Lineage); older events have none.
+/// </summary>
 public sealed record JobSubmitted(
     [property: JsonPropertyName("ExecId")] string JobId,
     string CodeId,
     [property: JsonPropertyName("DirId")] string DatasetId,
     int Reducers,
     MapInput[] Maps,
-    DateTime At) : IMasterEvent;
+    DateTime At,
+    bool SkipBadRecords = false,
+    string? Lineage = null) : IMasterEvent;
+
+/// <summary>
+/// One line of a map task's input: its document, its chunk, and its number within the chunk (from
+/// 1; in a document's first chunk that is the document's own line number).
+/// </summary>
+public sealed record InputLine(string DocId, int ChunkIndex, long Line)
+{
+    /// <summary>How status and logs name it; a method, so the journal does not store it.</summary>
+    public string Describe() => ChunkIndex == 0 ? $"document '{DocId}', line {Line}" : $"document '{DocId}', chunk {ChunkIndex}, line {Line} of the chunk";
+}
 
 /// <summary>
 /// An attempt was handed to a worker; <see cref="AttemptId"/> is the attempt's name within the job
@@ -60,12 +85,22 @@ public sealed record ReduceSucceeded(
 /// arrived), as opposed to user code or storage failing it; older events have it false.
 /// <see cref="Superseded"/>: not a failure: another attempt of its task finished first and this one
 /// was stopped (it comes after that success, so it changes nothing but the attempt's record).
+/// <see cref="Line"/>: the line a map attempt mapping line by line (a job that skips bad records)
+/// failed on; the task's suspect until another attempt fails on it too (<see cref="BadRecords"/>).
 /// <see cref="LostMapAttempt"/>: a reduce attempt found a run of this accepted map attempt corrupt;
 /// the map task is pending again (its output is lost) and runs again; older events have none.
 /// </summary>
 public sealed record TaskFailed(
     [property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string Error, bool Counted, DateTime At,
-    bool Lost = false, bool Superseded = false, string? LostMapAttempt = null) : IMasterEvent;
+    bool Lost = false, bool Superseded = false, InputLine? Line = null, string? LostMapAttempt = null) : IMasterEvent;
+
+/// <summary>
+/// A line on which Map failed in two attempts of its task (<see cref="AttemptId"/> the second) is
+/// skipped from now on: the task's later attempts do not map it, and its count of failures starts
+/// over. <see cref="Error"/>: the failure. A job that skips bad records only.
+/// </summary>
+public sealed record RecordSkipped(
+    [property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, InputLine Line, string Error, DateTime At) : IMasterEvent;
 
 public sealed record JobSucceeded([property: JsonPropertyName("ExecId")] string JobId, [property: JsonPropertyName("ResultDirId")] string ResultDatasetId, string[] PartKeys, DateTime At) : IMasterEvent;
 

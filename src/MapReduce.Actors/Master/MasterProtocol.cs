@@ -5,10 +5,15 @@ namespace MapReduce.Actors.Master;
 /// <summary>Messages the job master (the cluster singleton) answers, from submitters and workers.</summary>
 public static class MasterProtocol
 {
-    /// <summary>Runs code on a stored dataset; answered with <see cref="JobAccepted"/> once the job is journaled, or <see cref="JobRejected"/>.</summary>
-    public sealed record SubmitJob(string CodeId, string DatasetId, int Reducers);
+    /// <summary>
+    /// Runs code on a stored dataset; answered with <see cref="JobAccepted"/> once the job is journaled, or <see cref="JobRejected"/>.
+    /// <see cref="SkipBadRecords"/>: skip lines on which Map fails every time (<see cref="BadRecords"/>); null: mapreduce.skip-bad-records.
+    /// <see cref="Incremental"/>: reuse the map outputs (or the whole result) of earlier incremental jobs with the same content ids, and keep this job's.
+    /// </summary>
+    public sealed record SubmitJob(string CodeId, string DatasetId, int Reducers, bool? SkipBadRecords = null, bool Incremental = false);
 
-    public sealed record JobAccepted(JobId JobId, int MapTasks, int ReduceTasks);
+    /// <summary><see cref="Reused"/>: nothing changed since the incremental job <see cref="JobId"/>, whose result is the answer; no job was started.</summary>
+    public sealed record JobAccepted(JobId JobId, int MapTasks, int ReduceTasks, bool Reused = false);
 
     public sealed record JobRejected(string Reason);
 
@@ -99,8 +104,11 @@ public static class MasterProtocol
     /// </summary>
     public sealed record WorkerLeaving(IActorRef Worker, WorkerExit? Exit = null);
 
-    /// <summary>The process of a worker is exiting with <see cref="ExitCode"/>; <see cref="Culprit"/> is the attempt whose code called the exit, when known.</summary>
-    public sealed record WorkerExit(int ExitCode, AttemptId? Culprit);
+    /// <summary>
+    /// The process of a worker is exiting with <see cref="ExitCode"/>; <see cref="Culprit"/> is the attempt whose code called the exit, when known;
+    /// <see cref="Line"/> the line it was mapping, when it mapped line by line (a job that skips bad records).
+    /// </summary>
+    public sealed record WorkerExit(int ExitCode, AttemptId? Culprit, InputLine? Line = null);
 
     /// <summary>A map attempt's runs are stored; <see cref="Counters"/> are its counters (TaskCounterNames and user.NAME).</summary>
     public sealed record MapTaskSucceeded(AttemptId Attempt, int[] PairsPerPartition, IReadOnlyDictionary<string, long>? Counters = null);
@@ -119,8 +127,9 @@ public static class MasterProtocol
         Stopped,
     }
 
+    /// <summary>An attempt failed; <see cref="Line"/>: the line Map threw on, when the attempt mapped line by line (a job that skips bad records).</summary>
     /// <param name="CorruptBlob">The blob the attempt found corrupt (its checksum did not match; <paramref name="Error"/> says how): a map run's map runs again, an input chunk fails the job.</param>
-    public sealed record TaskAttemptFailed(AttemptId Attempt, FailureKind Kind, string Error, string? CorruptBlob = null);
+    public sealed record TaskAttemptFailed(AttemptId Attempt, FailureKind Kind, string Error, InputLine? Line = null, string? CorruptBlob = null);
 
     /// <summary>The worker had no free slot (it should not happen; the master re-queues the task).</summary>
     public sealed record TaskRejected(AttemptId Attempt);

@@ -54,13 +54,20 @@ public sealed record MasterSettings(
         {
             AnnounceInterval = mapreduce.GetTimeSpan("announce-interval"),
             CancelGrace = mapreduce.GetTimeSpan("cancel-grace"),
+            LateSweepAfter = mapreduce.GetTimeSpan("master.late-sweep-after"),
             BackupTasks = BackupTaskSettings.From(master.GetConfig("backup-tasks") ?? throw new ConfigurationException("mapreduce.master.backup-tasks is missing from the configuration")),
+            SkipBadRecords = mapreduce.GetBoolean("skip-bad-records"),
+            MaxSkippedRecords = mapreduce.GetInt("max-skipped-records"),
         };
+        if (settings.MaxSkippedRecords < 0) throw new ConfigurationException($"mapreduce.max-skipped-records must be 0 or more, not {settings.MaxSkippedRecords}");
         return settings.TimingProblem() is { } problem ? throw new ConfigurationException(problem) : settings;
     }
 
     /// <summary>How long a worker gives user code to stop before it exits (mapreduce.cancel-grace): by then every attempt of an ended job has stopped.</summary>
     public TimeSpan CancelGrace { get; init; }
+
+    /// <summary>How long after a job ended its leftovers are deleted once more (late writes of paused workers' attempts).</summary>
+    public TimeSpan LateSweepAfter { get; init; } = Timeout.InfiniteTimeSpan;
 
     /// <summary>How often a worker announces itself (mapreduce.announce-interval): the master's worker-timeout, lost-after and recovery-grace count on it.</summary>
     public TimeSpan AnnounceInterval { get; init; }
@@ -88,6 +95,12 @@ public sealed record MasterSettings(
 
     /// <summary>When a straggler gets a backup attempt (mapreduce.master.backup-tasks).</summary>
     public BackupTaskSettings BackupTasks { get; init; } = BackupTaskSettings.Off;
+
+    /// <summary>Whether a job submitted without saying skips bad records (mapreduce.skip-bad-records; see <see cref="BadRecords"/>).</summary>
+    public bool SkipBadRecords { get; init; }
+
+    /// <summary>The lines a job that skips bad records may skip before it fails (mapreduce.max-skipped-records).</summary>
+    public int MaxSkippedRecords { get; init; }
 
     private static ConfigurationException Missing(string key) => new($"mapreduce.{key} is missing from the configuration");
 }

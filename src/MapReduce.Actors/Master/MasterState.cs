@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using MapReduce.Actors.Worker;
 
 namespace MapReduce.Actors.Master;
 
@@ -6,7 +7,10 @@ public enum TaskStage { Pending, Running, Done }
 
 public enum JobStage { Running, Succeeded, Failed, Cancelled }
 
-/// <summary>One map or reduce task of a job, as the journal knows it. Attempts are numbered from 1.</summary>
+/// <summary>
+/// One map or reduce task of a job, as the journal knows it. Attempts are numbered from 1.
+/// <see cref="Suspect"/>: the line its last attempt that named one failed on (a job that skips bad records).
+/// </summary>
 public sealed record TaskState(
     TaskId Id,
     MapInput? Input,
@@ -17,7 +21,8 @@ public sealed record TaskState(
     int? AcceptedAttempt,
     string? Worker,
     string? LastError,
-    PartitionSet NonEmptyPartitions)
+    PartitionSet NonEmptyPartitions,
+    InputLine? Suspect = null)
 {
     public bool IsDone => Stage == TaskStage.Done;
 
@@ -46,9 +51,18 @@ public sealed record JobState(
     int ReducesDone,
     string? Error,
     DateTime SubmittedAt,
-    DateTime? FinishedAt)
+    DateTime? FinishedAt,
+    bool SkipBadRecords = false,
+    ImmutableList<RecordSkipped>? Skipped = null)
 {
     public bool IsFinished => Stage != JobStage.Running;
+
+    /// <summary>The lines skipped so far, in the order they were (<see cref="BadRecords"/>).</summary>
+    public ImmutableList<RecordSkipped> SkippedRecords => Skipped ?? [];
+
+    /// <summary>Set for an incremental job: the lineage its map outputs are kept for (see <see cref="JobSubmitted.Lineage"/>).</summary>
+    public string? Lineage { get; init; }
+
     public bool AllMapsDone => MapsDone == Maps.Count;
     public bool AllReducesDone => ReducesDone == Reduces.Count;
 
@@ -74,14 +88,33 @@ public sealed record JobState(
         return attempts;
     }
 
+    /// <summary>For a reduce of this partition, the maps reused from an earlier job that have a run in it, in map order.</summary>
+    public ReusedRun[] ReusedRunsFor(int partition)
+    {
+        var reused = new List<ReusedRun>();
+        var i = 0;
+        foreach (var map in Maps)
+        {
+            if (map.Input is { ReusedRuns: { } runs } && map.NonEmptyPartitions.Contains(partition)) reused.Add(new ReusedRun(i, runs));
+            i++;
+        }
+        return [.. reused];
+    }
+
+    /// <summary>The folders of the earlier jobs' runs this job reads (an incremental job's reused map outputs).</summary>
+    public IEnumerable<string> ReusedFolders() => Maps.Where(m => m.Input?.ReusedRuns is not null).Select(m => m.Input!.ReusedRuns!);
+
     /// <summary>Each partition's accepted reduce attempt number (0 until it succeeded).</summary>
     public int[] PartAttempts() => Reduces.Select(r => r.AcceptedAttempt ?? 0).ToArray();
 
+    /// <summary>A new job; the maps an incremental job reuses are done from the start.</summary>
     public static JobState From(JobSubmitted e) => new(
         new JobId(e.JobId), e.CodeId, e.DatasetId, e.Reducers, JobStage.Running,
-        ImmutableList.CreateRange(e.Maps.Select((m, i) => TaskState.New(TaskId.Map(i), m))),
+        ImmutableList.CreateRange(e.Maps.Select((m, i) => m.IsReused
+            ? TaskState.New(TaskId.Map(i), m) with { Stage = TaskStage.Done, NonEmptyPartitions = PartitionSet.Of(m.ReusedPartitions ?? []) }
+            : TaskState.New(TaskId.Map(i), m))),
         ImmutableList.CreateRange(Enumerable.Range(0, e.Reducers).Select(p => TaskState.New(TaskId.Reduce(p), null))),
-        0, 0, null, e.At, null);
+        e.Maps.Count(m => m.IsReused), 0, null, e.At, null, e.SkipBadRecords) { Lineage = e.Lineage };
 
     public JobState Apply(IMasterEvent e) => e switch
     {
@@ -94,15 +127,18 @@ public sealed record JobState(
             Stage = TaskStage.Done, AcceptedAttempt = Number(m.AttemptId), NonEmptyPartitions = PartitionSet.Of(m.NonEmptyPartitions),
         }),
         ReduceSucceeded r => WithTask(r.TaskId, t => t with { Stage = TaskStage.Done, AcceptedAttempt = Number(r.AttemptId) }),
-        // An attempt that is not the task's current one failed while a later one (its backup) runs: the task runs on.
+        // A reduce attempt found a run of an accepted map attempt corrupt: the reduce fails as any attempt, and the map runs again.
         TaskFailed { LostMapAttempt: { } lost } f => Apply(f with { LostMapAttempt = null }).MapOutputLost(lost),
+        // An attempt that is not the task's current one failed while a later one (its backup) runs: the task runs on.
         TaskFailed f => WithTask(f.TaskId, t => t.Stage == TaskStage.Running && t.CurrentAttempt is { } current && current != Number(f.AttemptId)
-            ? t with { LastError = f.Error, CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0) }
+            ? t with { LastError = f.Error, CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0), Suspect = f.Line ?? t.Suspect }
             : t with
             {
                 Stage = TaskStage.Pending, CurrentAttempt = null, Worker = null, LastError = f.Error,
-                CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0),
+                CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0), Suspect = f.Line ?? t.Suspect,
             }),
+        // The task starts over without the line: its failures so far were the line's.
+        RecordSkipped r => WithTask(r.TaskId, t => t with { CountedFailures = 0, Suspect = null }) with { Skipped = SkippedRecords.Add(r) },
         JobSucceeded s => this with { Stage = JobStage.Succeeded, FinishedAt = s.At },
         JobFailed f => this with { Stage = JobStage.Failed, Error = f.Reason, FinishedAt = f.At },
         JobCancelled c => this with { Stage = JobStage.Cancelled, Error = JobCancelled.Reason, FinishedAt = c.At },
@@ -174,15 +210,20 @@ public sealed record MasterState(ImmutableDictionary<JobId, JobState> Jobs)
             case JobSubmitted s:
                 if (s.Maps is null || s.Reducers < 1) return "it has no map tasks or no reducers";
                 for (var i = 0; i < s.Maps.Length; i++)
+                {
                     if (s.Maps[i] is null || !TaskId.TryParse(s.Maps[i].TaskId, out var map) || map != TaskId.Map(i)) return $"its map task {i} is not m{i:D5}";
+                    if (s.Maps[i].ReusedRuns is not null && (s.Maps[i].ReusedPartitions is not { } reused || reused.Any(p => p < 0 || p >= s.Reducers)))
+                        return $"the partitions its map task {i} reuses are not within the job's {s.Reducers}";
+                }
                 return null;
-            case TaskStarted or MapSucceeded or ReduceSucceeded or TaskFailed when Jobs.TryGetValue(new JobId(e.JobId), out var job):
+            case TaskStarted or MapSucceeded or ReduceSucceeded or TaskFailed or RecordSkipped when Jobs.TryGetValue(new JobId(e.JobId), out var job):
                 var (taskText, attemptName) = e switch
                 {
                     TaskStarted t => (t.TaskId, t.AttemptId),
                     MapSucceeded m => (m.TaskId, m.AttemptId),
                     ReduceSucceeded r => (r.TaskId, r.AttemptId),
                     TaskFailed f => (f.TaskId, f.AttemptId),
+                    RecordSkipped r => (r.TaskId, r.AttemptId),
                     _ => throw new InvalidOperationException(),
                 };
                 if (!TaskId.TryParse(taskText, out var task) || !job.HasTask(task)) return $"job {job.Id} has no task '{taskText}'";
@@ -193,6 +234,7 @@ public sealed record MasterState(ImmutableDictionary<JobId, JobState> Jobs)
                 if (e is TaskFailed { LostMapAttempt: { } lost }
                     && (!AttemptId.TryParse(job.Id, lost, out var lostMap) || lostMap.Task.Kind != TaskKind.Map || !job.HasTask(lostMap.Task) || lostMap.Number < 1))
                     return $"'{lost}' is not an attempt of a map task of job {job.Id}";
+                if (e is RecordSkipped { Line: var line } && (line is null || task.Kind != TaskKind.Map)) return "it names no line of a map task";
                 return null;
             default:
                 return null;

@@ -17,7 +17,8 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
     /// Delete what an ended job no longer needs; answered to the parent with <see cref="CleanedUp"/>
     /// once the kvstore has done it, or refused it (best effort: what is left behind is only space).
     /// </summary>
-    public sealed record CleanUp(JobState Job);
+    /// <remarks><see cref="InUse"/>: runs folders that running incremental jobs read, which an incremental job's clean-up must keep.</remarks>
+    public sealed record CleanUp(JobState Job, string[]? InUse = null);
 
     public sealed record CleanedUp(JobId Job);
 
@@ -30,13 +31,14 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
     private sealed record SweepAgain(JobState Job);
 
     /// <summary>How a clean-up went: <see cref="Unreachable"/> holds why the kvstore could not be reached, null when it is over.</summary>
-    private sealed record CleanUpTried(JobState Job, int Failures, string? Unreachable);
+    private sealed record CleanUpTried(JobState Job, int Failures, string? Unreachable, string[] InUse);
 
-    private sealed record CleanUpAgain(JobState Job, int Failures);
+    private sealed record CleanUpAgain(JobState Job, int Failures, string[] InUse);
 
     private readonly Func<TimeSpan, Task<IActorRef>> _findKvStore;
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _sweepAgainAfter;
+    private readonly TimeSpan _lateSweepAfter;
 
     public ITimerScheduler Timers { get; set; } = null!;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -47,15 +49,22 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
     /// store its output after the first clean-up; within this long (the workers' cancel grace) each has
     /// stopped or its worker has exited, so the job's folder is deleted once more then.
     /// </param>
-    public StoreJanitor(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default)
+    /// <param name="lateSweepAfter">
+    /// An attempt on a worker that was paused (a long GC, a stalled VM) or cut off stores its output
+    /// when it runs again, possibly after the job ended, whatever the job's outcome: what the job
+    /// leaves behind is deleted once more this long after it ended (mapreduce.master.late-sweep-after).
+    /// </param>
+    public StoreJanitor(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default, TimeSpan? lateSweepAfter = null)
     {
         _findKvStore = findKvStore;
         _timeout = timeout;
         _sweepAgainAfter = sweepAgainAfter;
+        _lateSweepAfter = lateSweepAfter ?? Timeout.InfiniteTimeSpan;
         Receive<CleanUp>(m =>
         {
-            CleanUpAsync(m.Job, 0).PipeTo(Self);
+            CleanUpAsync(m.Job, 0, m.InUse ?? []).PipeTo(Self);
             if (m.Job.Stage != JobStage.Succeeded) Timers.StartSingleTimer(("sweep", m.Job.Id), new SweepAgain(m.Job), _sweepAgainAfter);
+            if (_lateSweepAfter != Timeout.InfiniteTimeSpan) Timers.StartSingleTimer(("late-sweep", m.Job.Id), new SweepAgain(m.Job), _lateSweepAfter);
         });
         Receive<CleanUpTried>(m =>
         {
@@ -68,45 +77,82 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
             var delay = KvStoreBackoff.Delay(m.Failures);
             if (m.Failures == 1 || delay == KvStoreBackoff.Max)
                 _log.Warning("job {0}: its intermediate data is not deleted yet ({1}); asking the kvstore again in {2:0} s", m.Job.Id, m.Unreachable, delay.TotalSeconds);
-            Timers.StartSingleTimer(("clean-up", m.Job.Id), new CleanUpAgain(m.Job, m.Failures), delay);
+            Timers.StartSingleTimer(("clean-up", m.Job.Id), new CleanUpAgain(m.Job, m.Failures, m.InUse), delay);
         });
-        Receive<CleanUpAgain>(m => CleanUpAsync(m.Job, m.Failures).PipeTo(Self));
+        Receive<CleanUpAgain>(m => CleanUpAsync(m.Job, m.Failures, m.InUse).PipeTo(Self));
         // Best effort, as the first pass; nobody waits for it.
-        Receive<SweepAgain>(m => _ = CleanUpAsync(m.Job, 0));
+        Receive<SweepAgain>(m => _ = SweepAsync(m.Job));
         Receive<RemoveDataset>(m => RemoveAsync(m).PipeTo(Context.Parent));
     }
 
-    public static Props Props(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default) =>
-        Akka.Actor.Props.Create(() => new StoreJanitor(findKvStore, timeout, sweepAgainAfter));
+    public static Props Props(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default, TimeSpan? lateSweepAfter = null) =>
+        Akka.Actor.Props.Create(() => new StoreJanitor(findKvStore, timeout, sweepAgainAfter, lateSweepAfter));
 
     /// <summary>
     /// A job that succeeded needs none of its map runs, nor the outputs of reduce attempts that
     /// lost; a failed job needs nothing it wrote. Without this the store would keep a job's whole
     /// intermediate data forever. Best effort: what is left behind is only space.
     /// </summary>
+    /// <remarks>
+    /// An incremental job that succeeded keeps its accepted map attempts' runs (the next re-run of its
+    /// lineage may reuse them, see <see cref="Keep"/>); only the attempts that lost go.
+    /// </remarks>
     public static string[] Leftovers(JobState job) => job.Stage == JobStage.Succeeded
-        ? [BlobKeys.MapRunsFolder(job.Id), .. job.Reduces.SelectMany(task => Enumerable.Range(1, task.Attempts)
+        ? [.. job.Lineage is null
+            ? [BlobKeys.MapRunsFolder(job.Id)]
+            : job.Maps.SelectMany(task => Enumerable.Range(1, task.Attempts)
+                .Where(n => n != task.AcceptedAttempt)
+                .Select(n => BlobKeys.MapAttemptFolder(new AttemptId(job.Id, task.Id, n)))),
+            .. job.Reduces.SelectMany(task => Enumerable.Range(1, task.Attempts)
             .Where(n => n != task.AcceptedAttempt)
             .Select(n => BlobKeys.ReduceAttemptFolder(new AttemptId(job.Id, task.Id, n))))]
         : [BlobKeys.JobFolder(job.Id)];
 
+    /// <summary>
+    /// What an incremental job that succeeded keeps: every map output it used, its own accepted runs
+    /// and those it reused, as its lineage's latest (the kvstore deletes the lineage's others).
+    /// </summary>
+    public static KvStoreProtocol.KeepMapOutputs? Keep(JobState job, string[] inUse) =>
+        job is { Lineage: { } lineage, Stage: JobStage.Succeeded }
+            ? new KvStoreProtocol.KeepMapOutputs(lineage, job.Id.Value, IncrementalPlan.ResultId(job.CodeId, job.Reducers, job.Maps.Select(m => m.Input!)),
+                job.DatasetId, job.ResultDatasetId,
+                [.. job.Maps.Select(m => new KvStoreProtocol.KeptMapOutput(m.Input!.OutputId!,
+                    m.Input.ReusedRuns ?? BlobKeys.MapAttemptFolder(new AttemptId(job.Id, m.Id, m.AcceptedAttempt!.Value)), m.NonEmptyPartitions.ToArray()))],
+                inUse, job.SubmittedAt)
+            : null;
+
     /// <param name="failures">How many tries before this one could not reach the kvstore.</param>
-    private async Task<CleanUpTried> CleanUpAsync(JobState job, int failures)
+    private async Task<CleanUpTried> CleanUpAsync(JobState job, int failures, string[] inUse)
+    {
+        try
+        {
+            var kvstore = await _findKvStore(_timeout).ConfigureAwait(false);
+            if (Keep(job, inUse) is { } keep) await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(keep, _timeout).ConfigureAwait(false);
+            await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(new KvStoreProtocol.RemoveFolders(Leftovers(job)), _timeout).ConfigureAwait(false);
+        }
+        catch (Exception e) when (KvStoreUnreachableException.IsOutage(e))
+        {
+            return new CleanUpTried(job, failures + 1, e.Message, inUse);
+        }
+        catch (Exception e)
+        {
+            _log.Warning("job {0}: its intermediate data stays in the store: {1}", job.Id, e.Message);
+        }
+        return new CleanUpTried(job, failures, null, inUse);
+    }
+
+    /// <summary>Deletes an ended job's leftovers once more (what it keeps stays kept); what fails is only space.</summary>
+    private async Task SweepAsync(JobState job)
     {
         try
         {
             var kvstore = await _findKvStore(_timeout).ConfigureAwait(false);
             await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(new KvStoreProtocol.RemoveFolders(Leftovers(job)), _timeout).ConfigureAwait(false);
         }
-        catch (Exception e) when (KvStoreUnreachableException.IsOutage(e))
-        {
-            return new CleanUpTried(job, failures + 1, e.Message);
-        }
         catch (Exception e)
         {
-            _log.Warning("job {0}: its intermediate data stays in the store: {1}", job.Id, e.Message);
+            _log.Info("job {0}: a later sweep of its intermediate data did not reach the kvstore: {1}", job.Id, e.Message);
         }
-        return new CleanUpTried(job, failures, null);
     }
 
     private async Task<DatasetRemovalEnded> RemoveAsync(RemoveDataset m)

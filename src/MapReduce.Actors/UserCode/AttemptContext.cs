@@ -101,6 +101,8 @@ public static class TaskCounterNames
     public const string MapInputBytes = "map.input.bytes";
     public const string MapInputLines = "map.input.lines";
     public const string MapOutputPairs = "map.output.pairs";
+    /// <summary>Input lines a map attempt skipped as bad records (a job that skips them; see BadRecords).</summary>
+    public const string RecordsSkipped = "records.skipped";
     public const string MapOutputBytes = "map.output.bytes";
     public const string CombineInput = "combine.input";
     public const string CombineOutput = "combine.output";
@@ -109,6 +111,8 @@ public static class TaskCounterNames
     public const string ReduceGroups = "reduce.groups";
     public const string ReduceOutputPairs = "reduce.output.pairs";
     public const string ReduceOutputBytes = "reduce.output.bytes";
+    /// <summary>1 for each map task of an incremental job whose output an earlier job left (the task did not run).</summary>
+    public const string MapReused = Storage.Catalog.AttemptCounters.MapReused;
 
     public static string User(string name) => "user." + name;
 }

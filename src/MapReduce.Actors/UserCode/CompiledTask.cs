@@ -7,7 +7,9 @@ namespace MapReduce.Actors.UserCode;
 /// <summary>The typed side of a compiled script: all map/reduce work runs here without reflection.</summary>
 internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey : notnull
 {
-    private readonly Func<string, string, IEnumerable<(TKey, TValue)>> _map;
+    private readonly Func<string, string, IEnumerable<(TKey, TValue)>>? _map;
+    /// <summary>Map over a record of another input format than text lines (its type is <see cref="RecordType"/>).</summary>
+    private readonly Func<string, object, IEnumerable<(TKey, TValue)>>? _recordMap;
     private readonly Func<TKey, IEnumerable<TValue>, TResult>? _reduce;
     private readonly Func<TKey, IEnumerable<TValue>, IEnumerable<string>>? _reduceLines;
     private readonly Func<IDictionary<TKey, List<TValue>>, IEnumerable<(TKey, TResult)>>? _reducer;
@@ -19,7 +21,10 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
 
     public CompiledTask(object submission, UserFunctions functions)
     {
-        _map = Bind<Func<string, string, IEnumerable<(TKey, TValue)>>>(submission, functions.Map)!;
+        RecordType = functions.Map.GetParameters()[1].ParameterType;
+        if (RecordType == typeof(string)) _map = Bind<Func<string, string, IEnumerable<(TKey, TValue)>>>(submission, functions.Map)!;
+        else _recordMap = (Func<string, object, IEnumerable<(TKey, TValue)>>)typeof(CompiledTask<TKey, TValue, TResult>)
+            .GetMethod(nameof(RecordMap), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(RecordType).Invoke(null, [submission, functions.Map])!;
         _reduce = Bind<Func<TKey, IEnumerable<TValue>, TResult>>(submission, functions.Reduce);
         _reduceLines = Bind<Func<TKey, IEnumerable<TValue>, IEnumerable<string>>>(submission, functions.ReduceLines);
         _reducer = _reduce is null && _reduceLines is null ? Bind<Func<IDictionary<TKey, List<TValue>>, IEnumerable<(TKey, TResult)>>>(submission, functions.Reducer) : null;
@@ -30,13 +35,23 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
 
     public bool UsesTotalOrder { get; }
 
+    public Type RecordType { get; }
+
+    /// <summary>Map over records of <typeparamref name="TRecord"/>, called with the record as an object (the reader's records are typed at run time).</summary>
+    private static Func<string, object, IEnumerable<(TKey, TValue)>> RecordMap<TRecord>(object submission, MethodInfo method)
+    {
+        var map = Bind<Func<string, TRecord, IEnumerable<(TKey, TValue)>>>(submission, method)!;
+        return (docId, record) => map(docId, (TRecord)record);
+    }
+
     public KeyRanges SampleKeyRanges(IEnumerable<(string DocId, string Text)> sample, int reducers, string where)
     {
         var keys = new List<TKey>();
+        if (_map is null) throw new CompileErrorException($"TotalOrder samples keys from text lines, and this Map reads {RecordType.Name} records (--input-format {Storage.Chunking.InputFormats.Name(MapRecords.FormatOf(RecordType))}); partition with a Partition of your own instead");
         Guard("Map", where, () =>
         {
             foreach (var (docId, text) in sample)
-                foreach (var (key, _) in _map(docId, text))
+                foreach (var (key, _) in _map!(docId, text))
                 {
                     if (key is null) throw new InvalidOperationException("Map yielded a null key");
                     keys.Add(key);
@@ -95,11 +110,12 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
     public long RunMap(string docId, string chunk, IMapOutput output, string where, CancellationToken stop = default)
     {
         var buffer = ((MapOutput)output).Buffer;
+        var map = _map ?? throw new InvalidOperationException($"this task's Map reads {RecordType.Name} records, not text lines");
         long pairs = 0;
         Guard("Map", where, () =>
         {
             long yielded = 0; // a local, not the captured one, in the hot loop
-            foreach (var (key, value) in _map(docId, chunk))
+            foreach (var (key, value) in map(docId, chunk))
             {
                 if (key is null) throw new InvalidOperationException("Map yielded a null key");
                 buffer.Add(key, value);
@@ -107,6 +123,74 @@ internal sealed class CompiledTask<TKey, TValue, TResult> : IUserTask where TKey
             }
             pairs = yielded;
         });
+        return pairs;
+    }
+
+    public long RunMapByLine(string docId, string text, long firstLine, IMapOutput output, string where, Func<long, bool> skip, Action<long> mapping, CancellationToken stop = default)
+    {
+        var map = _map ?? throw new InvalidOperationException($"this task's Map reads {RecordType.Name} records, not text lines");
+        var buffer = ((MapOutput)output).Buffer;
+        var linePairs = new List<(TKey Key, TValue Value)>();
+        long pairs = 0;
+        Guard("Map", where, () =>
+        {
+            var line = firstLine - 1;
+            for (var start = 0; start < text.Length;)
+            {
+                stop.ThrowIfCancellationRequested();
+                var newline = text.IndexOf('\n', start);
+                var end = newline < 0 ? text.Length : newline + 1;
+                line++;
+                if (!skip(line))
+                {
+                    mapping(line);
+                    // Held until Map returns: a line it throws on adds nothing.
+                    linePairs.Clear();
+                    try
+                    {
+                        foreach (var (key, value) in map(docId, text[start..end]))
+                        {
+                            if (key is null) throw new InvalidOperationException("Map yielded a null key");
+                            linePairs.Add((key, value));
+                        }
+                    }
+                    catch (Exception e) when (e is not IOException and not OperationCanceledException)
+                    {
+                        var inner = e is TargetInvocationException { InnerException: not null } t ? t.InnerException! : e;
+                        throw new UserCodeException($"Map threw on {where}, line {line}: {inner.GetType().Name}: {inner.Message}", inner, line);
+                    }
+                    foreach (var (key, value) in linePairs) buffer.Add(key, value);
+                    pairs += linePairs.Count;
+                }
+                start = end;
+            }
+        });
+        return pairs;
+    }
+
+    /// <summary>Map over records of a format other than text lines (--input-format): one call per record.</summary>
+    public long RunMapRecords(string docId, IEnumerable<object> records, IMapOutput output, string where, CancellationToken stop = default)
+    {
+        var map = _recordMap ?? throw new InvalidOperationException("this task's Map reads text lines");
+        var buffer = ((MapOutput)output).Buffer;
+        long pairs = 0;
+        using var reading = records.GetEnumerator();
+        while (true)
+        {
+            // A record that cannot be read is the input's fault, not Map's: it leaves this loop as it was thrown.
+            if (!reading.MoveNext()) break;
+            var record = reading.Current;
+            Guard("Map", where, () =>
+            {
+                foreach (var (key, value) in map(docId, record))
+                {
+                    if (key is null) throw new InvalidOperationException("Map yielded a null key");
+                    buffer.Add(key, value);
+                    pairs++;
+                }
+            });
+            stop.ThrowIfCancellationRequested();
+        }
         return pairs;
     }
 

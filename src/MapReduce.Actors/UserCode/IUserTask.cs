@@ -37,6 +37,27 @@ public interface IUserTask
     /// </summary>
     long RunMap(string docId, string chunk, IMapOutput output, string where, CancellationToken stop = default);
 
+    /// <summary>What Map's second parameter takes: <c>string</c> (a chunk of text lines, <see cref="RunMap"/>), or a record of another input format (<see cref="MapRecords"/>, <see cref="RunMapRecords"/>).</summary>
+    Type RecordType => typeof(string);
+
+    /// <summary>
+    /// Runs Map once per record of one chunk (CSV rows, JSON values, a whole file's bytes) into
+    /// <paramref name="output"/>; the records are read as Map asks for them, and what reading them
+    /// throws (a bad record) is not Map's failure. Returns the number of pairs Map yielded.
+    /// </summary>
+    long RunMapRecords(string docId, IEnumerable<object> records, IMapOutput output, string where, CancellationToken stop = default) =>
+        throw new NotSupportedException("this task's Map reads text lines");
+
+    /// <summary>
+    /// Runs Map once per line of <paramref name="text"/> (a job that skips bad records), numbering
+    /// its lines from <paramref name="firstLine"/>: a line for which <paramref name="skip"/> is true
+    /// is not mapped; <paramref name="mapping"/> hears each line's number before Map gets it; a line
+    /// on which Map throws adds nothing to <paramref name="output"/>, and the
+    /// <see cref="UserCodeException"/> names it (<see cref="UserCodeException.Line"/>).
+    /// Returns the number of pairs Map yielded.
+    /// </summary>
+    long RunMapByLine(string docId, string text, long firstLine, IMapOutput output, string where, Func<long, bool> skip, Action<long> mapping, CancellationToken stop = default);
+
     /// <summary>
     /// Merges the sorted runs of one partition, calls Reduce per key (ReduceLines per key, or
     /// Reducer once) and writes "key\tvalue" lines (ReduceLines: its lines as they are) in key

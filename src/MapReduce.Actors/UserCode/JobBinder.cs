@@ -47,9 +47,10 @@ internal static class JobBinder
                   ?? throw new CompileErrorException($"{what} must define: IEnumerable<(TKey, TValue)> Map(string docId, string chunk)");
         var mapParameters = map.GetParameters();
         var pairType = ElementOfEnumerable(map.ReturnType);
-        if (mapParameters.Length != 2 || mapParameters[0].ParameterType != typeof(string) || mapParameters[1].ParameterType != typeof(string)
+        // The second parameter is the record Map reads: a chunk of text lines, or one record of another input format (MapRecords).
+        if (mapParameters.Length != 2 || mapParameters[0].ParameterType != typeof(string) || !MapRecords.CanBeRecord(mapParameters[1].ParameterType)
             || pairType is null || !IsPair(pairType))
-            throw new CompileErrorException($"{what}: Map must have the signature IEnumerable<(TKey, TValue)> Map(string docId, string chunk); found {Describe(map)}");
+            throw new CompileErrorException($"{what}: Map must have the signature IEnumerable<(TKey, TValue)> Map(string docId, string chunk), or for --input-format csv, jsonl or whole-file Map(string docId, CsvRow row), Map(string docId, JsonElement record) (or a type the job declares) or Map(string docId, byte[] content); found {Describe(map)}");
         var keyType = pairType.GetGenericArguments()[0];
         var valueType = pairType.GetGenericArguments()[1];
 

@@ -24,6 +24,8 @@ public static class ScriptCompiler
     [
         "System", "System.Linq", "System.Collections.Generic", "System.Text", "System.IO",
         "System.Globalization", "System.Text.RegularExpressions",
+        // The records of --input-format csv and jsonl: Map(string docId, CsvRow row), Map(string docId, JsonElement record).
+        "System.Text.Json", typeof(CsvRow).Namespace!,
         // A type among the imports is a `using static`: scripts call Count(...) as a plain function.
         typeof(JobFunctions).FullName!,
     ];
@@ -31,7 +33,7 @@ public static class ScriptCompiler
     private static readonly ScriptOptions Options = ScriptOptions.Default
         .WithImports(Imports)
         .AddReferences(typeof(Enumerable).Assembly, typeof(Regex).Assembly, typeof(System.Collections.Immutable.ImmutableArray).Assembly,
-            typeof(JobFunctions).Assembly,
+            typeof(JobFunctions).Assembly, typeof(System.Text.Json.JsonElement).Assembly,
             typeof(Worker.ProcessExitWatch).Assembly) // what ExitCallRedirect points Environment.Exit at
         .WithOptimizationLevel(OptimizationLevel.Release)
         .WithFilePath(ScriptFileName)

@@ -13,6 +13,17 @@ namespace MapReduce.Actors.Worker;
 public static class ProcessExitWatch
 {
     private static readonly AsyncLocal<AttemptId?> Running = new();
+    private static readonly AsyncLocal<LineCursor?> Mapping = new();
+
+    /// <summary>The line an attempt that maps line by line is mapping (a job that skips bad records), for the master to hear if its Map exits the process.</summary>
+    public sealed class LineCursor
+    {
+        private volatile InputLine? _current;
+
+        public InputLine? Current => _current;
+
+        public void Set(MapChunk chunk, long line) => _current = new InputLine(chunk.DocId, chunk.ChunkIndex, line);
+    }
     private static int _installed;
 
     /// <summary>Set once the process is exiting: its exit code, and the attempt whose code called the exit, when known.</summary>
@@ -25,11 +36,17 @@ public static class ProcessExitWatch
     }
 
     /// <summary>Runs user code of an attempt; anything it starts (tasks, threads from the pool) carries the attempt along.</summary>
-    public static T RunAs<T>(AttemptId attempt, Func<T> userCode)
+    /// <param name="lines">Where the attempt notes the line it maps, when it maps line by line.</param>
+    public static T RunAs<T>(AttemptId attempt, Func<T> userCode, LineCursor? lines = null)
     {
         Running.Value = attempt;
+        Mapping.Value = lines;
         try { return userCode(); }
-        finally { Running.Value = null; }
+        finally
+        {
+            Running.Value = null;
+            Mapping.Value = null;
+        }
     }
 
     /// <summary>
@@ -39,7 +56,7 @@ public static class ProcessExitWatch
     [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     public static void ExitFromUserCode(int exitCode)
     {
-        if (Running.Value is { } attempt) ExitingFor(attempt, exitCode);
+        if (Running.Value is { } attempt) Exit ??= new MasterProtocol.WorkerExit(exitCode, attempt, Mapping.Value?.Current);
         Environment.Exit(exitCode);
     }
 

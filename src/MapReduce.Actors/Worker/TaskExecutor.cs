@@ -4,6 +4,7 @@ using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.UserCode;
 using MapReduce.Storage.Blobs;
+using MapReduce.Storage.Chunking;
 using static MapReduce.Actors.Master.MasterProtocol;
 using static MapReduce.Actors.Worker.WorkerProtocol;
 
@@ -34,17 +35,24 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     /// <summary>The most text one Map call gets from a gzip chunk (mapreduce.block-size): such a chunk is a whole .gz file, mapped in slices.</summary>
     public required int TextSliceBytes { get; init; }
 
+    /// <summary>Why an incremental job of a script that partitions with TotalOrder fails: its key ranges are sampled from the whole input, so no map output can be reused for other input.</summary>
+    public const string IncrementalTotalOrder =
+        "--incremental does not apply to a script that partitions with TotalOrder (its key ranges are sampled from the whole input): run it without --incremental";
+
     public async Task<object> RunMapAsync(RunMapTask task, CancellationToken stop = default)
     {
         var attempt = task.Attempt;
         var scratch = NewScratchFolder(attempt);
         var context = new AttemptContext();
         using var codeInUse = code.Use(task.CodeId); // the code stays loaded while the attempt runs
+        InputLine? failedOn = null; // the line Map threw on, when it maps line by line
         try
         {
             var clock = new PhaseTimes();
             var compiled = await CompileAsync(task.CodeId, stop).ConfigureAwait(false);
             clock.Lap("code");
+            if (compiled.UsesTotalOrder && task.Reducers > 1 && task.Incremental)
+                return new TaskAttemptFailed(attempt, FailureKind.CompileError, IncrementalTotalOrder);
             if (compiled.UsesTotalOrder && task.Reducers > 1)
             {
                 context.KeyRanges = keyRanges is null
@@ -52,27 +60,63 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
                     : await keyRanges.RangesForAsync(attempt.Job, compiled, task.Reducers, stop).ConfigureAwait(false);
                 clock.Lap("sample");
             }
-            long inputBytes = 0, inputLines = 0, pairs = 0;
+            long inputBytes = 0, inputLines = 0, pairs = 0, skipped = 0;
+            var lines = task.ByLine is null ? null : new ProcessExitWatch.LineCursor();
             var output = _buffers.Rent(task.CodeId, compiled, task.Reducers, shuffle.MapBufferBytes, scratch, shuffle.CompressRuns);
-            // The next chunk downloads while this one is mapped.
-            var next = ChunkText.OpenAsync(blobs, task.Chunks[0].ChunkKey, TextSliceBytes, stop);
+            // The dataset's format is in its chunk keys; Map's record type must read it.
+            foreach (var chunk in task.Chunks) MapRecords.Check(InputFormats.OfChunkKey(chunk.ChunkKey, ChunkText.GzipSuffix), compiled.RecordType, chunk.Describe());
+            // The next chunk downloads while this one is mapped (a chunk of text lines; one of records is fetched when its turn comes).
+            var next = OpenText(task.Chunks[0]);
             for (var i = 0; i < task.Chunks.Length; i++)
             {
                 stop.ThrowIfCancellationRequested();
                 var chunk = task.Chunks[i];
+                if (next is null)
+                {
+                    if (i + 1 < task.Chunks.Length) next = OpenText(task.Chunks[i + 1]);
+                    using var records = await ChunkRecords.OpenAsync(blobs, chunk, compiled.RecordType, stop).ConfigureAwait(false);
+                    clock.Lap("fetch");
+                    pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () =>
+                        context.Run(() => compiled.RunMapRecords(chunk.DocId, records.Read(), output, chunk.Describe(), stop))), stop).ConfigureAwait(false);
+                    clock.Lap("map");
+                    inputBytes += records.Bytes;
+                    inputLines += records.Count;
+                    continue;
+                }
                 using var chunkText = await next.ConfigureAwait(false);
-                if (i + 1 < task.Chunks.Length) next = ChunkText.OpenAsync(blobs, task.Chunks[i + 1].ChunkKey, TextSliceBytes, stop);
+                next = i + 1 < task.Chunks.Length ? OpenText(task.Chunks[i + 1]) : null;
+                var skip = task.ByLine?.Where(l => l.DocId == chunk.DocId && l.ChunkIndex == chunk.ChunkIndex).Select(l => l.Line).ToHashSet();
+                long chunkLines = 0;
                 await foreach (var slice in chunkText.SlicesAsync(stop).ConfigureAwait(false))
                 {
+                    var firstLine = chunkLines + 1; // lines are numbered within their chunk
+                    chunkLines += slice.Lines;
                     inputBytes += slice.Bytes;
                     inputLines += slice.Lines;
                     clock.Lap("fetch");
-                    pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () =>
-                        context.Run(() => compiled.RunMap(chunk.DocId, slice.Text, output, chunk.Describe(), stop))), stop).ConfigureAwait(false);
+                    if (skip is null)
+                        pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () =>
+                            context.Run(() => compiled.RunMap(chunk.DocId, slice.Text, output, chunk.Describe(), stop))), stop).ConfigureAwait(false);
+                    else
+                    {
+                        try
+                        {
+                            pairs += await Task.Run(() => ProcessExitWatch.RunAs(attempt, () => context.Run(() => compiled.RunMapByLine(chunk.DocId, slice.Text, firstLine, output, chunk.Describe(),
+                                n => Skips(skip, chunk, n), n => lines!.Set(chunk, n), stop)), lines), stop).ConfigureAwait(false);
+                        }
+                        catch (UserCodeException e) when (e.Line is { } n)
+                        {
+                            failedOn = new InputLine(chunk.DocId, chunk.ChunkIndex, n);
+                            throw;
+                        }
+                    }
                     clock.Lap("map");
                 }
             }
             var where = task.Chunks.Length == 1 ? task.Chunks[0].Describe() : $"map task {attempt.Task}";
+
+            Task<ChunkText>? OpenText(MapChunk chunk) =>
+                InputFormats.OfChunkKey(chunk.ChunkKey, ChunkText.GzipSuffix) == InputFormat.Lines ? ChunkText.OpenAsync(blobs, chunk.ChunkKey, TextSliceBytes, stop) : null;
             var counts = await Task.Run(() => ProcessExitWatch.RunAs(attempt, () => context.Run(
                 () => output.WriteRuns(p => new FileStream(RunPath(scratch, p), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16), where)))).ConfigureAwait(false);
             clock.Lap("map");
@@ -81,6 +125,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             counters[TaskCounterNames.MapInputBytes] = inputBytes;
             counters[TaskCounterNames.MapInputLines] = inputLines;
             counters[TaskCounterNames.MapOutputPairs] = pairs;
+            if (task.ByLine is not null) counters[TaskCounterNames.RecordsSkipped] = skipped;
             if (compiled.HasCombine)
             {
                 // As Hadoop counts them: the pairs that went into the combining buffer, and those that left it for the runs.
@@ -99,10 +144,19 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
             await StoreLogAsync(attempt, context, null).ConfigureAwait(false);
             log?.Invoke($"{attempt}: {clock}{chunks}{(spills > 0 ? $" ({spills} spills to disk)" : "")}");
             return new MapTaskSucceeded(attempt, counts, counters);
+
+            // A line to skip is noted in the attempt's log (what `logs` shows) and counted.
+            bool Skips(HashSet<long> skip, MapChunk chunk, long line)
+            {
+                if (!skip.Contains(line)) return false;
+                context.Write($"{BadRecords.SkippedPrefix}{new InputLine(chunk.DocId, chunk.ChunkIndex, line).Describe()} (Map failed on it in two attempts)\n");
+                skipped++;
+                return true;
+            }
         }
         catch (Exception e)
         {
-            return await FailedAsync(attempt, context, await CorruptInputAsync(e, task.Chunks.Select(c => c.ChunkKey), stop).ConfigureAwait(false), stop).ConfigureAwait(false);
+            return await FailedAsync(attempt, context, await CorruptInputAsync(e, task.Chunks.Select(c => c.ChunkKey), stop).ConfigureAwait(false), stop, failedOn).ConfigureAwait(false);
         }
         finally
         {
@@ -274,9 +328,11 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
 
     private static string RunPath(string scratch, int partition) => Path.Combine(scratch, $"p{partition:D5}");
 
-    private async Task<TaskAttemptFailed> FailedAsync(AttemptId attempt, AttemptContext context, Exception e, CancellationToken stop)
+    /// <param name="line">The line Map threw on, when the attempt mapped line by line.</param>
+    private async Task<TaskAttemptFailed> FailedAsync(AttemptId attempt, AttemptContext context, Exception e, CancellationToken stop, InputLine? line = null)
     {
         var failed = Failed(attempt, e, stop);
+        if (failed.Kind == FailureKind.UserCode && line is not null) failed = failed with { Line = line };
         // Storage trouble or a stop says nothing about the user's code: only output it printed is worth a blob then.
         var explain = failed.Kind is FailureKind.UserCode or FailureKind.CompileError;
         await StoreLogAsync(attempt, context, explain ? FailureText(failed, e) : null).ConfigureAwait(false);
@@ -324,6 +380,8 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         OperationCanceledException when stop.IsCancellationRequested => new TaskAttemptFailed(attempt, FailureKind.Stopped, "stopped"),
         CompileErrorException c => new TaskAttemptFailed(attempt, FailureKind.CompileError, c.Message),
         UserCodeException u => new TaskAttemptFailed(attempt, FailureKind.UserCode, u.Message),
+        // A record that cannot be read (--input-format) fails every attempt alike: the job fails at once, as for code that does not compile.
+        Storage.Chunking.InputException i => new TaskAttemptFailed(attempt, FailureKind.CompileError, i.Message),
         DecoderFallbackException => new TaskAttemptFailed(attempt, FailureKind.UserCode, "input is not valid UTF-8 text"),
         BlobCorruptException c => new TaskAttemptFailed(attempt, FailureKind.Infrastructure, c.Why, CorruptBlob: c.Key),
         _ => new TaskAttemptFailed(attempt, FailureKind.Infrastructure, $"{e.GetType().Name}: {e.Message}"),

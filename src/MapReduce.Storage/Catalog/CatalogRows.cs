@@ -30,6 +30,38 @@ public sealed class ChunkRow
     [Column("chunk_index"), PrimaryKey(2)] public int ChunkIndex { get; set; }
     [Column("chunk_id"), NotNull] public string ChunkId { get; set; } = "";
     [Column("bytes")] public long Bytes { get; set; }
+    /// <summary>The content id of the chunk's bytes (MapReduce.Storage.Incremental.ContentIds), for incremental re-runs; null when uploaded without <c>--incremental</c>, or before this column existed.</summary>
+    [Column("content_id"), Nullable] public string? ContentId { get; set; }
+}
+
+/// <summary>
+/// A map output kept for incremental re-runs: the runs of one accepted map attempt (<see cref="RunsFolder"/>,
+/// one blob per non-empty partition), found by its content id. Kept while it belongs to the latest
+/// incremental job of its lineage (<see cref="IncrementalRunRow"/>); deleted with that job's input dataset.
+/// </summary>
+[Table("map_outputs")]
+public sealed class MapOutputRow
+{
+    [Column("output_id"), PrimaryKey] public string OutputId { get; set; } = "";
+    [Column("lineage"), NotNull] public string Lineage { get; set; } = "";
+    [Column("runs_folder"), NotNull] public string RunsFolder { get; set; } = "";
+    /// <summary>The partitions it wrote a run for, comma-separated.</summary>
+    [Column("partitions"), NotNull] public string Partitions { get; set; } = "";
+    [Column("job_id"), NotNull] public string JobId { get; set; } = "";
+}
+
+/// <summary>The latest incremental job that succeeded in a lineage (same input source, code and reducers): whose map outputs are kept, and whose result a re-run with nothing changed returns.</summary>
+[Table("incremental_runs")]
+public sealed class IncrementalRunRow
+{
+    [Column("lineage"), PrimaryKey] public string Lineage { get; set; } = "";
+    [Column("job_id"), NotNull] public string JobId { get; set; } = "";
+    /// <summary>The id of the job's result as a function of its code, reducers and map output ids (ContentIds.JobResult).</summary>
+    [Column("result_id"), NotNull] public string ResultId { get; set; } = "";
+    [Column("dir_id"), NotNull] public string DirId { get; set; } = "";
+    [Column("result_dir_id"), NotNull] public string ResultDirId { get; set; } = "";
+    /// <summary>When the job was submitted: a job's record never replaces that of a job submitted after it.</summary>
+    [Column("submitted_at")] public DateTime SubmittedAt { get; set; }
 }
 
 /// <summary>Uploaded user code (task.csx); the id is a hash of the script.</summary>

@@ -36,11 +36,14 @@ public sealed class CatalogStore
         db.CreateTable<JobRow>(tableOptions: TableOptions.CheckExistence);
         db.CreateTable<ExecutionRow>(tableOptions: TableOptions.CheckExistence);
         db.CreateTable<TaskCounterRow>(tableOptions: TableOptions.CheckExistence);
+        db.CreateTable<MapOutputRow>(tableOptions: TableOptions.CheckExistence);
+        db.CreateTable<IncrementalRunRow>(tableOptions: TableOptions.CheckExistence);
         // Added after catalogs existed: typed like updated_at and error, which every version has.
         AddColumnIfMissing(db, "executions", "started_at", like: "updated_at");
         AddColumnIfMissing(db, "executions", "outcome", like: "error");
         AddColumnIfMissing(db, "jobs", "waiting_for", like: "error");
         AddColumnIfMissing(db, "executions", "backup", like: "partition");
+        AddColumnIfMissing(db, "chunks", "content_id", like: "chunk_id");
     }
 
     private void AddColumnIfMissing(DataConnection db, string table, string column, string like)
@@ -149,6 +152,86 @@ public sealed class CatalogStore
         using var db = Open();
         return db.GetTable<ChunkRow>().Where(c => c.DirId == dirId).ToList()
             .OrderBy(c => c.DocId, StringComparer.Ordinal).ThenBy(c => c.ChunkIndex).ToList();
+    }
+
+    /// <summary>The kept map outputs among <paramref name="outputIds"/>, by id.</summary>
+    public IReadOnlyDictionary<string, MapOutputRow> FindMapOutputs(IReadOnlyCollection<string> outputIds)
+    {
+        using var db = Open();
+        var found = new Dictionary<string, MapOutputRow>(StringComparer.Ordinal);
+        foreach (var batch in outputIds.Distinct().Chunk(500))
+            foreach (var row in db.GetTable<MapOutputRow>().Where(r => batch.Contains(r.OutputId)))
+                found[row.OutputId] = row;
+        return found;
+    }
+
+    public IncrementalRunRow? FindIncrementalRun(string lineage)
+    {
+        using var db = Open();
+        return db.GetTable<IncrementalRunRow>().FirstOrDefault(r => r.Lineage == lineage);
+    }
+
+    /// <summary>
+    /// Records an incremental job that succeeded as its lineage's latest, with the map outputs it used
+    /// (ran or reused), in one transaction; returns the runs folders of the lineage's map outputs it
+    /// does not use, whose rows are gone: the caller deletes their blobs (rows first, so no job finds
+    /// an output whose blobs are going).
+    /// </summary>
+    public IReadOnlyList<string> KeepIncremental(IncrementalRunRow run, IReadOnlyCollection<MapOutputRow> outputs)
+    {
+        using var db = Open();
+        using var tx = db.BeginTransaction();
+        if (db.GetTable<IncrementalRunRow>().FirstOrDefault(r => r.Lineage == run.Lineage) is { } latest && latest.JobId != run.JobId && latest.SubmittedAt > run.SubmittedAt)
+        {
+            // A later job of the lineage is recorded already (this clean-up came late): of this job's outputs, those no row names go.
+            var named = db.GetTable<MapOutputRow>().Where(r => r.Lineage == run.Lineage).Select(r => r.RunsFolder).ToList().ToHashSet(StringComparer.Ordinal);
+            tx.Commit();
+            return outputs.Select(o => o.RunsFolder).Where(f => !named.Contains(f)).Distinct().ToList();
+        }
+        var kept = outputs.Select(o => o.OutputId).ToHashSet(StringComparer.Ordinal);
+        var keptFolders = outputs.Select(o => o.RunsFolder).ToHashSet(StringComparer.Ordinal);
+        var old = db.GetTable<MapOutputRow>().Where(r => r.Lineage == run.Lineage).ToList().Where(r => !kept.Contains(r.OutputId)).ToList();
+        foreach (var batch in old.Select(r => r.OutputId).Chunk(500)) db.GetTable<MapOutputRow>().Where(r => batch.Contains(r.OutputId)).Delete();
+        foreach (var output in outputs) db.InsertOrReplace(output);
+        db.InsertOrReplace(run);
+        tx.Commit();
+        return old.Select(r => r.RunsFolder).Where(f => !keptFolders.Contains(f)).Distinct().ToList();
+    }
+
+    /// <summary>
+    /// Records an incremental job that succeeded and the map outputs it used, without deleting the
+    /// lineage's others (<see cref="KeepIncremental"/> does, with their blobs): written with the job's
+    /// end, so a re-run submitted once the job shows as ended finds them.
+    /// </summary>
+    public void RecordIncremental(IncrementalRunRow run, IReadOnlyCollection<MapOutputRow> outputs)
+    {
+        using var db = Open();
+        using var tx = db.BeginTransaction();
+        if (db.GetTable<IncrementalRunRow>().FirstOrDefault(r => r.Lineage == run.Lineage) is { } latest && latest.SubmittedAt > run.SubmittedAt) return;
+        foreach (var output in outputs) db.InsertOrReplace(output);
+        db.InsertOrReplace(run);
+        tx.Commit();
+    }
+
+    /// <summary>
+    /// Forgets what incremental re-runs keep of a deleted dataset: the lineages whose latest job read
+    /// it lose their map outputs (their runs folders are returned, for the caller to delete), and a
+    /// lineage whose latest result it was no longer returns it.
+    /// </summary>
+    public IReadOnlyList<string> DropIncremental(string dirId)
+    {
+        using var db = Open();
+        using var tx = db.BeginTransaction();
+        var lineages = db.GetTable<IncrementalRunRow>().Where(r => r.DirId == dirId).Select(r => r.Lineage).ToList();
+        var folders = new List<string>();
+        foreach (var lineage in lineages)
+        {
+            folders.AddRange(db.GetTable<MapOutputRow>().Where(r => r.Lineage == lineage).Select(r => r.RunsFolder).ToList());
+            db.GetTable<MapOutputRow>().Where(r => r.Lineage == lineage).Delete();
+        }
+        db.GetTable<IncrementalRunRow>().Where(r => r.DirId == dirId || r.ResultDirId == dirId).Delete();
+        tx.Commit();
+        return folders.Distinct().ToList();
     }
 
     public void RegisterCode(CodeRow code)
@@ -318,15 +401,25 @@ public sealed class CatalogStore
             .Select(e => new { e.ExecId, e.ExecType, e.TaskId })
             .Distinct()
             .ToList();
-        return rows.GroupBy(r => r.ExecId).ToDictionary(
-            g => g.Key,
-            g => (g.Count(r => r.ExecType == ExecutionType.Map), g.Count(r => r.ExecType == ExecutionType.Reduce)));
+        // The maps an incremental job reused ran no attempt: each has its counter instead.
+        var reused = db.GetTable<TaskCounterRow>()
+            .Where(c => execIds.Contains(c.ExecId) && c.Name == AttemptCounters.MapReused)
+            .GroupBy(c => c.ExecId)
+            .Select(g => new { ExecId = g.Key, Count = g.Count() })
+            .ToDictionary(g => g.ExecId, g => g.Count);
+        return rows.Select(r => r.ExecId).Concat(reused.Keys).Distinct().ToDictionary(
+            id => id,
+            id => (rows.Count(r => r.ExecId == id && r.ExecType == ExecutionType.Map) + reused.GetValueOrDefault(id),
+                rows.Count(r => r.ExecId == id && r.ExecType == ExecutionType.Reduce)));
     }
 }
 
 /// <summary>The counters <see cref="CatalogStore.GetCounters"/> derives from a job's attempts.</summary>
 public static class AttemptCounters
 {
+    /// <summary>1 for each map task of an incremental job whose output an earlier job left (the task ran no attempt).</summary>
+    public const string MapReused = "map.reused";
+
     public const string Attempts = "attempts";
     public const string Failed = "attempts.failed";
     public const string Lost = "attempts.lost";

@@ -12,8 +12,10 @@ namespace MapReduce.Storage.Chunking;
 public static class InputCheck
 {
     /// <summary>Throws <see cref="InputException"/> for the first document in order that has a problem.</summary>
-    public static void Run(IReadOnlyList<InputDocument> documents, Encoding encoding, long maxLineBytes)
+    /// <param name="format">CSV and JSON lines are also checked record by record (<see cref="RecordChecks"/>); whole files, read as bytes, are not read here at all.</param>
+    public static void Run(IReadOnlyList<InputDocument> documents, Encoding encoding, long maxLineBytes, InputFormat format = InputFormat.Lines)
     {
+        if (format == InputFormat.WholeFile) return;
         var problems = new InputException?[documents.Count];
         var firstProblem = int.MaxValue;
         Parallel.For(0, documents.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, (int i) =>
@@ -21,7 +23,8 @@ public static class InputCheck
             if (i > Volatile.Read(ref firstProblem)) return; // an earlier document already failed
             try
             {
-                var check = new Utf8TextCheck(maxLineBytes);
+                ITextSink check = new Utf8TextCheck(maxLineBytes);
+                if (RecordChecks.For(format, documents[i]) is { } records) check = new BothSinks(check, records);
                 TextSource.Read(documents[i], encoding, check);
             }
             catch (InputException e)
@@ -45,5 +48,21 @@ public static class InputCheck
             int seen;
             while (index < (seen = Volatile.Read(ref firstProblem)) && Interlocked.CompareExchange(ref firstProblem, index, seen) != seen) { }
         }
+    }
+}
+
+/// <summary>Hands the text to two sinks, in order.</summary>
+internal sealed class BothSinks(ITextSink first, ITextSink second) : ITextSink
+{
+    public void Write(ReadOnlySpan<byte> utf8)
+    {
+        first.Write(utf8);
+        second.Write(utf8);
+    }
+
+    public void Complete()
+    {
+        first.Complete();
+        second.Complete();
     }
 }

@@ -114,12 +114,7 @@ public static class BenchCommand
         PeakMemory.ResetSelf();
 
         var store = Path.Combine(o.BenchFolder, "store");
-        if (Directory.Exists(store))
-        {
-            // Never from under a cluster still running on it (another bench on the same --dir).
-            StoreLock.Acquire(store, "").Dispose();
-            Directory.Delete(store, recursive: true);
-        }
+        BenchStore.Clear(store);
         watch.Restart();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
         var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient())), settings.KvStoreShortCircuit);

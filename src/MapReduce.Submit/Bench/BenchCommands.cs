@@ -62,6 +62,30 @@ public static class BenchCommands
                 Console.Out, Console.Error, ct);
         });
         bench.Subcommands.Add(jobsBench);
+        var incSize = new Option<string>("--size") { Description = "Input size to generate: bytes, or with KB, MB, GB (powers of 1000)", DefaultValueFactory = _ => "200MB" };
+        var incFiles = new Option<int>("--files") { Description = "Input files the size is spread over; one of them changes", DefaultValueFactory = _ => 64 };
+        var incWorkers = new Option<int>("--workers", "-w") { Description = "Worker processes in the local cluster", DefaultValueFactory = _ => 2 };
+        var incSlots = new Option<int>("--tasks-per-worker") { Description = "Tasks each worker runs at once", DefaultValueFactory = _ => 1 };
+        var incCode = new Option<string>("--code", "-c") { Description = "Folder holding the task.csx to run", DefaultValueFactory = _ => Path.Combine("samples", "wordcount") };
+        var incSamples = new Option<string>("--samples") { Description = "Folder of .txt files the input is made of", DefaultValueFactory = _ => Path.Combine("samples", "data") };
+        var incDir = new Option<string>("--dir") { Description = "Folder for generated input, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
+        var incRuns = new Option<int>("--runs") { Description = "Rounds of full run, one file changed, nothing changed", DefaultValueFactory = _ => 3 };
+        var incConfig = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+        var incrementalBench = new Command("incremental", "Benchmark --incremental: the full job, the re-run after 1 of the files changed, the re-run with nothing changed; prints the times and their ratios to the full job")
+        {
+            incSize, incFiles, incWorkers, incSlots, incCode, incSamples, incDir, incRuns, incConfig,
+        };
+        incrementalBench.SetAction(async (parse, ct) =>
+        {
+            if (ByteSize.Parse(parse.GetValue(incSize)!) is not { } bytes || bytes < 1)
+            {
+                Console.Error.WriteLine($"error: --size '{parse.GetValue(incSize)}' is not a size such as 200MB or 1GB");
+                return JobCommand.UsageError;
+            }
+            return await IncrementalBenchCommand.RunAsync(new IncrementalBenchOptions(bytes, parse.GetValue(incFiles), parse.GetValue(incWorkers), parse.GetValue(incSlots),
+                parse.GetValue(incCode)!, parse.GetValue(incSamples)!, parse.GetValue(incDir)!, parse.GetValue(incConfig), parse.GetValue(incRuns)), Console.Out, Console.Error, ct);
+        });
+        bench.Subcommands.Add(incrementalBench);
         var coldRuns = new Option<int>("--runs") { Description = "Times the demo is run", DefaultValueFactory = _ => 5 };
         var coldLauncher = new Option<string>("--launcher") { Description = "How each run starts: script (as the README's demo: ./mapreduce, run from the repository root), dotnet-run (dotnet run --no-build) or dll (this program's dll)", DefaultValueFactory = _ => ColdBenchCommand.Script };
         coldLauncher.AcceptOnlyFromAmong(ColdBenchCommand.Script, ColdBenchCommand.DotnetRun, ColdBenchCommand.Dll);
@@ -102,6 +126,29 @@ public static class BenchCommands
                 parse.GetValue(sortSlots), parse.GetValue(sortCode)!, parse.GetValue(sortDir)!, parse.GetValue(sortConfig), parse.GetValue(sortCompare)), Console.Out, Console.Error, ct);
         });
         bench.Subcommands.Add(sortBench);
+        bench.Subcommands.Add(ChaosCommand());
         return bench;
+    }
+
+    private static Command ChaosCommand()
+    {
+        var minutes = new Option<double>("--minutes") { Description = "How long the soak injects faults", DefaultValueFactory = _ => 30 };
+        var clients = new Option<int>("--clients") { Description = "Clients running jobs at once, each one job after another", DefaultValueFactory = _ => 3 };
+        var workers = new Option<int>("--workers", "-w") { Description = "Worker processes in the local cluster", DefaultValueFactory = _ => 3 };
+        var faultEvery = new Option<double>("--fault-every") { Description = "Mean seconds between two faults", DefaultValueFactory = _ => 10 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the faults' and the clients' choices", DefaultValueFactory = _ => 1 };
+        var busy = new Option<int>("--busy") { Description = "Threads that keep the CPU busy during the soak", DefaultValueFactory = _ => 0 };
+        var code = new Option<string>("--code", "-c") { Description = "Folder holding the word count's task.csx", DefaultValueFactory = _ => Path.Combine("samples", "wordcount") };
+        var samples = new Option<string>("--samples") { Description = "Folder of .txt files the inputs are made of", DefaultValueFactory = _ => Path.Combine("samples", "data") };
+        var dir = new Option<string>("--dir") { Description = "Folder for inputs, outputs and the cluster's store", DefaultValueFactory = _ => ".bench" };
+        var config = new Option<string?>("--config") { Description = "Extra HOCON file layered over hocon/mapreduce.hocon" };
+        var chaos = new Command("chaos", "A nemesis soak: jobs from several clients while random nodes of every role are SIGKILLed and paused; then checks every job, the catalog and the store for anomalies")
+        {
+            minutes, clients, workers, faultEvery, seed, busy, code, samples, dir, config,
+        };
+        chaos.SetAction(async (parse, ct) => await ChaosBenchCommand.RunAsync(new ChaosBenchOptions(
+            TimeSpan.FromMinutes(parse.GetValue(minutes)), parse.GetValue(clients), parse.GetValue(workers), TimeSpan.FromSeconds(parse.GetValue(faultEvery)),
+            parse.GetValue(seed), parse.GetValue(busy), parse.GetValue(code)!, parse.GetValue(samples)!, parse.GetValue(dir)!, parse.GetValue(config)), Console.Out, Console.Error, ct));
+        return chaos;
     }
 }

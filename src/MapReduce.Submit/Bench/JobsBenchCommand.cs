@@ -37,25 +37,7 @@ public static class JobsBenchCommand
             error.WriteLine("error: --jobs must not be negative; --clients, --workers and --tasks-per-worker must be at least 1");
             return JobCommand.UsageError;
         }
-        try
-        {
-            return await RunCheckedAsync(o, output, ct);
-        }
-        catch (BenchInputException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return JobCommand.UsageError;
-        }
-        catch (BenchException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return JobCommand.JobFailed;
-        }
-        catch (Exception e) when (e is LocalClusterException or TimeoutException)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return JobCommand.ClusterError;
-        }
+        return await BenchErrors.ExitCodeOfAsync(() => RunCheckedAsync(o, output, ct), error);
     }
 
     private static async Task<int> RunCheckedAsync(JobsBenchOptions o, TextWriter output, CancellationToken ct)
@@ -69,11 +51,7 @@ public static class JobsBenchCommand
         if (o.ManyTasks) return await ManyTasksBench.RunAsync(o, output, ct) ? JobCommand.Ok : JobCommand.JobFailed;
         var tinyFolder = BenchInput.EnsureTiny(o.BenchFolder, o.SamplesFolder);
         var store = Path.Combine(o.BenchFolder, "jobs-store");
-        if (Directory.Exists(store))
-        {
-            StoreLock.Acquire(store, "").Dispose(); // never from under a cluster still running on it
-            Directory.Delete(store, recursive: true);
-        }
+        BenchStore.Clear(store);
         var watch = Stopwatch.StartNew();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
         var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient())), settings.KvStoreShortCircuit);

@@ -40,11 +40,7 @@ public static class ManyTasksBench
             "# bench jobs --many-tasks: every chunk a map task of its own\nmapreduce.split-size = 1024\n");
         var settings = MapReduceSettings.From(MapReduceSettings.LoadConfig(config));
         var store = Path.Combine(o.BenchFolder, "many-tasks-store");
-        if (Directory.Exists(store))
-        {
-            StoreLock.Acquire(store, "").Dispose(); // never from under a cluster still running on it
-            Directory.Delete(store, recursive: true);
-        }
+        BenchStore.Clear(store);
         var watch = Stopwatch.StartNew();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, config, settings.LocalMasters), ct);
         var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient())), settings.KvStoreShortCircuit);

@@ -82,11 +82,7 @@ public static class SortBenchCommand
         if (!o.CompareWithSort) File.Delete(gnuOutput);
 
         var store = Path.Combine(o.BenchFolder, "store-sort");
-        if (Directory.Exists(store))
-        {
-            StoreLock.Acquire(store, "").Dispose();
-            Directory.Delete(store, recursive: true);
-        }
+        BenchStore.Clear(store);
         watch.Restart();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
         var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient())), settings.KvStoreShortCircuit);

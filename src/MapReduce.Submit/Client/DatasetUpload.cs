@@ -6,6 +6,7 @@ using MapReduce.Actors.Master;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Chunking;
+using MapReduce.Storage.Incremental;
 using static MapReduce.Actors.Api.ApiModels;
 
 namespace MapReduce.Submit.Client;
@@ -23,7 +24,10 @@ public sealed class DatasetUpload(ClusterApi api, IBlobClient blobs, Action<JobE
     private const int ParallelTransfers = 4;
 
     /// <summary>Uploads and registers the dataset; returns its id.</summary>
-    public async Task<string> RunAsync(IReadOnlyList<InputDocument> documents, string source, int blockSize, Encoding encoding, CancellationToken ct)
+    /// <param name="format">How the files are cut (<see cref="Prepare"/>), and what the chunk keys say (<see cref="InputFormats.KeySuffix"/>).</param>
+    /// <param name="contentIds">Give each chunk the hash of its stored bytes (ContentIds), as incremental jobs need.</param>
+    public async Task<string> RunAsync(IReadOnlyList<InputDocument> documents, string source, int blockSize, Encoding encoding, CancellationToken ct,
+        InputFormat format = InputFormat.Lines, bool contentIds = false)
     {
         var watch = Stopwatch.StartNew();
         var dirId = $"data-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
@@ -32,7 +36,7 @@ public sealed class DatasetUpload(ClusterApi api, IBlobClient blobs, Action<JobE
         var chunks = new List<KvStoreProtocol.DocumentChunk>();
         var inFlight = new List<Task>();
         var lastReport = Stopwatch.StartNew();
-        var scratch = TextEncodings.IsUtf8(encoding) ? null : Directory.CreateTempSubdirectory("mapreduce-upload-").FullName;
+        var scratch = TextEncodings.IsUtf8(encoding) || format == InputFormat.WholeFile ? null : Directory.CreateTempSubdirectory("mapreduce-upload-").FullName;
         try
         {
             try
@@ -41,14 +45,16 @@ public sealed class DatasetUpload(ClusterApi api, IBlobClient blobs, Action<JobE
                 {
                     var doc = documents[docIndex];
                     if (doc.Length == 0) continue; // an empty file is a document with no chunks
-                    var (path, ranges) = Prepare(doc, docIndex, blockSize, encoding, scratch);
+                    var (path, ranges) = Prepare(doc, docIndex, blockSize, encoding, scratch, format);
+                    var gzip = doc.IsGzip && format != InputFormat.WholeFile;
                     var stored = ranges.Sum(r => r.Length);
                     var docUploads = new List<Task>();
                     for (var chunkIndex = 0; chunkIndex < ranges.Count; chunkIndex++)
                     {
                         // The key is how a worker knows a chunk is gzip: see ChunkText.
-                        var key = BlobKeys.Chunk(dirId, docIndex, chunkIndex) + (doc.IsGzip ? ChunkText.GzipSuffix : "");
-                        chunks.Add(new KvStoreProtocol.DocumentChunk(doc.DocId, chunkIndex, key, ranges[chunkIndex].Length));
+                        var key = BlobKeys.Chunk(dirId, docIndex, chunkIndex) + InputFormats.KeySuffix(format) + (gzip ? ChunkText.GzipSuffix : "");
+                        var contentId = contentIds ? ContentIds.OfFileRange(path, ranges[chunkIndex].Offset, ranges[chunkIndex].Length) : null;
+                        chunks.Add(new KvStoreProtocol.DocumentChunk(doc.DocId, chunkIndex, key, ranges[chunkIndex].Length, contentId));
                         if (inFlight.Count >= ParallelTransfers)
                         {
                             var finished = await Task.WhenAny(inFlight).ConfigureAwait(false);
@@ -111,11 +117,17 @@ public sealed class DatasetUpload(ClusterApi api, IBlobClient blobs, Action<JobE
     /// or, gzip, whole. Another encoding is transcoded into <paramref name="scratch"/> (and recompressed
     /// when gzip), so workers only ever read UTF-8.
     /// </summary>
-    private static (string Path, IReadOnlyList<ChunkRange> Ranges) Prepare(InputDocument doc, int docIndex, int blockSize, Encoding encoding, string? scratch)
+    /// <remarks>
+    /// CSV is cut at record ends (<see cref="CsvChunker"/>), JSON lines at line ends as text is; a
+    /// whole file (<see cref="InputFormat.WholeFile"/>) is one chunk of its bytes as they are, never
+    /// decoded or decompressed.
+    /// </remarks>
+    private static (string Path, IReadOnlyList<ChunkRange> Ranges) Prepare(InputDocument doc, int docIndex, int blockSize, Encoding encoding, string? scratch, InputFormat format)
     {
         try
         {
             var path = doc.FullPath;
+            if (format == InputFormat.WholeFile) return (path, [new ChunkRange(0, doc.Length)]);
             if (scratch is not null)
             {
                 path = Path.Combine(scratch, $"{docIndex:D6}{(doc.IsGzip ? ChunkText.GzipSuffix : ".txt")}");
@@ -126,7 +138,11 @@ public sealed class DatasetUpload(ClusterApi api, IBlobClient blobs, Action<JobE
             if (doc.IsGzip) return (path, [new ChunkRange(0, path == doc.FullPath ? doc.Length : new FileInfo(path).Length)]);
             using var stream = path == doc.FullPath ? InputFolder.OpenText(doc) : File.OpenRead(path);
             if (path == doc.FullPath && stream.Length != doc.Length) throw ChangedWhileUploaded(doc);
-            return (path, LineChunker.Cuts(stream, blockSize).ToList());
+            return (path, format == InputFormat.Csv ? CsvChunker.Cuts(stream, blockSize) : LineChunker.Cuts(stream, blockSize).ToList());
+        }
+        catch (CsvSyntaxException e)
+        {
+            throw new InputException($"input file '{doc.DocId}' is not valid CSV at line {e.Line}: {e.Problem}"); // checked before, so it changed since
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -26,10 +26,20 @@ public sealed record RunJob(
 
     /// <summary>A job project's archive (<see cref="ProjectBuild"/>), shipped instead of the script <see cref="CodeFile"/> (then the project's path).</summary>
     public byte[]? CodeArchive { get; init; }
+
+    /// <summary>Skip lines on which Map fails every time (--skip-bad-records); null: the cluster's default.</summary>
+    public bool? SkipBadRecords { get; init; }
+
+    /// <summary>How the input files are cut and read (--input-format); a stored dataset keeps the format it was uploaded with.</summary>
+    public InputFormat InputFormat { get; init; } = InputFormat.Lines;
+
+    /// <summary>--incremental: chunks are uploaded with content ids, and the job reuses what earlier incremental jobs left.</summary>
+    public bool Incremental { get; init; }
 }
 
 /// <summary>What the upload and submission produced: the ids to reuse, and the job's id.</summary>
-public sealed record SubmittedJob(string JobId, string DataId, string CodeId, int MapTasks, int ReduceTasks);
+/// <remarks><see cref="Reused"/>: an incremental job found nothing changed since job <see cref="JobId"/>, whose result is the answer.</remarks>
+public sealed record SubmittedJob(string JobId, string DataId, string CodeId, int MapTasks, int ReduceTasks, bool Reused = false);
 
 /// <summary>
 /// The client side of a job, over the control API: uploads input and code (blob bytes straight
@@ -52,12 +62,12 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
         // Side by side: the code is small, but its first request pays for the data channel's set-up.
         var code = job.CodeFile is { } codeFile ? UploadCodeAsync(codeFile, job.CodeArchive, ct) : Task.FromResult(job.CodeId!);
         var data = job.Documents is { } documents
-            ? new DatasetUpload(api, blobs, report).RunAsync(documents, job.DataSource ?? "", job.BlockSize, job.Encoding, ct)
+            ? new DatasetUpload(api, blobs, report).RunAsync(documents, job.DataSource ?? "", job.BlockSize, job.Encoding, ct, job.InputFormat, contentIds: job.Incremental)
             : Task.FromResult(job.DataId!);
         await Task.WhenAll(code, data).ConfigureAwait(false);
-        var created = await api.SubmitAsync(new JobRequest(code.Result, data.Result, job.Reducers), ct).ConfigureAwait(false);
+        var created = await api.SubmitAsync(new JobRequest(code.Result, data.Result, job.Reducers, job.SkipBadRecords, job.Incremental), ct).ConfigureAwait(false);
         report(new Submitted(created.Id, created.MapTasks, created.ReduceTasks));
-        return new SubmittedJob(created.Id, data.Result, code.Result, created.MapTasks, created.ReduceTasks);
+        return new SubmittedJob(created.Id, data.Result, code.Result, created.MapTasks, created.ReduceTasks, created.Reused);
     }
 
     /// <summary>
@@ -94,6 +104,6 @@ public sealed class JobRunner(ClusterApi api, IBlobClient blobs, Action<JobEvent
         return codeId;
     }
 
-    public Task<IReadOnlyList<string>> DownloadAsync(string jobId, IReadOnlyList<string> parts, string outputFolder, CancellationToken ct) =>
-        ResultDownload.RunAsync(blobs, jobId, parts, outputFolder, report, ct);
+    public Task<IReadOnlyList<string>> DownloadAsync(string jobId, IReadOnlyList<string> parts, string outputFolder, CancellationToken ct, ResultFormat format = ResultFormat.Tsv) =>
+        ResultDownload.RunAsync(blobs, jobId, parts, outputFolder, report, ct, format);
 }

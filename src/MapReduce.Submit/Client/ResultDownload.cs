@@ -14,7 +14,9 @@ public static class ResultDownload
     /// part-* files are removed only once all new parts are complete, so a failed download never
     /// leaves a mix of two results. The hidden folder's name is built here from a checked job id.
     /// </summary>
-    public static async Task<IReadOnlyList<string>> RunAsync(IBlobClient blobs, string jobId, IReadOnlyList<string> parts, string outputFolder, Action<JobEvent> report, CancellationToken ct)
+    /// <param name="format">How the parts are written (<see cref="ResultFormats"/>); stored, they are tsv.</param>
+    public static async Task<IReadOnlyList<string>> RunAsync(IBlobClient blobs, string jobId, IReadOnlyList<string> parts, string outputFolder, Action<JobEvent> report, CancellationToken ct,
+        ResultFormat format = ResultFormat.Tsv)
     {
         var watch = Stopwatch.StartNew();
         Directory.CreateDirectory(outputFolder);
@@ -24,6 +26,16 @@ public static class ResultDownload
         {
             var names = parts.Select((_, i) => BlobKeys.PartName(i)).ToArray();
             await blobs.GetToFilesAsync(parts.Select((key, i) => (key, Path.Combine(incoming, names[i]))).ToList(), ParallelDownloads, ct).ConfigureAwait(false);
+            if (format != ResultFormat.Tsv)
+            {
+                foreach (var name in names)
+                {
+                    var tsv = Path.Combine(incoming, name);
+                    ResultFormats.Convert(tsv, Path.Combine(incoming, ResultFormats.FileName(name, format)), format);
+                    File.Delete(tsv);
+                }
+                names = [.. names.Select(n => ResultFormats.FileName(n, format))];
+            }
             foreach (var old in Directory.EnumerateFiles(outputFolder, "part-*")) File.Delete(old);
             var files = new List<string>();
             long bytes = 0;

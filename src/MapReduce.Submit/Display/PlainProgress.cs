@@ -7,10 +7,14 @@ namespace MapReduce.Submit.Display;
 /// One line per step, progress at most twice a second: for logs, CI and scripts (integration
 /// tests parse these lines, so their wording is fixed).
 /// </summary>
-public sealed class PlainProgress(TextWriter output) : IJobProgress
+public sealed class PlainProgress(TextWriter output, TimeProvider? time = null) : IJobProgress
 {
+    /// <summary>The shortest gap between two progress lines.</summary>
+    public static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(500);
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly RisingCounts _counts = new();
-    private DateTime _lastProgress = DateTime.MinValue;
+    private DateTimeOffset _lastProgress = DateTimeOffset.MinValue;
 
     public void Report(JobEvent e)
     {
@@ -49,8 +53,8 @@ public sealed class PlainProgress(TextWriter output) : IJobProgress
 
     private bool Due()
     {
-        var now = DateTime.UtcNow;
-        if (now - _lastProgress < TimeSpan.FromMilliseconds(500)) return false;
+        var now = _time.GetUtcNow();
+        if (now - _lastProgress < ProgressEvery) return false;
         _lastProgress = now;
         return true;
     }

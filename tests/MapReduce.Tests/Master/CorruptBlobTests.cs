@@ -23,7 +23,7 @@ public sealed class CorruptBlobTests : MasterTestKit
         var run = BlobKeys.MapRun(map.Attempt, 0);
         Assert.Equal([run], reduce.RunKeys());
 
-        master.Tell(new TaskAttemptFailed(reduce.Attempt, FailureKind.Infrastructure, Mismatch, run), worker.Ref);
+        master.Tell(new TaskAttemptFailed(reduce.Attempt, FailureKind.Infrastructure, Mismatch, CorruptBlob: run), worker.Ref);
         var again = worker.ExpectMsg<RunMapTask>();
         Assert.Equal(Attempt(job, "m00000.2"), again.Attempt);
         master.Tell(new MapTaskSucceeded(again.Attempt, [4]), worker.Ref);
@@ -51,7 +51,7 @@ public sealed class CorruptBlobTests : MasterTestKit
         master.Tell(new RegisterWorker(worker.Ref, 1, []));
         var job = Submit(master, reducers: 1, dataset: "tiny");
         var map = worker.ExpectMsg<RunMapTask>();
-        master.Tell(new TaskAttemptFailed(map.Attempt, FailureKind.Infrastructure, Mismatch, "data/tiny/000000-000000"), worker.Ref);
+        master.Tell(new TaskAttemptFailed(map.Attempt, FailureKind.Infrastructure, Mismatch, CorruptBlob: "data/tiny/000000-000000"), worker.Ref);
 
         var status = StatusOf(master, job);
         Assert.Equal(JobStage.Failed, status.Stage);

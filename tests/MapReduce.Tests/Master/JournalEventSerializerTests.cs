@@ -10,6 +10,9 @@ public sealed class JournalEventSerializerTests : Akka.TestKit.Xunit2.TestKit
     [
         new JobSubmitted("job-1", "code-1", "data-1", 4, [new MapInput("m00000", "a/b.txt", 0, "data/data-1/000000-000000")], new DateTime(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc)),
         new JobSubmitted("job-2", "code-1", "data-1", 2, [new MapInput("m00000", "a.txt", 0, "k0", [new MapChunk("b.txt", 0, "k1"), new MapChunk("c.txt", 3, "k2")])], DateTime.UnixEpoch),
+        // An incremental job: its map output ids, one map reused from an earlier job's runs, its lineage.
+        new JobSubmitted("job-3", "code-1", "data-1", 2, [new MapInput("m00000", "a.txt", 0, "k0", null, "mo-1", "jobs/job-2/map/m00004.1", [0, 1]),
+            new MapInput("m00001", "b.txt", 0, "k1", null, "mo-2")], DateTime.UnixEpoch, Lineage: "ln-1"),
         new TaskStarted("job-1", "m00000", "m00000.1", "akka.tcp://mapreduce@127.0.0.1:1234", DateTime.UnixEpoch),
         new MapSucceeded("job-1", "m00000", "m00000.1", [0, 3], DateTime.UnixEpoch),
         new ReduceSucceeded("job-1", "r00000", "r00000.2", "jobs/job-1/reduce/r00000.2/part-00000", DateTime.UnixEpoch),
@@ -19,6 +22,9 @@ public sealed class JournalEventSerializerTests : Akka.TestKit.Xunit2.TestKit
         new TaskFailed("job-1", "m00001", "m00001.1", "worker lost", true, DateTime.UnixEpoch, Lost: true),
         new JobSucceeded("job-1", "result-job-1", ["a", "b"], DateTime.UnixEpoch),
         new JobFailed("job-1", "reason", DateTime.UnixEpoch),
+        new JobSubmitted("job-3", "code-1", "data-1", 1, [new MapInput("m00000", "a.txt", 0, "k0")], DateTime.UnixEpoch, SkipBadRecords: true),
+        new TaskFailed("job-3", "m00000", "m00000.2", "Map threw on document 'a.txt', chunk 0, line 7: boom", true, DateTime.UnixEpoch, Line: new InputLine("a.txt", 0, 7)),
+        new RecordSkipped("job-3", "m00000", "m00000.3", new InputLine("a.txt", 0, 7), "Map threw on document 'a.txt', chunk 0, line 7: boom", DateTime.UnixEpoch),
     ];
 
     [Theory]

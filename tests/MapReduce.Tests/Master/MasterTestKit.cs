@@ -99,7 +99,8 @@ public abstract class MasterTestKit : Akka.TestKit.Xunit2.TestKit
     protected JobStatus StatusOf(IActorRef master, JobId job)
     {
         master.Tell(new GetJobStatus(job));
-        return ExpectMsg<JobStatus>();
+        // Answered after the master's recovery, which a CPU shared with integration tests can make take seconds.
+        return ExpectMsg<JobStatus>(TimeSpan.FromSeconds(15));
     }
 
     protected static AttemptId Attempt(JobId job, string name) => AttemptId.Parse(job, name);

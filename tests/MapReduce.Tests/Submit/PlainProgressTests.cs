@@ -37,12 +37,13 @@ public class PlainProgressTests
     public async Task Counts_read_again_after_a_take_over_never_print_lower()
     {
         var output = new StringWriter();
-        await using var progress = new PlainProgress(output);
+        var clock = new FakeTimeProvider();
+        await using var progress = new PlainProgress(output, clock);
         progress.Report(new Progressed(6, 8, 0, 4));
         // A new master re-reads the journal: fewer maps done for a moment.
-        Thread.Sleep(600);
+        clock.Advance(PlainProgress.ProgressEvery);
         progress.Report(new Progressed(2, 8, 0, 4));
-        Thread.Sleep(600);
+        clock.Advance(PlainProgress.ProgressEvery);
         progress.Report(new Progressed(7, 8, 1, 4));
         progress.Report(new Progressed(8, 8, 4, 4));
         Assert.Equal(["  map 6/8  reduce 0/4", "  map 6/8  reduce 0/4", "  map 7/8  reduce 1/4", "  map 8/8  reduce 4/4"], Lines(output));

@@ -1,4 +1,6 @@
 using System.Globalization;
+using CsvHelper;
+using MapReduce.Storage.Chunking;
 using System.Text.RegularExpressions;
 using MapReduce.Actors.UserCode;
 using MapReduce.Testing;
@@ -162,5 +164,38 @@ public sealed class SampleJobsTests
         var c = result.Lines(0)[2].Split('\t');
         Assert.Equal(new[] { "c", "" }, new[] { c[0], c[2] });
         Assert.Equal(0.15 + 0.85 * (1 / 2.0 + 1), double.Parse(c[1], CultureInfo.InvariantCulture), 12);
+    }
+
+    [Fact]
+    public void Csv_totals_sums_the_amount_per_category_as_CsvHelper_reads_the_files_across_chunks()
+    {
+        var documents = JobHarness.Documents(Samples("csv-totals-data"));
+        // The answer from CsvHelper's reading of each whole file, by header name.
+        var totals = new Dictionary<string, decimal>(StringComparer.Ordinal);
+        var bad = 0;
+        foreach (var (_, text) in documents)
+        {
+            using var csv = new CsvReader(new StringReader(text), CultureInfo.InvariantCulture);
+            csv.Read();
+            csv.ReadHeader();
+            while (csv.Read())
+            {
+                if (!decimal.TryParse(csv.GetField("amount"), NumberStyles.Number, CultureInfo.InvariantCulture, out var amount))
+                {
+                    bad++;
+                    continue;
+                }
+                totals[csv.GetField("category")!] = totals.GetValueOrDefault(csv.GetField("category")!) + amount;
+            }
+        }
+        Assert.True(documents.Sum(d => d.Text.Split('\n').Length) > totals.Count + 300, "the sample's quoted fields hold line breaks");
+
+        var result = JobHarness.RunScript(Samples("csv-totals"), documents, new HarnessOptions { Reducers = 2, BlockSize = 2048, InputFormat = InputFormat.Csv });
+
+        var pairs = result.Parts.SelectMany(LinesOf).Select(l => l.Split('\t')).ToDictionary(f => f[0], f => decimal.Parse(f[1], CultureInfo.InvariantCulture));
+        Assert.Equal(totals.OrderBy(kv => kv.Key, StringComparer.Ordinal), pairs.OrderBy(kv => kv.Key, StringComparer.Ordinal));
+        Assert.Equal(5, pairs.Count);
+        Assert.True(bad > 0);
+        Assert.Equal(bad, result.Counters["user.bad-amounts"]);
     }
 }
