@@ -177,6 +177,11 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
                 WriteChecksum(key, BlobChecksum.OfFile(target));
                 throw new BlobConflictException($"blob {key} already exists with other bytes; a blob is written once");
             }
+            catch (IOException) when (!File.Exists(target))
+            {
+                TryDelete(ChecksumPathOf(key)); // nothing was published (a full disk, say): no checksum is left either
+                throw;
+            }
         }
         finally
         {

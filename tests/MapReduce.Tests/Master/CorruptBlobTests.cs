@@ -1,3 +1,4 @@
+using Akka.Actor;
 using MapReduce.Actors.Master;
 using MapReduce.Storage.Catalog;
 using static MapReduce.Actors.Master.MasterProtocol;
