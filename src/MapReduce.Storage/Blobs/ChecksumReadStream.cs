@@ -5,13 +5,15 @@ namespace MapReduce.Storage.Blobs;
 /// the read that reaches the stored length checks the digest and throws
 /// <see cref="BlobCorruptException"/> instead of returning the last bytes when it differs, so a
 /// reader that stops at the length (and never reads to the end) is checked too. A source that ends
-/// before the stored length is corrupt as well. Owns the source.
+/// before the stored length, or goes on past it (found by a reader that asks for more), is corrupt
+/// as well. Owns the source.
 /// </summary>
 public sealed class ChecksumReadStream(Stream source, BlobChecksum expected, string key) : Stream
 {
     private readonly BlobHasher _hasher = BlobHasher.For(expected.Algorithm);
     private long _read;
     private bool _checked;
+    private bool _probed;
 
     /// <summary>The stream without the check (the data channel relays it, and the client checks).</summary>
     public Stream Unchecked => source;
@@ -34,7 +36,7 @@ public sealed class ChecksumReadStream(Stream source, BlobChecksum expected, str
     public override int Read(Span<byte> buffer)
     {
         var room = Room(buffer.Length);
-        if (room == 0) return Finish(buffer.Length);
+        if (room == 0) return Finish(buffer.Length, () => source.Read(stackalloc byte[1]));
         return Took(buffer[..room], source.Read(buffer[..room]), buffer.Length);
     }
 
@@ -44,7 +46,11 @@ public sealed class ChecksumReadStream(Stream source, BlobChecksum expected, str
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
     {
         var room = Room(buffer.Length);
-        if (room == 0) return Finish(buffer.Length);
+        if (room == 0)
+        {
+            var beyond = buffer.Length > 0 && !_probed ? await source.ReadAsync(new byte[1], ct).ConfigureAwait(false) : 0;
+            return Finish(buffer.Length, () => beyond);
+        }
         var n = await source.ReadAsync(buffer[..room], ct).ConfigureAwait(false);
         return Took(buffer.Span[..room], n, buffer.Length);
     }
@@ -60,10 +66,20 @@ public sealed class ChecksumReadStream(Stream source, BlobChecksum expected, str
         return n;
     }
 
-    /// <summary>At the stored length (an empty blob is checked here); the stores give sources of the blob's length.</summary>
-    private int Finish(int wanted)
+    /// <summary>
+    /// At the stored length (an empty blob is checked here). A reader that asks for more learns
+    /// whether the source goes on past it (<paramref name="readBeyond"/>, once): then it is longer
+    /// than the blob that was stored, and corrupt too.
+    /// </summary>
+    private int Finish(int wanted, Func<int> readBeyond)
     {
-        if (wanted > 0) Check();
+        if (wanted == 0) return 0;
+        Check();
+        if (!_probed)
+        {
+            _probed = true;
+            if (readBeyond() > 0) throw new BlobCorruptException(key, $"it holds more than the {expected.Length} bytes stored");
+        }
         return 0;
     }
 
