@@ -40,6 +40,7 @@ public sealed class ChecksumTests(RunningCluster cluster) : IDisposable
         var code = Directory.CreateDirectory(Path.Combine(_work, "code")).FullName;
         await File.WriteAllTextAsync(Path.Combine(code, "task.csx"), $$"""
             using System.Text.RegularExpressions;
+            using System.Threading;
 
             IEnumerable<(string, int)> Map(string docId, string chunk)
             {
@@ -57,12 +58,14 @@ public sealed class ChecksumTests(RunningCluster cluster) : IDisposable
         string? run = null;
         await Cli.EventuallyAsync(() =>
         {
+            // A job that ended (say, the script did not compile) publishes no run: say why at once.
+            if (submit.IsCompleted) Assert.Fail($"the job ended before a map published a run: {submit.Result}");
             if (!Directory.Exists(Path.Combine(Blobs, "jobs"))) return false;
             run = Directory.GetDirectories(Path.Combine(Blobs, "jobs")).Where(j => !before.Contains(j))
                 .SelectMany(j => Directory.Exists(Path.Combine(j, "map")) ? Directory.GetFiles(Path.Combine(j, "map"), "p*", SearchOption.AllDirectories) : [])
                 .FirstOrDefault();
             return run is not null;
-        }, TimeSpan.FromSeconds(90), "no map published a run");
+        }, TimeSpan.FromSeconds(180), "no map published a run");
         FlipByte(run!);
         await File.WriteAllTextAsync(go, "");
 
