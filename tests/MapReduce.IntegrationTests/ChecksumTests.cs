@@ -46,7 +46,7 @@ public sealed class ChecksumTests(RunningCluster cluster) : IDisposable
             {
                 if (docId == "{{held}}")
                     for (var i = 0; i < 1200 && !File.Exists(@"{{go}}"); i++) Thread.Sleep(100);
-                foreach (Match m in Regex.Matches(chunk, @"\p{L}+")) yield return (m.Value.ToLowerInvariant(), 1);
+                foreach (Match m in Regex.Matches(chunk, @"\p{L}+")) yield return (m.Value, 1);
             }
 
             int Reduce(string key, IEnumerable<int> values) => values.Sum();
