@@ -195,6 +195,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
                 idle.Touch();
             }
             if (filled < length) throw CutShort(key, filled, length);
+            StoredChecksum(response)?.Check(BlobChecksum.Of(data.AsSpan(0, length)), key);
             return (data, length);
         }, ct);
 
@@ -219,8 +220,10 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
                     throw new KvStoreException($"the kvstore at {url.GetLeftPart(UriPartial.Authority)} does not serve byte ranges (answered {(int)response.StatusCode} to a range of {key})");
                 var bytes = ExpectedLength(response, key);
                 var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
-                var stream = new RemoteBlobStream(response, body, key, bytes, IdleLimit);
+                var checksum = ranged ? null : StoredChecksum(response);
+                Stream stream = new RemoteBlobStream(response, body, key, bytes, IdleLimit);
                 response = null; // the stream owns it now
+                if (checksum is not null) stream = new ChecksumReadStream(stream, checksum, key);
                 return new StoredBlob(stream, bytes);
             }
             finally
@@ -240,6 +243,8 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         try
         {
             File.Copy(store.PathOf(key), temp, overwrite: true);
+            // The copy is checked, not the blob: what is in the file is what was stored.
+            store.ChecksumOf(key)?.Check(BlobChecksum.OfFile(temp), key);
             File.Move(temp, path, overwrite: true);
             return new FileInfo(path).Length;
         }
@@ -261,7 +266,9 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
             try
             {
                 long copied = 0;
-                await using (var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false))
+                var checksum = StoredChecksum(response);
+                await using (var received = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false))
+                await using (var body = checksum is null ? received : new ChecksumReadStream(received, checksum, key))
                 await using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
                 {
                     // Filled to 1 MiB before each write: few large disk writes from one pooled buffer.
@@ -343,6 +350,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
     {
         if (response.IsSuccessStatusCode) return;
         if (response.StatusCode == HttpStatusCode.NotFound) throw new KvStoreException($"blob {key} does not exist in the kvstore");
+        if (response.Headers.TryGetValues(BlobHttpServer.CorruptHeader, out var corrupt)) throw new BlobCorruptException(key, corrupt.FirstOrDefault() ?? "");
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Conflict && text.Length > 0) throw new KvStoreConflictException(text);
         if (response.StatusCode == HttpStatusCode.BadRequest && text.Length > 0) throw new KvStoreException(text);
@@ -351,6 +359,10 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
             throw new KvStoreException($"the kvstore's data channel at {url.GetLeftPart(UriPartial.Authority)} refused the request: {Api.ApiModels.ErrorText(text)}");
         throw new KvStoreException($"kvstore answered {(int)response.StatusCode} {response.ReasonPhrase} for {url}: {text}");
     }
+
+    /// <summary>The checksum the data channel sent with a whole blob (<see cref="BlobHttpServer.ChecksumHeader"/>), or null.</summary>
+    private static BlobChecksum? StoredChecksum(HttpResponseMessage response) =>
+        response.Headers.TryGetValues(BlobHttpServer.ChecksumHeader, out var values) ? BlobChecksum.Parse(values.FirstOrDefault()) : null;
 
     private static long ExpectedLength(HttpResponseMessage response, string key) =>
         response.Content.Headers.ContentLength ?? throw new KvStoreException($"kvstore sent {key} without a length");

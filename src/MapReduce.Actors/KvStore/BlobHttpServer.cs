@@ -17,11 +17,18 @@ namespace MapReduce.Actors.KvStore;
 /// <c>PUT /blobs/{key}</c> streams the body into the blob store (a temp file renamed in the kvstore's
 /// folder, or one PutObject in an object store), published only once every byte arrived (409
 /// Conflict when the key holds other bytes: blobs are written once); <c>GET /blobs/{key}</c>
-/// streams the blob back with its length.
+/// streams the blob back with its length, and a whole blob with its checksum (<see cref="ChecksumHeader"/>),
+/// which the client checks as the bytes arrive: corruption at rest or on the way is found by the reader.
 /// </summary>
 public sealed class BlobHttpServer : IAsyncDisposable
 {
     private const string Prefix = "/blobs/";
+
+    /// <summary>The response header with a whole blob's stored checksum (<see cref="BlobChecksum.ToString"/>); absent for a range, or a blob stored without one.</summary>
+    public const string ChecksumHeader = "X-MapReduce-Checksum";
+
+    /// <summary>The header of a 500 answer for a blob found corrupt before a byte was sent (its length differs from the stored one): why.</summary>
+    public const string CorruptHeader = "X-MapReduce-Corrupt";
     private const int CopyBufferSize = 1 << 20;
 
     private readonly HttpEndpoint _endpoint;
@@ -104,6 +111,13 @@ public sealed class BlobHttpServer : IAsyncDisposable
                 ? await blobs.OpenReadAsync(key!, r.Offset, r.Length, context.RequestAborted).ConfigureAwait(false)
                 : await blobs.OpenReadAsync(key!, context.RequestAborted).ConfigureAwait(false);
         }
+        catch (BlobCorruptException e)
+        {
+            // Said so, for the reader to tell a corrupt blob (its writer's task runs again) from a kvstore in trouble.
+            context.Response.Headers[CorruptHeader] = e.Why;
+            await ReplyAsync(context, StatusCodes.Status500InternalServerError, e.Message).ConfigureAwait(false);
+            return;
+        }
         catch (IOException e)
         {
             await ReplyAsync(context, StatusCodes.Status500InternalServerError, $"cannot read {key}: {e.Message}").ConfigureAwait(false);
@@ -124,7 +138,14 @@ public sealed class BlobHttpServer : IAsyncDisposable
                 context.Response.StatusCode = StatusCodes.Status206PartialContent;
                 if (blob.Length > 0) context.Response.Headers.ContentRange = $"bytes {served.Offset}-{served.Offset + blob.Length - 1}/*";
             }
-            await CopyAsync(blob.Content, context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+            var content = blob.Content;
+            if (content is ChecksumReadStream checkedContent)
+            {
+                // Relayed as stored: the client checks, so what broke on the way is caught too.
+                context.Response.Headers[ChecksumHeader] = checkedContent.Expected.ToString();
+                content = checkedContent.Unchecked;
+            }
+            await CopyAsync(content, context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         }
     }
 

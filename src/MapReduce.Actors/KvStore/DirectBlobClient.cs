@@ -119,7 +119,7 @@ public sealed class DirectBlobClient(IBlobStore store, Action<string> log) : IBl
         {
             throw new KvStoreException(e.Message);
         }
-        catch (IOException e) when (e is not SourceChangedException && e is not FileNotFoundException && e is not DirectoryNotFoundException)
+        catch (IOException e) when (e is not SourceChangedException && e is not FileNotFoundException && e is not DirectoryNotFoundException && e is not BlobCorruptException)
         {
             // The connection broke mid-body.
             throw new KvStoreException($"transfer of {key} with {store.Location} failed: {e.Message}");

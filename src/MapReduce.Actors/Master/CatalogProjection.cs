@@ -95,6 +95,8 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
             case TaskFailed f:
                 Execution(job, f.TaskId, f.AttemptId, ExecutionStatus.Failure, null, null, f.Error, now).Outcome =
                     f.Superseded ? ExecutionOutcome.Stopped : f.Lost ? ExecutionOutcome.Lost : ExecutionOutcome.Failed;
+                if (f.LostMapAttempt is { } lost && TaskId.TryParse(lost[..lost.LastIndexOf('.')], out var map))
+                    Execution(job, map.ToString(), lost, ExecutionStatus.Failure, null, null, $"its output was lost: {f.Error}", now).Outcome = ExecutionOutcome.Lost;
                 break;
             case JobFailed or JobCancelled:
                 // The master stops the attempts still running without journaling each: they end here.

@@ -29,6 +29,10 @@ public static class FailureRules
         CompileError,
         /// <summary>Its worker's scratch disk had no space left (DiskFull).</summary>
         DiskFull,
+        /// <summary>A reduce attempt found a map run corrupt (checksum mismatch): the map runs again.</summary>
+        RunCorrupt,
+        /// <summary>A map attempt found one of its input chunks corrupt (checksum mismatch).</summary>
+        InputCorrupt,
     }
 
     /// <summary>How an attempt ended: <see cref="Error"/> as reported (Threw, StorageFailed, CompileError), the worker's address, and what the row needs.</summary>
@@ -62,6 +66,10 @@ public static class FailureRules
         How.CompileError => new(e.Error, Counted: false, FailsJob: true),
         // A full scratch disk is the worker's trouble: the task runs again (the worker offers no slot until it has space).
         How.DiskFull => new(e.Error + NotCountedDiskFull, Counted: false),
+        // Neither the reduce's fault nor curable by running it again before the map has.
+        How.RunCorrupt => new(e.Error, Counted: false),
+        // The stored input is damaged: every attempt would read the same bytes.
+        How.InputCorrupt => new(e.Error, Counted: false, FailsJob: true),
         _ => throw new ArgumentOutOfRangeException(nameof(e), e.How, null),
     };
 

@@ -320,10 +320,35 @@ public sealed class MasterCore
             FailureKind.DiskFull => FailureRules.How.DiskFull,
             _ => FailureRules.How.Threw,
         };
-        var ending = new FailureRules.Ending(how, m.Attempt, Address(sender), m.Error);
+        var (error, lostMap) = m.CorruptBlob is { } corrupt ? Corruption(m.Attempt, corrupt, m.Error, ref how) : (m.Error, null);
+        var ending = new FailureRules.Ending(how, m.Attempt, Address(sender), error);
         var verdict = FailureRules.Classify(ending, KvStoreAwaySince(record?.Since ?? Now));
-        Record(FailedOn(Failed(m.Attempt, verdict), m.Line), failsJob: verdict.FailsJob ? verdict.Error : null);
+        Record(FailedOn(Failed(m.Attempt, verdict) with { LostMapAttempt = lostMap }, m.Line), failsJob: verdict.FailsJob ? verdict.Error : null);
         Dispatch();
+    }
+
+    /// <summary>
+    /// What a corrupt blob an attempt found means: a run of the map attempt this job accepted (the
+    /// map runs again: its name is returned), or one of a map task's input chunks (the job fails,
+    /// naming the dataset and the chunk); anything else fails the attempt as storage trouble.
+    /// </summary>
+    private (string Error, string? LostMap) Corruption(AttemptId attempt, string blob, string why, ref FailureRules.How how)
+    {
+        if (!State.Jobs.TryGetValue(attempt.Job, out var job)) return (why, null);
+        var runs = BlobKeys.MapRunsFolder(attempt.Job) + "/";
+        if (attempt.Task.Kind == TaskKind.Reduce && blob.StartsWith(runs, StringComparison.Ordinal)
+            && AttemptId.TryParse(attempt.Job, blob[runs.Length..blob.LastIndexOf('/')], out var map) && map.Task.Kind == TaskKind.Map && job.HasTask(map.Task))
+        {
+            how = FailureRules.How.RunCorrupt;
+            return ($"map run {blob} is corrupt ({why}): map task {map.Task} runs again", map.Name);
+        }
+        if (attempt.Task.Kind == TaskKind.Map && job.HasTask(attempt.Task)
+            && job.Task(attempt.Task).Input?.Chunks().FirstOrDefault(c => c.ChunkKey == blob) is { } chunk)
+        {
+            how = FailureRules.How.InputCorrupt;
+            return ($"input chunk {blob} ({chunk.Describe()}) of dataset {job.DatasetId} is corrupt ({why})", null);
+        }
+        return ($"blob {blob} is corrupt ({why})", null);
     }
 
     private void OnTaskRejected(TaskRejected m, IActorRef sender)
@@ -580,6 +605,9 @@ public sealed class MasterCore
         {
             case TaskFailed f when job is not null && TaskId.TryParse(f.TaskId, out var task):
                 Pending(id, task.Kind, task.Kind == TaskKind.Map ? job.Maps.Count : job.Reduces.Count).Return(task.Index);
+                // A map whose output was lost is handed out again before the reduces go on.
+                if (f.LostMapAttempt is { } lost && AttemptId.TryParse(id, lost, out var map) && job.Task(map.Task).Stage == TaskStage.Pending)
+                    Pending(id, TaskKind.Map, job.Maps.Count).Return(map.Task.Index);
                 break;
             case JobFailed or JobCancelled when job is not null:
                 // Its other attempts are stopped where they run, so their slots come free.

@@ -100,10 +100,12 @@ public sealed record ReduceSucceeded(
 /// was stopped (it comes after that success, so it changes nothing but the attempt's record).
 /// <see cref="Line"/>: the line a map attempt mapping line by line (a job that skips bad records)
 /// failed on; the task's suspect until another attempt fails on it too (<see cref="BadRecords"/>).
+/// <see cref="LostMapAttempt"/>: a reduce attempt found a run of this accepted map attempt corrupt;
+/// the map task is pending again (its output is lost) and runs again; older events have none.
 /// </summary>
 public sealed record TaskFailed(
     [property: JsonPropertyName("ExecId")] string JobId, string TaskId, string AttemptId, string Error, bool Counted, DateTime At,
-    bool Lost = false, bool Superseded = false, InputLine? Line = null) : IMasterEvent;
+    bool Lost = false, bool Superseded = false, InputLine? Line = null, string? LostMapAttempt = null) : IMasterEvent;
 
 /// <summary>
 /// A line on which Map failed in two attempts of its task (<see cref="AttemptId"/> the second) is

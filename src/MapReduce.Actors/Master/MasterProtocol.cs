@@ -132,7 +132,8 @@ public static class MasterProtocol
     }
 
     /// <summary>An attempt failed; <see cref="Line"/>: the line Map threw on, when the attempt mapped line by line (a job that skips bad records).</summary>
-    public sealed record TaskAttemptFailed(AttemptId Attempt, FailureKind Kind, string Error, InputLine? Line = null);
+    /// <param name="CorruptBlob">The blob the attempt found corrupt (its checksum did not match; <paramref name="Error"/> says how): a map run's map runs again, an input chunk fails the job.</param>
+    public sealed record TaskAttemptFailed(AttemptId Attempt, FailureKind Kind, string Error, InputLine? Line = null, string? CorruptBlob = null);
 
     /// <summary>The worker had no free slot (it should not happen; the master re-queues the task).</summary>
     public sealed record TaskRejected(AttemptId Attempt);

@@ -127,6 +127,8 @@ public sealed record JobState(
             Stage = TaskStage.Done, AcceptedAttempt = Number(m.AttemptId), NonEmptyPartitions = PartitionSet.Of(m.NonEmptyPartitions),
         }),
         ReduceSucceeded r => WithTask(r.TaskId, t => t with { Stage = TaskStage.Done, AcceptedAttempt = Number(r.AttemptId) }),
+        // A reduce attempt found a run of an accepted map attempt corrupt: the reduce fails as any attempt, and the map runs again.
+        TaskFailed { LostMapAttempt: { } lost } f => Apply(f with { LostMapAttempt = null }).MapOutputLost(lost),
         // An attempt that is not the task's current one failed while a later one (its backup) runs: the task runs on.
         TaskFailed f => WithTask(f.TaskId, t => t.Stage == TaskStage.Running && t.CurrentAttempt is { } current && current != Number(f.AttemptId)
             ? t with { LastError = f.Error, CountedFailures = t.CountedFailures + (f.Counted ? 1 : 0), Suspect = f.Line ?? t.Suspect }
@@ -142,6 +144,24 @@ public sealed record JobState(
         JobCancelled c => this with { Stage = JobStage.Cancelled, Error = JobCancelled.Reason, FinishedAt = c.At },
         _ => this,
     };
+
+    /// <summary>
+    /// The accepted map attempt's output is lost (a run of it was found corrupt): its task is pending
+    /// again, and the job is back in its map phase until it is done again. Only that attempt: once
+    /// another was accepted, an old report changes nothing.
+    /// </summary>
+    private JobState MapOutputLost(string attemptName)
+    {
+        var id = TaskId.Parse(attemptName[..attemptName.LastIndexOf('.')]);
+        var map = Maps[id.Index];
+        if (!map.IsDone || map.AcceptedAttempt != Number(attemptName)) return this;
+        var pending = map with
+        {
+            Stage = TaskStage.Pending, AcceptedAttempt = null, CurrentAttempt = null, Worker = null,
+            NonEmptyPartitions = PartitionSet.Empty, LastError = $"the output of {attemptName} was lost",
+        };
+        return this with { Maps = Maps.SetItem(id.Index, pending), MapsDone = MapsDone - 1 };
+    }
 
     private static int Number(string attemptName) => int.Parse(attemptName.AsSpan(attemptName.LastIndexOf('.') + 1));
 
@@ -211,6 +231,9 @@ public sealed record MasterState(ImmutableDictionary<JobId, JobState> Jobs)
                     return $"'{attemptName}' is not an attempt of task {task}";
                 if (e is MapSucceeded { NonEmptyPartitions: var partitions } && (partitions is null || partitions.Any(p => p < 0 || p >= job.Reducers)))
                     return $"its partitions are not within the job's {job.Reducers}";
+                if (e is TaskFailed { LostMapAttempt: { } lost }
+                    && (!AttemptId.TryParse(job.Id, lost, out var lostMap) || lostMap.Task.Kind != TaskKind.Map || !job.HasTask(lostMap.Task) || lostMap.Number < 1))
+                    return $"'{lost}' is not an attempt of a map task of job {job.Id}";
                 if (e is RecordSkipped { Line: var line } && (line is null || task.Kind != TaskKind.Map)) return "it names no line of a map task";
                 return null;
             default:

@@ -160,7 +160,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         }
         catch (Exception e)
         {
-            return await FailedAsync(attempt, context, e, stop, failedOn).ConfigureAwait(false);
+            return await FailedAsync(attempt, context, await CorruptInputAsync(e, task.Chunks.Select(c => c.ChunkKey), stop).ConfigureAwait(false), stop, failedOn).ConfigureAwait(false);
         }
         finally
         {
@@ -241,7 +241,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         }
         catch (Exception e)
         {
-            return await FailedAsync(attempt, context, e, stop).ConfigureAwait(false);
+            return await FailedAsync(attempt, context, await CorruptInputAsync(e, task.RunKeys(), stop).ConfigureAwait(false), stop).ConfigureAwait(false);
         }
         finally
         {
@@ -255,6 +255,34 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     /// <summary>Bytes of the map runs (not the scratch runs) among these opened runs: what was shuffled.</summary>
     private static long OriginalBytes(IReadOnlyList<ReduceRun> runs, IReadOnlyList<Stream> opened) =>
         runs.Select((run, i) => run.BlobKey is null ? 0 : opened[i].Length).Sum();
+
+    /// <summary>
+    /// Why the attempt failed when one of its inputs is corrupt: a flipped byte may fail the
+    /// attempt (garbage to decode, to user code) before the end of its blob is read and checked,
+    /// so on a failure the inputs are read through once more, and the first corrupt one is the
+    /// cause. Only on failures, and not for a stop or a compile error.
+    /// </summary>
+    private async Task<Exception> CorruptInputAsync(Exception e, IEnumerable<string> inputs, CancellationToken stop)
+    {
+        if (e is BlobCorruptException or CompileErrorException || stop.IsCancellationRequested) return e;
+        foreach (var key in inputs)
+        {
+            try
+            {
+                var blob = await blobs.OpenReadAsync(key, ct: stop).ConfigureAwait(false);
+                await using (blob.ConfigureAwait(false)) await blob.Content.CopyToAsync(Stream.Null, stop).ConfigureAwait(false);
+            }
+            catch (BlobCorruptException corrupt)
+            {
+                return corrupt;
+            }
+            catch (Exception other) when (other is KvStoreException or IOException or TimeoutException)
+            {
+                // Not readable now: the original failure stands.
+            }
+        }
+        return e;
+    }
 
     /// <summary>Opens runs to read, <see cref="ParallelOpens"/> at a time; all or none (what was opened is closed when one fails).</summary>
     private async Task<List<Stream>> OpenRunsAsync(IReadOnlyList<ReduceRun> runs, CancellationToken stop)
@@ -374,6 +402,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
         // A record that cannot be read (--input-format) fails every attempt alike: the job fails at once, as for code that does not compile.
         Storage.Chunking.InputException i => new TaskAttemptFailed(attempt, FailureKind.CompileError, i.Message),
         DecoderFallbackException => new TaskAttemptFailed(attempt, FailureKind.UserCode, "input is not valid UTF-8 text"),
+        BlobCorruptException c => new TaskAttemptFailed(attempt, FailureKind.Infrastructure, c.Why, CorruptBlob: c.Key),
         // This worker's own disk (scratch runs, spills, a reduce's output): the kvstore's full disk comes as a KvStoreException.
         not KvStoreException when DiskFull.Is(e) => new TaskAttemptFailed(attempt, FailureKind.DiskFull, $"{ScratchDiskFull}: {e.Message}"),
         _ => new TaskAttemptFailed(attempt, FailureKind.Infrastructure, $"{e.GetType().Name}: {e.Message}"),

@@ -5,6 +5,9 @@ namespace MapReduce.Storage.Blobs;
 /// renamed into place, so a reader sees either nothing or the whole blob, never a partial one.
 /// The kvstore owns the folder; another process on the same machine may attach to it
 /// (<see cref="TryAttach"/>) and read and write blobs the same way, without the data channel.
+/// Each blob's checksum (<see cref="BlobChecksum"/>, XxHash3 and length) is a sidecar file under
+/// <c>checksums/</c> at the blob's own key, published before the blob and deleted with it; every
+/// whole read checks it. A blob without one (stored by a build before checksums) is read unverified.
 /// </summary>
 public sealed class LocalBlobStore : IBlobStore, IDisposable
 {
@@ -12,6 +15,7 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
     private const string OwnerLockFileName = "owner.lock";
     private readonly string _blobRoot;
     private readonly string _tempRoot;
+    private readonly string _checksumRoot;
     private readonly FileStream? _ownerLock;
 
     /// <summary>
@@ -29,12 +33,14 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
         StoreId = storeId;
         _blobRoot = Path.Combine(Root, "blobs");
         _tempRoot = Path.Combine(Root, "incoming");
+        _checksumRoot = Path.Combine(Root, "checksums");
         if (!owner) return;
         Directory.CreateDirectory(Root);
         _ownerLock = FileLock.TryTake(Path.Combine(Root, OwnerLockFileName))
             ?? throw new StoreInUseException($"the kvstore folder {Root} is in use by another kvstore process");
         Directory.CreateDirectory(_blobRoot);
         Directory.CreateDirectory(_tempRoot);
+        Directory.CreateDirectory(_checksumRoot);
         // Temp files left by a crash are never valid blobs.
         foreach (var stale in Directory.EnumerateFiles(_tempRoot)) TryDelete(stale);
         var idTemp = NewTempPath();
@@ -84,6 +90,48 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
 
     public bool Exists(string key) => File.Exists(PathOf(key));
 
+    /// <summary>Where the blob's checksum is kept: the same key under <c>checksums/</c>.</summary>
+    private string ChecksumPathOf(string key) => Path.Combine(_checksumRoot, Path.GetRelativePath(_blobRoot, PathOf(key)));
+
+    /// <summary>The checksum stored with the blob, or null when it has none (stored before checksums, or no such blob).</summary>
+    public BlobChecksum? ChecksumOf(string key)
+    {
+        try { return BlobChecksum.Parse(File.ReadAllText(ChecksumPathOf(key))); }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+    }
+
+    /// <summary>Writes the checksum's sidecar file (temp and rename, so it is whole or absent).</summary>
+    private void WriteChecksum(string key, BlobChecksum checksum)
+    {
+        var path = ChecksumPathOf(key);
+        var temp = NewTempPath();
+        try
+        {
+            File.WriteAllText(temp, checksum.ToString());
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            TryDelete(temp);
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="file"/> (the blob at <paramref name="key"/>, open from its start) as it is to
+    /// be read: through its checksum when it has one; its length against the stored one at once.
+    /// </summary>
+    private Stream Checked(string key, FileStream file)
+    {
+        if (ChecksumOf(key) is not { } checksum) return file;
+        if (file.Length != checksum.Length)
+        {
+            file.Dispose();
+            throw new BlobCorruptException(key, $"{new FileInfo(PathOf(key)).Length} bytes where {checksum.Length} were stored");
+        }
+        return new ChecksumReadStream(file, checksum, key);
+    }
+
     public long? LengthOf(string key)
     {
         var info = new FileInfo(PathOf(key));
@@ -100,7 +148,8 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
     /// script under <c>code/</c> must hash to its id (<see cref="CodeBlob"/>). The temp file is
     /// gone afterwards in every case.
     /// </summary>
-    public long Commit(string tempPath, string key)
+    /// <param name="checksum">The checksum of the temp file's bytes when its writer hashed them on the way; null: they are read once more to hash them.</param>
+    public long Commit(string tempPath, string key, BlobChecksum? checksum = null)
     {
         var target = PathOf(key);
         var length = new FileInfo(tempPath).Length;
@@ -108,7 +157,10 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
         {
             if (CodeBlob.IdInKey(key) is not null && CodeBlob.Problem(key, File.ReadAllBytes(tempPath)) is { } problem)
                 throw new BlobConflictException(problem);
+            checksum ??= BlobChecksum.OfFile(tempPath);
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            // The checksum first: a blob that is visible has its checksum (once a key exists it is only ever rewritten with the same bytes).
+            if (!File.Exists(target)) WriteChecksum(key, checksum);
             try
             {
                 File.Move(tempPath, target, overwrite: false);
@@ -116,8 +168,19 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
             }
             catch (IOException) when (File.Exists(target))
             {
-                if (SameBytes(tempPath, target)) return length;
+                if (SameBytes(tempPath, target))
+                {
+                    if (ChecksumOf(key) != checksum) WriteChecksum(key, checksum); // a blob from before checksums gets one
+                    return length;
+                }
+                // Another writer won a race for the key with other bytes: its checksum, not this one.
+                WriteChecksum(key, BlobChecksum.OfFile(target));
                 throw new BlobConflictException($"blob {key} already exists with other bytes; a blob is written once");
+            }
+            catch (IOException) when (!File.Exists(target))
+            {
+                TryDelete(ChecksumPathOf(key)); // nothing was published (a full disk, say): no checksum is left either
+                throw;
             }
         }
         finally
@@ -186,7 +249,7 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
                 file.Write(data);
-            return Commit(temp, key);
+            return Commit(temp, key, BlobChecksum.Of(data));
         }
         catch
         {
@@ -201,9 +264,10 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
         var temp = NewTempPath();
         try
         {
+            BlobChecksum checksum;
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-                await data.CopyToAsync(file, ct);
-            return Commit(temp, key);
+                checksum = await CopyHashingAsync(data, file, ct).ConfigureAwait(false);
+            return Commit(temp, key, checksum);
         }
         catch
         {
@@ -220,22 +284,34 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
     {
         BlobKey.Validate(key);
         var temp = NewTempPath();
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
         try
         {
+            BlobChecksum checksum;
             await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
-            {
-                var source = new ExactLengthStream(data, length);
-                int read;
-                while ((read = await source.ReadAtLeastAsync(buffer.AsMemory(0, 1 << 20), 1 << 20, throwOnEndOfStream: false, ct).ConfigureAwait(false)) > 0)
-                    await file.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
-            }
-            return Commit(temp, key);
+                checksum = await CopyHashingAsync(new ExactLengthStream(data, length), file, ct).ConfigureAwait(false);
+            return Commit(temp, key, checksum);
         }
         catch
         {
             TryDelete(temp);
             throw;
+        }
+    }
+
+    /// <summary>Copies in 1 MiB pieces through a pooled buffer (few large disk writes), hashing the bytes on the way.</summary>
+    private static async Task<BlobChecksum> CopyHashingAsync(Stream source, Stream target, CancellationToken ct)
+    {
+        using var hasher = BlobHasher.For(BlobChecksum.XxHash3Name);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            int read;
+            while ((read = await source.ReadAtLeastAsync(buffer.AsMemory(0, 1 << 20), 1 << 20, throwOnEndOfStream: false, ct).ConfigureAwait(false)) > 0)
+            {
+                hasher.Append(buffer.AsSpan(0, read));
+                await target.WriteAsync(buffer.AsMemory(0, read), ct).ConfigureAwait(false);
+            }
+            return hasher.Finish();
         }
         finally
         {
@@ -257,7 +333,7 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
             var file = new FileStream(PathOf(key), FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete,
                 bufferSize: 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
             var (start, count) = BlobRange.Clamp(offset, length, file.Length);
-            if (start == 0 && count == file.Length) return Task.FromResult<StoredBlob?>(new StoredBlob(file, file.Length));
+            if (start == 0 && count == file.Length) return Task.FromResult<StoredBlob?>(new StoredBlob(Checked(key, file), file.Length));
             file.Position = start;
             return Task.FromResult<StoredBlob?>(new StoredBlob(new ExactLengthStream(file, count, ownsSource: true), count));
         }
@@ -319,18 +395,23 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
         }
     }
 
+    /// <summary>The whole blob, checked against its checksum; null when there is no such blob.</summary>
     public byte[]? ReadAll(string key)
     {
         var path = PathOf(key);
-        return File.Exists(path) ? File.ReadAllBytes(path) : null;
+        if (!File.Exists(path)) return null;
+        var bytes = File.ReadAllBytes(path);
+        ChecksumOf(key)?.Check(BlobChecksum.Of(bytes), key);
+        return bytes;
     }
 
+    /// <summary>The whole blob to read, through its checksum (<see cref="ChecksumReadStream"/>); null when there is no such blob.</summary>
     public Stream? OpenRead(string key)
     {
         var path = PathOf(key);
         try
         {
-            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16);
+            return Checked(key, new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1 << 16));
         }
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }
@@ -339,6 +420,7 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
     public bool Delete(string key)
     {
         var path = PathOf(key);
+        TryDelete(ChecksumPathOf(key));
         if (!File.Exists(path)) return false;
         File.Delete(path);
         return true;
@@ -360,9 +442,14 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
                 (blobs, bytes) = (blobs + 1, bytes + file.Length);
                 file.Delete();
             }
+            TryDelete(ChecksumPathOf(key));
             folders.Add(file.DirectoryName!);
         }
-        foreach (var folder in folders.OrderByDescending(f => f.Length)) PruneEmpty(folder);
+        foreach (var folder in folders.OrderByDescending(f => f.Length))
+        {
+            PruneEmpty(folder, _blobRoot);
+            PruneEmpty(Path.Combine(_checksumRoot, Path.GetRelativePath(_blobRoot, folder)), _checksumRoot);
+        }
         return (blobs, bytes);
     }
 
@@ -370,10 +457,16 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
     public int DeleteFolder(string prefix)
     {
         var path = PathOf(prefix);
+        var checksums = ChecksumPathOf(prefix);
+        if (Directory.Exists(checksums))
+        {
+            Directory.Delete(checksums, recursive: true);
+            PruneEmpty(Path.GetDirectoryName(checksums)!, _checksumRoot);
+        }
         if (!Directory.Exists(path)) return 0;
         var blobs = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Count();
         Directory.Delete(path, recursive: true);
-        PruneEmpty(Path.GetDirectoryName(path)!);
+        PruneEmpty(Path.GetDirectoryName(path)!, _blobRoot);
         return blobs;
     }
 
@@ -381,9 +474,9 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
     /// Deletes <paramref name="folder"/> and its parents while they are empty, but never a top-level
     /// folder ("data", "jobs", "code"): writers create those once and expect them to stay.
     /// </summary>
-    private void PruneEmpty(string folder)
+    private static void PruneEmpty(string folder, string root)
     {
-        for (var dir = folder; Path.GetDirectoryName(dir) is { } parent && parent.StartsWith(_blobRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal); dir = parent)
+        for (var dir = folder; Path.GetDirectoryName(dir) is { } parent && parent.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal); dir = parent)
         {
             try { Directory.Delete(dir); } // only an empty folder
             catch (DirectoryNotFoundException) { }

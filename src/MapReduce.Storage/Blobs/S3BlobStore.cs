@@ -27,6 +27,7 @@ namespace MapReduce.Storage.Blobs;
 /// writers racing on one key cannot both succeed; on one that ignores them (s3rver 3.7) only the
 /// lookup guards the key, and a write racing between another's lookup and upload can replace it.
 /// Deleting a folder is ListObjectsV2 and DeleteObjects, 1,000 keys a call.
+/// That SHA-256 is also the blob's checksum: a whole read is checked against it (<see cref="ChecksumReadStream"/>).
 /// </summary>
 public sealed class S3BlobStore : IBlobStore, IDisposable
 {
@@ -267,7 +268,10 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
                     response.Dispose();
                     throw new BlobStoreException($"{key} in {Location} is incomplete: {problem}");
                 }
-                return new StoredBlob(response.ResponseStream, response.ContentLength);
+                // Checked against the SHA-256 its writer recorded (an object from before that record is read unverified).
+                return response.Metadata[Sha256Metadata] is { Length: > 0 } sha256
+                    ? new StoredBlob(new ChecksumReadStream(response.ResponseStream, new BlobChecksum(BlobChecksum.Sha256Name, sha256, response.ContentLength), key), response.ContentLength)
+                    : new StoredBlob(response.ResponseStream, response.ContentLength);
             }
             // A range: the object's recorded length says whether it is whole, and where the range ends.
             if (await HeadAsync(objectKey, ct).ConfigureAwait(false) is not { } head) return null;

@@ -61,7 +61,9 @@ public sealed class RunReader : IDisposable
             if (keyLength < 0)
             {
                 _ended = true;
-                return keyLength == -1 ? false : throw new InvalidDataException("sorted run is corrupt (a negative key length)");
+                if (keyLength != -1) throw new InvalidDataException("sorted run is corrupt (a negative key length)");
+                ReadToEnd();
+                return false;
             }
             count = header.ReadVarInt();
             valueBytes = header.ReadVarInt();
@@ -111,6 +113,16 @@ public sealed class RunReader : IDisposable
             if (n == 0) break;
             _filled += n;
         }
+    }
+
+    /// <summary>
+    /// Reads what follows the end marker (an LZ4 frame's end, nothing in a plain run): a stored run
+    /// is checked against its checksum when its last byte is read (<c>ChecksumReadStream</c>).
+    /// </summary>
+    private void ReadToEnd()
+    {
+        Span<byte> rest = stackalloc byte[256];
+        while (_input.Read(rest) > 0) { }
     }
 
     public void Dispose() => _input.Dispose();

@@ -45,6 +45,10 @@ public sealed class FailureRulesTests
             new("scratch disk full: No space left on device : '/d/scratch/p00000' (not counted: the worker's scratch disk is full)", Counted: false) },
         { "compile error", new(How.CompileError, Map2, W, "task.csx does not compile:\ntask.csx(1,9): error CS1525"), false,
             new("task.csx does not compile:\ntask.csx(1,9): error CS1525", Counted: false, FailsJob: true) },
+        { "a reduce found a map run corrupt", new(How.RunCorrupt, Map2, W, "map run K is corrupt (checksum mismatch): map task m00001 runs again"), false,
+            new("map run K is corrupt (checksum mismatch): map task m00001 runs again", Counted: false) },
+        { "a map found its input chunk corrupt", new(How.InputCorrupt, Map2, W, "input chunk K of dataset D is corrupt (checksum mismatch)"), false,
+            new("input chunk K of dataset D is corrupt (checksum mismatch)", Counted: false, FailsJob: true) },
     };
 
     [Theory]

@@ -176,5 +176,7 @@ public class BlobStoreTests
     {
         public FailingStream() : base(new byte[100]) { }
         public override Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken) => throw new IOException("disk gone");
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => throw new IOException("disk gone");
+        public override int Read(byte[] buffer, int offset, int count) => throw new IOException("disk gone");
     }
 }
