@@ -107,7 +107,9 @@ public static class ChaosBenchCommand
         output.WriteLine($"soak over after {BenchCommand.Seconds(soakClock.Elapsed)}; waiting for every job to end");
 
         // Jobs whose client gave up (a master down, say) still run to their end.
-        var settled = await EveryJobEndedAsync(catalog, TimeSpan.FromMinutes(3), ct);
+        // The catalog is a projection the active master writes every 100 ms: a job a client just saw end
+        // may still be in its buffer (or the master paused by the last fault), so wait for those rows too.
+        var settled = await EveryJobEndedAsync(catalog, seen.Where(s => s.JobId is not null).Select(s => s.JobId!).ToHashSet(), TimeSpan.FromMinutes(3), ct);
         var anomalies = new List<string>();
         if (!settled) anomalies.AddRange(catalog.ListJobs().Where(j => !Ended(j.Status)).Select(j => $"job {j.ExecId} still {j.Status} 3 minutes after the soak"));
         var jobs = catalog.ListJobs().ToDictionary(j => j.ExecId);
@@ -192,12 +194,14 @@ public static class ChaosBenchCommand
 
     private static bool Ended(string status) => status is ExecutionStatus.Success or ExecutionStatus.Failure or ExecutionStatus.Cancelled;
 
-    private static async Task<bool> EveryJobEndedAsync(CatalogStore catalog, TimeSpan patience, CancellationToken ct)
+    /// <summary>Waits until every job in the catalog has ended and every job a client learnt of is there.</summary>
+    private static async Task<bool> EveryJobEndedAsync(CatalogStore catalog, IReadOnlySet<string> seen, TimeSpan patience, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < patience)
         {
-            if (catalog.ListJobs().All(j => Ended(j.Status))) return true;
+            var jobs = catalog.ListJobs();
+            if (jobs.All(j => Ended(j.Status)) && seen.IsSubsetOf(jobs.Select(j => j.ExecId))) return true;
             await Task.Delay(TimeSpan.FromSeconds(1), ct);
         }
         return false;
