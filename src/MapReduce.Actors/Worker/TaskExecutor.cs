@@ -33,10 +33,10 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     /// <summary>The most text one Map call gets from a gzip chunk (mapreduce.block-size): such a chunk is a whole .gz file, mapped in slices.</summary>
     public required int TextSliceBytes { get; init; }
 
-    /// <summary>Why an incremental job of a script that partitions with TotalOrder fails: its key ranges are sampled from the whole input, so no map output can be reused for other input.</summary>
     /// <summary>How a failure on a full scratch disk begins (docs/operations.md#full-disks).</summary>
     public const string ScratchDiskFull = "scratch disk full";
 
+    /// <summary>Why an incremental job of a script that partitions with TotalOrder fails: its key ranges are sampled from the whole input, so no map output can be reused for other input.</summary>
     public const string IncrementalTotalOrder =
         "--incremental does not apply to a script that partitions with TotalOrder (its key ranges are sampled from the whole input): run it without --incremental";
 
