@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Protocol;
 
 namespace MapReduce.Node;
 

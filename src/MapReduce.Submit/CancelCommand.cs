@@ -21,7 +21,7 @@ public static class CancelCommand
         catch (Exception e) when (e is Node.LocalClusterException or TimeoutException)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.ClusterError;
+            return ExitCodes.ClusterError;
         }
         await using (cluster) return await CancelAsync(cluster.Api, id, output, error);
     }
@@ -33,16 +33,16 @@ public static class CancelCommand
         {
             var state = await api.CancelAsync(id, CancellationToken.None);
             output.WriteLine($"job {id} {state.State}: its running attempts are being stopped and its intermediate data deleted");
-            return JobCommand.Ok;
+            return ExitCodes.Ok;
         }
         catch (ApiException e)
         {
             error.WriteLine($"error: {e.Message}");
             return e.Status switch
             {
-                HttpStatusCode.Conflict => JobCommand.JobFailed,
-                HttpStatusCode.NotFound => JobCommand.UsageError,
-                _ => JobCommand.ClusterError,
+                HttpStatusCode.Conflict => ExitCodes.JobFailed,
+                HttpStatusCode.NotFound => ExitCodes.UsageError,
+                _ => ExitCodes.ClusterError,
             };
         }
     }

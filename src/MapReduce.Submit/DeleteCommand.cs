@@ -17,7 +17,7 @@ public static class DeleteCommand
         if (ClusterConnection.Find(o.Connect, settings) is null && LocalProblem(o.StoreFolder, ids) is { } problem)
         {
             error.WriteLine($"error: {problem}");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         ClusterConnection cluster;
         try
@@ -27,7 +27,7 @@ public static class DeleteCommand
         catch (Exception e) when (e is LocalClusterException or TimeoutException)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.ClusterError;
+            return ExitCodes.ClusterError;
         }
         await using (cluster)
         {
@@ -38,11 +38,11 @@ public static class DeleteCommand
                 {
                     var deleted = await cluster.Api.DeleteDatasetAsync(id, ct);
                     output.WriteLine($"deleted dataset {deleted.DatasetId}: {deleted.Chunks} chunks, {deleted.Bytes / 1_000_000.0:0.0} MB");
-                    return JobCommand.Ok;
+                    return ExitCodes.Ok;
                 });
-                if (code != JobCommand.Ok) failed++;
+                if (code != ExitCodes.Ok) failed++;
             }
-            return failed == 0 ? JobCommand.Ok : JobCommand.JobFailed;
+            return failed == 0 ? ExitCodes.Ok : ExitCodes.JobFailed;
         }
     }
 

@@ -1,6 +1,8 @@
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Protocol;
 using MapReduce.Submit.Client;
-using static MapReduce.Actors.Api.ApiModels;
+using static MapReduce.Actors.Protocol.ApiModels;
 
 namespace MapReduce.Submit;
 
@@ -20,25 +22,25 @@ public static class DownloadCommand
         catch (Storage.Chunking.InputException e)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         if (File.Exists(outputFolder))
         {
             error.WriteLine($"error: output '{outputFolder}' is a file; give a folder");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
-        if (o.OpenSource(error) is not { } source) return JobCommand.UsageError;
+        if (o.OpenSource(error) is not { } source) return ExitCodes.UsageError;
         return await StatusCommand.Guard(error, async () =>
         {
             if (await source.JobAsync(id, ct) is not { } detail)
             {
                 error.WriteLine($"error: no job '{id}' in {source.Description}");
-                return JobCommand.UsageError;
+                return ExitCodes.UsageError;
             }
             if (detail.Job.State != States.Succeeded)
             {
                 error.WriteLine($"error: job {id} has {(detail.Job.State == States.Running ? "not finished yet (`watch` it)" : $"{detail.Job.State}; it has no result")}");
-                return JobCommand.JobFailed;
+                return ExitCodes.JobFailed;
             }
             await using var progress = ConsoleProgress.For(output, quiet: o.Json);
             IReadOnlyList<string> files;
@@ -53,11 +55,11 @@ public static class DownloadCommand
             else
             {
                 error.WriteLine($"error: {source.Description} holds no blob folder; start the cluster or pass --cluster");
-                return JobCommand.ClusterError;
+                return ExitCodes.ClusterError;
             }
             await progress.DisposeAsync();
             output.WriteLine($"output: {Path.GetFullPath(outputFolder)} ({files.Count} parts)");
-            return JobCommand.Ok;
+            return ExitCodes.Ok;
         });
     }
 }

@@ -12,15 +12,15 @@ public static class PageCommand
         if (ClusterConnection.Find(o.Connect, o.Settings) is not { } cluster)
         {
             error.WriteLine($"error: no cluster runs on the store {Path.GetFullPath(o.StoreFolder)}; pass --cluster URL (and its token), or --store FOLDER of a running local cluster");
-            return JobCommand.ClusterError;
+            return ExitCodes.ClusterError;
         }
         if (cluster.Api.Token is null)
         {
             output.WriteLine(cluster.Api.CurrentUrl);
             error.WriteLine("(this cluster asks no token; its page opens as it is)");
-            return JobCommand.Ok;
+            return ExitCodes.Ok;
         }
         output.WriteLine(cluster.Api.PageUrl);
-        return JobCommand.Ok;
+        return ExitCodes.Ok;
     }
 }

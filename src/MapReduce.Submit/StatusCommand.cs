@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Submit.Client;
-using static MapReduce.Actors.Api.ApiModels;
+using static MapReduce.Actors.Protocol.ApiModels;
 
 namespace MapReduce.Submit;
 
@@ -10,14 +11,14 @@ public static class StatusCommand
 {
     public static async Task<int> ListAsync(ClusterOptions o, int limit, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        if (o.OpenSource(error) is not { } source) return JobCommand.UsageError;
+        if (o.OpenSource(error) is not { } source) return ExitCodes.UsageError;
         return await Guard(error, async () =>
         {
             var jobs = await source.JobsAsync(limit, ct);
             if (o.Json)
             {
-                output.WriteLine(JsonSerializer.Serialize(jobs, JobCommand.PrettyJson));
-                return JobCommand.Ok;
+                output.WriteLine(JsonSerializer.Serialize(jobs, Submission.PrettyJson));
+                return ExitCodes.Ok;
             }
             if (jobs.Length == 0) output.WriteLine("no jobs");
             else output.WriteLine($"{"JOB",-26} {"STATE",-10} {"PROGRESS",-18} {"SUBMITTED",-20} {"DURATION",9}  {"INPUT",-28} CODE");
@@ -28,25 +29,25 @@ public static class StatusCommand
                     + string.Concat((j.WaitingFor ?? []).Select(w => $"  waiting for the {w.What}")));
             }
             await PrintUnavailableWorkersAsync(source, output, ct);
-            return JobCommand.Ok;
+            return ExitCodes.Ok;
         });
     }
 
     public static async Task<int> ShowAsync(ClusterOptions o, string id, TextWriter output, TextWriter error, CancellationToken ct)
     {
-        if (o.OpenSource(error) is not { } source) return JobCommand.UsageError;
+        if (o.OpenSource(error) is not { } source) return ExitCodes.UsageError;
         return await Guard(error, async () =>
         {
             if (await source.JobAsync(id, ct) is not { } detail)
             {
                 error.WriteLine($"error: no job '{id}' in {source.Description}");
-                return JobCommand.UsageError;
+                return ExitCodes.UsageError;
             }
             var attempts = await source.AttemptsAsync(id, ct) ?? [];
             if (o.Json)
             {
-                output.WriteLine(JsonSerializer.Serialize(new { detail.Job, detail.ResultDatasetId, detail.Parts, detail.Counters, detail.PartitionBytes, Attempts = attempts }, JobCommand.PrettyJson));
-                return JobCommand.Ok;
+                output.WriteLine(JsonSerializer.Serialize(new { detail.Job, detail.ResultDatasetId, detail.Parts, detail.Counters, detail.PartitionBytes, Attempts = attempts }, Submission.PrettyJson));
+                return ExitCodes.Ok;
             }
             var j = detail.Job;
             output.WriteLine($"job       {j.Id}");
@@ -76,7 +77,7 @@ public static class StatusCommand
                 output.WriteLine($"  {FirstLine(a.Error!)[Actors.Master.BadRecords.SkippedPrefix.Length..]} ({a.Name})");
             PrintCounters(detail.Counters, output);
             await PrintUnavailableWorkersAsync(source, output, ct);
-            return JobCommand.Ok;
+            return ExitCodes.Ok;
         });
     }
 
@@ -107,20 +108,20 @@ public static class StatusCommand
             error.WriteLine($"error: {e.Message}");
             return e.Status switch
             {
-                System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.BadRequest => JobCommand.UsageError,
-                System.Net.HttpStatusCode.Conflict => JobCommand.JobFailed,
-                _ => JobCommand.ClusterError,
+                System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.BadRequest => ExitCodes.UsageError,
+                System.Net.HttpStatusCode.Conflict => ExitCodes.JobFailed,
+                _ => ExitCodes.ClusterError,
             };
         }
-        catch (Actors.KvStore.KvStoreUnreachableException e)
+        catch (Actors.BlobClients.KvStoreUnreachableException e)
         {
-            error.WriteLine($"error: {Actors.KvStore.KvStoreUnreachableException.Advice(e.Message)}");
-            return JobCommand.ClusterError;
+            error.WriteLine($"error: {Actors.BlobClients.KvStoreUnreachableException.Advice(e.Message)}");
+            return ExitCodes.ClusterError;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Actors.KvStore.KvStoreException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Actors.BlobClients.KvStoreException)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.JobFailed;
+            return ExitCodes.JobFailed;
         }
     }
 

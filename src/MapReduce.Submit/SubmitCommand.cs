@@ -3,7 +3,7 @@ using MapReduce.Actors.Hosting;
 
 namespace MapReduce.Submit;
 
-/// <summary>The options of `submit` (and of the root command, which is `submit` too) and how they become <see cref="JobOptions"/>.</summary>
+/// <summary>The options of `submit` (and of the root command, which is `submit` too) and how they become <see cref="SubmitOptions"/>.</summary>
 public static class SubmitCommand
 {
     public static Option<string[]> ClusterOption() => new("--cluster")
@@ -62,9 +62,9 @@ public static class SubmitCommand
             if (parse.GetValue(seed) is { Length: > 0 })
             {
                 Console.Error.WriteLine("error: --seed is gone: the CLI no longer joins the cluster but talks to a master node's control API; give --cluster http://HOST:PORT (each master prints it; local mode finds its cluster on --store by itself)");
-                return JobCommand.UsageError;
+                return ExitCodes.UsageError;
             }
-            return await JobCommand.RunAsync(new JobOptions(
+            return await Submission.RunAsync(new SubmitOptions(
                 parse.GetValue(data) ?? [], parse.GetValue(dataId), parse.GetValue(code), parse.GetValue(codeId), parse.GetValue(output),
                 parse.GetValue(reducers), parse.GetValue(cluster) ?? [], parse.GetValue(store)!, parse.GetValue(workers),
                 parse.GetValue(tasksPerWorker), parse.GetValue(config), parse.GetValue(blockSize), parse.GetValue(detach),

@@ -1,5 +1,5 @@
 using MapReduce.Submit.Client;
-using static MapReduce.Actors.Api.ApiModels;
+using static MapReduce.Actors.Protocol.ApiModels;
 
 namespace MapReduce.Submit;
 
@@ -12,11 +12,11 @@ public static class WatchCommand
         if (ClusterConnection.Find(o.Connect, settings) is not { } cluster)
         {
             // No cluster: the job cannot move; what the store says is its final word.
-            if (o.OpenSource(error) is not { } store) return JobCommand.UsageError;
+            if (o.OpenSource(error) is not { } store) return ExitCodes.UsageError;
             if (await store.JobAsync(id, ct) is not { } detail)
             {
                 error.WriteLine($"error: no job '{id}' in {store.Description}");
-                return JobCommand.UsageError;
+                return ExitCodes.UsageError;
             }
             output.WriteLine($"job {id} {detail.Job.State} ({StatusCommand.Progress(detail.Job)}); no cluster runs on the store");
             return ExitCodeOf(detail.Job.State, detail.Job.Error, error);
@@ -38,7 +38,7 @@ public static class WatchCommand
                 {
                     await progress.DisposeAsync();
                     error.WriteLine($"stopped watching; job {id} goes on (`cancel {id}` stops it)");
-                    return JobCommand.Ok;
+                    return ExitCodes.Ok;
                 }
             });
         }
@@ -49,15 +49,15 @@ public static class WatchCommand
         switch (state)
         {
             case States.Succeeded:
-                return JobCommand.Ok;
+                return ExitCodes.Ok;
             case States.Cancelled:
                 error.WriteLine($"job cancelled: {why}");
-                return JobCommand.JobCancelled;
+                return ExitCodes.JobCancelled;
             case States.Failed:
                 error.WriteLine($"error: job failed: {why}");
-                return JobCommand.JobFailed;
+                return ExitCodes.JobFailed;
             default:
-                return JobCommand.ClusterError;
+                return ExitCodes.ClusterError;
         }
     }
 }

@@ -1,7 +1,8 @@
 using System.Text.RegularExpressions;
-using Xunit.Abstractions;
+using MapReduce.Actors.Protocol;
 using MapReduce.Node;
 using MapReduce.Storage.Catalog;
+using Xunit.Abstractions;
 
 namespace MapReduce.IntegrationTests;
 

@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Protocol;
 using MapReduce.Submit;
 
 namespace MapReduce.IntegrationTests;
@@ -84,7 +85,7 @@ public sealed class ClusterTokenTests(RunningCluster cluster) : IDisposable
         var token = File.ReadAllLines(Path.Combine(store, "local-cluster.owner")).Single(l => l.StartsWith("token ", StringComparison.Ordinal))["token ".Length..];
         Assert.NotEqual(TestToken.Value, token);
         Assert.DoesNotContain(token, submit.Output + submit.Error);
-        var page = Regex.Match(submit.Output, $@"status page (http://127\.0\.0\.1:\d+/) \({Regex.Escape(JobCommand.PageHint)}\) ");
+        var page = Regex.Match(submit.Output, $@"status page (http://127\.0\.0\.1:\d+/) \({Regex.Escape(Submission.PageHint)}\) ");
         Assert.True(page.Success, submit.Output);
 
         // `page` prints the link that carries it, because it is asked to.

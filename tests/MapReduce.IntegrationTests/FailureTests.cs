@@ -1,5 +1,6 @@
-using MapReduce.Storage.Catalog;
 using System.Diagnostics;
+using MapReduce.Actors.Protocol;
+using MapReduce.Storage.Catalog;
 using Xunit.Abstractions;
 
 namespace MapReduce.IntegrationTests;

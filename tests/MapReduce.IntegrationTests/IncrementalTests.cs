@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 using MapReduce.Storage.Incremental;
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 using Xunit.Abstractions;
 

@@ -6,6 +6,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Protocol;
 using Xunit.Abstractions;
 
 namespace MapReduce.IntegrationTests;

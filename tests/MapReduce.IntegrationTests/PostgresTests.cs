@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using MapReduce.Actors.Protocol;
 using Xunit.Abstractions;
 
 namespace MapReduce.IntegrationTests;

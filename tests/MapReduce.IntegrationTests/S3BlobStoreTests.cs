@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Amazon.S3.Model;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Node;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 using Xunit.Abstractions;
 

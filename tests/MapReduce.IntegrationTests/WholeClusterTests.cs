@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 using Xunit.Abstractions;
 

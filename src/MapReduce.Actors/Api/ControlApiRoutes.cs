@@ -1,16 +1,18 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Cluster;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
-using static MapReduce.Actors.Api.ApiModels;
-using static MapReduce.Actors.Master.MasterProtocol;
+using static MapReduce.Actors.Protocol.ApiModels;
+using static MapReduce.Actors.Protocol.MasterProtocol;
 
 namespace MapReduce.Actors.Api;
 

@@ -1,7 +1,8 @@
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 using MapReduce.Storage.Catalog;
-using static MapReduce.Actors.Api.ApiModels;
+using static MapReduce.Actors.Protocol.ApiModels;
 
 namespace MapReduce.Actors.Api;
 

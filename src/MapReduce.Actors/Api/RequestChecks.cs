@@ -1,6 +1,7 @@
 using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
-using static MapReduce.Actors.Api.ApiModels;
+using static MapReduce.Actors.Protocol.ApiModels;
 
 namespace MapReduce.Actors.Api;
 

@@ -1,14 +1,16 @@
 using Akka.Actor;
-using Akka.Event;
 using Akka.Cluster.Hosting;
 using Akka.Configuration;
+using Akka.Event;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
 using Akka.Streams;
 using MapReduce.Actors.Api;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.StoreCheck;
 using MapReduce.Actors.UserCode;
 using MapReduce.Actors.Worker;

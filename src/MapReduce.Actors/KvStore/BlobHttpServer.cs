@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.Metrics;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -17,18 +19,13 @@ namespace MapReduce.Actors.KvStore;
 /// <c>PUT /blobs/{key}</c> streams the body into the blob store (a temp file renamed in the kvstore's
 /// folder, or one PutObject in an object store), published only once every byte arrived (409
 /// Conflict when the key holds other bytes: blobs are written once); <c>GET /blobs/{key}</c>
-/// streams the blob back with its length, and a whole blob with its checksum (<see cref="ChecksumHeader"/>),
+/// streams the blob back with its length, and a whole blob with its checksum (<see cref="DataChannelHeaders.Checksum"/>),
 /// which the client checks as the bytes arrive: corruption at rest or on the way is found by the reader.
 /// </summary>
 public sealed class BlobHttpServer : IAsyncDisposable
 {
     private const string Prefix = "/blobs/";
 
-    /// <summary>The response header with a whole blob's stored checksum (<see cref="BlobChecksum.ToString"/>); absent for a range, or a blob stored without one.</summary>
-    public const string ChecksumHeader = "X-MapReduce-Checksum";
-
-    /// <summary>The header of a 500 answer for a blob found corrupt before a byte was sent (its length differs from the stored one): why.</summary>
-    public const string CorruptHeader = "X-MapReduce-Corrupt";
     private const int CopyBufferSize = 1 << 20;
 
     private readonly HttpEndpoint _endpoint;
@@ -114,7 +111,7 @@ public sealed class BlobHttpServer : IAsyncDisposable
         catch (BlobCorruptException e)
         {
             // Said so, for the reader to tell a corrupt blob (its writer's task runs again) from a kvstore in trouble.
-            context.Response.Headers[CorruptHeader] = e.Why;
+            context.Response.Headers[DataChannelHeaders.Corrupt] = e.Why;
             await ReplyAsync(context, StatusCodes.Status500InternalServerError, e.Message).ConfigureAwait(false);
             return;
         }
@@ -142,7 +139,7 @@ public sealed class BlobHttpServer : IAsyncDisposable
             if (content is ChecksumReadStream checkedContent)
             {
                 // Relayed as stored: the client checks, so what broke on the way is caught too.
-                context.Response.Headers[ChecksumHeader] = checkedContent.Expected.ToString();
+                context.Response.Headers[DataChannelHeaders.Checksum] = checkedContent.Expected.ToString();
                 content = checkedContent.Unchecked;
             }
             await CopyAsync(content, context.Response.Body, context.RequestAborted).ConfigureAwait(false);

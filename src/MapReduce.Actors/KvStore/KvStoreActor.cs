@@ -1,10 +1,12 @@
 using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;
-using static MapReduce.Actors.KvStore.KvStoreProtocol;
+using static MapReduce.Actors.Protocol.KvStoreProtocol;
 
 namespace MapReduce.Actors.KvStore;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
-using static MapReduce.Actors.Master.MasterProtocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
 
 namespace MapReduce.Actors.Master;
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 
 namespace MapReduce.Actors.Master;
@@ -37,7 +38,7 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
     private readonly List<TaskCounterRow> _counters = [];
     private readonly Dictionary<JobId, (DatasetRow, List<ChunkRow>)> _datasets = new();
     private readonly List<(IActorRef ReplyTo, JobId Job)> _finished = [];
-    private readonly List<KvStore.KvStoreProtocol.KeepMapOutputs> _kept = [];
+    private readonly List<KvStoreProtocol.KeepMapOutputs> _kept = [];
 
     public ITimerScheduler Timers { get; set; } = null!;
 

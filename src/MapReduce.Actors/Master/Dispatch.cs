@@ -1,4 +1,5 @@
-using static MapReduce.Actors.Worker.WorkerProtocol;
+using MapReduce.Actors.Protocol;
+using static MapReduce.Actors.Protocol.WorkerProtocol;
 
 namespace MapReduce.Actors.Master;
 

@@ -1,3 +1,4 @@
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Catalog;
 using MapReduce.Storage.Incremental;

@@ -1,5 +1,6 @@
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
-using static MapReduce.Actors.Master.MasterProtocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
 
 namespace MapReduce.Actors.Master;
 

@@ -1,3 +1,5 @@
+using MapReduce.Actors.Protocol;
+
 namespace MapReduce.Actors.Master;
 
 /// <summary>

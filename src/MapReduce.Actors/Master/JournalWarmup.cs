@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Persistence;
+using MapReduce.Actors.Protocol;
 
 namespace MapReduce.Actors.Master;
 

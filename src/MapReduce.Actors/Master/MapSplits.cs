@@ -1,3 +1,4 @@
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 
 namespace MapReduce.Actors.Master;

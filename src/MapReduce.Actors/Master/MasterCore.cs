@@ -3,9 +3,10 @@ using Akka.Actor;
 using Akka.Event;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.Metrics;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
-using static MapReduce.Actors.Master.MasterProtocol;
-using static MapReduce.Actors.Worker.WorkerProtocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
+using static MapReduce.Actors.Protocol.WorkerProtocol;
 
 namespace MapReduce.Actors.Master;
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using MapReduce.Actors.Protocol;
 
 namespace MapReduce.Actors.Master;
 

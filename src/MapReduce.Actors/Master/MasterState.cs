@@ -1,11 +1,10 @@
 using System.Collections.Immutable;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.Worker;
 
 namespace MapReduce.Actors.Master;
 
 public enum TaskStage { Pending, Running, Done }
-
-public enum JobStage { Running, Succeeded, Failed, Cancelled }
 
 /// <summary>
 /// One map or reduce task of a job, as the journal knows it. Attempts are numbered from 1.

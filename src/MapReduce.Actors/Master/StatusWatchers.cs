@@ -1,5 +1,6 @@
 using Akka.Actor;
-using static MapReduce.Actors.Master.MasterProtocol;
+using MapReduce.Actors.Protocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
 
 namespace MapReduce.Actors.Master;
 

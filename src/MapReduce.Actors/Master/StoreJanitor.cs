@@ -1,7 +1,9 @@
 using Akka.Actor;
 using Akka.Event;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
-using static MapReduce.Actors.Master.MasterProtocol;
+using MapReduce.Actors.Protocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
 
 namespace MapReduce.Actors.Master;
 

@@ -1,4 +1,4 @@
-using static MapReduce.Actors.Master.MasterProtocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
 
 namespace MapReduce.Actors.Master;
 

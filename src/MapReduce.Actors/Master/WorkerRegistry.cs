@@ -1,4 +1,5 @@
 using Akka.Actor;
+using MapReduce.Actors.Protocol;
 
 namespace MapReduce.Actors.Master;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Akka.Actor;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 
 namespace MapReduce.Actors.Metrics;

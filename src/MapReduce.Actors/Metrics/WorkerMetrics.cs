@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MapReduce.Actors.Master;
-using static MapReduce.Actors.Master.MasterProtocol;
+using MapReduce.Actors.Protocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
 
 namespace MapReduce.Actors.Metrics;
 

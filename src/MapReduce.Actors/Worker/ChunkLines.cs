@@ -1,5 +1,7 @@
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 
 namespace MapReduce.Actors.Worker;
 

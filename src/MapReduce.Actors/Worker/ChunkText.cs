@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Compression;
 using System.Text;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
 
 namespace MapReduce.Actors.Worker;

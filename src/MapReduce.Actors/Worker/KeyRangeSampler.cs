@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 
 namespace MapReduce.Actors.Worker;

@@ -1,13 +1,15 @@
 using System.Text;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Chunking;
 using MapReduce.Storage.Records;
-using static MapReduce.Actors.Master.MasterProtocol;
-using static MapReduce.Actors.Worker.WorkerProtocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
+using static MapReduce.Actors.Protocol.WorkerProtocol;
 
 namespace MapReduce.Actors.Worker;
 

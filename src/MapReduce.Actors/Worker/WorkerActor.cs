@@ -2,8 +2,9 @@ using Akka.Actor;
 using Akka.Event;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.Metrics;
-using static MapReduce.Actors.Master.MasterProtocol;
-using static MapReduce.Actors.Worker.WorkerProtocol;
+using MapReduce.Actors.Protocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
+using static MapReduce.Actors.Protocol.WorkerProtocol;
 
 namespace MapReduce.Actors.Worker;
 

@@ -1,3 +1,4 @@
+using MapReduce.Actors.Protocol;
 using MapReduce.Submit.Client;
 
 namespace MapReduce.Submit.Bench;
@@ -21,7 +22,7 @@ public sealed class BenchClient(ClusterApi api, bool shortCircuit)
             var runner = await JobRunner.ConnectAsync(api, shortCircuit, report, ct);
             var submitted = await runner.SubmitAsync(job.Job, ct);
             var end = await runner.FollowAsync(submitted.JobId, ct);
-            if (end.State != Actors.Api.ApiModels.States.Succeeded)
+            if (end.State != Actors.Protocol.ApiModels.States.Succeeded)
                 return new JobOutcome(false, submitted.JobId, submitted.DataId, submitted.CodeId, $"job {submitted.JobId} {end.State}: {end.Error}", []);
             var files = await runner.DownloadAsync(submitted.JobId, end.Parts, job.OutputFolder, ct);
             return new JobOutcome(true, submitted.JobId, submitted.DataId, submitted.CodeId, $"job {submitted.JobId} succeeded", files);

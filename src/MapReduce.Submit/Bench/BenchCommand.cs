@@ -34,7 +34,7 @@ public static class BenchCommand
         if (Invalid(o) is { } mistake)
         {
             error.WriteLine($"error: {mistake}");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         try
         {
@@ -43,17 +43,17 @@ public static class BenchCommand
         catch (BenchInputException e)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         catch (Exception e) when (e is BenchException or CompileErrorException or UserCodeException)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.JobFailed;
+            return ExitCodes.JobFailed;
         }
         catch (Exception e) when (e is LocalClusterException or TimeoutException)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.ClusterError;
+            return ExitCodes.ClusterError;
         }
     }
 
@@ -75,7 +75,7 @@ public static class BenchCommand
         if (!File.Exists(codeFile))
         {
             error.WriteLine($"error: code folder '{o.CodeFolder}' has no {ScriptCompiler.ScriptFileName}");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         Directory.CreateDirectory(o.BenchFolder);
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1L << 30)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
@@ -183,7 +183,7 @@ public static class BenchCommand
             tiny.Count > 0 ? Target("tiny job under 300 ms", Median(tiny) < TimeSpan.FromMilliseconds(300)) : null,
             Target("every node under 1 GB peak", peaks.All(p => p.Peak < gb)),
         }.OfType<string>()));
-        return same ? JobCommand.Ok : JobCommand.JobFailed;
+        return same ? ExitCodes.Ok : ExitCodes.JobFailed;
     }
 
     private static Dictionary<string, TimeSpan> CpuTimes(LocalCluster cluster)

@@ -27,7 +27,7 @@ public static class BenchCommands
             if (ByteSize.Parse(parse.GetValue(size)!) is not { } bytes || bytes < 1)
             {
                 Console.Error.WriteLine($"error: --size '{parse.GetValue(size)}' is not a size such as 200MB or 1GB");
-                return JobCommand.UsageError;
+                return ExitCodes.UsageError;
             }
             return await BenchCommand.RunAsync(new BenchOptions(bytes, parse.GetValue(files), parse.GetValue(benchWorkers), parse.GetValue(benchSlots), parse.GetValue(benchCode)!,
                 parse.GetValue(samples)!, parse.GetValue(benchDir)!, parse.GetValue(tinyRuns), parse.GetValue(benchConfig), parse.GetValue(runs), parse.GetValue(warmups)), Console.Out, Console.Error, ct);
@@ -54,7 +54,7 @@ public static class BenchCommands
             if (ByteSize.Parse(parse.GetValue(big)!) is not { } bigBytes || bigBytes < 0)
             {
                 Console.Error.WriteLine($"error: --big '{parse.GetValue(big)}' is not a size such as 200MB, or 0");
-                return JobCommand.UsageError;
+                return ExitCodes.UsageError;
             }
             return await JobsBenchCommand.RunAsync(new JobsBenchOptions(parse.GetValue(jobCount), parse.GetValue(clients), bigBytes, parse.GetValue(jobsWorkers),
                 parse.GetValue(jobsSlots), parse.GetValue(jobsCode)!, parse.GetValue(jobsSamples)!, parse.GetValue(jobsDir)!, parse.GetValue(jobsConfig), parse.GetValue(failover),
@@ -80,7 +80,7 @@ public static class BenchCommands
             if (ByteSize.Parse(parse.GetValue(incSize)!) is not { } bytes || bytes < 1)
             {
                 Console.Error.WriteLine($"error: --size '{parse.GetValue(incSize)}' is not a size such as 200MB or 1GB");
-                return JobCommand.UsageError;
+                return ExitCodes.UsageError;
             }
             return await IncrementalBenchCommand.RunAsync(new IncrementalBenchOptions(bytes, parse.GetValue(incFiles), parse.GetValue(incWorkers), parse.GetValue(incSlots),
                 parse.GetValue(incCode)!, parse.GetValue(incSamples)!, parse.GetValue(incDir)!, parse.GetValue(incConfig), parse.GetValue(incRuns)), Console.Out, Console.Error, ct);
@@ -120,7 +120,7 @@ public static class BenchCommands
             if (ByteSize.Parse(parse.GetValue(sortSize)!) is not { } bytes || bytes < 100)
             {
                 Console.Error.WriteLine($"error: --size '{parse.GetValue(sortSize)}' is not a size such as 100MB or 10GB");
-                return JobCommand.UsageError;
+                return ExitCodes.UsageError;
             }
             return await SortBenchCommand.RunAsync(new SortBenchOptions(bytes, parse.GetValue(sortSeed), parse.GetValue(sortReducers), parse.GetValue(sortWorkers),
                 parse.GetValue(sortSlots), parse.GetValue(sortCode)!, parse.GetValue(sortDir)!, parse.GetValue(sortConfig), parse.GetValue(sortCompare)), Console.Out, Console.Error, ct);

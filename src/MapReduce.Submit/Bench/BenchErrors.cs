@@ -15,17 +15,17 @@ public static class BenchErrors
         catch (BenchInputException e)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         catch (BenchException e)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.JobFailed;
+            return ExitCodes.JobFailed;
         }
         catch (Exception e) when (e is LocalClusterException or TimeoutException)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.ClusterError;
+            return ExitCodes.ClusterError;
         }
     }
 }

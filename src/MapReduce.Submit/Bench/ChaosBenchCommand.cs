@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Protocol;
 using MapReduce.Node;
 using MapReduce.Storage.Catalog;
 using MapReduce.Storage.Chunking;
@@ -39,12 +40,12 @@ public static class ChaosBenchCommand
         if (o.Duration <= TimeSpan.Zero || o.Clients < 1 || o.Workers < 1 || o.FaultEvery <= TimeSpan.Zero || o.BusyThreads < 0)
         {
             error.WriteLine("error: --minutes and --fault-every must be positive; --clients and --workers at least 1; --busy not negative");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         if (!OperatingSystem.IsLinux())
         {
             error.WriteLine("error: bench chaos pauses nodes with SIGSTOP and SIGCONT: it runs on Linux only");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         return await BenchErrors.ExitCodeOfAsync(() => RunCheckedAsync(o, output, ct), error);
     }
@@ -145,7 +146,7 @@ public static class ChaosBenchCommand
         output.WriteLine($"faults: {injected.Count} ({string.Join(", ", injected.GroupBy(f => $"{f.Kind} {f.Role}").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"))})");
         output.WriteLine($"anomalies: {anomalies.Count}");
         foreach (var anomaly in anomalies.Take(50)) output.WriteLine($"  {anomaly}");
-        return anomalies.Count == 0 && byOutcome.GetValueOrDefault("exact") > 0 ? JobCommand.Ok : JobCommand.JobFailed;
+        return anomalies.Count == 0 && byOutcome.GetValueOrDefault("exact") > 0 ? ExitCodes.Ok : ExitCodes.JobFailed;
     }
 
     /// <summary>One client: jobs one after another until the soak ends, each checked against its input's undisturbed answer.</summary>

@@ -27,7 +27,7 @@ public static class ColdBenchCommand
         if (o.Runs < 1 || o.Launcher is not (Script or DotnetRun or Dll))
         {
             error.WriteLine($"error: --runs must be at least 1 and --launcher {Script}, {DotnetRun} or {Dll}");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         string[] demo = ["-d", o.DataFolder, "-c", o.CodeFolder, "-o", o.OutputFolder, .. o.Store is null ? Array.Empty<string>() : ["--store", o.Store]];
         // cold: every run starts and stops its own cluster. kept: the first run leaves the cluster up
@@ -43,7 +43,7 @@ public static class ColdBenchCommand
                 if (exit != 0)
                 {
                     error.WriteLine($"error: {s.Name} run {i} exited with code {exit}:\n{log}");
-                    return JobCommand.JobFailed;
+                    return ExitCodes.JobFailed;
                 }
                 times.Add(time);
                 output.WriteLine($"{s.Name} run {i}/{o.Runs}: {BenchCommand.Seconds(time)}");
@@ -51,7 +51,7 @@ public static class ColdBenchCommand
             var sorted = times.Order().ToList();
             output.WriteLine($"{s.Name}: min {BenchCommand.Seconds(sorted[0])}, median {BenchCommand.Seconds(sorted[sorted.Count / 2])}, max {BenchCommand.Seconds(sorted[^1])} over {o.Runs} runs");
         }
-        return JobCommand.Ok;
+        return ExitCodes.Ok;
     }
 
     private static (string FileName, List<string> Arguments) CommandLine(ColdBenchOptions o, string[] jobArguments)

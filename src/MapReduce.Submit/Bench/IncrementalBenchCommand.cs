@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 using MapReduce.Node;
 using MapReduce.Storage.Chunking;
@@ -24,13 +25,13 @@ public static class IncrementalBenchCommand
         if (o.Files < 2 || o.Runs < 1 || o.Workers < 1 || o.TasksPerWorker < 1 || o.Bytes / o.Files < 1000)
         {
             error.WriteLine("error: bench incremental needs --files of at least 2, --runs, --workers and --tasks-per-worker of at least 1, and at least 1 KB per file");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         var codeFile = Path.Combine(o.CodeFolder, ScriptCompiler.ScriptFileName);
         if (!File.Exists(codeFile))
         {
             error.WriteLine($"error: code folder '{o.CodeFolder}' has no {ScriptCompiler.ScriptFileName}");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         try
         {
@@ -39,7 +40,7 @@ public static class IncrementalBenchCommand
         catch (Exception e) when (e is BenchException or BenchInputException or LocalClusterException or TimeoutException or ApiException)
         {
             error.WriteLine($"error: {e.Message}");
-            return e is BenchInputException ? JobCommand.UsageError : JobCommand.JobFailed;
+            return e is BenchInputException ? ExitCodes.UsageError : ExitCodes.JobFailed;
         }
     }
 
@@ -109,7 +110,7 @@ public static class IncrementalBenchCommand
         output.WriteLine($"--incremental, 1 of {o.Files} files changed: {Spread(oneChanged)}; ratio to the full run {Median(oneChanged) / fullMedian:0.00}");
         output.WriteLine($"--incremental, nothing changed: {Spread(same)}; ratio to the full run {Median(same) / fullMedian:0.00}");
         output.WriteLine(ok ? "outputs: the no-change re-run returned the earlier job's result, byte for byte" : "outputs: a re-run did NOT reuse as it should");
-        return ok ? JobCommand.Ok : JobCommand.JobFailed;
+        return ok ? ExitCodes.Ok : ExitCodes.JobFailed;
     }
 
     private static BenchJob Job(string input, string? codeFile, string? codeId, MapReduceSettings settings, bool incremental, string output) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Node;
 using MapReduce.Storage.Catalog;
 using MapReduce.Storage.Chunking;
@@ -35,7 +36,7 @@ public static class JobsBenchCommand
         if (o.Jobs < 0 || o.Clients < 1 || o.Workers < 1 || o.TasksPerWorker < 1)
         {
             error.WriteLine("error: --jobs must not be negative; --clients, --workers and --tasks-per-worker must be at least 1");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         return await BenchErrors.ExitCodeOfAsync(() => RunCheckedAsync(o, output, ct), error);
     }
@@ -48,7 +49,7 @@ public static class JobsBenchCommand
         if (!File.Exists(codeFile)) throw new BenchInputException($"code folder '{o.CodeFolder}' has no task.csx");
         Directory.CreateDirectory(o.BenchFolder);
         output.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
-        if (o.ManyTasks) return await ManyTasksBench.RunAsync(o, output, ct) ? JobCommand.Ok : JobCommand.JobFailed;
+        if (o.ManyTasks) return await ManyTasksBench.RunAsync(o, output, ct) ? ExitCodes.Ok : ExitCodes.JobFailed;
         var tinyFolder = BenchInput.EnsureTiny(o.BenchFolder, o.SamplesFolder);
         var store = Path.Combine(o.BenchFolder, "jobs-store");
         BenchStore.Clear(store);
@@ -84,7 +85,7 @@ public static class JobsBenchCommand
             string.Join(", ", cluster.Nodes.Where(n => n.Roles == NodeRoles.Master).Select(n => $"{n.Name} {PeakMemory.Megabytes(Resident(n))} resident, peak {PeakMemory.Megabytes(PeakMemory.Of(n.Process))}")));
 
         if (o.Failover) await FailoverAsync(cluster, output, ct);
-        return wrong == 0 && distinct == o.Jobs && twice == 0 ? JobCommand.Ok : JobCommand.JobFailed;
+        return wrong == 0 && distinct == o.Jobs && twice == 0 ? ExitCodes.Ok : ExitCodes.JobFailed;
     }
 
     /// <summary>Starts a big job, waits until its maps run, then times a tiny job submitted beside it.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Protocol;
 using MapReduce.Node;
 using MapReduce.Storage.Catalog;
 using MapReduce.Storage.Chunking;

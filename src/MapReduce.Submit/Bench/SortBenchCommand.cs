@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 using MapReduce.Node;
 using MapReduce.Storage.Chunking;
@@ -37,13 +38,13 @@ public static class SortBenchCommand
         if (o.Workers < 1 || o.TasksPerWorker < 1 || o.Reducers < 0 || o.Bytes < SortInput.RecordBytes)
         {
             error.WriteLine("error: --workers and --tasks-per-worker must be at least 1, --reducers at least 0 (0: by size), --size at least 100 B");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         var codeFile = Path.Combine(o.CodeFolder, ScriptCompiler.ScriptFileName);
         if (!File.Exists(codeFile))
         {
             error.WriteLine($"error: code folder '{o.CodeFolder}' has no {ScriptCompiler.ScriptFileName}");
-            return JobCommand.UsageError;
+            return ExitCodes.UsageError;
         }
         try
         {
@@ -52,12 +53,12 @@ public static class SortBenchCommand
         catch (Exception e) when (e is BenchException or CompileErrorException or UserCodeException)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.JobFailed;
+            return ExitCodes.JobFailed;
         }
         catch (Exception e) when (e is LocalClusterException or TimeoutException)
         {
             error.WriteLine($"error: {e.Message}");
-            return JobCommand.ClusterError;
+            return ExitCodes.ClusterError;
         }
     }
 
@@ -144,7 +145,7 @@ public static class SortBenchCommand
                 Target("store and scratch at most 3x the input", peakSpace <= 3 * inputBytes),
                 Target("space freed at the end", left < 10_000_000)));
             foreach (var part in job.OutputFiles) File.Delete(part);
-            return valid && identical ? JobCommand.Ok : JobCommand.JobFailed;
+            return valid && identical ? ExitCodes.Ok : ExitCodes.JobFailed;
         }
     }
 

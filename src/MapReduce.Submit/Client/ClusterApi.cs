@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Authentication;
 using System.Text.Json;
 using MapReduce.Actors.Hosting;
-using static MapReduce.Actors.Api.ApiModels;
+using static MapReduce.Actors.Protocol.ApiModels;
 
 namespace MapReduce.Submit.Client;
 

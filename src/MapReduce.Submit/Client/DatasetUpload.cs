@@ -1,13 +1,15 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Chunking;
 using MapReduce.Storage.Incremental;
-using static MapReduce.Actors.Api.ApiModels;
+using static MapReduce.Actors.Protocol.ApiModels;
 
 namespace MapReduce.Submit.Client;
 

@@ -1,3 +1,5 @@
+using MapReduce.Actors.Protocol;
+
 namespace MapReduce.Submit.Client;
 
 /// <summary>What <see cref="JobRunner"/> reports while it works; the CLI shows it (see ConsoleProgress.For).</summary>

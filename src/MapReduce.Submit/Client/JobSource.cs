@@ -2,7 +2,7 @@ using MapReduce.Actors.Api;
 using MapReduce.Actors.Master;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;
-using static MapReduce.Actors.Api.ApiModels;
+using static MapReduce.Actors.Protocol.ApiModels;
 
 namespace MapReduce.Submit.Client;
 

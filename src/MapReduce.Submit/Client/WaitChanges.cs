@@ -1,4 +1,4 @@
-using static MapReduce.Actors.Api.ApiModels;
+using static MapReduce.Actors.Protocol.ApiModels;
 
 namespace MapReduce.Submit.Client;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MapReduce.Actors.Protocol;
 using MapReduce.Submit.Client;
 
 namespace MapReduce.Submit.Display;

@@ -3,9 +3,11 @@ using System.Net.Http.Json;
 using Akka.Actor;
 using Akka.Configuration;
 using MapReduce.Actors.Api;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 using MapReduce.Tests.Support;
 

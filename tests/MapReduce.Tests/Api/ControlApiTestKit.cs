@@ -2,6 +2,7 @@ using Akka.Cluster;
 using Akka.Configuration;
 using Akka.TestKit;
 using MapReduce.Actors.Api;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Storage.Blobs;

@@ -4,8 +4,10 @@ using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
 using MapReduce.Actors.Api;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 using MapReduce.Tests.Support;
 

@@ -4,6 +4,7 @@ using System.Text;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 using MapReduce.Tests.Support;
 

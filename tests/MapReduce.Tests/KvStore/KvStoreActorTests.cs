@@ -3,11 +3,12 @@ using System.Text;
 using Akka.Actor;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;
 using MapReduce.Tests.Support;
 using Xunit.Abstractions;
-using static MapReduce.Actors.KvStore.KvStoreProtocol;
+using static MapReduce.Actors.Protocol.KvStoreProtocol;
 
 namespace MapReduce.Tests.KvStore;
 

@@ -1,3 +1,4 @@
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
 using Microsoft.Extensions.Time.Testing;
 

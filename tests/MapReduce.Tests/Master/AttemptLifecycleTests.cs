@@ -1,5 +1,6 @@
 using Akka.Actor;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using static MapReduce.Actors.Master.AttemptEvent;
 using static MapReduce.Actors.Master.AttemptState;
 

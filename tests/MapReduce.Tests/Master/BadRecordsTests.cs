@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 
 namespace MapReduce.Tests.Master;
 

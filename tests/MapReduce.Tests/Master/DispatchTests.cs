@@ -1,5 +1,6 @@
 using MapReduce.Actors.Master;
-using static MapReduce.Actors.Worker.WorkerProtocol;
+using MapReduce.Actors.Protocol;
+using static MapReduce.Actors.Protocol.WorkerProtocol;
 
 namespace MapReduce.Tests.Master;
 

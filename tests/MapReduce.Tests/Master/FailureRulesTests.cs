@@ -1,4 +1,5 @@
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using static MapReduce.Actors.Master.FailureRules;
 
 namespace MapReduce.Tests.Master;

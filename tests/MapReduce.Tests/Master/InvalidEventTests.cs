@@ -1,8 +1,9 @@
 using Akka.Actor;
 using Akka.Persistence;
 using MapReduce.Actors.Master;
-using static MapReduce.Actors.Master.MasterProtocol;
-using static MapReduce.Actors.Worker.WorkerProtocol;
+using MapReduce.Actors.Protocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
+using static MapReduce.Actors.Protocol.WorkerProtocol;
 
 namespace MapReduce.Tests.Master;
 

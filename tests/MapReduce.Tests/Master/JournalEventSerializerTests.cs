@@ -1,5 +1,6 @@
 using Akka.Actor;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.Serialization;
 
 namespace MapReduce.Tests.Master;

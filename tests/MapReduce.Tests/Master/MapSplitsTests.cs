@@ -1,4 +1,5 @@
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 
 namespace MapReduce.Tests.Master;

@@ -2,11 +2,12 @@ using Akka.Actor;
 using Akka.Configuration;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 using MapReduce.Tests.Support;
 using Microsoft.Extensions.Time.Testing;
-using static MapReduce.Actors.Master.MasterProtocol;
-using static MapReduce.Actors.Worker.WorkerProtocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
+using static MapReduce.Actors.Protocol.WorkerProtocol;
 
 namespace MapReduce.Tests.Master;
 

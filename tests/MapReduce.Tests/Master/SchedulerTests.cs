@@ -1,4 +1,5 @@
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 
 namespace MapReduce.Tests.Master;
 

@@ -1,8 +1,9 @@
 using Akka.Actor;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
-using static MapReduce.Actors.Master.MasterProtocol;
-using static MapReduce.Actors.Worker.WorkerProtocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
+using static MapReduce.Actors.Protocol.WorkerProtocol;
 
 namespace MapReduce.Tests.Master;
 

@@ -1,8 +1,10 @@
 using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Configs;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 
 namespace MapReduce.Tests.Master;
 

@@ -1,7 +1,8 @@
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Tests.Master;
-using static MapReduce.Actors.Master.MasterProtocol;
-using static MapReduce.Actors.Worker.WorkerProtocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
+using static MapReduce.Actors.Protocol.WorkerProtocol;
 using static MapReduce.Tests.Metrics.MetricsScrape;
 
 namespace MapReduce.Tests.Metrics;

@@ -6,6 +6,7 @@ using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Metrics;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 using MapReduce.Tests.Deploy;
 using MapReduce.Tests.Support;

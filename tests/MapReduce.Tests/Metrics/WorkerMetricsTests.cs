@@ -1,6 +1,7 @@
 using MapReduce.Actors.Master;
 using MapReduce.Actors.Metrics;
-using static MapReduce.Actors.Master.MasterProtocol;
+using MapReduce.Actors.Protocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
 using static MapReduce.Tests.Metrics.MetricsScrape;
 
 namespace MapReduce.Tests.Metrics;

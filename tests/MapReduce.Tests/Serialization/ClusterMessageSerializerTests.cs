@@ -5,6 +5,7 @@ using Hyperion.Internal;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.Serialization;
 using MapReduce.Actors.StoreCheck;
 using MapReduce.Actors.Worker;

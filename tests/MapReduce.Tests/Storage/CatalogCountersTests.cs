@@ -1,3 +1,4 @@
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 using MapReduce.Tests.Support;
 using Microsoft.Data.Sqlite;

@@ -1,4 +1,5 @@
 using MapReduce.Actors.Api;
+using MapReduce.Actors.Protocol;
 using MapReduce.Submit;
 using MapReduce.Submit.Client;
 using MapReduce.Submit.Display;

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Blobs;

@@ -1,8 +1,10 @@
-using MapReduce.Actors.Master;
-using MapReduce.Actors.UserCode;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.KvStore;
+using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
+using MapReduce.Actors.UserCode;
 using MapReduce.Actors.Worker;
-using static MapReduce.Actors.Master.MasterProtocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
 
 namespace MapReduce.Tests.Worker;
 

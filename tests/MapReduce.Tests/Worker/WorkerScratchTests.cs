@@ -1,12 +1,14 @@
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Blobs;
 using MapReduce.Tests.Support;
-using static MapReduce.Actors.Master.MasterProtocol;
-using static MapReduce.Actors.Worker.WorkerProtocol;
+using static MapReduce.Actors.Protocol.MasterProtocol;
+using static MapReduce.Actors.Protocol.WorkerProtocol;
 
 namespace MapReduce.Tests.Worker;
 

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using MapReduce.Actors.Master;
 using MapReduce.Storage.Catalog;
 
-namespace MapReduce.Actors.Api;
+namespace MapReduce.Actors.Protocol;
 
 /// <summary>The control API's bodies (docs/api.md), shared by the server on the master nodes and the CLI.</summary>
 public static class ApiModels

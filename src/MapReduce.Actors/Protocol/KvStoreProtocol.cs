@@ -1,4 +1,4 @@
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.Protocol;
 
 /// <summary>
 /// Control messages of the kvstore actor (role kvstore, at /user/kvstore). Blob bytes do not travel

@@ -1,54 +1,17 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 using MapReduce.Node;
 using MapReduce.Storage.Chunking;
 using MapReduce.Submit.Client;
-using static MapReduce.Actors.Api.ApiModels;
+using static MapReduce.Actors.Protocol.ApiModels;
+using static MapReduce.Submit.ExitCodes;
 
 namespace MapReduce.Submit;
-
-public sealed record JobOptions(
-    IReadOnlyList<string> DataFolders,
-    string? DataId,
-    string? CodeFolder,
-    string? CodeId,
-    string? OutputFolder,
-    int? Reducers,
-    IReadOnlyList<string> ClusterUrls,
-    string StoreFolder,
-    int? Workers,
-    int? TasksPerWorker,
-    string? ConfigFile,
-    int? BlockSize = null,
-    bool Detach = false,
-    bool Json = false,
-    bool Quiet = false,
-    TimeSpan? KeepCluster = null)
-{
-    /// <summary>The input files' encoding as given (--encoding); null: UTF-8.</summary>
-    public string? Encoding { get; init; }
-
-    /// <summary>--sample: only the first this many lines of each input file are uploaded and mapped; null: all of them.</summary>
-    public int? Sample { get; init; }
-
-    /// <summary>--in-process: kvstore, master and worker in this process, the script compiled for a debugger.</summary>
-    public bool InProcess { get; init; }
-
-    /// <summary>--skip-bad-records: true; null: the cluster's mapreduce.skip-bad-records.</summary>
-    public bool? SkipBadRecords { get; init; }
-
-    /// <summary>--input-format as given (lines, csv, jsonl, whole-file); null: text lines.</summary>
-    public string? InputFormat { get; init; }
-
-    /// <summary>--output-format as given (tsv, jsonl, csv); null: tsv.</summary>
-    public string? OutputFormat { get; init; }
-
-    /// <summary>--incremental: reuse what earlier incremental runs of the same input, code and reducers left.</summary>
-    public bool Incremental { get; init; }
-}
 
 /// <summary>
 /// `submit` (also the root command): checks the user's folders, finds or starts the cluster,
@@ -56,18 +19,12 @@ public sealed record JobOptions(
 /// (<c>--detach</c>) prints the job id once the job is journaled. Ctrl+C while attached cancels the
 /// job: the cancel is one journaled event, so the job is either running or cancelled, never half.
 /// </summary>
-public static class JobCommand
+public static class Submission
 {
-    public const int Ok = 0;
-    public const int JobFailed = 1;
-    public const int UsageError = 2;
-    public const int ClusterError = 3;
-    public const int JobCancelled = 4;
-
     /// <summary>A detached job on a local cluster needs the cluster to outlive this command: kept this long unless configured.</summary>
     private static readonly TimeSpan DetachedKeep = TimeSpan.FromMinutes(10);
 
-    public static async Task<int> RunAsync(JobOptions options, TextWriter output, TextWriter error, CancellationToken ct)
+    public static async Task<int> RunAsync(SubmitOptions options, TextWriter output, TextWriter error, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
         if (string.Equals(options.Encoding, TextEncodings.ListRequest, StringComparison.OrdinalIgnoreCase))
@@ -204,14 +161,14 @@ public static class JobCommand
             error.WriteLine($"error: {e.Message}");
             return e.Status == System.Net.HttpStatusCode.BadRequest ? JobFailed : ClusterError;
         }
-        catch (Actors.KvStore.KvStoreUnreachableException e)
+        catch (Actors.BlobClients.KvStoreUnreachableException e)
         {
             // This command's own blob bytes (upload, download) could not reach the kvstore's data channel.
             await progress.DisposeAsync();
-            error.WriteLine($"error: {Actors.KvStore.KvStoreUnreachableException.Advice(e.Message)}");
+            error.WriteLine($"error: {Actors.BlobClients.KvStoreUnreachableException.Advice(e.Message)}");
             return ClusterError;
         }
-        catch (Exception e) when (e is TimeoutException or LocalClusterException or Actors.KvStore.KvStoreException or IOException or InputException or UnauthorizedAccessException)
+        catch (Exception e) when (e is TimeoutException or LocalClusterException or Actors.BlobClients.KvStoreException or IOException or InputException or UnauthorizedAccessException)
         {
             await progress.DisposeAsync();
             error.WriteLine($"error: {e.Message}");
@@ -257,7 +214,7 @@ public static class JobCommand
     /// options, the folders, and every input file read once (<see cref="InputCheck"/>), so that bad
     /// input fails before anything is stored. What is skipped in the input folders goes to <paramref name="warn"/>.
     /// </summary>
-    private static (IReadOnlyList<InputDocument>? Documents, JobCode? Code) CheckInputs(JobOptions o, Encoding encoding, long maxLineSize, InputFormat format, Action<string> warn)
+    private static (IReadOnlyList<InputDocument>? Documents, JobCode? Code) CheckInputs(SubmitOptions o, Encoding encoding, long maxLineSize, InputFormat format, Action<string> warn)
     {
         if ((o.DataFolders.Count == 0) == (o.DataId is null)) throw new InputException("give the input as --data FOLDER or --data-id ID (exactly one)");
         if ((o.CodeFolder is null) == (o.CodeId is null)) throw new InputException("give the code as --code FOLDER or --code-id ID (exactly one)");

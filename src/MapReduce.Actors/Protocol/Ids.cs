@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MapReduce.Actors.Master;
+namespace MapReduce.Actors.Protocol;
 
 public enum TaskKind { Map, Reduce }
 

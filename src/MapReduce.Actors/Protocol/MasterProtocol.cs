@@ -1,6 +1,6 @@
 using Akka.Actor;
 
-namespace MapReduce.Actors.Master;
+namespace MapReduce.Actors.Protocol;
 
 /// <summary>Messages the job master (the cluster singleton) answers, from submitters and workers.</summary>
 public static class MasterProtocol

@@ -1,6 +1,6 @@
 using MapReduce.Actors.Master;
 
-namespace MapReduce.Actors.Worker;
+namespace MapReduce.Actors.Protocol;
 
 /// <summary>Tasks the master hands to a worker; results go back to the master (see MasterProtocol).</summary>
 public static class WorkerProtocol

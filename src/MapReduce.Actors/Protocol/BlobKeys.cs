@@ -1,4 +1,4 @@
-namespace MapReduce.Actors.Master;
+namespace MapReduce.Actors.Protocol;
 
 /// <summary>Where everything lives in the kvstore. Task outputs sit under their attempt, so attempts never overwrite each other.</summary>
 public static class BlobKeys
@@ -6,7 +6,7 @@ public static class BlobKeys
     public static string Chunk(string datasetId, int docIndex, int chunkIndex) => $"{DatasetFolder(datasetId)}/{docIndex:D6}-{chunkIndex:D6}";
 
     /// <summary>
-    /// An uploaded dataset's chunk list (<see cref="KvStore.DatasetManifest"/>), beside its chunks;
+    /// An uploaded dataset's chunk list (<see cref="Protocol.DatasetManifest"/>), beside its chunks;
     /// chunk names are digits, so it never collides with one, and deleting the dataset deletes it.
     /// </summary>
     public static string Manifest(string dirId) => $"{DatasetFolder(dirId)}/manifest";
@@ -44,7 +44,7 @@ public static class BlobKeys
 
     public static string PartName(int partition) => $"part-{partition:D5}";
 
-    /// <summary>How the ids of job results begin; no client may register a dataset under it (<see cref="KvStore.DatasetIds"/>).</summary>
+    /// <summary>How the ids of job results begin; no client may register a dataset under it (<see cref="Protocol.DatasetIds"/>).</summary>
     public const string ResultPrefix = "result-";
 
     public static string ResultDatasetId(JobId job) => $"{ResultPrefix}{job}";

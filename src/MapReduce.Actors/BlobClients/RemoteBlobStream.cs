@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// A blob (or a byte range of one) streamed from the kvstore's data channel while its reader works

@@ -1,7 +1,7 @@
 using MapReduce.Actors.Master;
 using MapReduce.Storage.Blobs;
 
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.Protocol;
 
 /// <summary>
 /// What a dataset id may be: one plain name, since it is a folder of blob keys (<c>data/ID/</c>),

@@ -1,4 +1,4 @@
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// The kvstore refused a write because its folder's disk is full (the data channel answers 507):

@@ -3,13 +3,14 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using MapReduce.Actors.Hosting;
 using Akka.Actor;
 using Akka.Event;
+using MapReduce.Actors.Hosting;
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
-using static MapReduce.Actors.KvStore.KvStoreProtocol;
+using static MapReduce.Actors.Protocol.KvStoreProtocol;
 
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>A kvstore request that failed; the message is the kvstore's own reason (<see cref="KvStoreUnreachableException"/>: it could not be reached).</summary>
 public class KvStoreException(string message) : Exception(message);
@@ -350,19 +351,19 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
     {
         if (response.IsSuccessStatusCode) return;
         if (response.StatusCode == HttpStatusCode.NotFound) throw new KvStoreException($"blob {key} does not exist in the kvstore");
-        if (response.Headers.TryGetValues(BlobHttpServer.CorruptHeader, out var corrupt)) throw new BlobCorruptException(key, corrupt.FirstOrDefault() ?? "");
+        if (response.Headers.TryGetValues(DataChannelHeaders.Corrupt, out var corrupt)) throw new BlobCorruptException(key, corrupt.FirstOrDefault() ?? "");
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Conflict && text.Length > 0) throw new KvStoreConflictException(text);
         if (response.StatusCode == HttpStatusCode.BadRequest && text.Length > 0) throw new KvStoreException(text);
         if (response.StatusCode == HttpStatusCode.InsufficientStorage) throw new KvStoreDiskFullException(text.Length > 0 ? text : KvStoreDiskFullException.Describe(key, url.GetLeftPart(UriPartial.Authority)));
         if (response.StatusCode == HttpStatusCode.Unauthorized)
-            throw new KvStoreException($"the kvstore's data channel at {url.GetLeftPart(UriPartial.Authority)} refused the request: {Api.ApiModels.ErrorText(text)}");
+            throw new KvStoreException($"the kvstore's data channel at {url.GetLeftPart(UriPartial.Authority)} refused the request: {ApiModels.ErrorText(text)}");
         throw new KvStoreException($"kvstore answered {(int)response.StatusCode} {response.ReasonPhrase} for {url}: {text}");
     }
 
-    /// <summary>The checksum the data channel sent with a whole blob (<see cref="BlobHttpServer.ChecksumHeader"/>), or null.</summary>
+    /// <summary>The checksum the data channel sent with a whole blob (<see cref="DataChannelHeaders.Checksum"/>), or null.</summary>
     private static BlobChecksum? StoredChecksum(HttpResponseMessage response) =>
-        response.Headers.TryGetValues(BlobHttpServer.ChecksumHeader, out var values) ? BlobChecksum.Parse(values.FirstOrDefault()) : null;
+        response.Headers.TryGetValues(DataChannelHeaders.Checksum, out var values) ? BlobChecksum.Parse(values.FirstOrDefault()) : null;
 
     private static long ExpectedLength(HttpResponseMessage response, string key) =>
         response.Content.Headers.ContentLength ?? throw new KvStoreException($"kvstore sent {key} without a length");

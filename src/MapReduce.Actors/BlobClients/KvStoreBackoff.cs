@@ -1,4 +1,4 @@
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// How long to wait before asking an unreachable kvstore again: 1 s, 2 s, 4 s, … capped at 30 s, so

@@ -2,9 +2,9 @@ using Akka.Actor;
 using Akka.Cluster;
 using MapReduce.Actors.Hosting;
 using MapReduce.Storage.Blobs;
-using static MapReduce.Actors.KvStore.KvStoreProtocol;
+using static MapReduce.Actors.Protocol.KvStoreProtocol;
 
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// Finds the kvstore in the cluster: the actor on the oldest Up member with role kvstore, the URL

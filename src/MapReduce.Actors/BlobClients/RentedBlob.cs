@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// A blob's bytes in a buffer rented from <see cref="ArrayPool{T}.Shared"/>; disposing gives the

@@ -1,4 +1,4 @@
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// The kvstore could not be reached (no kvstore node is up in the cluster, its data channel refused

@@ -1,4 +1,4 @@
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// Blob reads and writes as workers, masters and the CLI make them, whatever holds the bytes: the

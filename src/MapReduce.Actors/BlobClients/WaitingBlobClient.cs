@@ -1,5 +1,5 @@
 using MapReduce.Storage.Blobs;
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// A worker's blob client that waits out a kvstore that is away: a request that fails because the

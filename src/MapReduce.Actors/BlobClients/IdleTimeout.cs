@@ -1,4 +1,4 @@
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// Cancels a transfer that made no progress for <c>limit</c>, however long it runs in total: a 1 GB

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Net;
 
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// A request body of <paramref name="length"/> bytes streamed from <paramref name="source"/>'s

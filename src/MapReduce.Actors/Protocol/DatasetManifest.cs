@@ -1,10 +1,10 @@
 using System.Text.Json;
-using static MapReduce.Actors.KvStore.KvStoreProtocol;
+using static MapReduce.Actors.Protocol.KvStoreProtocol;
 
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.Protocol;
 
 /// <summary>
-/// The chunk list of an uploaded dataset, stored as a JSON blob (<see cref="Master.BlobKeys.Manifest"/>)
+/// The chunk list of an uploaded dataset, stored as a JSON blob (<see cref="Protocol.BlobKeys.Manifest"/>)
 /// instead of travelling in <see cref="RegisterDataset"/>: a message grows with the input, and
 /// remoting drops any frame above <c>maximum-frame-size</c> without a word (3,000 small files
 /// already passed it). A blob has no such limit, and the message stays a few hundred bytes.

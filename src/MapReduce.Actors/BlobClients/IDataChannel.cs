@@ -1,6 +1,7 @@
+using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// Where blob bytes go: the kvstore's data channel and, on its machine, its folder. Cluster nodes

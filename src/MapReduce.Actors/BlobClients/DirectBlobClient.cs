@@ -1,7 +1,7 @@
 using System.Buffers;
 using MapReduce.Storage.Blobs;
 
-namespace MapReduce.Actors.KvStore;
+namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// Reads and writes blobs straight in an object store (<c>mapreduce.blob-store.kind = s3</c>): a
