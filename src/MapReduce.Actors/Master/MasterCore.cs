@@ -58,7 +58,7 @@ public sealed class MasterCore
     {
         (_context, _catalog, _settings, _clock, _log, _projection, _janitor, _persist) = (context, catalog, settings, clock, log, projection, janitor, persist);
         _workers = new WorkerRegistry(refused => _log.Error(refused));
-        _watchers = new StatusWatchers(_waits);
+        _watchers = new StatusWatchers(_waits, settings.StatusInterval);
         _startedAt = Now;
     }
 
@@ -267,7 +267,7 @@ public sealed class MasterCore
     private void OnTick()
     {
         var now = Now;
-        foreach (var job in _watchers.Jobs.ToList()) _watchers.Answer(State.Jobs.GetValueOrDefault(job), job, heldSince: now - _settings.LongPoll);
+        foreach (var job in _watchers.Jobs.ToList()) _watchers.Answer(State.Jobs.GetValueOrDefault(job), job, heldSince: now - _settings.LongPoll, now: now);
         foreach (var silent in _workers.SilentFor(_settings.WorkerTimeout, now))
             LoseWorker(silent, $"has not answered for {_settings.WorkerTimeout.TotalSeconds:0} s");
         var failures = new List<TaskFailed>();
@@ -637,7 +637,7 @@ public sealed class MasterCore
         if (e is JobArchived) _workers.ForgetJob(new JobId(e.JobId));
         if (job is null) return;
         _projection.Tell(new CatalogProjection.Project(e, job, _waits.Current));
-        if (e is not TaskStarted) _watchers.Answer(job, job.Id);
+        if (e is not TaskStarted) _watchers.Answer(job, job.Id, now: Now);
         switch (e)
         {
             case JobSucceeded:

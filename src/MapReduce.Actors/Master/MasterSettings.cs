@@ -59,6 +59,7 @@ public sealed record MasterSettings(
             SkipBadRecords = mapreduce.GetBoolean("skip-bad-records"),
             MaxSkippedRecords = mapreduce.GetInt("max-skipped-records"),
             JournalBatchDelay = master.GetTimeSpan("journal-batch-delay"),
+            StatusInterval = master.GetTimeSpan("status-interval"),
         };
         if (settings.MaxSkippedRecords < 0) throw new ConfigurationException($"mapreduce.max-skipped-records must be 0 or more, not {settings.MaxSkippedRecords}");
         return settings.TimingProblem() is { } problem ? throw new ConfigurationException(problem) : settings;
@@ -69,6 +70,13 @@ public sealed record MasterSettings(
 
     /// <summary>How long after a job ended its leftovers are deleted once more (late writes of paused workers' attempts).</summary>
     public TimeSpan LateSweepAfter { get; init; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// A held status question (a long poll) is answered with a change of counts no sooner than this
+    /// after it arrived (mapreduce.master.status-interval); a job's end is answered at once. Zero:
+    /// every change at once, which makes a following client poll once per finished task.
+    /// </summary>
+    public TimeSpan StatusInterval { get; init; }
 
     /// <summary>How often a worker announces itself (mapreduce.announce-interval): the master's worker-timeout, lost-after and recovery-grace count on it.</summary>
     public TimeSpan AnnounceInterval { get; init; }

@@ -7,9 +7,12 @@ namespace MapReduce.Actors.Master;
 /// <summary>
 /// Status questions held by the master (long polls): each is answered as soon as its job's counts
 /// differ from what the asker knew, the job ends, what the jobs wait for changes (the master then
-/// answers them all, see <see cref="AnswerAll"/>), or it has waited long enough.
+/// answers them all, see <see cref="AnswerAll"/>), or it has waited long enough. A change of counts
+/// answers a question only once it has been held <paramref name="minHeld"/> (the master's
+/// status-interval): a client that follows a job asks again at once, and would otherwise ask once per
+/// finished task. Until then the change waits for the next event of the job or the master's tick.
 /// </summary>
-public sealed class StatusWatchers(WaitTracker waits)
+public sealed class StatusWatchers(WaitTracker waits, TimeSpan minHeld = default)
 {
     private readonly record struct Waiting(IActorRef Asker, DateTime Since, int KnownMapsDone, int KnownReducesDone);
 
@@ -36,8 +39,12 @@ public sealed class StatusWatchers(WaitTracker waits)
         list.Add(new Waiting(asker, now, question.KnownMapsDone, question.KnownReducesDone));
     }
 
-    /// <summary>Answers the held questions about this job that its state now answers, or (with <paramref name="heldSince"/>) that waited since before then.</summary>
-    public void Answer(JobState? job, JobId id, DateTime? heldSince = null)
+    /// <summary>
+    /// Answers the held questions about this job that its state now answers (a change of counts:
+    /// those held since <paramref name="now"/> minus the minimum at least; without a time, all), or
+    /// (with <paramref name="heldSince"/>) that waited since before then.
+    /// </summary>
+    public void Answer(JobState? job, JobId id, DateTime? heldSince = null, DateTime? now = null)
     {
         if (!_waiting.TryGetValue(id, out var list)) return;
         if (job is null)
@@ -49,7 +56,8 @@ public sealed class StatusWatchers(WaitTracker waits)
         var status = StatusOf(job, waits.Current);
         list.RemoveAll(w =>
         {
-            if (!Changed(status, w.KnownMapsDone, w.KnownReducesDone) && (heldSince is not { } cutoff || w.Since > cutoff)) return false;
+            var answers = status.IsFinished || (Changed(status, w.KnownMapsDone, w.KnownReducesDone) && (now is not { } at || at - w.Since >= minHeld));
+            if (!answers && (heldSince is not { } cutoff || w.Since > cutoff)) return false;
             w.Asker.Tell(status);
             return true;
         });

@@ -19,6 +19,9 @@ public sealed class JobMasterTests : MasterTestKit
         master.Tell(new GetJobStatus(job, 0, 0));
         ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // nothing changed yet: held
         master.Tell(new MapTaskSucceeded(map.Attempt, [1, 0]), worker.Ref);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // changed, but held for less than status-interval
+        Clock.Advance(Defaults.StatusInterval);
+        master.Tell(JobMaster.Tick.Instance);
         Assert.Equal(1, ExpectMsg<JobStatus>().MapsDone);
 
         master.Tell(new GetJobStatus(job, 1, 0));
