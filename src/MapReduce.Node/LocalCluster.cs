@@ -68,6 +68,14 @@ public sealed class LocalCluster : IAsyncDisposable
         get { lock (_apiPorts) return [.. _apiPorts.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{_apiScheme}://127.0.0.1:{p.Value}/")]; }
     }
 
+    /// <summary>
+    /// Raised (on a supervisor's thread) when a supervised node's process exits, with its name and exit
+    /// code, before it is started again: what a soak compares with the faults it injected.
+    /// </summary>
+    public event Action<string, int>? NodeExited;
+
+    internal void ReportExit(NodeProcess node, int exitCode) => NodeExited?.Invoke(node.Name, exitCode);
+
     /// <summary>The current process of each node (a restarted node's newest one).</summary>
     public IReadOnlyList<NodeProcess> Nodes
     {

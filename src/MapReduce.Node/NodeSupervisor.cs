@@ -29,6 +29,7 @@ internal sealed class NodeSupervisor(LocalCluster cluster, TimeProvider time, Te
             while (true)
             {
                 await node.Process.WaitForExitAsync(ct);
+                cluster.ReportExit(node, ExitCodeOrMinusOne(node));
                 if (node.Process.ExitCode == NodeHost.RefusedExitCode)
                 {
                     // Its stores are not the cluster's: the same arguments would be refused again.
@@ -60,6 +61,12 @@ internal sealed class NodeSupervisor(LocalCluster cluster, TimeProvider time, Te
         {
             // The cluster is stopping: nothing more to restart.
         }
+    }
+
+    private static int ExitCodeOrMinusOne(NodeProcess node)
+    {
+        try { return node.Process.ExitCode; }
+        catch (InvalidOperationException) { return -1; }
     }
 
     private static string ExitCode(NodeProcess node)

@@ -100,6 +100,8 @@ public static class ChaosBenchCommand
         using var busy = BusyThreads(o.BusyThreads);
         var nemesis = new Nemesis(cluster, new Random(o.Seed), o.FaultEvery, line => output.WriteLine($"  {BenchCommand.Seconds(clock.Elapsed)} {line}"));
         var soakClock = Stopwatch.StartNew();
+        var exits = new List<NodeExit>();
+        cluster.NodeExited += (name, code) => { lock (exits) exits.Add(new NodeExit(soakClock.Elapsed, name, code)); };
         var faults = nemesis.RunAsync(soakClock, soak.Token);
         var clients = Enumerable.Range(0, o.Clients).Select(c => Task.Run(() => ClientAsync(c, node, inputs, codeId!, settings.BlockSize, outFolder, new Random(o.Seed * 31 + c), soak.Token), CancellationToken.None)).ToList();
         await faults;
@@ -139,11 +141,16 @@ public static class ChaosBenchCommand
 
         var byOutcome = seen.GroupBy(s => s.Outcome).ToDictionary(g => g.Key, g => g.Count());
         var injected = nemesis.Faults;
+        List<NodeExit> exited;
+        lock (exits) exited = [.. exits];
+        var spurious = Nemesis.Unexplained(injected, exited);
+        anomalies.AddRange(spurious.Select(e => $"node {e.Node} exited (code {e.ExitCode}) at {BenchCommand.Seconds(e.At)} with no fault injected into it in the {Nemesis.ExitWindow.TotalSeconds:0} s before: a spurious down or a crash"));
         output.WriteLine($"jobs: {seen.Count} ({byOutcome.GetValueOrDefault("exact")} exact, {byOutcome.GetValueOrDefault("failed")} failed with a reason, " +
             $"{byOutcome.GetValueOrDefault("client-error")} given up by their client, {byOutcome.GetValueOrDefault("wrong")} wrong); {jobs.Count - inputs.Count} of the soak in the catalog");
         foreach (var reason in seen.Where(s => s.Outcome is "failed" or "client-error").GroupBy(s => s.Detail).OrderByDescending(g => g.Count()).Take(8))
             output.WriteLine($"  {reason.Count()}x {reason.Key}");
         output.WriteLine($"faults: {injected.Count} ({string.Join(", ", injected.GroupBy(f => $"{f.Kind} {f.Role}").OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}"))})");
+        output.WriteLine($"node exits: {exited.Count}, {spurious.Count} that no fault explains (spurious downs or crashes)");
         output.WriteLine($"anomalies: {anomalies.Count}");
         foreach (var anomaly in anomalies.Take(50)) output.WriteLine($"  {anomaly}");
         return anomalies.Count == 0 && byOutcome.GetValueOrDefault("exact") > 0 ? ExitCodes.Ok : ExitCodes.JobFailed;

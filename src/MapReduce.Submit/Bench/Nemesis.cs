@@ -5,6 +5,9 @@ namespace MapReduce.Submit.Bench;
 /// <summary>One fault the nemesis injected: when (from the soak's start), what, on which node.</summary>
 public sealed record Fault(TimeSpan At, string Kind, string Node, string Role);
 
+/// <summary>A node's process exited (from the soak's start), with its exit code: killed, downed, or crashed.</summary>
+public sealed record NodeExit(TimeSpan At, string Node, int ExitCode);
+
 /// <summary>
 /// Injects faults into a running local cluster, one after another at random (after Jepsen's
 /// nemesis): SIGKILL of a random node of any role (the local cluster's supervisor starts it again), and
@@ -71,6 +74,36 @@ public sealed class Nemesis(LocalCluster cluster, Random random, TimeSpan every,
     private void Record(Fault fault)
     {
         lock (_faults) _faults.Add(fault);
+    }
+
+    /// <summary>
+    /// How long after a fault the node it hit may still exit because of it: a pause of up to
+    /// <see cref="LongestPause"/>, then the failure detector and the split-brain resolver's stable-after
+    /// before it is downed, and the downed node's own shutdown; generous, so only a clear case counts.
+    /// </summary>
+    public static readonly TimeSpan ExitWindow = LongestPause + TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest a local cluster waits before it starts an exited node again (RestartBackoff's cap).</summary>
+    private static readonly TimeSpan LongestRestartDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The exits no fault explains: spurious downs (a node downed while nothing was done to it, as a
+    /// saturated machine can cause) and crashes. An exit is explained by a fault on the same node at
+    /// most <see cref="ExitWindow"/> before it, or by an explained exit of the same node shortly
+    /// before (its restart failed, or it was downed again as it came back).
+    /// </summary>
+    public static IReadOnlyList<NodeExit> Unexplained(IReadOnlyList<Fault> faults, IReadOnlyList<NodeExit> exits)
+    {
+        var unexplained = new List<NodeExit>();
+        var lastExplained = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
+        foreach (var exit in exits.OrderBy(e => e.At))
+        {
+            var byFault = faults.Any(f => f.Node == exit.Node && f.At <= exit.At && exit.At - f.At <= ExitWindow);
+            var byChain = lastExplained.TryGetValue(exit.Node, out var before) && exit.At - before <= ExitWindow + LongestRestartDelay;
+            if (byFault || byChain) lastExplained[exit.Node] = exit.At;
+            else unexplained.Add(exit);
+        }
+        return unexplained;
     }
 
     private static bool Exited(NodeProcess node)
