@@ -262,11 +262,14 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     /// Why the attempt failed when one of its inputs is corrupt: a flipped byte may fail the
     /// attempt (garbage to decode, to user code) before the end of its blob is read and checked,
     /// so on a failure the inputs are read through once more, and the first corrupt one is the
-    /// cause. Only on failures, and not for a stop or a compile error.
+    /// cause. Only on failures, and not for a stop, a compile error or a full disk: a write refused
+    /// for want of space (this worker's scratch, or the kvstore's folder) says nothing about what was
+    /// read, and re-reading every input (20,000 runs for a wide reduce) would only add load to a
+    /// struggling machine; the attempt runs again elsewhere, where a corrupt input is found as usual.
     /// </summary>
     private async Task<Exception> CorruptInputAsync(Exception e, IEnumerable<string> inputs, CancellationToken stop)
     {
-        if (e is BlobCorruptException or CompileErrorException || stop.IsCancellationRequested) return e;
+        if (e is BlobCorruptException or CompileErrorException or KvStoreDiskFullException || DiskFull.Is(e) || stop.IsCancellationRequested) return e;
         foreach (var key in inputs)
         {
             try
