@@ -15,6 +15,7 @@ namespace MapReduce.Actors.BlobClients;
 /// </summary>
 public sealed class KvStoreLocator(ActorSystem system) : IDataChannel
 {
+    /// <summary>One question to a kvstore member that is Up; the lookup asks again until its own timeout (mapreduce.kvstore.locate-timeout).</summary>
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
 
     private sealed record Located(UniqueAddress Member, IActorRef Actor, Uri DataUrl, LocalBlobStore? LocalStore);
@@ -36,14 +37,7 @@ public sealed class KvStoreLocator(ActorSystem system) : IDataChannel
     public void Invalidate() => _cached = null;
 
     /// <summary>Whether this node sees a kvstore member that is Up and reachable: while none is, a request for it can only wait.</summary>
-    public bool IsUp
-    {
-        get
-        {
-            var state = Cluster.Get(system).State;
-            return state.Members.Any(m => m.HasRole(NodeRoles.KvStore) && m.Status == MemberStatus.Up && !state.Unreachable.Contains(m));
-        }
-    }
+    public bool IsUp => RoleAvailability.AnyUsable(Cluster.Get(system).State, NodeRoles.KvStore);
 
     private async Task<Located> LocateAsync(TimeSpan timeout, CancellationToken ct)
     {

@@ -128,6 +128,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         // On SIGTERM the master re-queues this worker's tasks at once instead of waiting for the failure detector.
         var self = Self;
         CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "worker-leaving",
+            // Inside coordinated shutdown's own phase timeout: a master that does not answer is found by the failure detector instead.
             () => self.Ask<Akka.Done>(Leave.Instance, TimeSpan.FromSeconds(2)));
         Self.Tell(Announce.Instance);
         Timers.StartPeriodicTimer("announce", Announce.Instance, _announceEvery);
