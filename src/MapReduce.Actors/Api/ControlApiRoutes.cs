@@ -24,9 +24,11 @@ namespace MapReduce.Actors.Api;
 /// </summary>
 /// <param name="kvstoreTimeout">How long a request waits for the kvstore before 503 (mapreduce.master.kvstore-timeout; null: hocon/mapreduce.hocon's).</param>
 /// <param name="longPoll">How long the master holds a status question with nothing new (mapreduce.master.long-poll; null: hocon/mapreduce.hocon's).</param>
+/// <param name="time">The clock of how long the cluster has been idle (null: the system's).</param>
 public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, CatalogStore catalog, KvStoreLocator locator, IBlobClient blobs, TimeSpan? kvstoreTimeout = null,
-    TimeSpan? longPoll = null)
+    TimeSpan? longPoll = null, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     /// <summary>A command the singleton does not answer in this long is answered 503: a take-over is under way.</summary>
     private static readonly TimeSpan MasterTimeout = TimeSpan.FromSeconds(10);
     /// <summary>The master's long poll and 2 s more, short enough that a poll lost in a take-over is soon asked again.</summary>
@@ -40,13 +42,13 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     private readonly JobReadModel _jobs = new(catalog);
 
     /// <summary>When a client last asked anything but <c>/api/idle</c> (ticks, UTC).</summary>
-    private long _lastRequest = DateTime.UtcNow.Ticks;
+    private long _lastRequest = (time ?? TimeProvider.System).GetUtcNow().UtcTicks;
 
     public void Map(WebApplication app)
     {
         app.Use((context, next) =>
         {
-            if (context.Request.Path != "/api/idle") Interlocked.Exchange(ref _lastRequest, DateTime.UtcNow.Ticks);
+            if (context.Request.Path != "/api/idle") Interlocked.Exchange(ref _lastRequest, _time.GetUtcNow().UtcTicks);
             return next(context);
         });
         app.MapGet("/api/idle", Idle);
@@ -69,7 +71,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     private Task Idle(HttpContext context)
     {
         var running = _jobs.RunningJobs();
-        var idle = running > 0 ? TimeSpan.Zero : DateTime.UtcNow - new DateTime(Interlocked.Read(ref _lastRequest), DateTimeKind.Utc);
+        var idle = running > 0 ? TimeSpan.Zero : _time.GetUtcNow().UtcDateTime - new DateTime(Interlocked.Read(ref _lastRequest), DateTimeKind.Utc);
         return WriteAsync(context, 200, new IdleInfo(Math.Round(idle.TotalSeconds, 1), running));
     }
 
