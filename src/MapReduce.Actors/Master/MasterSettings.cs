@@ -56,12 +56,12 @@ public sealed record MasterSettings(
             AnnounceInterval = mapreduce.GetTimeSpan("announce-interval"),
             CancelGrace = mapreduce.GetTimeSpan("cancel-grace"),
             LateSweepAfter = mapreduce.GetTimeSpan("master.late-sweep-after"),
+            KvStoreBackoff = ExponentialBackoff.From(mapreduce, "kvstore.backoff"),
+            RestartBackoff = ExponentialBackoff.From(mapreduce, "master.restart-backoff"),
             BackupTasks = BackupTaskSettings.From(master.GetConfig("backup-tasks") ?? throw new ConfigurationException("mapreduce.master.backup-tasks is missing from the configuration")),
             SkipBadRecords = mapreduce.GetBoolean("skip-bad-records"),
             MaxSkippedRecords = mapreduce.GetInt("max-skipped-records"),
             JournalBatchDelay = master.GetTimeSpan("journal-batch-delay"),
-            KvStoreBackoff = ExponentialBackoff.From(mapreduce, "kvstore.backoff"),
-            RestartBackoff = ExponentialBackoff.From(mapreduce, "master.restart-backoff"),
         };
         if (settings.MaxSkippedRecords < 0) throw new ConfigurationException($"mapreduce.max-skipped-records must be 0 or more, not {settings.MaxSkippedRecords}");
         return settings.TimingProblem() is { } problem ? throw new ConfigurationException(problem) : settings;
