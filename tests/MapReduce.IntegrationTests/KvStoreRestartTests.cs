@@ -20,6 +20,13 @@ public sealed class KvStoreRestartTests(ITestOutputHelper log)
 
     private static readonly TimeSpan Down = TimeSpan.FromSeconds(30);
 
+    /// <summary>A node's log while the node may still write it.</summary>
+    private static string ReadShared(string path)
+    {
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete));
+        return reader.ReadToEnd();
+    }
+
     [Fact]
     public async Task The_kvstore_killed_mid_map_and_restarted_on_its_folder_30_s_later_rejoins_the_job_waits_for_it_saying_so_and_finishes_exactly()
     {
@@ -67,6 +74,10 @@ public sealed class KvStoreRestartTests(ITestOutputHelper log)
             result.Output);
         var expected = Oracle.WordCount(Cli.Samples("data"));
         Assert.Equal(expected, Oracle.ReadParts(output, 4));
+        // The maps' lookups of the kvstore ran out (mapreduce.kvstore.locate-timeout) while it was away,
+        // and the workers waited on instead of failing the attempts.
+        var workerLogs = string.Concat(new[] { "worker-1", "worker-2" }.Select(n => ReadShared(cluster.Node(n).LogFile)));
+        Assert.Contains($"no kvstore node is up in the cluster after {LocateTimeout.TotalSeconds:0} s; waiting for the kvstore", workerLogs);
 
         var jobId = result.SucceededJob;
         await Cli.EventuallyAsync(() => cluster.Catalog.GetJob(jobId)!.Status == "success" && cluster.Catalog.GetCounters(jobId).Totals.ContainsKey("reduce.output.pairs"),
