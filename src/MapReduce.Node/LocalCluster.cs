@@ -38,6 +38,8 @@ public sealed class LocalCluster : IAsyncDisposable
     private readonly StoreLock _storeLock;
     /// <summary>https when the config gives the nodes a certificate (mapreduce.tls).</summary>
     private readonly string _apiScheme;
+    /// <summary>The nodes' settings (their --config over hocon/mapreduce.hocon): TLS and how exited nodes are restarted.</summary>
+    private readonly MapReduceSettings _settings;
 
     private LocalCluster(string seed, string token, string store, LocalClusterOptions options, StoreLock storeLock)
     {
@@ -46,7 +48,8 @@ public sealed class LocalCluster : IAsyncDisposable
         StoreFolder = store;
         _options = options;
         _storeLock = storeLock;
-        _apiScheme = options.ConfigFile is not null && MapReduceSettings.From(MapReduceSettings.LoadConfig(options.ConfigFile)).Tls.Enabled ? "https" : "http";
+        _settings = options.ConfigFile is not null ? MapReduceSettings.From(MapReduceSettings.LoadConfig(options.ConfigFile)) : MapReduceSettings.Defaults;
+        _apiScheme = _settings.Tls.Enabled ? "https" : "http";
     }
 
     public string Seed { get; }
@@ -175,7 +178,7 @@ public sealed class LocalCluster : IAsyncDisposable
     /// <summary>Restarts <paramref name="nodes"/> whenever their process exits, until the cluster is disposed.</summary>
     private void Supervise(IEnumerable<NodeProcess> nodes, TextWriter output, TimeProvider time)
     {
-        _supervisor = new NodeSupervisor(this, time, output);
+        _supervisor = new NodeSupervisor(this, time, output, _settings.LocalRestart);
         foreach (var node in nodes) _supervisor.Watch(node);
     }
 

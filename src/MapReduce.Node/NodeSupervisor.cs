@@ -1,3 +1,4 @@
+using MapReduce.Actors.Hosting;
 namespace MapReduce.Node;
 
 /// <summary>
@@ -6,7 +7,7 @@ namespace MapReduce.Node;
 /// Each restart is reported on <c>output</c> (local mode's stdout) and in the node's log file.
 /// <see cref="StopAsync"/> ends supervision; the cluster calls it before it stops its nodes.
 /// </summary>
-internal sealed class NodeSupervisor(LocalCluster cluster, TimeProvider time, TextWriter output)
+internal sealed class NodeSupervisor(LocalCluster cluster, TimeProvider time, TextWriter output, NodeRestartSettings restarts)
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
@@ -23,7 +24,7 @@ internal sealed class NodeSupervisor(LocalCluster cluster, TimeProvider time, Te
 
     private async Task SuperviseAsync(NodeProcess node, CancellationToken ct)
     {
-        var backoff = new RestartBackoff(time);
+        var backoff = new RestartBackoff(time, restarts);
         try
         {
             while (true)

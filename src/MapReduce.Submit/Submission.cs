@@ -45,7 +45,7 @@ public static class Submission
             encoding = TextEncodings.Resolve(options.Encoding);
             inputFormat = InputFormats.Parse(options.InputFormat);
             outputFormat = ResultFormats.Parse(options.OutputFormat);
-            (documents, jobCode) = CheckInputs(options, encoding, settings.MaxLineSize, inputFormat, warning => error.WriteLine($"warning: {warning}"));
+            (documents, jobCode) = CheckInputs(options, encoding, settings, inputFormat, warning => error.WriteLine($"warning: {warning}"));
             if (jobCode is { Kind: Storage.Blobs.CodeKind.Project })
             {
                 // Built before any cluster is involved: a project that does not build is bad input, like a missing folder.
@@ -214,13 +214,14 @@ public static class Submission
     /// options, the folders, and every input file read once (<see cref="InputCheck"/>), so that bad
     /// input fails before anything is stored. What is skipped in the input folders goes to <paramref name="warn"/>.
     /// </summary>
-    private static (IReadOnlyList<InputDocument>? Documents, JobCode? Code) CheckInputs(SubmitOptions o, Encoding encoding, long maxLineSize, InputFormat format, Action<string> warn)
+    private static (IReadOnlyList<InputDocument>? Documents, JobCode? Code) CheckInputs(SubmitOptions o, Encoding encoding, MapReduceSettings settings, InputFormat format, Action<string> warn)
     {
         if ((o.DataFolders.Count == 0) == (o.DataId is null)) throw new InputException("give the input as --data FOLDER or --data-id ID (exactly one)");
         if ((o.CodeFolder is null) == (o.CodeId is null)) throw new InputException("give the code as --code FOLDER or --code-id ID (exactly one)");
         if (o.OutputFolder is null && !o.Detach) throw new InputException("give the output folder as --output FOLDER (or --detach, and `download` the result later)");
         if (o.OutputFolder is not null && File.Exists(o.OutputFolder)) throw new InputException($"output '{o.OutputFolder}' is a file; give a folder");
-        if (o.Reducers is < 1 or > 10_000) throw new InputException($"--reducers must be between 1 and 10000, not {o.Reducers}");
+        // The master refuses more than its own mapreduce.master.max-reducers; this is the same limit, said before anything is uploaded.
+        if (o.Reducers < 1 || o.Reducers > settings.Master.MaxReducers) throw new InputException($"--reducers must be between 1 and {settings.Master.MaxReducers}, not {o.Reducers}");
         if (o.BlockSize is < 1024) throw new InputException($"--block-size must be at least 1024 bytes, not {o.BlockSize}");
         if (o.InProcess && (o.ClusterUrls.Count > 0 || o.Workers is not null || o.KeepCluster is not null || o.Detach))
             throw new InputException("--in-process runs the job in this command's own process: not with --cluster, --workers, --keep-cluster or --detach");
@@ -247,7 +248,7 @@ public static class Submission
             documents = InputFolder.List(o.DataFolders, warn);
             if (documents.Count == 0)
                 throw new InputException(o.DataFolders.Count == 1 ? $"input folder '{o.DataFolders[0]}' holds no files" : $"input folders {string.Join(", ", o.DataFolders.Select(f => $"'{f}'"))} hold no files");
-            InputCheck.Run(documents, encoding, maxLineSize, format);
+            InputCheck.Run(documents, encoding, settings.MaxLineSize, format);
         }
 
         return (documents, o.CodeFolder is null ? null : JobCode.Find(o.CodeFolder));

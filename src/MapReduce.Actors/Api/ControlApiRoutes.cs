@@ -22,30 +22,33 @@ namespace MapReduce.Actors.Api;
 /// work on any master node and during a take-over. A request that needs the kvstore while it cannot
 /// be reached is answered 503 with one line saying so.
 /// </summary>
-/// <param name="kvstoreTimeout">How long a request waits for the kvstore before 503; <see cref="DefaultKvStoreTimeout"/> unless a test makes it short.</param>
-public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, CatalogStore catalog, KvStoreLocator locator, IBlobClient blobs, TimeSpan? kvstoreTimeout = null)
+/// <param name="kvstoreTimeout">How long a request waits for the kvstore before 503 (mapreduce.master.kvstore-timeout; null: hocon/mapreduce.hocon's).</param>
+/// <param name="longPoll">How long the master holds a status question with nothing new (mapreduce.master.long-poll; null: hocon/mapreduce.hocon's).</param>
+/// <param name="time">The clock of how long the cluster has been idle (null: the system's).</param>
+public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, CatalogStore catalog, KvStoreLocator locator, IBlobClient blobs, TimeSpan? kvstoreTimeout = null,
+    TimeSpan? longPoll = null, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     /// <summary>A command the singleton does not answer in this long is answered 503: a take-over is under way.</summary>
     private static readonly TimeSpan MasterTimeout = TimeSpan.FromSeconds(10);
-    /// <summary>Longer than the master's long poll (~1 s), short enough that a poll lost in a take-over is soon asked again.</summary>
-    private static readonly TimeSpan PollTimeout = TimeSpan.FromSeconds(3);
+    /// <summary>The master's long poll and 2 s more, short enough that a poll lost in a take-over is soon asked again.</summary>
+    private readonly TimeSpan _pollTimeout = (longPoll ?? MapReduceSettings.Defaults.Master.LongPoll) + TimeSpan.FromSeconds(2);
     /// <summary>Admission reads the catalog; deletion waits for the kvstore: the master's own limits, plus a margin.</summary>
     private static readonly TimeSpan SlowCommandTimeout = TimeSpan.FromSeconds(90);
     /// <summary>Long enough for a kvstore that is starting or restarting to join.</summary>
-    public static readonly TimeSpan DefaultKvStoreTimeout = TimeSpan.FromSeconds(30);
-    private readonly TimeSpan _kvstoreTimeout = kvstoreTimeout ?? DefaultKvStoreTimeout;
+    private readonly TimeSpan _kvstoreTimeout = kvstoreTimeout ?? MapReduceSettings.Defaults.Master.KvStoreTimeout;
     private const int JobListLimit = 200;
 
     private readonly JobReadModel _jobs = new(catalog);
 
     /// <summary>When a client last asked anything but <c>/api/idle</c> (ticks, UTC).</summary>
-    private long _lastRequest = DateTime.UtcNow.Ticks;
+    private long _lastRequest = (time ?? TimeProvider.System).GetUtcNow().UtcTicks;
 
     public void Map(WebApplication app)
     {
         app.Use((context, next) =>
         {
-            if (context.Request.Path != "/api/idle") Interlocked.Exchange(ref _lastRequest, DateTime.UtcNow.Ticks);
+            if (context.Request.Path != "/api/idle") Interlocked.Exchange(ref _lastRequest, _time.GetUtcNow().UtcTicks);
             return next(context);
         });
         app.MapGet("/api/idle", Idle);
@@ -68,7 +71,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     private Task Idle(HttpContext context)
     {
         var running = _jobs.RunningJobs();
-        var idle = running > 0 ? TimeSpan.Zero : DateTime.UtcNow - new DateTime(Interlocked.Read(ref _lastRequest), DateTimeKind.Utc);
+        var idle = running > 0 ? TimeSpan.Zero : _time.GetUtcNow().UtcDateTime - new DateTime(Interlocked.Read(ref _lastRequest), DateTimeKind.Utc);
         return WriteAsync(context, 200, new IdleInfo(Math.Round(idle.TotalSeconds, 1), running));
     }
 
@@ -76,7 +79,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     {
         var state = Cluster.Get(system).State;
         WorkerInfo[] workers = [];
-        try { workers = (await master.Ask<WorkerList>(GetWorkers.Instance, PollTimeout).ConfigureAwait(false)).Workers; }
+        try { workers = (await master.Ask<WorkerList>(GetWorkers.Instance, _pollTimeout).ConfigureAwait(false)).Workers; }
         catch (AskTimeoutException) { } // members still show; slots come back once the master answers
         var byAddress = workers.ToDictionary(w => w.Address);
         var members = state.Members.OrderBy(m => m.Address.ToString(), StringComparer.Ordinal).Select(m =>
@@ -171,7 +174,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     {
         var maps = int.TryParse(context.Request.Query["maps"], out var m) ? m : -1;
         var reduces = int.TryParse(context.Request.Query["reduces"], out var r) ? r : -1;
-        return JobCommandAsync(context, id => new GetJobStatus(id, maps, reduces), PollTimeout, id => _jobs.EndedStatus(id));
+        return JobCommandAsync(context, id => new GetJobStatus(id, maps, reduces), _pollTimeout, id => _jobs.EndedStatus(id));
     }
 
     /// <summary>A job the master no longer holds has ended: cancelling it is refused with the state the read model has.</summary>

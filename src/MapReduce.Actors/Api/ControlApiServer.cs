@@ -27,8 +27,8 @@ public sealed class ControlApiServer : IAsyncDisposable
         ClusterTokenCheck.Use(app, settings.Token, forPeople: true);
         var locator = new KvStoreLocator(system);
         var blobs = BlobBackends.ClientFor(settings.BlobStore, locator, message => Akka.Event.LoggingExtensions.Info(system.Log, message), settings.KvStoreShortCircuit, settings.Token,
-            new ServerCertificateCheck(tls?.Trust));
-        new ControlApiRoutes(system, master, catalog, locator, blobs).Map(app);
+            new ServerCertificateCheck(tls?.Trust), settings.KvStoreClient);
+        new ControlApiRoutes(system, master, catalog, locator, blobs, settings.Master.KvStoreTimeout, settings.Master.LongPoll).Map(app);
         StatusPage.Map(app);
         MetricsEndpoint.Map(app);
         return new ControlApiServer(await HttpEndpoint.StartAsync(app, host, tls is not null, TimeSpan.FromSeconds(2)).ConfigureAwait(false));

@@ -33,12 +33,13 @@ public sealed class KvStoreConflictException(string message) : KvStoreException(
 /// </remarks>
 /// <param name="token">The cluster token the data channel asks for (sent as a bearer token); null: none.</param>
 /// <param name="serverCheck">How the data channel's HTTPS certificate is judged (null: the machine's trusted roots).</param>
-public sealed class BlobClient(IDataChannel locator, Action<string> log, bool shortCircuit = true, string? token = null, ServerCertificateCheck? serverCheck = null) : IBlobClient
+/// <param name="timeouts">How long a lookup of the kvstore and a stalled transfer may take (mapreduce.kvstore.locate-timeout, idle-timeout); null: hocon/mapreduce.hocon's.</param>
+public sealed class BlobClient(IDataChannel locator, Action<string> log, bool shortCircuit = true, string? token = null, ServerCertificateCheck? serverCheck = null,
+    KvStoreClientSettings? timeouts = null) : IBlobClient
 {
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(60);
-    private static readonly TimeSpan LocateTimeout = TimeSpan.FromSeconds(60);
+    private readonly TimeSpan _locateTimeout = (timeouts ?? MapReduceSettings.Defaults.KvStoreClient).LocateTimeout;
     /// <summary>A transfer with no progress for this long fails; a long one that keeps moving never does.</summary>
-    private static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(60);
+    private readonly TimeSpan _idleLimit = (timeouts ?? MapReduceSettings.Defaults.KvStoreClient).IdleTimeout;
     private const int PieceSize = 1 << 20;
 
     private readonly ServerCertificateCheck _serverCheck = serverCheck ?? ServerCertificateCheck.SystemRoots;
@@ -48,6 +49,8 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
     {
         handler.AutomaticDecompression = DecompressionMethods.None;
         handler.MaxConnectionsPerServer = 64;
+        // Connection tuning, not a wait an operator sizes: a refused or slow connect is retried by the
+        // callers (WaitingBlobClient) like any unreachable kvstore; idle pooled connections are closed after a minute.
         handler.ConnectTimeout = TimeSpan.FromSeconds(10);
         handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(60);
     }))
@@ -69,7 +72,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
     }
 
     private async Task<LocalBlobStore?> LocalStoreAsync(CancellationToken ct) =>
-        _shortCircuit ? await locator.ResolveLocalStoreAsync(LocateTimeout, ct).ConfigureAwait(false) : null;
+        _shortCircuit ? await locator.ResolveLocalStoreAsync(_locateTimeout, ct).ConfigureAwait(false) : null;
 
     /// <summary>
     /// Runs <paramref name="local"/> on the kvstore's folder when this process may, else
@@ -222,7 +225,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
                 var bytes = ExpectedLength(response, key);
                 var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
                 var checksum = ranged ? null : StoredChecksum(response);
-                Stream stream = new RemoteBlobStream(response, body, key, bytes, IdleLimit);
+                Stream stream = new RemoteBlobStream(response, body, key, bytes, _idleLimit);
                 response = null; // the stream owns it now
                 if (checksum is not null) stream = new ChecksumReadStream(stream, checksum, key);
                 return new StoredBlob(stream, bytes);
@@ -307,9 +310,9 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
     /// </summary>
     private async Task<T> TransferAsync<T>(string key, Func<Uri, IdleTimeout, Task<T>> transfer, CancellationToken ct)
     {
-        var endpoint = await locator.ResolveDataUrlAsync(LocateTimeout, ct).ConfigureAwait(false);
+        var endpoint = await locator.ResolveDataUrlAsync(_locateTimeout, ct).ConfigureAwait(false);
         var url = new Uri(endpoint, "blobs/" + Uri.EscapeDataString(key));
-        using var idle = new IdleTimeout(IdleLimit, ct);
+        using var idle = new IdleTimeout(_idleLimit, ct);
         try
         {
             return await transfer(url, idle).ConfigureAwait(false);

@@ -13,8 +13,12 @@ namespace MapReduce.Actors.BlobClients;
 /// timeout given, then fails with <see cref="KvStoreUnreachableException"/>. All are cached per member
 /// incarnation, so a kvstore restarted on the same address (with a new data port) is found anew.
 /// </summary>
-public sealed class KvStoreLocator(ActorSystem system) : IDataChannel
+/// <param name="time">The clock of a lookup's deadline and its pauses (null: the system's).</param>
+public sealed class KvStoreLocator(ActorSystem system, TimeProvider? time = null) : IDataChannel
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
+    /// <summary>One question to a kvstore member that is Up; the lookup asks again until its own timeout (mapreduce.kvstore.locate-timeout).</summary>
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
 
     private sealed record Located(UniqueAddress Member, IActorRef Actor, Uri DataUrl, LocalBlobStore? LocalStore);
@@ -36,18 +40,11 @@ public sealed class KvStoreLocator(ActorSystem system) : IDataChannel
     public void Invalidate() => _cached = null;
 
     /// <summary>Whether this node sees a kvstore member that is Up and reachable: while none is, a request for it can only wait.</summary>
-    public bool IsUp
-    {
-        get
-        {
-            var state = Cluster.Get(system).State;
-            return state.Members.Any(m => m.HasRole(NodeRoles.KvStore) && m.Status == MemberStatus.Up && !state.Unreachable.Contains(m));
-        }
-    }
+    public bool IsUp => RoleAvailability.AnyUsable(Cluster.Get(system).State, NodeRoles.KvStore);
 
     private async Task<Located> LocateAsync(TimeSpan timeout, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + timeout;
+        var deadline = _time.GetUtcNow() + timeout;
         var cluster = Cluster.Get(system);
         while (true)
         {
@@ -71,9 +68,9 @@ public sealed class KvStoreLocator(ActorSystem system) : IDataChannel
                 }
                 catch (Exception e) when (e is ActorNotFoundException or AskTimeoutException) { }
             }
-            if (DateTime.UtcNow > deadline)
+            if (_time.GetUtcNow() > deadline)
                 throw new KvStoreUnreachableException($"no kvstore node is up in the cluster after {timeout.TotalSeconds:0} s");
-            await Task.Delay(200, ct).ConfigureAwait(false);
+            await Task.Delay(TimeSpan.FromMilliseconds(200), _time, ct).ConfigureAwait(false); // a new look at the membership, not a wait anyone sizes
         }
     }
 }

@@ -1,13 +1,14 @@
+using MapReduce.Actors.Hosting;
 using MapReduce.Storage.Blobs;
 namespace MapReduce.Actors.BlobClients;
 
 /// <summary>
 /// A worker's blob client that waits out a kvstore that is away: a request that fails because the
 /// kvstore cannot be reached (<see cref="KvStoreUnreachableException"/>) is made again after 1 s,
-/// 2 s, 4 s, … (at most 30 s apart, <see cref="KvStoreBackoff"/>) for as long as this node sees no
+/// 2 s, 4 s, … (at most 30 s apart, mapreduce.kvstore.backoff) for as long as this node sees no
 /// kvstore Up and reachable (<paramref name="kvstoreAway"/>), so an attempt finishes once a
 /// restarted kvstore is back, however long it took, instead of failing. For the first
-/// <paramref name="grace"/> it is asked again in any case: a kvstore that has just died still looks
+/// mapreduce.kvstore.away-grace it is asked again in any case: a kvstore that has just died still looks
 /// Up until the failure detector notices (2-3 s). After that, a kvstore that looks Up but cannot be
 /// reached (its data channel blocked) fails the request as before. The attempt's cancellation token
 /// ends the waiting at once. A write the kvstore refused because its disk is full
@@ -15,13 +16,12 @@ namespace MapReduce.Actors.BlobClients;
 /// <paramref name="diskFullWait"/> (mapreduce.kvstore.disk-full-wait; null: not at all), then fails
 /// with that reason. Other failures (a missing blob) are not retried.
 /// </summary>
-public sealed class WaitingBlobClient(IBlobClient inner, Func<bool> kvstoreAway, Action<string> log, TimeSpan? grace = null, TimeProvider? time = null, TimeSpan? diskFullWait = null)
+/// <param name="waits">The grace and the backoff (mapreduce.kvstore.away-grace, backoff).</param>
+public sealed class WaitingBlobClient(IBlobClient inner, Func<bool> kvstoreAway, Action<string> log, KvStoreClientSettings waits, TimeProvider? time = null, TimeSpan? diskFullWait = null)
     : IBlobClient
 {
     /// <summary>Longer than the failure detector takes to mark a dead kvstore unreachable.</summary>
-    public static readonly TimeSpan DefaultGrace = TimeSpan.FromSeconds(15);
-
-    private readonly TimeSpan _grace = grace ?? DefaultGrace;
+    private readonly TimeSpan _grace = waits.AwayGrace;
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
     public Task<long> PutAsync(string key, byte[] data, CancellationToken ct = default) => RunAsync(key, () => inner.PutAsync(key, data, ct), ct);
@@ -54,7 +54,7 @@ public sealed class WaitingBlobClient(IBlobClient inner, Func<bool> kvstoreAway,
             }
             catch (KvStoreUnreachableException e) when (!ct.IsCancellationRequested && (_time.GetUtcNow() - started < _grace || kvstoreAway()))
             {
-                var delay = KvStoreBackoff.Delay(failures);
+                var delay = waits.Backoff.Delay(failures);
                 // One line per retry: at most one every 30 s once the kvstore has been away a while.
                 log($"{key}: {e.Message}; waiting for the kvstore, asking again in {delay.TotalSeconds:0} s");
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);
@@ -63,7 +63,7 @@ public sealed class WaitingBlobClient(IBlobClient inner, Func<bool> kvstoreAway,
             {
                 var waited = _time.GetUtcNow() - started;
                 if (waited >= wait) throw new KvStoreDiskFullException($"{e.Message} (waited {waited.TotalSeconds:0} s for space)");
-                var delay = KvStoreBackoff.Delay(failures);
+                var delay = waits.Backoff.Delay(failures);
                 if (waited + delay > wait) delay = wait - waited;
                 log($"{key}: {e.Message}; waiting for space, asking again in {delay.TotalSeconds:0.#} s");
                 await Task.Delay(delay, _time, ct).ConfigureAwait(false);

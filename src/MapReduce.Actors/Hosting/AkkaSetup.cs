@@ -91,7 +91,7 @@ public static class AkkaSetup
             akka.WithActors((system, _) => system.ActorOf(JournalWarmup.Props(Akka.Cluster.Cluster.Get(system).SelfAddress.Port?.ToString() ?? "0"), "journal-warmup"));
             akka.WithSingleton<JobMasterKey>(MasterSingletonName,
                 (system, _, _) => Akka.Pattern.BackoffSupervisor.Props(Akka.Pattern.Backoff.OnStop(
-                    JobMaster.Props(catalog!, settings.Master, FindKvStore(system), kvstoreWatch: KvStoreWatch(settings)), "master", TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10), 0.2, -1)),
+                    JobMaster.Props(catalog!, settings.Master, FindKvStore(system), kvstoreWatch: KvStoreWatch(settings)), "master", settings.Master.RestartBackoff.First, settings.Master.RestartBackoff.Max, 0.2, -1)),
                 singletonOptions, createProxyToo: true);
             akka.WithActors((system, registry) =>
             {
@@ -148,8 +148,8 @@ public static class AkkaSetup
                 var locator = new KvStoreLocator(system);
                 Action<string> info = message => system.Log.Info("{0}", message);
                 // An attempt waits for a kvstore that is away (restarting) instead of failing on it.
-                var blobs = new WaitingBlobClient(BlobBackends.ClientFor(settings.BlobStore, locator, info, settings.KvStoreShortCircuit, settings.Token, serverCheck),
-                    () => !locator.IsUp, info, diskFullWait: settings.KvStoreDiskFullWait);
+                var blobs = new WaitingBlobClient(BlobBackends.ClientFor(settings.BlobStore, locator, info, settings.KvStoreShortCircuit, settings.Token, serverCheck, settings.KvStoreClient),
+                    () => !locator.IsUp, info, settings.KvStoreClient, diskFullWait: settings.KvStoreDiskFullWait);
                 var master = registry.Get<JobMasterKey>();
                 // A TotalOrder job's key ranges are sampled from chunks the master names.
                 var keyRanges = new KeyRangeSampler(blobs, async (job, max, ct) =>

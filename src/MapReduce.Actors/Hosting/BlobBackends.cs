@@ -34,9 +34,9 @@ public static class BlobBackends
     /// </summary>
     /// <param name="token">The cluster token the kvstore's data channel asks for (the object store has credentials of its own).</param>
     /// <param name="serverCheck">How the data channel's HTTPS certificate is judged.</param>
-    public static IBlobClient ClientFor(BlobStoreSettings settings, IDataChannel kvstore, Action<string> log, bool shortCircuit, string? token, ServerCertificateCheck serverCheck) => settings.Kind switch
+    public static IBlobClient ClientFor(BlobStoreSettings settings, IDataChannel kvstore, Action<string> log, bool shortCircuit, string? token, ServerCertificateCheck serverCheck, KvStoreClientSettings kvstoreClient) => settings.Kind switch
     {
         BlobStoreKind.S3 => new DirectBlobClient(new S3BlobStore(settings.S3!), log),
-        _ => new BlobClient(kvstore, log, shortCircuit, token, serverCheck),
+        _ => new BlobClient(kvstore, log, shortCircuit, token, serverCheck, kvstoreClient),
     };
 }

@@ -12,7 +12,7 @@ public sealed record MapReduceSettings(
     int LocalWorkers)
 {
     /// <summary>Master nodes local mode starts; two, so the singleton can fail over.</summary>
-    public int LocalMasters { get; init; } = 2;
+    public required int LocalMasters { get; init; }
 
     /// <summary>The master's timings and limits (task-timeout, worker-timeout, scheduling, snapshots, ...).</summary>
     public required MasterSettings Master { get; init; }
@@ -38,11 +38,17 @@ public sealed record MapReduceSettings(
     /// <summary>Free bytes a worker's scratch file system needs for the worker to offer slots (mapreduce.worker.min-free-scratch).</summary>
     public long MinFreeScratch { get; init; }
 
+    /// <summary>How this node's blob clients wait for the kvstore: lookups, stalled transfers, retries (mapreduce.kvstore.*).</summary>
+    public required KvStoreClientSettings KvStoreClient { get; init; }
+
+    /// <summary>When local mode starts a master or worker process that exited again (mapreduce.local.restart-backoff).</summary>
+    public required NodeRestartSettings LocalRestart { get; init; }
+
     /// <summary>Port of a kvstore node's HTTP data channel; 0 takes any free port (clients learn it over Akka).</summary>
     public int KvStoreDataPort { get; init; }
 
     /// <summary>Whether a process on the kvstore's machine reads and writes its blob files directly instead of over HTTP (see BlobClient).</summary>
-    public bool KvStoreShortCircuit { get; init; } = true;
+    public required bool KvStoreShortCircuit { get; init; }
 
     /// <summary>Where blobs live: the kvstore's folder, or an S3-compatible object store every node reaches itself.</summary>
     public required BlobStoreSettings BlobStore { get; init; }
@@ -80,38 +86,69 @@ public sealed record MapReduceSettings(
     public static MapReduceSettings From(Config config)
     {
         var section = config.GetConfig("mapreduce");
+        var master = MasterSettings.From(section);
+        var kvstoreClient = KvStoreClientSettings.From(section, master.KvStoreBackoff);
+        if (AwayGraceProblem(kvstoreClient.AwayGrace, config) is { } problem) throw new ConfigurationException(problem);
         return new MapReduceSettings(
             section.GetStringList("seed-nodes").ToList(),
-            checked((int)(section.GetByteSize("block-size") ?? 8 << 20)),
-            section.GetInt("tasks-per-worker", 2),
-            section.GetInt("reducers", 4),
-            section.GetInt("local.workers", 2))
+            checked((int)(section.GetByteSize("block-size") ?? throw Missing("block-size"))),
+            section.GetInt("tasks-per-worker"),
+            section.GetInt("reducers"),
+            section.GetInt("local.workers"))
         {
-            LocalMasters = section.GetInt("local.masters", 2),
-            Master = MasterSettings.From(section),
+            LocalMasters = section.GetInt("local.masters"),
+            Master = master,
+            KvStoreClient = kvstoreClient,
+            LocalRestart = NodeRestartSettings.From(section),
             Shuffle = ShuffleSettings.From(section),
             DownDeadPeers = section.GetBoolean("down-dead-peers"),
             DiskFullPause = section.GetTimeSpan("worker.disk-full-pause"),
             KvStoreDiskFullWait = section.GetTimeSpan("kvstore.disk-full-wait"),
-            MinFreeScratch = section.GetByteSize("worker.min-free-scratch") ?? throw new ConfigurationException("mapreduce.worker.min-free-scratch must be a size in bytes, e.g. 64MiB"),
-            MaxLineSize = section.GetByteSize("max-line-size") ?? throw new ConfigurationException("mapreduce.max-line-size must be a size in bytes, e.g. 256MiB"),
-            KvStoreDataPort = section.GetInt("kvstore.data-port", 0),
-            KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit", true),
+            MinFreeScratch = section.GetByteSize("worker.min-free-scratch") ?? throw Missing("worker.min-free-scratch"),
+            MaxLineSize = section.GetByteSize("max-line-size") ?? throw Missing("max-line-size"),
+            KvStoreDataPort = section.GetInt("kvstore.data-port"),
+            KvStoreShortCircuit = section.GetBoolean("kvstore.short-circuit"),
             BlobStore = BlobStoreSettings.From(section),
             HttpPort = section.GetInt("http.port"),
             ClusterUrls = section.GetStringList("cluster").ToList(),
             KeepCluster = section.GetTimeSpan("local.keep-cluster"),
             LocalSingleProcess = section.GetBoolean("local.single-process"),
-            Token = ClusterToken.From(section.GetString("auth.token", "")),
+            Token = ClusterToken.From(section.GetString("auth.token")),
             Tls = TlsSettings.From(section),
             Catalog = NullIfEmpty(section.GetString("catalog")),
             Journal = NullIfEmpty(section.GetString("journal")),
             HealthPort = section.GetBoolean("health.enabled") ? section.GetInt("health.port") : null,
-            LogFormat = NodeLogFormats.Parse(section.GetString("log-format", "text")),
+            LogFormat = NodeLogFormats.Parse(section.GetString("log-format")),
         };
     }
 
+    private const string HeartbeatPause = "akka.cluster.failure-detector.acceptable-heartbeat-pause";
+
+    /// <summary>
+    /// Why mapreduce.kvstore.away-grace is too short for the failure detector, or null: a kvstore
+    /// that has just died looks Up until the detector has missed its heartbeats this long, so a
+    /// shorter grace ends while it still looks Up and the worker's request fails instead of waiting.
+    /// </summary>
+    private static string? AwayGraceProblem(TimeSpan awayGrace, Config config)
+    {
+        if (!config.HasPath(HeartbeatPause)) return null;
+        var pause = config.GetTimeSpan(HeartbeatPause);
+        return awayGrace >= pause ? null
+            : $"mapreduce.kvstore.away-grace ({SettingText.Duration(awayGrace)}) must be at least {HeartbeatPause} ({SettingText.Duration(pause)}): " +
+              "a kvstore that has just died would still look up when workers stop waiting for it";
+    }
+
+    private static ConfigurationException Missing(string key) => new($"mapreduce.{key} must be a size in bytes, e.g. 64MiB (hocon/mapreduce.hocon sets it)");
+
     private static string? NullIfEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+
+    private static readonly Lazy<MapReduceSettings> LazyDefaults = new(() => From(LoadConfig()));
+
+    /// <summary>
+    /// hocon/mapreduce.hocon as it is, for a part built without settings (a unit test, a client of
+    /// a fixed data channel): the defaults are read from the file, never written again in code.
+    /// </summary>
+    public static MapReduceSettings Defaults => LazyDefaults.Value;
 
     public static Config LoadConfig(string? extraFile = null)
     {

@@ -20,6 +20,7 @@ namespace MapReduce.Actors.KvStore;
 /// </summary>
 public sealed class KvStoreActor : ReceiveActor, IWithTimers
 {
+    /// <summary>How often abandoned temp files are looked for: housekeeping of disk space that no other timing depends on, so not a setting.</summary>
     private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(10);
     /// <summary>A temp file untouched this long was left by a writer that died; live transfers write every few milliseconds.</summary>
     private static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(1);

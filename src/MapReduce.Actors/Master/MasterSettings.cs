@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using MapReduce.Actors.Hosting;
 
 namespace MapReduce.Actors.Master;
 
@@ -55,6 +56,8 @@ public sealed record MasterSettings(
             AnnounceInterval = mapreduce.GetTimeSpan("announce-interval"),
             CancelGrace = mapreduce.GetTimeSpan("cancel-grace"),
             LateSweepAfter = mapreduce.GetTimeSpan("master.late-sweep-after"),
+            KvStoreBackoff = ExponentialBackoff.From(mapreduce, "kvstore.backoff"),
+            RestartBackoff = ExponentialBackoff.From(mapreduce, "master.restart-backoff"),
             BackupTasks = BackupTaskSettings.From(master.GetConfig("backup-tasks") ?? throw new ConfigurationException("mapreduce.master.backup-tasks is missing from the configuration")),
             SkipBadRecords = mapreduce.GetBoolean("skip-bad-records"),
             MaxSkippedRecords = mapreduce.GetInt("max-skipped-records"),
@@ -100,7 +103,7 @@ public sealed record MasterSettings(
         return null;
     }
 
-    private static string Text(TimeSpan t) => t.TotalSeconds >= 1 && t.TotalSeconds % 1 == 0 ? $"{t.TotalSeconds:0}s" : $"{t.TotalMilliseconds:0}ms";
+    private static string Text(TimeSpan t) => SettingText.Duration(t);
 
     /// <summary>When a straggler gets a backup attempt (mapreduce.master.backup-tasks).</summary>
     public BackupTaskSettings BackupTasks { get; init; } = BackupTaskSettings.Off;
@@ -113,6 +116,12 @@ public sealed record MasterSettings(
 
     /// <summary>How long the master holds events before it journals them, so that the results of several tasks go in one write (mapreduce.master.journal-batch-delay; zero: at once).</summary>
     public TimeSpan JournalBatchDelay { get; init; }
+
+    /// <summary>The delays between tries of an ended job's clean-up while the kvstore is away (mapreduce.kvstore.backoff).</summary>
+    public required ExponentialBackoff KvStoreBackoff { get; init; }
+
+    /// <summary>The delays before the master actor is started again after it stopped on a failure, e.g. of its journal (mapreduce.master.restart-backoff).</summary>
+    public required ExponentialBackoff RestartBackoff { get; init; }
 
     private static ConfigurationException Missing(string key) => new($"mapreduce.{key} is missing from the configuration");
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
+using MapReduce.Actors.Hosting;
 
 namespace MapReduce.Actors.Master;
 
@@ -74,7 +75,7 @@ public sealed class RoleWatch : ReceiveActor
 
     private void Report()
     {
-        var available = _members.Values.Any(m => m.Status == MemberStatus.Up && !_unreachable.Contains(m.UniqueAddress));
+        var available = RoleAvailability.AnyUsable(_members.Values, _role, _unreachable.Contains);
         if (available == _available) return;
         _available = available;
         Context.Parent.Tell(available

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using MapReduce.Actors.BlobClients;
+using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Protocol;
 using static MapReduce.Actors.Protocol.MasterProtocol;
@@ -41,6 +42,7 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _sweepAgainAfter;
     private readonly TimeSpan _lateSweepAfter;
+    private readonly ExponentialBackoff _backoff;
 
     public ITimerScheduler Timers { get; set; } = null!;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -56,9 +58,11 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
     /// when it runs again, possibly after the job ended, whatever the job's outcome: what the job
     /// leaves behind is deleted once more this long after it ended (mapreduce.master.late-sweep-after).
     /// </param>
-    public StoreJanitor(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default, TimeSpan? lateSweepAfter = null)
+    /// <param name="backoff">The delays between tries of a clean-up while the kvstore is away (mapreduce.kvstore.backoff); null: hocon/mapreduce.hocon's.</param>
+    public StoreJanitor(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default, TimeSpan? lateSweepAfter = null, ExponentialBackoff? backoff = null)
     {
         _findKvStore = findKvStore;
+        _backoff = backoff ?? MapReduceSettings.Defaults.Master.KvStoreBackoff;
         _timeout = timeout;
         _sweepAgainAfter = sweepAgainAfter;
         _lateSweepAfter = lateSweepAfter ?? Timeout.InfiniteTimeSpan;
@@ -76,8 +80,8 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
                 Context.Parent.Tell(new CleanedUp(m.Job.Id));
                 return;
             }
-            var delay = KvStoreBackoff.Delay(m.Failures);
-            if (m.Failures == 1 || delay == KvStoreBackoff.Max)
+            var delay = _backoff.Delay(m.Failures);
+            if (m.Failures == 1 || delay == _backoff.Max)
                 _log.Warning("job {0}: its intermediate data is not deleted yet ({1}); asking the kvstore again in {2:0} s", m.Job.Id, m.Unreachable, delay.TotalSeconds);
             Timers.StartSingleTimer(("clean-up", m.Job.Id), new CleanUpAgain(m.Job, m.Failures, m.InUse), delay);
         });
@@ -87,8 +91,9 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
         Receive<RemoveDataset>(m => RemoveAsync(m).PipeTo(Context.Parent));
     }
 
-    public static Props Props(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default, TimeSpan? lateSweepAfter = null) =>
-        Akka.Actor.Props.Create(() => new StoreJanitor(findKvStore, timeout, sweepAgainAfter, lateSweepAfter));
+    public static Props Props(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default, TimeSpan? lateSweepAfter = null,
+        ExponentialBackoff? backoff = null) =>
+        Akka.Actor.Props.Create(() => new StoreJanitor(findKvStore, timeout, sweepAgainAfter, lateSweepAfter, backoff));
 
     /// <summary>
     /// A job that succeeded needs none of its map runs, nor the outputs of reduce attempts that

@@ -71,6 +71,7 @@ public sealed class KeyRangeSampler(IBlobClient blobs, Func<JobId, int, Cancella
 
     private async Task<byte[]> SampleOrReadAsync(JobId job, IUserTask task, int reducers)
     {
+        // A bound on a master that never answers: the attempt fails and runs again (not a setting; task-timeout bounds the attempt as a whole).
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         var chunks = await sampleChunks(job, SampleChunks, timeout.Token).ConfigureAwait(false);
         if (chunks.Count == 0) throw new InvalidOperationException($"the master listed no input chunk of {job} to sample keys from (has the job ended?)");

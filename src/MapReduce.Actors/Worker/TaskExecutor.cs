@@ -28,6 +28,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     /// <summary>Runs opened at once while a reduce starts (each a file, or a stream over the data channel).</summary>
     private const int ParallelOpens = 16;
 
+    /// <summary>A task's log is stored best effort: past this the attempt's result goes on without it (not a setting: nothing waits on the log).</summary>
     private static readonly TimeSpan LogWriteTimeout = TimeSpan.FromSeconds(10);
 
     private readonly MapOutputPool _buffers = MapOutputPool.For(code, slots);

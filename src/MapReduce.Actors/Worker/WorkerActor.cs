@@ -41,6 +41,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     private readonly TimeSpan _announceEvery;
     private readonly TaskExecutor _executor;
     private readonly ScratchSpace? _scratch;
+    private readonly TimeProvider _time;
     /// <summary>Why this worker offers no slot (its scratch disk is full), or null; said in each announcement.</summary>
     private string? _unavailable;
     private readonly Dictionary<AttemptId, CancellationTokenSource> _running = new();
@@ -52,9 +53,11 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
 
     /// <param name="announceEvery">mapreduce.announce-interval: the master's worker-timeout, lost-after and recovery-grace count on it.</param>
     /// <param name="scratch">Its scratch folder's free space (null: not watched).</param>
-    public WorkerActor(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TimeSpan announceEvery, TaskExecutor executor, ScratchSpace? scratch = null)
+    /// <param name="time">The clock of the scratch disk's pause (null: the system's).</param>
+    public WorkerActor(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TimeSpan announceEvery, TaskExecutor executor, ScratchSpace? scratch = null, TimeProvider? time = null)
     {
         _scratch = scratch;
+        _time = time ?? TimeProvider.System;
         _announceEvery = announceEvery;
         _master = masterProxy;
         _slots = slots;
@@ -97,14 +100,15 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
             // (one it sent meanwhile is refused: the worker is unavailable from now on).
             if (f.Result is TaskAttemptFailed { Kind: FailureKind.DiskFull })
             {
-                _scratch?.Filled(DateTime.UtcNow);
+                _scratch?.Filled(_time.GetUtcNow().UtcDateTime);
                 AnnounceNow();
             }
         });
     }
 
-    public static Props Props(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TimeSpan announceEvery, TaskExecutor executor, ScratchSpace? scratch = null) =>
-        Akka.Actor.Props.Create(() => new WorkerActor(masterProxy, slots, cancelGrace, announceEvery, executor, scratch));
+    public static Props Props(IActorRef masterProxy, int slots, TimeSpan cancelGrace, TimeSpan announceEvery, TaskExecutor executor, ScratchSpace? scratch = null,
+        TimeProvider? time = null) =>
+        Akka.Actor.Props.Create(() => new WorkerActor(masterProxy, slots, cancelGrace, announceEvery, executor, scratch, time));
 
     /// <summary>Tells the master its free slots (none while its scratch disk is full, saying so) and the attempts it runs.</summary>
     private void AnnounceNow()
@@ -117,7 +121,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
     /// <summary>Whether the scratch disk has room again, or no longer has; logged when that changes.</summary>
     private void CheckScratch()
     {
-        var now = _scratch?.Shortage(DateTime.UtcNow);
+        var now = _scratch?.Shortage(_time.GetUtcNow().UtcDateTime);
         if (now is not null && _unavailable is null) _log.Warning("{0}", now);
         else if (now is null && _unavailable is not null) _log.Info("scratch disk has room again: offering {0} slots", _slots);
         _unavailable = now;
@@ -128,6 +132,7 @@ public sealed class WorkerActor : ReceiveActor, IWithTimers
         // On SIGTERM the master re-queues this worker's tasks at once instead of waiting for the failure detector.
         var self = Self;
         CoordinatedShutdown.Get(Context.System).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "worker-leaving",
+            // Inside coordinated shutdown's own phase timeout: a master that does not answer is found by the failure detector instead.
             () => self.Ask<Akka.Done>(Leave.Instance, TimeSpan.FromSeconds(2)));
         Self.Tell(Announce.Instance);
         Timers.StartPeriodicTimer("announce", Announce.Instance, _announceEvery);

@@ -1,4 +1,5 @@
 using MapReduce.Actors.BlobClients;
+using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using Microsoft.Extensions.Time.Testing;
 
@@ -39,7 +40,11 @@ public sealed class WaitingBlobClientTests
     private static KvStoreUnreachableException Gone() => new("no kvstore node is up in the cluster after 60 s");
 
     private WaitingBlobClient Client(Flaky inner, Func<bool> away, TimeSpan? diskFullWait = null) =>
-        new(inner, away, m => { lock (_log) _log.Add(m); }, TimeSpan.FromSeconds(15), _clock, diskFullWait);
+        new(inner, away, m => { lock (_log) _log.Add(m); }, Waits, _clock, diskFullWait);
+
+    /// <summary>A grace of 15 s and retries 1 s, 2 s, 4 s, … 30 s apart, as the expected lines below count.</summary>
+    private static readonly KvStoreClientSettings Waits =
+        new(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(15), new ExponentialBackoff(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30)));
 
     private static KvStoreDiskFullException Full() => new(KvStoreDiskFullException.Describe("jobs/j/map/m00000.1/p00000", "the folder /s/kvstore"));
 

@@ -57,7 +57,7 @@ public class PlainProgressTests
         var clock = new FakeTimeProvider(since - TimeSpan.FromSeconds(4)); // the first answer came 4 s before the master noticed
         var waits = new WaitChanges(clock);
         var output = new StringWriter();
-        await using (var progress = new PlainProgress(output))
+        await using (var progress = new PlainProgress(output, clock))
         {
             var kvstore = new ApiModels.Waiting("kvstore", "unreachable", since);
             // The progress answers, about one a second: nothing, then the wait (repeated), then nothing again.
