@@ -83,23 +83,21 @@ public sealed class Nemesis(LocalCluster cluster, Random random, TimeSpan every,
     /// </summary>
     public static readonly TimeSpan ExitWindow = LongestPause + TimeSpan.FromSeconds(30);
 
-    /// <summary>The longest a local cluster waits before it starts an exited node again (RestartBackoff's cap).</summary>
-    private static readonly TimeSpan LongestRestartDelay = TimeSpan.FromSeconds(30);
-
     /// <summary>
     /// The exits no fault explains: spurious downs (a node downed while nothing was done to it, as a
     /// saturated machine can cause) and crashes. An exit is explained by a fault on the same node at
-    /// most <see cref="ExitWindow"/> before it, or by an explained exit of the same node shortly
-    /// before (its restart failed, or it was downed again as it came back).
+    /// most <see cref="ExitWindow"/> before it, or by an explained exit of the same node at most that
+    /// plus <paramref name="longestRestartDelay"/> (mapreduce.local.restart-backoff.max) before it
+    /// (its restart failed, or it was downed again as it came back).
     /// </summary>
-    public static IReadOnlyList<NodeExit> Unexplained(IReadOnlyList<Fault> faults, IReadOnlyList<NodeExit> exits)
+    public static IReadOnlyList<NodeExit> Unexplained(IReadOnlyList<Fault> faults, IReadOnlyList<NodeExit> exits, TimeSpan longestRestartDelay)
     {
         var unexplained = new List<NodeExit>();
         var lastExplained = new Dictionary<string, TimeSpan>(StringComparer.Ordinal);
         foreach (var exit in exits.OrderBy(e => e.At))
         {
             var byFault = faults.Any(f => f.Node == exit.Node && f.At <= exit.At && exit.At - f.At <= ExitWindow);
-            var byChain = lastExplained.TryGetValue(exit.Node, out var before) && exit.At - before <= ExitWindow + LongestRestartDelay;
+            var byChain = lastExplained.TryGetValue(exit.Node, out var before) && exit.At - before <= ExitWindow + longestRestartDelay;
             if (byFault || byChain) lastExplained[exit.Node] = exit.At;
             else unexplained.Add(exit);
         }

@@ -11,6 +11,9 @@ public sealed class NemesisExitsTests
 {
     private static TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);
 
+    /// <summary>mapreduce.local.restart-backoff.max as hocon/mapreduce.hocon sets it.</summary>
+    private static readonly TimeSpan LongestRestartDelay = S(30);
+
     [Theory]
     // fault on, fault at, exit of, exit at -> unexplained?
     [InlineData("worker-1", 10, "worker-1", 10.2, false)] // SIGKILL: exits at once
@@ -23,7 +26,7 @@ public sealed class NemesisExitsTests
     {
         var exit = new NodeExit(S(exitAt), exited, 69);
 
-        var found = Nemesis.Unexplained([new Fault(S(faultAt), "pause", faulted, "worker")], [exit]);
+        var found = Nemesis.Unexplained([new Fault(S(faultAt), "pause", faulted, "worker")], [exit], LongestRestartDelay);
 
         Assert.Equal(unexplained ? [exit] : [], found);
     }
@@ -34,7 +37,7 @@ public sealed class NemesisExitsTests
         // Killed at 10 s; restarted 30 s later, the new process exits at once, and so on.
         NodeExit[] exits = [new(S(10.1), "kvstore", 137), new(S(41), "kvstore", 3), new(S(100), "kvstore", 3)];
 
-        var found = Nemesis.Unexplained([new Fault(S(10), "kill", "kvstore", "kvstore")], exits);
+        var found = Nemesis.Unexplained([new Fault(S(10), "kill", "kvstore", "kvstore")], exits, LongestRestartDelay);
 
         Assert.Empty(found);
     }
@@ -44,7 +47,7 @@ public sealed class NemesisExitsTests
     {
         NodeExit[] exits = [new(S(30), "worker-2", 69), new(S(5), "master-1", 69)];
 
-        var found = Nemesis.Unexplained([], exits);
+        var found = Nemesis.Unexplained([], exits, LongestRestartDelay);
 
         Assert.Equal(["master-1", "worker-2"], found.Select(e => e.Node));
     }
