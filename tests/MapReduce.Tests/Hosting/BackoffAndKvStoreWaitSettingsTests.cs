@@ -33,11 +33,11 @@ public sealed class BackoffAndKvStoreWaitSettingsTests
     public void Each_can_be_set()
     {
         var settings = Read("""
-            mapreduce.kvstore { locate-timeout = 5s, idle-timeout = 7s, away-grace = 3s, backoff { first = 200ms, max = 2s } }
+            mapreduce.kvstore { locate-timeout = 5s, idle-timeout = 7s, away-grace = 6s, backoff { first = 200ms, max = 2s } }
             mapreduce.master.restart-backoff { first = 2s, max = 4s }
             mapreduce.local.restart-backoff { first = 3s, max = 9s, reset-after = 20s }
             """);
-        Assert.Equal(new KvStoreClientSettings(S(5), S(7), S(3), new ExponentialBackoff(S(0.2), S(2))), settings.KvStoreClient);
+        Assert.Equal(new KvStoreClientSettings(S(5), S(7), S(6), new ExponentialBackoff(S(0.2), S(2))), settings.KvStoreClient);
         Assert.Equal(settings.KvStoreClient.Backoff, settings.Master.KvStoreBackoff);
         Assert.Equal(new ExponentialBackoff(S(2), S(4)), settings.Master.RestartBackoff);
         Assert.Equal(new NodeRestartSettings(new ExponentialBackoff(S(3), S(9)), S(20)), settings.LocalRestart);
@@ -62,12 +62,12 @@ public sealed class BackoffAndKvStoreWaitSettingsTests
     [InlineData("mapreduce.kvstore.locate-timeout = 0s", "mapreduce.kvstore.locate-timeout (0ms) must be positive")]
     [InlineData("mapreduce.kvstore.idle-timeout = 0s", "mapreduce.kvstore.idle-timeout (0ms) must be positive")]
     [InlineData("mapreduce.kvstore.away-grace = 1s",
-        "mapreduce.kvstore.away-grace (1s) must be at least akka.cluster.failure-detector.acceptable-heartbeat-pause (2s): a kvstore that has just died would still look up when workers stop waiting for it")]
+        "mapreduce.kvstore.away-grace (1s) must be at least akka.cluster.failure-detector.acceptable-heartbeat-pause (5s): a kvstore that has just died would still look up when workers stop waiting for it")]
     [InlineData("mapreduce.kvstore.away-grace = 5s\nakka.cluster.failure-detector.acceptable-heartbeat-pause = 6s",
         "mapreduce.kvstore.away-grace (5s) must be at least akka.cluster.failure-detector.acceptable-heartbeat-pause (6s): a kvstore that has just died would still look up when workers stop waiting for it")]
     public void Contradicting_settings_are_refused_with_one_line(string hocon, string message) => Assert.Equal(message, Refusal(hocon));
 
     [Fact]
     public void A_grace_as_long_as_the_heartbeat_pause_is_accepted() =>
-        Assert.Equal(S(2), Read("mapreduce.kvstore.away-grace = 2s").KvStoreClient.AwayGrace);
+        Assert.Equal(S(5), Read("mapreduce.kvstore.away-grace = 5s").KvStoreClient.AwayGrace);
 }
