@@ -54,12 +54,16 @@ public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
         new MapInput("m00001", "a.txt", 1, "data/data-1/000000-000001"),
     ], T0);
 
-    /// <summary>Applies the event as the master does, then has it projected (sent from the test actor, as from the master), at <paramref name="second"/> on the clock.</summary>
+    /// <summary>
+    /// Applies the event as the master does, then has it projected (sent from the test actor, as from the master)
+    /// at <paramref name="second"/> on the clock: the projection reads the clock when it handles the message, so this waits until it has.
+    /// </summary>
     private void Project(IMasterEvent e, int second, Wait[]? waitingFor = null)
     {
         _clock.SetUtcNow(At(second));
         if (e is not JobSubmitted) _job = _job.Apply(e);
         _projection.Tell(new CatalogProjection.Project(e, _job, waitingFor));
+        Sync();
     }
 
     /// <summary>Returns once the projection has handled every message sent to it before (so its flush timer is set).</summary>
@@ -78,9 +82,9 @@ public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>The job's attempt rows, one line each, with every column.</summary>
-    private string[] Executions() => _catalog.GetExecutions(Id).Select(r =>
+    private string Executions() => string.Join("\n", _catalog.GetExecutions(Id).Select(r =>
         $"{r.AttemptId} {r.TaskId} {r.ExecType} chunk={r.ChunkId} partition={r.Partition} {r.Status} outcome={r.Outcome} worker={r.Worker} " +
-        $"result={r.ResultDocId} error={r.Error} started={r.StartedAt:HH:mm:ss} updated={r.UpdatedAt:HH:mm:ss} backup={r.Backup}").ToArray();
+        $"result={r.ResultDocId} error={r.Error} started={r.StartedAt:HH:mm:ss} updated={r.UpdatedAt:HH:mm:ss} backup={r.Backup}"));
 
     [Fact]
     public void Rows_are_written_together_once_the_flush_interval_has_passed()
@@ -100,7 +104,7 @@ public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
             (job.Status, job.CodeId, job.DirId, job.Reducers, job.MapTasks, job.ResultDirId, job.SubmittedAt, job.FinishedAt, job.Error));
         // What the job waits for is taken from its last projection: none given there.
         Assert.Null(job.WaitingFor);
-        Assert.Equal(["m00000.1 m00000 map chunk=data/data-1/000000-000000 partition= running outcome= worker=akka.tcp://mapreduce@10.0.0.1:1 result= error= started=08:00:01 updated=08:00:01 backup="],
+        Assert.Equal("m00000.1 m00000 map chunk=data/data-1/000000-000000 partition= running outcome= worker=akka.tcp://mapreduce@10.0.0.1:1 result= error= started=08:00:01 updated=08:00:01 backup=",
             Executions());
     }
 
@@ -127,12 +131,11 @@ public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
         Project(new TaskStarted(Id, "m00001", "m00001.2", "w1", At(6), Backup: true), 6);
         Flush();
 
-        Assert.Equal(
-        [
-            "m00000.1 m00000 map chunk=data/data-1/000000-000000 partition= success outcome=succeeded worker=w1 result=jobs/job-20261130-080000-abcdef/map/m00000.1 error= started=08:00:01 updated=08:00:04 backup=",
-            "m00001.1 m00001 map chunk=data/data-1/000000-000001 partition= failure outcome=failed worker=w2 result= error=boom started=08:00:02 updated=08:00:05 backup=",
-            "m00001.2 m00001 map chunk=data/data-1/000000-000001 partition= running outcome= worker=w1 result= error= started=08:00:06 updated=08:00:06 backup=1",
-        ], Executions());
+        Assert.Equal("""
+            m00000.1 m00000 map chunk=data/data-1/000000-000000 partition= success outcome=succeeded worker=w1 result=jobs/job-20261130-080000-abcdef/map/m00000.1 error= started=08:00:01 updated=08:00:04 backup=
+            m00001.1 m00001 map chunk=data/data-1/000000-000001 partition= failure outcome=failed worker=w2 result= error=boom started=08:00:02 updated=08:00:05 backup=
+            m00001.2 m00001 map chunk=data/data-1/000000-000001 partition= running outcome= worker=w1 result= error= started=08:00:06 updated=08:00:06 backup=1
+            """, Executions());
         Assert.Equal(7, _catalog.GetCounters(Id).PerTask["m00000"]["map.input.records"]);
     }
 
@@ -220,7 +223,8 @@ public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
         Project(new MapSucceeded(Id, "m00000", "m00000.1", [0], At(2)), 2);
         Project(new TaskStarted(Id, "m00001", "m00001.1", "w2", At(3)), 3);
         Project(cancelled ? new JobCancelled(Id, At(4)) : new JobFailed(Id, "too many failures", At(4)), 4);
-        Flush();
+        Sync();
+        Scheduler.Advance(FlushEvery);
         ExpectMsg<CatalogProjection.JobProjected>();
 
         Assert.Equal(jobStatus, _catalog.GetJob(Id)!.Status);

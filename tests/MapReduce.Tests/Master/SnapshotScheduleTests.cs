@@ -15,7 +15,7 @@ public sealed class SnapshotScheduleTests
         { "due at exactly `every` events", "D10", "y" },
         { "counted from the snapshot it recovered from", "R100 D109 D110", "ny" },
         { "a requested save is not requested twice while it may still answer", "D10 D11 D19", "ynn" },
-        { "after a save, counted from where it was saved", "D10 S10 D19 D20", "ynny" },
+        { "after a save, counted from where it was saved", "D10 S10 D19 D20", "yny" },
         { "a reply lost: another is taken once as many events again were written", "D10 D19 D20", "yny" },
         { "a failed save: taken again at the next chance", "D10 F D11", "yy" },
         { "a reply for an older save does not clear a newer request", "D10 D20 S10 D29 D30", "yyny" },

@@ -19,14 +19,14 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
 
     public StatusWatchersTests() => _watchers = new StatusWatchers(_waits);
 
-    private DateTime Now => _clock.GetUtcNow().UtcDateTime;
+    private DateTime At => _clock.GetUtcNow().UtcDateTime;
 
     /// <summary>A running job of two maps and two reduces.</summary>
     private JobState NewJob(string id = "job-20261130-080000-aaaaaa") => JobState.From(new JobSubmitted(id, "code-1", "data-1", 2,
     [
         new MapInput("m00000", "a.txt", 0, "data/data-1/000000-000000"),
         new MapInput("m00001", "a.txt", 1, "data/data-1/000000-000001"),
-    ], Now));
+    ], At));
 
     private static JobState MapDone(JobState job, int map) =>
         job.Apply(new TaskStarted(job.Id.Value, $"m{map:D5}", $"m{map:D5}.1", "w", DateTime.UnixEpoch))
@@ -40,7 +40,7 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
     public void The_status_of_a_running_job_carries_what_it_waits_for_and_no_parts()
     {
         var job = MapDone(NewJob(), 1);
-        var waits = new[] { new Wait("kvstore", "unreachable", Now) };
+        var waits = new[] { new Wait("kvstore", "unreachable", At) };
         var status = StatusWatchers.StatusOf(job, waits);
         Assert.Equal((job.Id, JobStage.Running, 1, 2, 0, 2, (string?)null), (status.JobId, status.Stage, status.MapsDone, status.MapsTotal, status.ReducesDone, status.ReducesTotal, status.Error));
         Assert.Empty(status.PartAttempts);
@@ -52,8 +52,8 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
     public void The_status_of_a_succeeded_job_carries_each_parts_accepted_attempt_and_no_waits()
     {
         var job = ReduceDone(ReduceDone(MapDone(MapDone(NewJob(), 0), 1), 0, attempt: 2), 1)
-            .Apply(new JobSucceeded("job-20261130-080000-aaaaaa", "result-x", [], Now));
-        var status = StatusWatchers.StatusOf(job, [new Wait("kvstore", "unreachable", Now)]);
+            .Apply(new JobSucceeded("job-20261130-080000-aaaaaa", "result-x", [], At));
+        var status = StatusWatchers.StatusOf(job, [new Wait("kvstore", "unreachable", At)]);
         Assert.Equal((JobStage.Succeeded, 2, 2, 2, 2), (status.Stage, status.MapsDone, status.MapsTotal, status.ReducesDone, status.ReducesTotal));
         Assert.Equal([2, 1], status.PartAttempts);
         Assert.Empty(status.WaitingFor!);
@@ -64,10 +64,10 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
     {
         var job = MapDone(NewJob(), 0);
         var asker = CreateTestProbe();
-        _watchers.Ask(new GetJobStatus(job.Id), asker.Ref, job, Now); // knows nothing (-1)
+        _watchers.Ask(new GetJobStatus(job.Id), asker.Ref, job, At); // knows nothing (-1)
         Assert.Equal(1, asker.ExpectMsg<JobStatus>().MapsDone);
 
-        _watchers.Ask(new GetJobStatus(job.Id, KnownMapsDone: 0, KnownReducesDone: 0), asker.Ref, job, Now);
+        _watchers.Ask(new GetJobStatus(job.Id, KnownMapsDone: 0, KnownReducesDone: 0), asker.Ref, job, At);
         Assert.Equal(1, asker.ExpectMsg<JobStatus>().MapsDone);
         Assert.Empty(_watchers.Jobs);
     }
@@ -75,9 +75,9 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void A_question_about_a_finished_job_is_answered_at_once_whatever_the_asker_knew()
     {
-        var job = NewJob().Apply(new JobFailed("job-20261130-080000-aaaaaa", "boom", Now));
+        var job = NewJob().Apply(new JobFailed("job-20261130-080000-aaaaaa", "boom", At));
         var asker = CreateTestProbe();
-        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), asker.Ref, job, Now);
+        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), asker.Ref, job, At);
         var status = asker.ExpectMsg<JobStatus>();
         Assert.Equal((JobStage.Failed, "boom"), (status.Stage, status.Error));
         Assert.Empty(_watchers.Jobs);
@@ -88,7 +88,7 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
     {
         var job = NewJob();
         var asker = CreateTestProbe();
-        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), asker.Ref, job, Now);
+        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), asker.Ref, job, At);
         Assert.False(asker.HasMessages);
         Assert.Equal([job.Id], _watchers.Jobs);
 
@@ -107,10 +107,10 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
         var job = NewJob();
         var knowsNone = CreateTestProbe();
         var knowsOne = CreateTestProbe();
-        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), knowsNone.Ref, job, Now);
+        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), knowsNone.Ref, job, At);
         // Map 0 is done, and a question that knows it comes before the held ones are looked at.
         job = MapDone(job, 0);
-        _watchers.Ask(new GetJobStatus(job.Id, 1, 0), knowsOne.Ref, job, Now);
+        _watchers.Ask(new GetJobStatus(job.Id, 1, 0), knowsOne.Ref, job, At);
         Assert.False(knowsOne.HasMessages);
 
         _watchers.Answer(job, job.Id);
@@ -126,8 +126,8 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
         var b = NewJob("job-20261130-080000-bbbbbb");
         var askerA = CreateTestProbe();
         var askerB = CreateTestProbe();
-        _watchers.Ask(new GetJobStatus(a.Id, 0, 0), askerA.Ref, a, Now);
-        _watchers.Ask(new GetJobStatus(b.Id, 0, 0), askerB.Ref, b, Now);
+        _watchers.Ask(new GetJobStatus(a.Id, 0, 0), askerA.Ref, a, At);
+        _watchers.Ask(new GetJobStatus(b.Id, 0, 0), askerB.Ref, b, At);
 
         _watchers.Answer(MapDone(b, 0), b.Id);
         Assert.Equal(b.Id, askerB.ExpectMsg<JobStatus>().JobId);
@@ -141,23 +141,23 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
         var job = NewJob();
         var early = CreateTestProbe();
         var late = CreateTestProbe();
-        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), early.Ref, job, Now);
+        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), early.Ref, job, At);
         _clock.Advance(TimeSpan.FromMilliseconds(400));
-        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), late.Ref, job, Now);
+        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), late.Ref, job, At);
 
         _clock.Advance(TimeSpan.FromMilliseconds(599)); // the first has waited 999 ms
-        _watchers.Answer(job, job.Id, heldSince: Now - LongPoll);
+        _watchers.Answer(job, job.Id, heldSince: At - LongPoll);
         Assert.False(early.HasMessages);
 
         _clock.Advance(TimeSpan.FromMilliseconds(1)); // 1 s: the same status, as a long poll's end
-        _watchers.Answer(job, job.Id, heldSince: Now - LongPoll);
+        _watchers.Answer(job, job.Id, heldSince: At - LongPoll);
         var status = early.ExpectMsg<JobStatus>();
         Assert.Equal((0, 0, JobStage.Running), (status.MapsDone, status.ReducesDone, status.Stage));
         Assert.False(late.HasMessages);
         Assert.Equal([job.Id], _watchers.Jobs);
 
         _clock.Advance(TimeSpan.FromMilliseconds(400));
-        _watchers.Answer(job, job.Id, heldSince: Now - LongPoll);
+        _watchers.Answer(job, job.Id, heldSince: At - LongPoll);
         late.ExpectMsg<JobStatus>();
         Assert.Empty(_watchers.Jobs);
     }
@@ -168,8 +168,8 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
         var job = NewJob();
         var first = CreateTestProbe();
         var second = CreateTestProbe();
-        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), first.Ref, job, Now);
-        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), second.Ref, job, Now);
+        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), first.Ref, job, At);
+        _watchers.Ask(new GetJobStatus(job.Id, 0, 0), second.Ref, job, At);
 
         _watchers.Answer(null, job.Id);
         Assert.Equal(new UnknownJob(job.Id), first.ExpectMsg<UnknownJob>());
@@ -184,12 +184,12 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
         var b = NewJob("job-20261130-080000-bbbbbb");
         var askerA = CreateTestProbe();
         var askerB = CreateTestProbe();
-        _watchers.Ask(new GetJobStatus(a.Id, 0, 0), askerA.Ref, a, Now);
-        _watchers.Ask(new GetJobStatus(b.Id, 0, 0), askerB.Ref, b, Now);
+        _watchers.Ask(new GetJobStatus(a.Id, 0, 0), askerA.Ref, a, At);
+        _watchers.Ask(new GetJobStatus(b.Id, 0, 0), askerB.Ref, b, At);
 
-        _waits.Begin("kvstore", "unreachable", Now);
+        _waits.Begin("kvstore", "unreachable", At);
         _watchers.AnswerAll(id => id == a.Id ? a : null); // b was forgotten meanwhile
-        Assert.Equal([new Wait("kvstore", "unreachable", Now)], askerA.ExpectMsg<JobStatus>().WaitingFor!);
+        Assert.Equal([new Wait("kvstore", "unreachable", At)], askerA.ExpectMsg<JobStatus>().WaitingFor!);
         Assert.Equal(new UnknownJob(b.Id), askerB.ExpectMsg<UnknownJob>());
         Assert.Empty(_watchers.Jobs);
     }
@@ -198,9 +198,9 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
     public void A_status_answered_at_once_carries_the_current_waits()
     {
         var job = NewJob();
-        _waits.Begin("kvstore", "not in the cluster", Now);
+        _waits.Begin("kvstore", "not in the cluster", At);
         var asker = CreateTestProbe();
-        _watchers.Ask(new GetJobStatus(job.Id), asker.Ref, job, Now);
-        Assert.Equal([new Wait("kvstore", "not in the cluster", Now)], asker.ExpectMsg<JobStatus>().WaitingFor!);
+        _watchers.Ask(new GetJobStatus(job.Id), asker.Ref, job, At);
+        Assert.Equal([new Wait("kvstore", "not in the cluster", At)], asker.ExpectMsg<JobStatus>().WaitingFor!);
     }
 }
