@@ -20,6 +20,9 @@ public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
     /// <summary>How long the projection gathers rows before it writes them (CatalogProjection.FlushEvery).</summary>
     private static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>How long a catalog write may take: a process's first linq2db query can take seconds on 2 busy cores.</summary>
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(20);
+
     private static readonly DateTime T0 = new(2026, 11, 30, 8, 0, 0, DateTimeKind.Utc);
     private const string Id = "job-20261130-080000-abcdef";
 
@@ -70,7 +73,7 @@ public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
     private void Sync()
     {
         _projection.Tell(new Identify(null));
-        ExpectMsg<ActorIdentity>();
+        ExpectMsg<ActorIdentity>(WriteTimeout);
     }
 
     /// <summary>Lets the flush interval pass and waits until the projection has written (an Identify after the flush is answered after it).</summary>
@@ -203,7 +206,7 @@ public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
         Assert.False(HasMessages); // not before the rows are written
 
         Scheduler.Advance(FlushEvery);
-        Assert.Equal(new CatalogProjection.JobProjected(new JobId(Id)), ExpectMsg<CatalogProjection.JobProjected>());
+        Assert.Equal(new CatalogProjection.JobProjected(new JobId(Id)), ExpectMsg<CatalogProjection.JobProjected>(WriteTimeout));
         var job = _catalog.GetJob(Id)!;
         Assert.Equal((ExecutionStatus.Success, $"result-{Id}", (DateTime?)At(20), (string?)null), (job.Status, job.ResultDirId, job.FinishedAt, job.WaitingFor));
         var dataset = _catalog.GetDataset($"result-{Id}")!;
@@ -225,7 +228,7 @@ public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
         Project(cancelled ? new JobCancelled(Id, At(4)) : new JobFailed(Id, "too many failures", At(4)), 4);
         Sync();
         Scheduler.Advance(FlushEvery);
-        ExpectMsg<CatalogProjection.JobProjected>();
+        ExpectMsg<CatalogProjection.JobProjected>(WriteTimeout);
 
         Assert.Equal(jobStatus, _catalog.GetJob(Id)!.Status);
         var rows = _catalog.GetExecutions(Id).ToDictionary(r => r.AttemptId);
@@ -256,20 +259,20 @@ public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
         var projection = Sys.ActorOf(CatalogProjection.Props(broken, _clock));
         _clock.SetUtcNow(At(1));
         var failed = _job.Apply(new JobFailed(Id, "boom", At(1)));
-        EventFilter.Warning(start: "catalog write failed, retrying in 1 s").ExpectOne(() =>
+        EventFilter.Warning(start: "catalog write failed, retrying in 1 s").ExpectOne(WriteTimeout, () =>
         {
             projection.Tell(new CatalogProjection.Project(new JobFailed(Id, "boom", At(1)), failed));
             projection.Tell(new Identify(null));
-            ExpectMsg<ActorIdentity>();
+            ExpectMsg<ActorIdentity>(WriteTimeout);
             Scheduler.Advance(FlushEvery);
         });
         projection.Tell(new Identify(null));
-        ExpectMsg<ActorIdentity>();
+        ExpectMsg<ActorIdentity>(WriteTimeout);
         Assert.False(HasMessages);
 
         broken.EnsureCreated();
         Scheduler.Advance(TimeSpan.FromSeconds(1));
-        ExpectMsg<CatalogProjection.JobProjected>();
+        ExpectMsg<CatalogProjection.JobProjected>(WriteTimeout);
         Assert.Equal((ExecutionStatus.Failure, "boom"), (broken.GetJob(Id)!.Status, broken.GetJob(Id)!.Error));
     }
 
@@ -280,7 +283,7 @@ public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
         Project(new TaskStarted(Id, "m00000", "m00000.1", "w1", At(1)), 1);
         Watch(_projection);
         Sys.Stop(_projection);
-        ExpectTerminated(_projection);
+        ExpectTerminated(_projection, WriteTimeout);
         Assert.Equal(ExecutionStatus.Running, _catalog.GetJob(Id)!.Status);
         Assert.Single(_catalog.GetExecutions(Id));
     }
