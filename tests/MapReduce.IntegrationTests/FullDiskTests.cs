@@ -11,12 +11,11 @@ namespace MapReduce.IntegrationTests;
 /// partial, and the same job is exact once space is freed (docs/operations.md#full-disks).
 /// </summary>
 [Collection(AloneCollection.Name)]
-public sealed class FullDiskTests(ITestOutputHelper log) : IClassFixture<TmpfsRequirement>
+public sealed class FullDiskTests(ITestOutputHelper log)
 {
-    [SkippableFact]
+    [RequiresFact(typeof(Tmpfs))]
     public async Task A_worker_whose_scratch_disk_is_full_fails_its_attempts_uncounted_offers_no_slot_saying_so_and_the_job_is_exact_on_the_other()
     {
-        Skip.If(Tmpfs.Unavailable is not null, Tmpfs.Unavailable);
         await using var cluster = await FailureCluster.StartAsync(workers: 2, config: work =>
             Config(work, "mapreduce.worker.min-free-scratch = 32KiB", "mapreduce.worker.disk-full-pause = 120s"));
         // worker-1's scratch (DATA/scratch/PID) on a 2 MiB tmpfs with 128 KiB left: it takes tasks
@@ -43,10 +42,9 @@ public sealed class FullDiskTests(ITestOutputHelper log) : IClassFixture<TmpfsRe
         Assert.Contains(lines, l => Regex.IsMatch(l, @"^worker \S+: scratch disk full \(an attempt ran out of space in .+ at \d\d:\d\d:\d\d UTC\), not offering slots until \d\d:\d\d:\d\d UTC$"));
     }
 
-    [SkippableFact]
+    [RequiresFact(typeof(Tmpfs))]
     public async Task A_full_kvstore_fails_the_job_saying_so_with_nothing_partial_kept_and_the_same_job_is_exact_once_space_is_freed()
     {
-        Skip.If(Tmpfs.Unavailable is not null, Tmpfs.Unavailable);
         Tmpfs? kvstore = null;
         string? work = null;
         try

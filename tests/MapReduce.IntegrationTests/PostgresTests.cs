@@ -10,12 +10,11 @@ namespace MapReduce.IntegrationTests;
 /// from the journal in PostgreSQL, and its records are there, not in SQLite files.
 /// </summary>
 [Collection(AloneCollection.Name)]
-public sealed class PostgresTests(ITestOutputHelper log) : IClassFixture<PostgresRequirement>
+public sealed class PostgresTests(ITestOutputHelper log)
 {
-    [SkippableFact]
+    [RequiresFact(typeof(PostgresServer))]
     public async Task On_PostgreSQL_a_master_killed_mid_map_recovers_from_the_journal_and_the_catalog_holds_the_job()
     {
-        Skip.If(PostgresServer.Unavailable is not null, PostgresServer.Unavailable);
         await using var postgres = await PostgresServer.StartAsync();
         var catalog = await postgres.CreateDatabaseAsync("mapreduce_catalog");
         var journal = await postgres.CreateDatabaseAsync("mapreduce_journal");
@@ -50,10 +49,9 @@ public sealed class PostgresTests(ITestOutputHelper log) : IClassFixture<Postgre
     }
 
     /// <summary>A catalog a version before counters created on PostgreSQL gets the counters table and the executions' new columns.</summary>
-    [SkippableFact]
+    [RequiresFact(typeof(PostgresServer))]
     public async Task On_PostgreSQL_an_old_catalog_is_upgraded_and_keeps_start_times_and_counters()
     {
-        Skip.If(PostgresServer.Unavailable is not null, PostgresServer.Unavailable);
         await using var postgres = await PostgresServer.StartAsync();
         var location = await postgres.CreateDatabaseAsync("mapreduce_old_catalog");
         await PostgresServer.QueryAsync(location, """

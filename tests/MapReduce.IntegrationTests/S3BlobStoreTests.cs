@@ -63,7 +63,7 @@ public sealed class S3Cluster : ICollectionFixture<S3ClusterFixture>
 /// so they cannot disturb each other.
 /// </summary>
 [Collection(S3Cluster.Name)]
-public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper log) : IClassFixture<S3Requirement>, IDisposable
+public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper log) : IDisposable
 {
     private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;
 
@@ -82,10 +82,9 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
         return await s3.ListAsync(prefix);
     }
 
-    [SkippableFact]
+    [RequiresFact(typeof(S3Server))]
     public async Task Inverted_index_then_word_count_on_the_same_data_in_S3_give_the_oracle_answers()
     {
-        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
         var indexOut = Path.Combine(_work, "index");
         var first = await Cli.SubmitAsync(OnCluster("-d", Cli.Samples("data"), "-c", Cli.Samples("invertedindex"), "-o", indexOut, "--reducers", "3"));
         log.WriteLine(first.ToString());
@@ -108,10 +107,9 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
         Assert.False(Directory.Exists(Path.Combine(Cluster.Store, "kvstore", "blobs")), "no blob in the kvstore's folder");
     }
 
-    [SkippableFact]
+    [RequiresFact(typeof(S3Server))]
     public async Task A_finished_jobs_map_runs_and_a_deleted_dataset_and_result_leave_no_objects()
     {
-        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
         var output = Path.Combine(_work, "count");
         var job = await Cli.SubmitAsync(OnCluster("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--reducers", "2"));
         Assert.True(job.ExitCode == 0, job.ToString());
@@ -144,10 +142,9 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
     /// never becomes a readable blob, the restarted workers run the lost tasks again under new
     /// attempt ids, and the job's answer is exact.
     /// </summary>
-    [SkippableFact]
+    [RequiresFact(typeof(S3Server))]
     public async Task Workers_killed_mid_upload_leave_no_object_and_the_job_still_gives_the_oracle_answer()
     {
-        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
         // Without Combine: a map run is one pair per word, far more than the 1 KiB let through.
         var script = Directory.CreateDirectory(Path.Combine(_work, "plain-count")).FullName;
         await File.WriteAllTextAsync(Path.Combine(script, "task.csx"), """
@@ -194,10 +191,9 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
 
     private static string NewPrefix() => "t-" + Guid.NewGuid().ToString("N")[..12];
 
-    [SkippableFact]
+    [RequiresFact(typeof(S3Server))]
     public async Task A_blob_is_written_once_the_same_bytes_again_succeed_and_other_bytes_are_refused()
     {
-        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
         var prefix = NewPrefix();
         using var store = fixture.S3!.Client(prefix);
         Assert.Equal(3, await store.PutAsync("a/b", new MemoryStream([1, 2, 3]), 3));
@@ -225,10 +221,9 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
         Assert.Equal(3, await client.PutAsync("a/b", [1, 2, 3]));
     }
 
-    [SkippableFact]
+    [RequiresFact(typeof(S3Server))]
     public async Task A_range_of_an_object_is_read_exactly_and_cut_at_its_end()
     {
-        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
         using var store = fixture.S3!.Client(NewPrefix());
         var data = Enumerable.Range(0, 100_000).Select(i => (byte)(i * 7)).ToArray();
         await store.PutAsync("runs/r", new MemoryStream(data), data.Length);
@@ -251,10 +246,9 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
         Assert.StartsWith("blob runs/none does not exist in ", missing.Message);
     }
 
-    [SkippableFact]
+    [RequiresFact(typeof(S3Server))]
     public async Task A_script_is_stored_only_under_the_id_its_bytes_hash_to()
     {
-        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
         using var store = fixture.S3!.Client(NewPrefix());
         var script = "int Reduce(string k, IEnumerable<int> v) => v.Sum();"u8.ToArray();
         var id = CodeBlob.IdOf(script);
@@ -275,10 +269,9 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
     /// object that records its length but no hash (written before hashes were recorded) is compared
     /// by its bytes.
     /// </summary>
-    [SkippableFact]
+    [RequiresFact(typeof(S3Server))]
     public async Task What_a_cut_off_upload_left_is_replaced_by_the_retry_and_an_object_without_a_hash_is_compared_by_its_bytes()
     {
-        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
         var prefix = NewPrefix();
         using var store = fixture.S3!.Client(prefix);
         using var raw = fixture.S3.RawClient();
@@ -302,10 +295,9 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
         Assert.Equal("blob old/blob already exists with other bytes; a blob is written once", e.Message);
     }
 
-    [SkippableFact]
+    [RequiresFact(typeof(S3Server))]
     public async Task The_data_channel_answers_409_when_a_key_in_the_bucket_holds_other_bytes()
     {
-        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
         using var store = fixture.S3!.Client(NewPrefix());
         await using var server = await BlobHttpServer.StartAsync(store, "127.0.0.1", 0);
         using var http = new HttpClient();
@@ -326,10 +318,9 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
     /// send it, as it did before hashes were recorded; a body that is not seekable is read once,
     /// into the spool file, and hashed on the way.
     /// </summary>
-    [SkippableFact]
+    [RequiresFact(typeof(S3Server))]
     public async Task A_put_reads_its_body_no_more_often_than_the_signature_needs()
     {
-        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
         var prefix = NewPrefix();
         using var store = fixture.S3!.Client(prefix);
         var bytes = RandomNumberGenerator.GetBytes(3 << 20);
@@ -350,10 +341,9 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
     /// credentials the server does not know each stop it with one line naming the bucket, the
     /// endpoint and what to set, and exit code 6, instead of failing inside the first job.
     /// </summary>
-    [SkippableFact]
+    [RequiresFact(typeof(S3Server))]
     public async Task A_node_whose_bucket_is_missing_or_refuses_its_credentials_exits_at_start_with_one_line_saying_what_to_fix()
     {
-        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
         var s3 = fixture.S3!;
         var missing = Path.Combine(_work, "missing-bucket.hocon");
         await File.WriteAllTextAsync(missing, s3.Hocon(bucket: "no-such-bucket"));
@@ -390,10 +380,9 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
     /// beside the node): one that starts answering within the patience lets the check pass, one
     /// that never does fails it with the reason once the patience is spent.
     /// </summary>
-    [SkippableFact]
+    [RequiresFact(typeof(S3Server))]
     public async Task The_start_check_waits_for_an_endpoint_that_is_not_up_yet_and_then_names_it()
     {
-        Skip.If(S3Server.Unavailable is not null, S3Server.Unavailable);
         var s3 = fixture.S3!;
         var port = LocalCluster.FreePort();
         var url = $"http://127.0.0.1:{port}";

@@ -14,16 +14,15 @@ namespace MapReduce.IntegrationTests;
 /// exactly the word count computed here and no task counted twice.
 /// </summary>
 [Collection(AloneCollection.Name)]
-public sealed class SeparateHostsTests(ITestOutputHelper log) : IClassFixture<NetworkHostsRequirement>
+public sealed class SeparateHostsTests(ITestOutputHelper log)
 {
     private static readonly string Data = Cli.Samples("data");
     private static readonly SortedSet<string> Expected = Oracle.WordCount(Data);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
-    [SkippableFact]
+    [RequiresFact(typeof(HostedCluster))]
     public async Task Word_count_across_hosts_survives_a_worker_host_killed_a_worker_host_cut_off_and_the_master_host_killed()
     {
-        Skip.If(HostedCluster.Unavailable is not null, HostedCluster.Unavailable);
         var clock = Stopwatch.StartNew();
         await using var cluster = await HostedCluster.StartAsync();
         log.WriteLine($"{clock.Elapsed.TotalSeconds:0} s: 6 nodes up on 6 hosts");

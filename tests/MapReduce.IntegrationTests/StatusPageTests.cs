@@ -10,7 +10,7 @@ namespace MapReduce.IntegrationTests;
 /// real local cluster: what a person watching it sees while one job runs, the master singleton
 /// moves to another node, and another job is cancelled.
 /// </summary>
-public sealed class StatusPageTests(ITestOutputHelper log) : IClassFixture<ChromiumRequirement>, IDisposable
+public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
 {
     private const string Chromium = "/usr/bin/chromium";
 
@@ -32,10 +32,9 @@ public sealed class StatusPageTests(ITestOutputHelper log) : IClassFixture<Chrom
             ? null
             : $"{Chromium} was not found: install Chromium (Debian: apt-get install -y chromium)";
 
-    [SkippableFact]
+    [RequiresFact(typeof(StatusPageTests))]
     public async Task The_page_shows_a_job_progressing_with_its_attempts_and_counters_follows_a_master_take_over_and_its_cancel_button_cancels_a_running_job()
     {
-        Skip.If(Unavailable is not null, Unavailable);
         var cluster = new RunningCluster();
         IBrowser? browser = null;
         try

@@ -32,6 +32,8 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
 
     private readonly CatalogStore _catalog;
+    /// <summary>Stamps the rows' times (updated_at): a fake clock in tests.</summary>
+    private readonly TimeProvider _clock;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<JobId, JobRow> _jobs = new();
     private readonly Dictionary<(JobId, string), ExecutionRow> _executions = new();
@@ -42,9 +44,10 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public CatalogProjection(CatalogStore catalog)
+    public CatalogProjection(CatalogStore catalog, TimeProvider clock)
     {
         _catalog = catalog;
+        _clock = clock;
         Receive<Project>(p =>
         {
             Add(p.Event, p.Job, p.WaitingFor);
@@ -54,13 +57,13 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         Receive<Flush>(_ => FlushNow());
     }
 
-    public static Props Props(CatalogStore catalog) => Akka.Actor.Props.Create(() => new CatalogProjection(catalog));
+    public static Props Props(CatalogStore catalog, TimeProvider clock) => Akka.Actor.Props.Create(() => new CatalogProjection(catalog, clock));
 
     protected override void PostStop() => FlushNow();
 
     private void Add(IMasterEvent? e, JobState job, MasterProtocol.Wait[]? waits)
     {
-        var now = DateTime.UtcNow;
+        var now = _clock.GetUtcNow().UtcDateTime;
         _jobs[job.Id] = new JobRow
         {
             ExecId = job.Id.Value, CodeId = job.CodeId, DirId = job.DatasetId, Status = CatalogNames.Of(job.Stage),
@@ -119,7 +122,7 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         _datasets[job.Id] = (new DatasetRow
         {
             DirId = job.ResultDatasetId, Kind = DatasetKind.Output, Source = $"job {job.Id}", Documents = chunks.Count, Chunks = chunks.Count,
-            CreatedAt = job.FinishedAt ?? DateTime.UtcNow,
+            CreatedAt = job.FinishedAt ?? _clock.GetUtcNow().UtcDateTime,
         }, chunks);
     }
 

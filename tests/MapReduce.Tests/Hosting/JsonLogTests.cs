@@ -72,6 +72,7 @@ public sealed class JsonLogTests
             var config = ConfigurationFactory.ParseString($"{JsonLogger.Hocon}\nakka.stdout-loglevel = INFO\nakka.loglevel = INFO");
             using var system = ActorSystem.Create("json-log", config);
             system.Log.Warning("disk {0} is {1}", "scratch", "full\n!");
+            // Akka's loggers write on their own thread: poll for the line (an outcome, not time to pass).
             var deadline = DateTime.UtcNow.AddSeconds(10);
             string? line = null;
             while (line is null && DateTime.UtcNow < deadline)

@@ -371,6 +371,7 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         Assert.StartsWith($"kvstore at {url} is unreachable: ", e.Message);
     }
 
+    /// <summary>Polls for an outcome of real I/O (the server's temp file on disk, a socket's reset): not a wait for time to pass.</summary>
     private static async Task Eventually(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);

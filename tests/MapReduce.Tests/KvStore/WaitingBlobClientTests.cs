@@ -81,7 +81,11 @@ public sealed class WaitingBlobClientTests
         Assert.Single(inner.Calls);
     }
 
-    /// <summary>Lets fake time pass in quarter seconds (real time between, for the retries to run) until the request ends or two minutes have passed.</summary>
+    /// <summary>
+    /// Lets fake time pass in quarter seconds until the request ends or two minutes have passed. The
+    /// client's waits are on the fake clock; the 2 ms of real time between steps only let its
+    /// continuations run on the thread pool, they stand for no time the client waits.
+    /// </summary>
     private async Task RunClock(Task request)
     {
         for (var step = 0; step < 480 && !request.IsCompleted; step++)

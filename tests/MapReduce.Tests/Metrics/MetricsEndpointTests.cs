@@ -81,7 +81,8 @@ public sealed class MetricsEndpointTests
             (await http.SendAsync(put)).EnsureSuccessStatusCode().Dispose();
         }
 
-        // The server records a request once its response is sent, which may be just after the client has it.
+        // The server records a request once its response is sent, which may be just after the client has it:
+        // poll the endpoint for that outcome (real I/O), not for time to pass.
         var expected = new Dictionary<string, double>
         {
             ["mapreduce_kvstore_request_seconds_count{method=\"GET\",status=\"401\"}"] = 1,

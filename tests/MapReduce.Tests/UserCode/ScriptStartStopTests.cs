@@ -70,6 +70,7 @@ public sealed class ScriptStartStopTests : IDisposable
         using var stop = new CancellationTokenSource();
         var attempt = _executor.RunMapAsync(MapTask(codeId), stop.Token);
         var started = DateTime.UtcNow;
+        // Polls for the script's own signal (compiled and started on another thread): an outcome, not time to pass.
         while (AppContext.GetData(Key("started")) is null)
         {
             Assert.True(DateTime.UtcNow - started < Wait, "the script's top-level code never ran");
@@ -78,6 +79,8 @@ public sealed class ScriptStartStopTests : IDisposable
         }
 
         await stop.CancelAsync();
+        // No clock decides when the attempt ends (the script's loop does): 500 ms of real time is only
+        // the window in which a wrong early end would show.
         // Ended now, the worker would show the slot free while the loop goes on burning a core, and
         // its cancel-grace (which exits the worker for an attempt that does not end) would never fire.
         var endedEarly = await Task.WhenAny(attempt, Task.Delay(TimeSpan.FromMilliseconds(500))) == attempt;
