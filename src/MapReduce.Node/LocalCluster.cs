@@ -73,11 +73,12 @@ public sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>
     /// Raised (on a supervisor's thread) when a supervised node's process exits, with its name and exit
-    /// code, before it is started again: what a soak compares with the faults it injected.
+    /// code (null when the runtime cannot tell it), before it is started again: what a soak compares
+    /// with the faults it injected.
     /// </summary>
-    public event Action<string, int>? NodeExited;
+    public event Action<string, int?>? NodeExited;
 
-    internal void ReportExit(NodeProcess node, int exitCode) => NodeExited?.Invoke(node.Name, exitCode);
+    internal void ReportExit(NodeProcess node, int? exitCode) => NodeExited?.Invoke(node.Name, exitCode);
 
     /// <summary>The current process of each node (a restarted node's newest one).</summary>
     public IReadOnlyList<NodeProcess> Nodes

@@ -30,14 +30,15 @@ internal sealed class NodeSupervisor(LocalCluster cluster, TimeProvider time, Te
             while (true)
             {
                 await node.Process.WaitForExitAsync(ct);
-                cluster.ReportExit(node, ExitCodeOrMinusOne(node));
-                if (node.Process.ExitCode == NodeHost.RefusedExitCode)
+                var exitCode = ExitCodeOf(node);
+                cluster.ReportExit(node, exitCode);
+                if (exitCode == NodeHost.RefusedExitCode)
                 {
                     // Its stores are not the cluster's: the same arguments would be refused again.
                     Report(node.Name, $"{node.Name} was refused by the cluster (exit code {NodeHost.RefusedExitCode}; see its log); not restarting it");
                     return;
                 }
-                var reason = $"exited with code {ExitCode(node)}";
+                var reason = $"exited with code {exitCode?.ToString() ?? "unknown"}";
                 while (true)
                 {
                     var delay = backoff.NextDelay();
@@ -64,16 +65,11 @@ internal sealed class NodeSupervisor(LocalCluster cluster, TimeProvider time, Te
         }
     }
 
-    private static int ExitCodeOrMinusOne(NodeProcess node)
+    /// <summary>The exited process's code; null when the runtime cannot tell it.</summary>
+    private static int? ExitCodeOf(NodeProcess node)
     {
         try { return node.Process.ExitCode; }
-        catch (InvalidOperationException) { return -1; }
-    }
-
-    private static string ExitCode(NodeProcess node)
-    {
-        try { return node.Process.ExitCode.ToString(); }
-        catch (InvalidOperationException) { return "unknown"; }
+        catch (InvalidOperationException) { return null; }
     }
 
     private void Report(string name, string line)

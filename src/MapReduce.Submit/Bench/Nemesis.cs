@@ -5,8 +5,8 @@ namespace MapReduce.Submit.Bench;
 /// <summary>One fault the nemesis injected: when (from the soak's start), what, on which node.</summary>
 public sealed record Fault(TimeSpan At, string Kind, string Node, string Role);
 
-/// <summary>A node's process exited (from the soak's start), with its exit code: killed, downed, or crashed.</summary>
-public sealed record NodeExit(TimeSpan At, string Node, int ExitCode);
+/// <summary>A node's process exited (from the soak's start), with its exit code (null: unknown): killed, downed, or crashed.</summary>
+public sealed record NodeExit(TimeSpan At, string Node, int? ExitCode);
 
 /// <summary>
 /// Injects faults into a running local cluster, one after another at random (after Jepsen's
