@@ -3,9 +3,12 @@ using Akka.Configuration;
 
 namespace MapReduce.Actors.Hosting;
 
-/// <summary>Durations on the command line are written as in the HOCON files: 30s, 10m, 2h, 500ms.</summary>
+/// <summary>Durations on the command line and in refusal lines are written as in the HOCON files: 30s, 10m, 2h, 500ms.</summary>
 public static class Durations
 {
+    /// <summary>A duration as the HOCON writes it: whole seconds as 2s, anything else in milliseconds (1500ms).</summary>
+    public static string Format(TimeSpan t) => t.TotalSeconds >= 1 && t.TotalSeconds % 1 == 0 ? $"{t.TotalSeconds:0}s" : $"{t.TotalMilliseconds:0}ms";
+
     public static TimeSpan? TryParse(string text)
     {
         if (string.IsNullOrWhiteSpace(text) || text.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '.')) return null;

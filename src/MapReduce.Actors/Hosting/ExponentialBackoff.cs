@@ -26,10 +26,10 @@ public sealed record ExponentialBackoff(TimeSpan First, TimeSpan Max)
     {
         var backoff = new ExponentialBackoff(mapreduce.GetTimeSpan(key + ".first"), mapreduce.GetTimeSpan(key + ".max"));
         if (backoff.First <= TimeSpan.Zero)
-            throw new ConfigurationException($"mapreduce.{key}.first ({SettingText.Duration(backoff.First)}) must be positive");
+            throw new ConfigurationException($"mapreduce.{key}.first ({Durations.Format(backoff.First)}) must be positive");
         if (backoff.Max < backoff.First)
             throw new ConfigurationException(
-                $"mapreduce.{key}.max ({SettingText.Duration(backoff.Max)}) must be at least mapreduce.{key}.first ({SettingText.Duration(backoff.First)})");
+                $"mapreduce.{key}.max ({Durations.Format(backoff.Max)}) must be at least mapreduce.{key}.first ({Durations.Format(backoff.First)})");
         return backoff;
     }
 }

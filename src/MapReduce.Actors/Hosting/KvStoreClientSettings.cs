@@ -22,6 +22,6 @@ public sealed record KvStoreClientSettings(TimeSpan LocateTimeout, TimeSpan Idle
 
     private static void Positive(string key, TimeSpan value)
     {
-        if (value <= TimeSpan.Zero) throw new ConfigurationException($"mapreduce.{key} ({SettingText.Duration(value)}) must be positive");
+        if (value <= TimeSpan.Zero) throw new ConfigurationException($"mapreduce.{key} ({Durations.Format(value)}) must be positive");
     }
 }

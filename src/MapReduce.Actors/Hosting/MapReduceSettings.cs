@@ -134,7 +134,7 @@ public sealed record MapReduceSettings(
         if (!config.HasPath(HeartbeatPause)) return null;
         var pause = config.GetTimeSpan(HeartbeatPause);
         return awayGrace >= pause ? null
-            : $"mapreduce.kvstore.away-grace ({SettingText.Duration(awayGrace)}) must be at least {HeartbeatPause} ({SettingText.Duration(pause)}): " +
+            : $"mapreduce.kvstore.away-grace ({Durations.Format(awayGrace)}) must be at least {HeartbeatPause} ({Durations.Format(pause)}): " +
               "a kvstore that has just died would still look up when workers stop waiting for it";
     }
 

@@ -92,18 +92,16 @@ public sealed record MasterSettings(
     /// </summary>
     public string? TimingProblem()
     {
-        var announce = $"mapreduce.announce-interval ({Text(AnnounceInterval)})";
+        var announce = $"mapreduce.announce-interval ({Durations.Format(AnnounceInterval)})";
         if (AnnounceInterval <= TimeSpan.Zero) return $"{announce} must be positive";
         if (WorkerTimeout < 2 * AnnounceInterval)
-            return $"mapreduce.worker-timeout ({Text(WorkerTimeout)}) must be at least twice {announce}: workers that announce on time would be dropped";
+            return $"mapreduce.worker-timeout ({Durations.Format(WorkerTimeout)}) must be at least twice {announce}: workers that announce on time would be dropped";
         if (LostAfter < 2 * AnnounceInterval)
-            return $"mapreduce.master.lost-after ({Text(LostAfter)}) must be at least twice {announce}: attempts on their way would be declared lost";
+            return $"mapreduce.master.lost-after ({Durations.Format(LostAfter)}) must be at least twice {announce}: attempts on their way would be declared lost";
         if (RecoveryGrace < AnnounceInterval)
-            return $"mapreduce.master.recovery-grace ({Text(RecoveryGrace)}) must be at least {announce}: after a take-over, tasks still running would start again";
+            return $"mapreduce.master.recovery-grace ({Durations.Format(RecoveryGrace)}) must be at least {announce}: after a take-over, tasks still running would start again";
         return null;
     }
-
-    private static string Text(TimeSpan t) => SettingText.Duration(t);
 
     /// <summary>When a straggler gets a backup attempt (mapreduce.master.backup-tasks).</summary>
     public BackupTaskSettings BackupTasks { get; init; } = BackupTaskSettings.Off;
