@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.Protocol;
 

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Hosting;
-using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
 using MapReduce.Storage.Blobs;
 using Microsoft.Extensions.DependencyInjection;

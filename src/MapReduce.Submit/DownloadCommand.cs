@@ -1,5 +1,4 @@
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Protocol;
 using MapReduce.Submit.Client;
 using static MapReduce.Actors.Protocol.ApiModels;

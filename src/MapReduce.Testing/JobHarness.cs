@@ -1,5 +1,4 @@
 using System.Text;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 using MapReduce.Actors.Worker;

@@ -2,7 +2,6 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.RegularExpressions;
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;

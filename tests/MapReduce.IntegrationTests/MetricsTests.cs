@@ -4,7 +4,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.Protocol;
 using Xunit.Abstractions;

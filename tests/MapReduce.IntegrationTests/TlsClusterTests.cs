@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Http.Json;
-using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.Protocol;
 using MapReduce.Node;

@@ -3,7 +3,6 @@ using Akka.Actor;
 using Akka.Cluster;
 using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Metrics;
 using MapReduce.Storage.Catalog;
 

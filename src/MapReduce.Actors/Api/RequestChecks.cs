@@ -1,4 +1,3 @@
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 using static MapReduce.Actors.Protocol.ApiModels;

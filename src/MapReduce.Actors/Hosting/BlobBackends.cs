@@ -1,5 +1,4 @@
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
 using MapReduce.Storage.Blobs;
 
 namespace MapReduce.Actors.Hosting;

@@ -1,4 +1,3 @@
-using MapReduce.Actors.Api;
 using MapReduce.Actors.Protocol;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;

@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using MapReduce.Actors.Protocol;
-using MapReduce.Actors.Worker;
 
 namespace MapReduce.Actors.Master;
 

@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.Event;
 using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Protocol;
 using static MapReduce.Actors.Protocol.MasterProtocol;
 

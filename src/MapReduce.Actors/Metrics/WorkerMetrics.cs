@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using static MapReduce.Actors.Protocol.MasterProtocol;
 

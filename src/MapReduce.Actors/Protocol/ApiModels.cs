@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using MapReduce.Actors.Master;
 using MapReduce.Storage.Catalog;
 
 namespace MapReduce.Actors.Protocol;

@@ -1,4 +1,3 @@
-using MapReduce.Actors.Master;
 using MapReduce.Storage.Blobs;
 
 namespace MapReduce.Actors.Protocol;

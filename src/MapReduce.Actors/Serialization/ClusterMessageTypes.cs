@@ -1,10 +1,7 @@
 using System.Collections.Frozen;
 using System.Reflection;
 using Hyperion;
-using MapReduce.Actors.KvStore;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
-using MapReduce.Actors.Worker;
 
 namespace MapReduce.Actors.Serialization;
 

@@ -2,8 +2,6 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 using MapReduce.Sdk;

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.IO.Compression;
 using System.Text;
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
 
 namespace MapReduce.Actors.Worker;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;

@@ -1,6 +1,5 @@
 using Akka.Actor;
 using Akka.Event;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Metrics;
 using MapReduce.Actors.Protocol;
 using static MapReduce.Actors.Protocol.MasterProtocol;

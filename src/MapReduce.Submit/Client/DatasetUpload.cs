@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Blobs;

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Chunking;

@@ -1,5 +1,4 @@
 using MapReduce.Actors.Api;
-using MapReduce.Actors.Master;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;
 using static MapReduce.Actors.Protocol.ApiModels;

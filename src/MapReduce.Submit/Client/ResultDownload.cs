@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 
 namespace MapReduce.Submit.Client;

@@ -6,7 +6,6 @@ using Akka.Configuration;
 using MapReduce.Actors.Api;
 using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 using MapReduce.Tests.Support;

@@ -1,6 +1,5 @@
 using System.Text;
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
 using MapReduce.Storage.Blobs;
 using MapReduce.Tests.Support;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text;
 using Akka.Actor;
 using MapReduce.Actors.KvStore;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;

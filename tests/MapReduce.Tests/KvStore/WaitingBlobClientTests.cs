@@ -1,6 +1,5 @@
 using MapReduce.Actors.BlobClients;
 using MapReduce.Actors.Hosting;
-using MapReduce.Actors.KvStore;
 using Microsoft.Extensions.Time.Testing;
 
 namespace MapReduce.Tests.KvStore;

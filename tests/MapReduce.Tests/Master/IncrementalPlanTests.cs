@@ -1,7 +1,5 @@
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
-using MapReduce.Actors.Worker;
 using MapReduce.Storage.Catalog;
 using MapReduce.Storage.Incremental;
 using MapReduce.Tests.Support;

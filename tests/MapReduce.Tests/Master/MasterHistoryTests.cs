@@ -4,7 +4,6 @@ using Akka.Configuration;
 using Akka.Persistence;
 using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Catalog;
 using static MapReduce.Actors.Protocol.MasterProtocol;

@@ -2,7 +2,6 @@ using Akka.Actor;
 using Akka.TestKit;
 using Akka.TestKit.Configs;
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 

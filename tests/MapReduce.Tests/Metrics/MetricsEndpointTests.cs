@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using MapReduce.Actors.Api;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Metrics;

@@ -1,4 +1,3 @@
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Metrics;
 using MapReduce.Actors.Protocol;
 using static MapReduce.Actors.Protocol.MasterProtocol;

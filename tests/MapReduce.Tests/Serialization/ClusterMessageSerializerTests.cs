@@ -3,12 +3,9 @@ using Akka.Serialization;
 using Hyperion;
 using Hyperion.Internal;
 using MapReduce.Actors.Hosting;
-using MapReduce.Actors.KvStore;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Actors.Serialization;
 using MapReduce.Actors.StoreCheck;
-using MapReduce.Actors.Worker;
 using MapReduce.Storage.Identity;
 
 namespace MapReduce.Tests.Serialization;

@@ -1,4 +1,3 @@
-using MapReduce.Actors.Api;
 using MapReduce.Actors.Protocol;
 using MapReduce.Submit;
 using MapReduce.Submit.Client;

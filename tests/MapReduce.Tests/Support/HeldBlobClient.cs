@@ -1,5 +1,4 @@
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
 
 namespace MapReduce.Tests.Support;
 

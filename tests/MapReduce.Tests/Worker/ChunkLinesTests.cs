@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Blobs;

@@ -1,7 +1,6 @@
 using System.IO.Compression;
 using System.Text;
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Worker;
 using MapReduce.Storage.Blobs;
 using MapReduce.Tests.Support;

@@ -1,6 +1,4 @@
 using MapReduce.Actors.BlobClients;
-using MapReduce.Actors.KvStore;
-using MapReduce.Actors.Master;
 using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 using MapReduce.Actors.Worker;
