@@ -203,4 +203,71 @@ public sealed class StatusWatchersTests : Akka.TestKit.Xunit2.TestKit
         _watchers.Ask(new GetJobStatus(job.Id), asker.Ref, job, At);
         Assert.Equal([new Wait("kvstore", "not in the cluster", At)], asker.ExpectMsg<JobStatus>().WaitingFor!);
     }
+
+    // With a status interval (the master's status-interval): a held question is answered with a
+    // change of counts only once it has been held that long, and with a job's end at once.
+
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(250);
+
+    [Theory]
+    // held for, when the count changes -> answered then?
+    [InlineData(0, false)]
+    [InlineData(249, false)]
+    [InlineData(250, true)]
+    [InlineData(900, true)]
+    public void With_an_interval_a_change_answers_a_question_only_once_it_was_held_that_long(int heldMs, bool answered)
+    {
+        var watchers = new StatusWatchers(_waits, Interval);
+        var job = NewJob();
+        watchers.Ask(new GetJobStatus(job.Id, 0, 0), TestActor, job, At);
+
+        watchers.Answer(MapDone(job, 0), job.Id, now: At + TimeSpan.FromMilliseconds(heldMs));
+
+        if (answered) Assert.Equal(1, ExpectMsg<JobStatus>().MapsDone);
+        else ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+    }
+
+    [Fact]
+    public void With_an_interval_a_change_held_back_is_answered_by_the_next_look_after_it_with_the_counts_of_then()
+    {
+        var watchers = new StatusWatchers(_waits, Interval);
+        var job = NewJob();
+        watchers.Ask(new GetJobStatus(job.Id, 0, 0), TestActor, job, At);
+        job = MapDone(job, 0);
+        watchers.Answer(job, job.Id, now: At + TimeSpan.FromMilliseconds(10));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        job = MapDone(job, 1);
+
+        // The master's tick looks with the long-poll cutoff; the question is younger than that.
+        watchers.Answer(job, job.Id, heldSince: At - LongPoll, now: At + Interval);
+
+        Assert.Equal(2, ExpectMsg<JobStatus>().MapsDone);
+        Assert.Empty(watchers.Jobs);
+    }
+
+    [Fact]
+    public void With_an_interval_a_job_that_ends_answers_at_once()
+    {
+        var watchers = new StatusWatchers(_waits, Interval);
+        var job = NewJob();
+        watchers.Ask(new GetJobStatus(job.Id, 0, 0), TestActor, job, At);
+
+        watchers.Answer(job.Apply(new JobFailed(job.Id.Value, "boom", At)), job.Id, now: At + TimeSpan.FromMilliseconds(1));
+
+        var status = ExpectMsg<JobStatus>();
+        Assert.Equal(JobStage.Failed, status.Stage);
+        Assert.Equal("boom", status.Error);
+    }
+
+    [Fact]
+    public void With_an_interval_a_question_whose_asker_is_behind_is_answered_at_once()
+    {
+        var watchers = new StatusWatchers(_waits, Interval);
+        var job = MapDone(NewJob(), 0);
+
+        watchers.Ask(new GetJobStatus(job.Id, 0, 0), TestActor, job, At);
+
+        Assert.Equal(1, ExpectMsg<JobStatus>().MapsDone);
+        Assert.Empty(watchers.Jobs);
+    }
 }
