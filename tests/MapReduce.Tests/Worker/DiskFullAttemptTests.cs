@@ -77,7 +77,7 @@ public sealed class DiskFullAttemptTests : IDisposable
     }
 
     /// <summary>A real blob client that counts the reads of each key, and whose writes fail as a full disk (ENOSPC) or a broken one when told to.</summary>
-    private sealed class FullDiskBlobClient(IBlobClient inner) : IBlobClient
+    private sealed class FullDiskBlobClient(IBlobClient inner) : ForwardingBlobClient(inner)
     {
         private readonly Dictionary<string, int> _reads = new(StringComparer.Ordinal);
 
@@ -100,37 +100,37 @@ public sealed class DiskFullAttemptTests : IDisposable
             : Broken ? throw new IOException("Input/output error", 5)
             : write();
 
-        public Task<long> PutAsync(string key, byte[] data, CancellationToken ct = default) => Write(() => inner.PutAsync(key, data, ct));
+        public override Task<long> PutAsync(string key, byte[] data, CancellationToken ct = default) => Write(() => base.PutAsync(key, data, ct));
 
-        public Task<long> PutFileAsync(string key, string path, CancellationToken ct = default) => Write(() => inner.PutFileAsync(key, path, ct));
+        public override Task<long> PutFileAsync(string key, string path, CancellationToken ct = default) => Write(() => base.PutFileAsync(key, path, ct));
 
-        public Task<long> PutFileRangeAsync(string key, string path, long offset, long length, CancellationToken ct = default) =>
-            Write(() => inner.PutFileRangeAsync(key, path, offset, length, ct));
+        public override Task<long> PutFileRangeAsync(string key, string path, long offset, long length, CancellationToken ct = default) =>
+            Write(() => base.PutFileRangeAsync(key, path, offset, length, ct));
 
-        public Task<long> PutOwnedFileAsync(string key, string path, CancellationToken ct = default) => Write(() => inner.PutOwnedFileAsync(key, path, ct));
+        public override Task<long> PutOwnedFileAsync(string key, string path, CancellationToken ct = default) => Write(() => base.PutOwnedFileAsync(key, path, ct));
 
-        public Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default)
+        public override Task<byte[]> GetBytesAsync(string key, CancellationToken ct = default)
         {
             Read(key);
-            return inner.GetBytesAsync(key, ct);
+            return base.GetBytesAsync(key, ct);
         }
 
-        public Task<RentedBlob> GetRentedAsync(string key, CancellationToken ct = default)
+        public override Task<RentedBlob> GetRentedAsync(string key, CancellationToken ct = default)
         {
             Read(key);
-            return inner.GetRentedAsync(key, ct);
+            return base.GetRentedAsync(key, ct);
         }
 
-        public Task<StoredBlob> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken ct = default)
+        public override Task<StoredBlob> OpenReadAsync(string key, long offset = 0, long? length = null, CancellationToken ct = default)
         {
             Read(key);
-            return inner.OpenReadAsync(key, offset, length, ct);
+            return base.OpenReadAsync(key, offset, length, ct);
         }
 
-        public Task<long> GetToFileAsync(string key, string path, CancellationToken ct = default)
+        public override Task<long> GetToFileAsync(string key, string path, CancellationToken ct = default)
         {
             Read(key);
-            return inner.GetToFileAsync(key, path, ct);
+            return base.GetToFileAsync(key, path, ct);
         }
     }
 }
