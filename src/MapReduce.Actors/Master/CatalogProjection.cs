@@ -28,7 +28,8 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         public static readonly Flush Instance = new();
     }
 
-    private static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(100);
+    /// <summary>How long rows are gathered before they are written in one transaction.</summary>
+    internal static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
 
     private readonly CatalogStore _catalog;

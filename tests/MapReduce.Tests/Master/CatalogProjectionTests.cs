@@ -17,8 +17,8 @@ namespace MapReduce.Tests.Master;
 /// </summary>
 public sealed class CatalogProjectionTests : Akka.TestKit.Xunit2.TestKit
 {
-    /// <summary>How long the projection gathers rows before it writes them (CatalogProjection.FlushEvery).</summary>
-    private static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(100);
+    /// <summary>How long the projection gathers rows before it writes them.</summary>
+    private static readonly TimeSpan FlushEvery = CatalogProjection.FlushEvery;
 
     /// <summary>How long a catalog write may take: a process's first linq2db query can take seconds on 2 busy cores.</summary>
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(20);
