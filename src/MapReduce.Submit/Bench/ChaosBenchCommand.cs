@@ -100,6 +100,8 @@ public static class ChaosBenchCommand
         using var busy = BusyThreads(o.BusyThreads);
         var nemesis = new Nemesis(cluster, new Random(o.Seed), o.FaultEvery, line => output.WriteLine($"  {BenchCommand.Seconds(clock.Elapsed)} {line}"));
         var soakClock = Stopwatch.StartNew();
+        // Faults and exits are timed from the soak's start, the log lines from the cluster's: an exit is printed on the log's clock.
+        var soakBegan = clock.Elapsed;
         var exits = new List<NodeExit>();
         cluster.NodeExited += (name, code) => { lock (exits) exits.Add(new NodeExit(soakClock.Elapsed, name, code)); };
         var faults = nemesis.RunAsync(soakClock, soak.Token);
@@ -144,7 +146,7 @@ public static class ChaosBenchCommand
         List<NodeExit> exited;
         lock (exits) exited = [.. exits];
         var spurious = Nemesis.Unexplained(injected, exited, settings.LocalRestart.Delays.Max);
-        anomalies.AddRange(spurious.Select(e => $"node {e.Node} exited (code {e.ExitCode?.ToString() ?? "unknown"}) at {BenchCommand.Seconds(e.At)} with no fault injected into it in the {Nemesis.ExitWindow.TotalSeconds:0} s before: a spurious down or a crash"));
+        anomalies.AddRange(spurious.Select(e => $"node {e.Node} exited (code {e.ExitCode?.ToString() ?? "unknown"}) at {BenchCommand.Seconds(soakBegan + e.At)} with no fault injected into it in the {Nemesis.ExitWindow.TotalSeconds:0} s before: a spurious down or a crash"));
         output.WriteLine($"jobs: {seen.Count} ({byOutcome.GetValueOrDefault("exact")} exact, {byOutcome.GetValueOrDefault("failed")} failed with a reason, " +
             $"{byOutcome.GetValueOrDefault("client-error")} given up by their client, {byOutcome.GetValueOrDefault("wrong")} wrong); {jobs.Count - inputs.Count} of the soak in the catalog");
         foreach (var reason in seen.Where(s => s.Outcome is "failed" or "client-error").GroupBy(s => s.Detail).OrderByDescending(g => g.Count()).Take(8))
