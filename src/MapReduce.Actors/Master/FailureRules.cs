@@ -38,7 +38,9 @@ public static class FailureRules
     }
 
     /// <summary>How an attempt ended: <see cref="Error"/> as reported (Threw, StorageFailed, CompileError), the worker's address, and what the row needs.</summary>
-    public sealed record Ending(How How, AttemptId Attempt, string Worker, string Error = "", int ExitCode = 0, bool? Culprit = null, string Why = "", TimeSpan Timeout = default);
+    /// <param name="Twin">Another attempt of the same task that still runs (a backup, or the attempt it backs up), by name; null: none.</param>
+    public sealed record Ending(How How, AttemptId Attempt, string Worker, string Error = "", int ExitCode = 0, bool? Culprit = null, string Why = "", TimeSpan Timeout = default,
+        string? Twin = null);
 
     /// <param name="Lost">The attempt did not end by its own code (worker gone, timed out, never arrived).</param>
     /// <param name="FailsJob">The job fails at once, with <see cref="Error"/> as its reason.</param>
@@ -49,7 +51,19 @@ public static class FailureRules
     public const string NotCountedDiskFull = " (not counted: the worker's scratch disk is full)";
 
     /// <param name="kvstoreAwaySinceStart">Whether the kvstore was away at some time since the attempt started, as this master saw the cluster.</param>
-    public static Verdict Classify(Ending e, bool kvstoreAwaySinceStart) => e.How switch
+    /// <remarks>
+    /// Attempts that run side by side (a backup and the attempt it backs up) are one try: while its
+    /// twin runs, a failure that would count does not, and the twin's outcome decides. Two copies of
+    /// one try failing together must not use up two of the task's attempts (under load, a backup of a
+    /// slow first attempt would otherwise leave a job that skips bad records too few to find the line).
+    /// </remarks>
+    public static Verdict Classify(Ending e, bool kvstoreAwaySinceStart) => Alone(e, kvstoreAwaySinceStart) switch
+    {
+        { Counted: true } v when e.Twin is { } twin => v with { Error = $"{v.Error} (not counted: attempt {twin} of the task still runs)", Counted = false },
+        var v => v,
+    };
+
+    private static Verdict Alone(Ending e, bool kvstoreAwaySinceStart) => e.How switch
     {
         How.Threw => new(e.Error, Counted: true),
         // Only the attempt whose code called the exit counts; when that is unknown (exit handlers run

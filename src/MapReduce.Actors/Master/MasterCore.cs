@@ -323,7 +323,7 @@ public sealed class MasterCore
         };
         var (error, lostMap) = m.CorruptBlob is { } corrupt ? Corruption(m.Attempt, corrupt, m.Error, ref how) : (m.Error, null);
         var ending = new FailureRules.Ending(how, m.Attempt, Address(sender), error);
-        var verdict = FailureRules.Classify(ending, KvStoreAwaySince(record?.Since ?? Now));
+        var verdict = Classify(ending, record?.Since ?? Now);
         Record(FailedOn(Failed(m.Attempt, verdict) with { LostMapAttempt = lostMap }, m.Line), failsJob: verdict.FailsJob ? verdict.Error : null);
         Dispatch();
     }
@@ -673,8 +673,15 @@ public sealed class MasterCore
     }
 
     /// <summary>The failure event of an attempt that ended so: whether it counts depends on the kvstore since the attempt started.</summary>
-    private TaskFailed Failed(FailureRules.Ending ending) =>
-        Failed(ending.Attempt, FailureRules.Classify(ending, KvStoreAwaySince(_workers.Find(ending.Attempt)?.Since ?? Now)));
+    private TaskFailed Failed(FailureRules.Ending ending) => Failed(ending.Attempt, Classify(ending, _workers.Find(ending.Attempt)?.Since ?? Now));
+
+    /// <summary>What the failure of an attempt that started at <paramref name="since"/> means, given the kvstore since then and the task's other attempts that still run.</summary>
+    private FailureRules.Verdict Classify(FailureRules.Ending ending, DateTime since) =>
+        FailureRules.Classify(ending with { Twin = RunningTwin(ending.Attempt) }, KvStoreAwaySince(since));
+
+    /// <summary>Another attempt of the same task that still runs (a backup pair), by name; null: none.</summary>
+    private string? RunningTwin(AttemptId attempt) =>
+        _workers.RunningOf(attempt.Job).FirstOrDefault(a => a.Id.Task == attempt.Task && a.Id != attempt)?.Id.Name;
 
     /// <summary>
     /// The events of a failure that names the line its map attempt failed on (a job that skips bad

@@ -94,6 +94,45 @@ public sealed class BackupTaskTests : MasterTestKit
         }, TimeSpan.FromSeconds(5));
     }
 
+    /// <summary>
+    /// A straggler and its backup are one try: with max-task-attempts = 2, both failing (Map threw on
+    /// the same input) uses up one attempt, not both, so the task runs a third time; that one failing
+    /// too fails the job. (Counted twice, the pair once failed a job that skips bad records before it
+    /// could find the line.)
+    /// </summary>
+    [Fact]
+    public void A_straggler_and_its_backup_failing_side_by_side_count_as_one_failure()
+    {
+        var master = NewMaster(Defaults with { MaxTaskAttempts = 2 });
+        var slow = CreateTestProbe();
+        var fast = CreateTestProbe();
+        master.Tell(new RegisterWorker(slow.Ref, 1, []));
+        master.Tell(new RegisterWorker(fast.Ref, 1, []));
+        var job = Submit(master, reducers: 1);
+        var straggler = slow.ExpectMsg<RunMapTask>().Attempt;
+        master.Tell(new MapTaskSucceeded(fast.ExpectMsg<RunMapTask>().Attempt, [1]), fast.Ref);
+        master.Tell(new MapTaskSucceeded(fast.ExpectMsg<RunMapTask>().Attempt, [1]), fast.Ref);
+        Advance(master, TimeSpan.FromSeconds(3));
+        var backup = fast.ExpectMsg<RunMapTask>().Attempt;
+
+        master.Tell(new TaskAttemptFailed(straggler, FailureKind.UserCode, "Map threw on document 'a.txt', chunk 0: boom"), slow.Ref);
+        Sync(master);
+        Assert.Equal(JobStage.Running, StatusOf(master, job).Stage);
+        master.Tell(new TaskAttemptFailed(backup, FailureKind.UserCode, "Map threw on document 'a.txt', chunk 0: boom"), fast.Ref);
+        var third = new[] { slow, fast }.Select(p => p.ReceiveWhile(TimeSpan.FromMilliseconds(500), m => m as RunMapTask)).SelectMany(m => m).Single();
+        Assert.Equal(new AttemptId(job, straggler.Task, 3), third!.Attempt);
+        AwaitAssert(() =>
+        {
+            var executions = Catalog.GetExecutions(job.Value).ToDictionary(e => e.AttemptId);
+            Assert.Equal($"Map threw on document 'a.txt', chunk 0: boom (not counted: attempt {backup.Name} of the task still runs)", executions[straggler.Name].Error);
+            Assert.Equal("Map threw on document 'a.txt', chunk 0: boom", executions[backup.Name].Error);
+        }, TimeSpan.FromSeconds(5));
+
+        master.Tell(new TaskAttemptFailed(third.Attempt, FailureKind.UserCode, "Map threw on document 'a.txt', chunk 0: boom"), slow.Ref);
+        Sync(master);
+        Assert.Equal(JobStage.Failed, StatusOf(master, job).Stage);
+    }
+
     [Fact]
     public void A_job_without_stragglers_launches_no_backup_and_has_no_backup_counters()
     {
