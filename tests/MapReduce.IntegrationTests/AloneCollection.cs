@@ -1,10 +1,11 @@
 namespace MapReduce.IntegrationTests;
 
 /// <summary>
-/// Tests that kill nodes, cut links, pause processes or compare timings: xunit runs them one at a
-/// time, after every other collection has finished, so that no other cluster competes for the CPU
-/// while they wait for failure detection and take-overs. Every other class runs beside one more
-/// (xunit.runner.json), mostly waiting on its own cluster.
+/// Tests that bound how many seconds something takes (a take-over, a hand-over, a job with a slow
+/// worker against one without): xunit runs them one at a time, after every other collection has
+/// finished, so that no other cluster competes for the CPU while they are timed. Every other class
+/// runs beside one more (xunit.runner.json), longest first (<see cref="LongestFirst"/>): tests that
+/// kill, pause or cut off nodes check outcomes, not speed, and mostly wait on their own cluster.
 /// </summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
 public sealed class AloneCollection

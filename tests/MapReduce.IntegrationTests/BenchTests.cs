@@ -6,7 +6,7 @@ namespace MapReduce.IntegrationTests;
 /// The benchmark command end to end on a small input: a real local cluster of processes, the
 /// sequential baseline in the CLI's process, and both outputs checked against an independent count.
 /// </summary>
-[Collection(AloneCollection.Name)]
+[RunsAbout(90)]
 public sealed class BenchTests : IDisposable
 {
     private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;

@@ -8,7 +8,7 @@ namespace MapReduce.IntegrationTests;
 /// must end exact or failed with a reason, and the checker must find no anomaly; the undisturbed
 /// answers it compares with are themselves checked against an independent count.
 /// </summary>
-[Collection(AloneCollection.Name)]
+[RunsAbout(145)]
 public sealed class ChaosSoakTests : IDisposable
 {
     private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;

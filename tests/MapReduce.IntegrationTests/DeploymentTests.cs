@@ -13,6 +13,7 @@ namespace MapReduce.IntegrationTests;
 /// is refused when it joins, with what to set, and the cluster goes on; every node answers the
 /// health probes on its health port.
 /// </summary>
+[RunsAbout(29)]
 public sealed class DeploymentTests(ITestOutputHelper log)
 {
     [Fact]

@@ -72,6 +72,23 @@ public sealed class FailureCluster : IAsyncDisposable
     /// <summary>A script that counts words like samples/wordcount, but whose Map and Reduce wait until the test opens their gate.</summary>
     public string GatedWordCount() => WriteGatedWordCount("gated", "");
 
+    /// <summary>The sample books' word count, computed independently: what every gated job must write.</summary>
+    public static readonly SortedSet<string> SampleWordCount = Oracle.WordCount(Cli.Samples("data"));
+
+    /// <summary>Submits <see cref="GatedWordCount"/> over the sample books in 128 KiB chunks, to 4 reducers, writing to <paramref name="output"/>.</summary>
+    public Task<CliResult> SubmitGatedAsync(string output) =>
+        Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", GatedWordCount(), "-o", output, "--cluster", Api, "--block-size", "131072", "--reducers", "4");
+
+    /// <summary>Waits for the submit and checks that it succeeded with exactly <see cref="SampleWordCount"/>.</summary>
+    public static async Task<CliResult> AssertExactOutputAsync(Task<CliResult> submit, string output, Xunit.Abstractions.ITestOutputHelper log)
+    {
+        var result = await submit;
+        log.WriteLine(result.ToString());
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(SampleWordCount, Oracle.ReadParts(output, 4));
+        return result;
+    }
+
     /// <summary>
     /// Like <see cref="GatedWordCount"/>, but Map waits on the "map" gate only for documents whose
     /// name sorts after <paramref name="after"/>: the maps of the other documents finish at once.

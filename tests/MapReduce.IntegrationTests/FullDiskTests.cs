@@ -10,7 +10,7 @@ namespace MapReduce.IntegrationTests;
 /// worker; and the kvstore's folder, where the job fails saying "kvstore disk full", keeps nothing
 /// partial, and the same job is exact once space is freed (docs/operations.md#full-disks).
 /// </summary>
-[Collection(AloneCollection.Name)]
+[RunsAbout(27)]
 public sealed class FullDiskTests(ITestOutputHelper log)
 {
     [RequiresFact(typeof(Tmpfs))]

@@ -1,6 +1,7 @@
 namespace MapReduce.IntegrationTests;
 
 /// <summary>`--in-process`: kvstore, master and worker inside the CLI's process, the script compiled for a debugger.</summary>
+[RunsAbout(12)]
 public sealed class InProcessTests : IDisposable
 {
     private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;

@@ -5,13 +5,14 @@ using Xunit.Abstractions;
 namespace MapReduce.IntegrationTests;
 
 /// <summary>
-/// Jobs as a .NET developer writes them, on a standing cluster: the in-process harness gives the
+/// Jobs as a .NET developer writes them, on a running cluster: the in-process harness gives the
 /// very parts the cluster writes for the samples (scripts and the sales job project); a job
 /// project that does not build stops the CLI with the compiler's errors; and a clean clone's
-/// path: `dotnet new mapreduce-job`, `dotnet test` in it, then `mapreduce -c MyJob`.
+/// path: `dotnet new mapreduce-job`, `dotnet test` in it, then `mapreduce -c MyJob`. A cluster of
+/// its own rather than the standing one: its builds take long enough to be worth a lane of their own.
 /// </summary>
-[Collection(StandingCluster.Name)]
-public sealed class JobProjectClusterTests(RunningCluster cluster, ITestOutputHelper log) : IDisposable
+[RunsAbout(110)]
+public sealed class JobProjectClusterTests(RunningCluster cluster, ITestOutputHelper log) : IClassFixture<RunningCluster>, IDisposable
 {
     private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;
 

@@ -12,7 +12,7 @@ namespace MapReduce.IntegrationTests;
 /// waits (the CLI says so once, and once when it is back) and finishes with the exact output, each
 /// task counted once.
 /// </summary>
-[Collection(AloneCollection.Name)]
+[RunsAbout(43)]
 public sealed class KvStoreRestartTests(ITestOutputHelper log)
 {
     /// <summary>The nodes' mapreduce.kvstore.locate-timeout: the kvstore stays down three times as long.</summary>

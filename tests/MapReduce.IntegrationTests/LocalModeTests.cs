@@ -1,6 +1,7 @@
 namespace MapReduce.IntegrationTests;
 
 /// <summary>The README's demo: MapReduce.Submit with no --seed starts its own local cluster of processes, runs the job and stops them.</summary>
+[RunsAbout(72)]
 public sealed class LocalModeTests : IDisposable
 {
     private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;

@@ -25,6 +25,7 @@ public sealed class ManyTasksCluster() : RunningCluster("""
 /// the job status) stays within one remoting frame, and a job beyond the limit is refused before
 /// it runs.
 /// </summary>
+[RunsAbout(56)]
 public sealed class ManyTasksTests(ManyTasksCluster cluster, ITestOutputHelper log) : IClassFixture<ManyTasksCluster>, IDisposable
 {
     private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;

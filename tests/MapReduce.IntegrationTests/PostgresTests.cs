@@ -9,7 +9,7 @@ namespace MapReduce.IntegrationTests;
 /// machines keeps them: a job whose master is killed mid-map still finishes exactly, recovered
 /// from the journal in PostgreSQL, and its records are there, not in SQLite files.
 /// </summary>
-[Collection(AloneCollection.Name)]
+[RunsAbout(17)]
 public sealed class PostgresTests(ITestOutputHelper log)
 {
     [RequiresFact(typeof(PostgresServer))]

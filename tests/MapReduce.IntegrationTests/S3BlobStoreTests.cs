@@ -48,6 +48,7 @@ public sealed class S3ClusterFixture : IAsyncLifetime
     }
 }
 
+[RunsAbout(36)]
 [CollectionDefinition(Name)]
 public sealed class S3Cluster : ICollectionFixture<S3ClusterFixture>
 {

@@ -13,7 +13,7 @@ namespace MapReduce.IntegrationTests;
 /// cluster takes three disruptions in turn, each during a job of its own, and every job ends with
 /// exactly the word count computed here and no task counted twice.
 /// </summary>
-[Collection(AloneCollection.Name)]
+[RunsAbout(48)]
 public sealed class SeparateHostsTests(ITestOutputHelper log)
 {
     private static readonly string Data = Cli.Samples("data");

@@ -121,6 +121,7 @@ public sealed class SkipBadRecordsTests(RunningCluster cluster) : IDisposable
 /// max-skipped-records: a local cluster of their own (workers exit, local mode restarts them), with
 /// mapreduce.max-skipped-records = 1.
 /// </summary>
+[RunsAbout(37)]
 public sealed class SkipBadRecordsExitTests : IDisposable
 {
     private readonly string _work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mapreduce-it", Guid.NewGuid().ToString("N"))).FullName;

@@ -10,6 +10,7 @@ namespace MapReduce.IntegrationTests;
 /// real local cluster: what a person watching it sees while one job runs, the master singleton
 /// moves to another node, and another job is cancelled.
 /// </summary>
+[RunsAbout(39)]
 public sealed class StatusPageTests(ITestOutputHelper log) : IDisposable
 {
     private const string Chromium = "/usr/bin/chromium";

@@ -13,6 +13,7 @@ namespace MapReduce.IntegrationTests;
 /// bytes cross it). A job runs exactly; a node with no certificate, and one whose certificate
 /// another CA signed, never become members; a client without the CA, or without the token, is refused.
 /// </summary>
+[RunsAbout(31)]
 public sealed class TlsClusterTests(ITestOutputHelper log)
 {
     [Fact]

@@ -12,7 +12,7 @@ namespace MapReduce.IntegrationTests;
 /// the job with exactly the output of an undisturbed run, and map outputs stored before the kill
 /// are used as they are, not computed again.
 /// </summary>
-[Collection(AloneCollection.Name)]
+[RunsAbout(41)]
 public sealed class WholeClusterTests(ITestOutputHelper log)
 {
     private static readonly SortedSet<string> Expected = Oracle.WordCount(Cli.Samples("data"));
