@@ -276,7 +276,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
         }
         catch (AskTimeoutException)
         {
-            await ErrorAsync(context, 503, $"the master did not answer within {timeout.TotalSeconds:0} s; is a master node up? (a take-over takes a few seconds)").ConfigureAwait(false);
+            await ErrorAsync(context, 503, $"the master did not answer within {Durations.Say(timeout)}; is a master node up? (a take-over takes a few seconds)").ConfigureAwait(false);
             return null;
         }
     }
@@ -294,7 +294,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
         }
         catch (Exception e) when (KvStoreUnreachableException.IsOutage(e))
         {
-            var why = e is AskTimeoutException ? $"it did not answer within {_kvstoreTimeout.TotalSeconds:0} s" : e.Message;
+            var why = e is AskTimeoutException ? $"it did not answer within {Durations.Say(_kvstoreTimeout)}" : e.Message;
             await ErrorAsync(context, 503, KvStoreUnreachableException.Advice(why)).ConfigureAwait(false);
             return null;
         }
