@@ -6,7 +6,7 @@ namespace MapReduce.Actors.Hosting;
 /// </summary>
 public static class DependentTimings
 {
-    /// <summary>What the control API adds to mapreduce.master.long-poll before a held status question is answered 503: a poll lost in a take-over is soon asked again.</summary>
+    /// <summary>What the control API adds to mapreduce.master.long-poll before a held status question is answered 503, so that a poll lost in a take-over is soon asked again: a margin over a setting, not one itself.</summary>
     public static readonly TimeSpan LongPollMargin = TimeSpan.FromSeconds(2);
 
     public static string? Problem(MapReduceSettings s)
