@@ -21,7 +21,7 @@ public static class CertsCommand
         command.SetAction(parse =>
         {
             var folder = Directory.CreateDirectory(parse.GetValue(output)!.FullName).FullName;
-            var validity = TimeSpan.FromDays(parse.GetValue(days));
+            var validity = TimeSpan.FromDays(parse.GetValue(days)); // --days, the certificates' validity: a flag, not a wait
             var caPfx = Path.Combine(folder, "ca.pfx");
             X509Certificate2 authority;
             if (File.Exists(caPfx))

@@ -14,6 +14,8 @@ public static class IdleStop
     /// <param name="serverCheck">How the masters' HTTPS certificates are judged (a local cluster on a TLS config).</param>
     public static async Task WaitAsync(LocalCluster cluster, TimeSpan limit, ServerCertificateCheck serverCheck, CancellationToken ct)
     {
+        // A question to a master on this machine, asked every second: polling, not waits anyone sizes
+        // (the idle limit itself is --idle-stop, i.e. mapreduce.local.keep-cluster).
         using var http = new HttpClient(serverCheck.Handler()) { Timeout = TimeSpan.FromSeconds(5) };
         while (true)
         {

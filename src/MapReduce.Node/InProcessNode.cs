@@ -73,6 +73,7 @@ public sealed class InProcessNode : IAsyncDisposable
                 var system = host.Services.GetRequiredService<ActorSystem>();
                 var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+                // One process joining itself (--in-process, for a debugger): no other node to wait for, so not mapreduce.local.start-timeout.
                 await up.Task.WaitAsync(TimeSpan.FromSeconds(60), ct);
                 if (refusal is not null) throw new LocalClusterException(refusal);
                 var api = servers.ControlApi ?? throw new LocalClusterException("the in-process node serves no control API");
@@ -95,6 +96,7 @@ public sealed class InProcessNode : IAsyncDisposable
     private static async Task StopAsync(IHost host)
     {
         // Nobody stays in this cluster to hand work to: down it rather than wait out a graceful leave.
+        // The bounds below only keep a debugging session from hanging on exit: not waits anyone sizes.
         if (host.Services.GetService<ActorSystem>() is { } system)
         {
             var cluster = Cluster.Get(system);

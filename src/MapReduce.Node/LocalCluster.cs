@@ -101,7 +101,7 @@ public sealed class LocalCluster : IAsyncDisposable
                 // Akka, the hosting and the catalog are compiled once instead of in every process:
                 // on 2 cores the cluster is up in ~4 s instead of ~20 s (docs/speed.md).
                 var node = cluster.Launch("node", string.Join(',', NodeRoles.KvStore, NodeRoles.Master, NodeRoles.Worker), cluster.SeedPort);
-                await cluster.WaitReadyAsync([node], TimeSpan.FromSeconds(90), ct);
+                await cluster.WaitReadyAsync([node], cluster._settings.LocalWaits.StartTimeout, ct);
                 cluster.Supervise([node], Console.Out, TimeProvider.System);
                 return cluster;
             }
@@ -111,7 +111,7 @@ public sealed class LocalCluster : IAsyncDisposable
             var others = new List<NodeProcess>();
             for (var i = 1; i <= options.Masters; i++) others.Add(cluster.Launch($"master-{i}", NodeRoles.Master));
             for (var i = 1; i <= options.Workers; i++) others.Add(cluster.Launch($"worker-{i}", NodeRoles.Worker));
-            await cluster.WaitReadyAsync([kv, .. others], TimeSpan.FromSeconds(90), ct);
+            await cluster.WaitReadyAsync([kv, .. others], cluster._settings.LocalWaits.StartTimeout, ct);
             // The kvstore too: one downed after a long pause exits for its supervisor to start it again.
             cluster.Supervise([kv, .. others], Console.Out, TimeProvider.System);
             return cluster;
@@ -352,7 +352,7 @@ public sealed class LocalCluster : IAsyncDisposable
         List<NodeProcess> all;
         lock (_nodes) all = [.. _nodes, .. _replaced];
         // All at once: when the whole cluster goes down there is nobody to hand work over to.
-        await Task.WhenAll(all.Where(n => !HasExited(n)).Select(n => ProcessSignals.StopAsync(n.Process, TimeSpan.FromSeconds(10), wholeCluster: true)));
+        await Task.WhenAll(all.Where(n => !HasExited(n)).Select(n => ProcessSignals.StopAsync(n.Process, _settings.LocalWaits.StopGrace, wholeCluster: _settings.LocalWaits.ClusterStopGrace)));
         foreach (var node in all) node.Process.Dispose();
         lock (_logs)
         {

@@ -52,7 +52,7 @@ public static class NodeLauncher
         {
             ct.ThrowIfCancellationRequested();
             var late = nodes.Where(n => !n.Ready.IsCompleted).Select(n => n.Name);
-            throw new TimeoutException($"{string.Join(", ", late)} did not join within {timeout.TotalSeconds:0} s; logs are in {logs}");
+            throw new TimeoutException($"{string.Join(", ", late)} did not join within {Durations.Say(timeout)}; logs are in {logs}");
         }
         await all;
     }

@@ -18,9 +18,6 @@ public static class ProcessSignals
     /// <summary>Whether nodes listen for, and local mode sends, the whole-cluster stop signal.</summary>
     private static bool HasClusterStopSignal => OperatingSystem.IsLinux();
 
-    /// <summary>How long a node may take to stop after the whole-cluster signal before it gets SIGTERM.</summary>
-    private static readonly TimeSpan ClusterStopGrace = TimeSpan.FromSeconds(5);
-
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SysKill(int pid, int signal);
 
@@ -54,16 +51,17 @@ public static class ProcessSignals
 
     /// <summary>
     /// Stops a node: with <paramref name="wholeCluster"/> (every node is being stopped) the
-    /// whole-cluster signal first, then SIGTERM; a kill after <paramref name="grace"/>.
+    /// whole-cluster signal first and SIGTERM after that long (mapreduce.local.cluster-stop-grace);
+    /// else SIGTERM at once. A kill after <paramref name="grace"/> more (mapreduce.local.stop-grace).
     /// </summary>
-    public static async Task StopAsync(Process process, TimeSpan grace, bool wholeCluster = false)
+    public static async Task StopAsync(Process process, TimeSpan grace, TimeSpan? wholeCluster = null)
     {
         try
         {
-            if (wholeCluster && HasClusterStopSignal && !process.HasExited)
+            if (wholeCluster is { } clusterStopGrace && HasClusterStopSignal && !process.HasExited)
             {
                 SysKill(process.Id, SigUsr1);
-                if (await ExitsWithinAsync(process, ClusterStopGrace)) return;
+                if (await ExitsWithinAsync(process, clusterStopGrace)) return;
             }
             Terminate(process);
             if (!await ExitsWithinAsync(process, grace))

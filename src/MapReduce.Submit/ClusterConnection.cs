@@ -59,10 +59,10 @@ public sealed class ClusterConnection : IAsyncDisposable
         {
             // --token (MAPREDUCE_TOKEN) or the config's token; else, for the cluster on --store, the one it recorded.
             var token = settings.Token ?? (running is { Token: { } local } && running.ApiUrls.Intersect(urls).Any() ? local : null);
-            return new ClusterConnection(new ClusterApi(urls, token, check), null, $"cluster at {string.Join(", ", urls)}");
+            return new ClusterConnection(new ClusterApi(urls, token, check, settings.Client), null, $"cluster at {string.Join(", ", urls)}");
         }
         if (running is { ApiUrls.Count: > 0 })
-            return new ClusterConnection(new ClusterApi(running.ApiUrls, running.Token, check), null, $"the local cluster running on {store} ({running.ApiUrls[0]})");
+            return new ClusterConnection(new ClusterApi(running.ApiUrls, running.Token, check, settings.Client), null, $"the local cluster running on {store} ({running.ApiUrls[0]})");
         return null;
     }
 
@@ -76,7 +76,7 @@ public sealed class ClusterConnection : IAsyncDisposable
         {
             output.WriteLine($"starting kvstore, master and worker with {tasks} task slots in this process, in {store}");
             var node = await InProcessNode.StartAsync(store, o.ConfigFile, tasks, o.DebugScriptPath, ct);
-            return new ClusterConnection(new ClusterApi([node.ApiUrl], node.Token, check), null, $"this process (--in-process) on {store}") { _inProcess = node };
+            return new ClusterConnection(new ClusterApi([node.ApiUrl], node.Token, check, settings.Client), null, $"this process (--in-process) on {store}") { _inProcess = node };
         }
         if (Find(o, settings, check) is { } found) return found;
         var workers = o.Workers ?? settings.LocalWorkers;
@@ -86,19 +86,20 @@ public sealed class ClusterConnection : IAsyncDisposable
         if (keep > TimeSpan.Zero)
         {
             output.WriteLine($"starting a local cluster ({layout}) in {store}; it stops after {Describe(keep)} idle");
-            var kept = await StartKeptAsync(store, o.Workers, tasks, o.ConfigFile, keep, ct);
-            return new ClusterConnection(new ClusterApi(kept.ApiUrls, kept.Token, check), null, $"the local cluster running on {store} ({kept.ApiUrls[0]})");
+            var kept = await StartKeptAsync(store, o.Workers, tasks, o.ConfigFile, keep, settings.LocalWaits.StartTimeout, ct);
+            return new ClusterConnection(new ClusterApi(kept.ApiUrls, kept.Token, check, settings.Client), null, $"the local cluster running on {store} ({kept.ApiUrls[0]})");
         }
         output.WriteLine($"starting a local cluster ({layout}) in {store}");
         var local = await LocalCluster.StartAsync(new LocalClusterOptions(store, workers, tasks, 0, o.ConfigFile, settings.LocalMasters, SingleProcess: single), ct);
-        return new ClusterConnection(new ClusterApi(local.ApiUrls, local.Token, check), local, $"a local cluster on {store}");
+        return new ClusterConnection(new ClusterApi(local.ApiUrls, local.Token, check, settings.Client), local, $"a local cluster on {store}");
     }
 
     /// <summary>
     /// Starts <c>MapReduce.Node local</c> in a session of its own (so Ctrl+C here does not reach it)
-    /// with its output in the store's logs, and waits until it names its masters' API URLs.
+    /// with its output in the store's logs, and waits until it names its masters' API URLs, for as
+    /// long as the cluster waits for its own nodes (mapreduce.local.start-timeout).
     /// </summary>
-    private static async Task<RunningLocalCluster> StartKeptAsync(string store, int? workers, int tasks, string? configFile, TimeSpan keep, CancellationToken ct)
+    private static async Task<RunningLocalCluster> StartKeptAsync(string store, int? workers, int tasks, string? configFile, TimeSpan keep, TimeSpan startTimeout, CancellationToken ct)
     {
         Directory.CreateDirectory(Path.Combine(store, "logs"));
         var log = Path.Combine(store, "logs", "local.log");
@@ -112,13 +113,13 @@ public sealed class ClusterConnection : IAsyncDisposable
         start.ArgumentList.Add($"exec setsid {command} >>{Quote(log)} 2>&1 </dev/null");
         using var process = Process.Start(start) ?? throw new LocalClusterException("could not start MapReduce.Node local");
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(90))
+        while (deadline.Elapsed < startTimeout)
         {
             if (StoreLock.RunningCluster(store) is { ApiUrls.Count: > 0 } running) return running;
             if (process.HasExited) throw new LocalClusterException($"the local cluster exited with code {process.ExitCode} before it was up; see {log}");
             await Task.Delay(50, ct);
         }
-        throw new LocalClusterException($"the local cluster did not come up within 90 s; see {log}");
+        throw new LocalClusterException($"the local cluster did not come up within {Describe(startTimeout)}; see {log}");
 
         static string Quote(string s) => "'" + s.Replace("'", "'\\''") + "'";
     }

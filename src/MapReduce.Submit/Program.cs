@@ -94,6 +94,8 @@ if (parsed.GetValue(token) is { Length: > 0 } given) Environment.SetEnvironmentV
 if (parsed.GetValue(ca) is { } caFile) Environment.SetEnvironmentVariable(TlsSettings.CaEnvironmentVariable, caFile.FullName);
 try
 {
+    // After Ctrl+C the command may cancel its job and stop its local cluster for this long: a bound on
+    // the exit, not a wait anyone sizes (the cluster's own stop is bounded by mapreduce.local.stop-grace).
     return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(30), EnableDefaultExceptionHandler = false });
 }
 catch (Akka.Configuration.ConfigurationException e)

@@ -21,9 +21,6 @@ namespace MapReduce.Submit;
 /// </summary>
 public static class Submission
 {
-    /// <summary>A detached job on a local cluster needs the cluster to outlive this command: kept this long unless configured.</summary>
-    private static readonly TimeSpan DetachedKeep = TimeSpan.FromMinutes(10);
-
     public static async Task<int> RunAsync(SubmitOptions options, TextWriter output, TextWriter error, CancellationToken ct)
     {
         var watch = Stopwatch.StartNew();
@@ -51,7 +48,7 @@ public static class Submission
                 // Built before any cluster is involved: a project that does not build is bad input, like a missing folder.
                 var building = Stopwatch.StartNew();
                 (options.Json || options.Quiet ? TextWriter.Null : options.Detach ? error : output).WriteLine($"building {Path.GetRelativePath(Environment.CurrentDirectory, jobCode.Path)} (Release)...");
-                archive = await ProjectBuild.ArchiveAsync(jobCode.Path, ct);
+                archive = await ProjectBuild.ArchiveAsync(jobCode.Path, ct, settings.Client.BuildTimeout);
                 (options.Json || options.Quiet ? TextWriter.Null : options.Detach ? error : output).WriteLine($"built: {archive.Length / 1024.0:0.#} KiB to ship ({building.Elapsed.TotalSeconds:0.0} s)");
             }
         }
@@ -71,7 +68,8 @@ public static class Submission
         var talk = options.Json || options.Quiet ? TextWriter.Null : options.Detach ? error : output;
         // Disposed before anything else is printed: a live display must be off the screen first.
         await using var progress = ConsoleProgress.For(talk);
-        var keep = options.KeepCluster ?? (options.Detach && settings.KeepCluster == TimeSpan.Zero ? DetachedKeep : null);
+        // A detached job on a local cluster needs the cluster to outlive this command.
+        var keep = options.KeepCluster ?? (options.Detach && settings.KeepCluster == TimeSpan.Zero ? settings.LocalWaits.DetachedKeep : null);
         ClusterConnection? cluster = null;
         string? jobId = null;
         InputSample? sample = null;
@@ -127,7 +125,7 @@ public static class Submission
             await progress.DisposeAsync();
             if (options.Json)
             {
-                output.WriteLine(JsonSerializer.Serialize(await FinalDetailAsync(cluster.Api, jobId), PrettyJson));
+                output.WriteLine(JsonSerializer.Serialize(await FinalDetailAsync(cluster.Api, jobId, settings.Client.FinalRecordWait), PrettyJson));
                 return Ok;
             }
             output.WriteLine($"job {jobId} succeeded: run and download took {jobWatch.Elapsed.TotalSeconds:0.0} s ({watch.Elapsed.TotalSeconds:0.0} s since start)");
@@ -135,7 +133,7 @@ public static class Submission
             if (!options.Quiet)
             {
                 output.WriteLine($"reuse without uploading: --data-id {submitted.DataId} --code-id {submitted.CodeId}");
-                var detail = await FinalDetailAsync(cluster.Api, jobId);
+                var detail = await FinalDetailAsync(cluster.Api, jobId, settings.Client.FinalRecordWait);
                 // The catalog registers the result dataset before it records the job's end: once this
                 // is printed, a job over the result can be submitted (samples/topk, samples/pagerank).
                 if (detail.ResultDatasetId is { } result) output.WriteLine($"a job over this result: --data-id {result}");
@@ -184,11 +182,11 @@ public static class Submission
     /// <summary>
     /// The job's record once the catalog shows it ended: the master projects into the catalog every
     /// 100 ms, and the end is projected with (or after) every task's counters (and a job that ended
-    /// at once may not be there at all yet).
+    /// at once may not be there at all yet). After <paramref name="wait"/> (mapreduce.client.final-record-wait) what is there is taken.
     /// </summary>
-    private static async Task<JobDetail> FinalDetailAsync(ClusterApi api, string jobId)
+    private static async Task<JobDetail> FinalDetailAsync(ClusterApi api, string jobId, TimeSpan wait)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + wait;
         while (true)
         {
             try

@@ -157,7 +157,7 @@ public sealed class HostedCluster : IAsyncDisposable
         {
             // The whole cluster at once, as local mode stops it: nobody stays to see a graceful leave.
             var all = _nodes.Values.Concat(_gone).ToList();
-            await Task.WhenAll(all.Select(n => ProcessSignals.StopAsync(n.Process, TimeSpan.FromSeconds(10), wholeCluster: true)));
+            await Task.WhenAll(all.Select(n => ProcessSignals.StopAsync(n.Process, MapReduceSettings.Defaults.LocalWaits.StopGrace, wholeCluster: MapReduceSettings.Defaults.LocalWaits.ClusterStopGrace)));
             foreach (var node in all) node.Dispose();
         }
         finally

@@ -403,7 +403,7 @@ public sealed class S3BlobStoreTests(S3ClusterFixture fixture, ITestOutputHelper
         Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10));
         Assert.Equal($"cannot reach the S3 service at {url} for bucket {S3Server.Bucket} within 2 s (Connection refused (127.0.0.1:{port})): " +
             "check mapreduce.blob-store.service-url and that the service is running", problem);
-        Assert.Equal(TimeSpan.FromSeconds(10), BlobBackends.StartPatience);
+        Assert.Equal(TimeSpan.FromSeconds(10), MapReduceSettings.Defaults.BlobStore.StartPatience);
     }
 
     private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -24,16 +24,17 @@ namespace MapReduce.Actors.Api;
 /// <param name="kvstoreTimeout">How long a request waits for the kvstore before 503 (mapreduce.master.kvstore-timeout; null: hocon/mapreduce.hocon's).</param>
 /// <param name="longPoll">How long the master holds a status question with nothing new (mapreduce.master.long-poll; null: hocon/mapreduce.hocon's).</param>
 /// <param name="time">The clock of how long the cluster has been idle (null: the system's).</param>
+/// <param name="waits">How long a command waits for the master (mapreduce.http.master-timeout, slow-command-timeout; null: hocon/mapreduce.hocon's).</param>
 public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, CatalogStore catalog, KvStoreLocator locator, IBlobClient blobs, TimeSpan? kvstoreTimeout = null,
-    TimeSpan? longPoll = null, TimeProvider? time = null)
+    TimeSpan? longPoll = null, TimeProvider? time = null, ControlApiSettings? waits = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
     /// <summary>A command the singleton does not answer in this long is answered 503: a take-over is under way.</summary>
-    private static readonly TimeSpan MasterTimeout = TimeSpan.FromSeconds(10);
-    /// <summary>The master's long poll and 2 s more, short enough that a poll lost in a take-over is soon asked again.</summary>
-    private readonly TimeSpan _pollTimeout = (longPoll ?? MapReduceSettings.Defaults.Master.LongPoll) + TimeSpan.FromSeconds(2);
+    private readonly TimeSpan _masterTimeout = (waits ?? MapReduceSettings.Defaults.ControlApi).MasterTimeout;
+    /// <summary>The master's long poll and a margin, short enough that a poll lost in a take-over is soon asked again.</summary>
+    private readonly TimeSpan _pollTimeout = (longPoll ?? MapReduceSettings.Defaults.Master.LongPoll) + DependentTimings.LongPollMargin;
     /// <summary>Admission reads the catalog; deletion waits for the kvstore: the master's own limits, plus a margin.</summary>
-    private static readonly TimeSpan SlowCommandTimeout = TimeSpan.FromSeconds(90);
+    private readonly TimeSpan _slowCommandTimeout = (waits ?? MapReduceSettings.Defaults.ControlApi).SlowCommandTimeout;
     /// <summary>Long enough for a kvstore that is starting or restarting to join.</summary>
     private readonly TimeSpan _kvstoreTimeout = kvstoreTimeout ?? MapReduceSettings.Defaults.Master.KvStoreTimeout;
     private const int JobListLimit = 200;
@@ -133,7 +134,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
             await ErrorAsync(context, 404, $"dataset '{id}' is not in the store").ConfigureAwait(false);
             return;
         }
-        var reply = await AskMasterAsync(new DeleteDataset(id), SlowCommandTimeout, context).ConfigureAwait(false);
+        var reply = await AskMasterAsync(new DeleteDataset(id), _slowCommandTimeout, context).ConfigureAwait(false);
         await (reply switch
         {
             null => Task.CompletedTask,
@@ -146,7 +147,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     private async Task SubmitAsync(HttpContext context)
     {
         if (await ReadAsync<JobRequest>(context, RequestChecks.Problem).ConfigureAwait(false) is not { } job) return;
-        var reply = await AskMasterAsync(new SubmitJob(job.CodeId, job.DatasetId, job.Reducers, job.SkipBadRecords, job.Incremental), SlowCommandTimeout, context).ConfigureAwait(false);
+        var reply = await AskMasterAsync(new SubmitJob(job.CodeId, job.DatasetId, job.Reducers, job.SkipBadRecords, job.Incremental), _slowCommandTimeout, context).ConfigureAwait(false);
         await (reply switch
         {
             null => Task.CompletedTask,
@@ -177,7 +178,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
     }
 
     /// <summary>A job the master no longer holds has ended: cancelling it is refused with the state the read model has.</summary>
-    private Task CancelAsync(HttpContext context) => JobCommandAsync(context, id => new CancelJob(id), MasterTimeout,
+    private Task CancelAsync(HttpContext context) => JobCommandAsync(context, id => new CancelJob(id), _masterTimeout,
         id => _jobs.EndedStatus(id) is { } ended ? new CancelRejected(MasterCore.CancelRefusal(id, ended.Stage)) : null);
 
     /// <summary>
@@ -275,7 +276,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
         }
         catch (AskTimeoutException)
         {
-            await ErrorAsync(context, 503, $"the master did not answer within {timeout.TotalSeconds:0} s; is a master node up? (a take-over takes a few seconds)").ConfigureAwait(false);
+            await ErrorAsync(context, 503, $"the master did not answer within {Durations.Say(timeout)}; is a master node up? (a take-over takes a few seconds)").ConfigureAwait(false);
             return null;
         }
     }
@@ -293,7 +294,7 @@ public sealed class ControlApiRoutes(ActorSystem system, IActorRef master, Catal
         }
         catch (Exception e) when (KvStoreUnreachableException.IsOutage(e))
         {
-            var why = e is AskTimeoutException ? $"it did not answer within {_kvstoreTimeout.TotalSeconds:0} s" : e.Message;
+            var why = e is AskTimeoutException ? $"it did not answer within {Durations.Say(_kvstoreTimeout)}" : e.Message;
             await ErrorAsync(context, 503, KvStoreUnreachableException.Advice(why)).ConfigureAwait(false);
             return null;
         }

@@ -27,9 +27,10 @@ public sealed class ControlApiServer : IAsyncDisposable
         var locator = new KvStoreLocator(system);
         var blobs = BlobBackends.ClientFor(settings.BlobStore, locator, message => Akka.Event.LoggingExtensions.Info(system.Log, message), settings.KvStoreShortCircuit, settings.Token,
             new ServerCertificateCheck(tls?.Trust), settings.KvStoreClient);
-        new ControlApiRoutes(system, master, catalog, locator, blobs, settings.Master.KvStoreTimeout, settings.Master.LongPoll).Map(app);
+        new ControlApiRoutes(system, master, catalog, locator, blobs, settings.Master.KvStoreTimeout, settings.Master.LongPoll, waits: settings.ControlApi).Map(app);
         StatusPage.Map(app);
         MetricsEndpoint.Map(app);
+        // Requests running at shutdown get 2 s; the CLI asks another master (not a setting).
         return new ControlApiServer(await HttpEndpoint.StartAsync(app, host, tls is not null, TimeSpan.FromSeconds(2)).ConfigureAwait(false));
     }
 

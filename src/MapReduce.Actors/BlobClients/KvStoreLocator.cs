@@ -18,7 +18,7 @@ public sealed class KvStoreLocator(ActorSystem system, TimeProvider? time = null
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
-    /// <summary>One question to a kvstore member that is Up; the lookup asks again until its own timeout (mapreduce.kvstore.locate-timeout).</summary>
+    /// <summary>One question to a kvstore member that is Up; the lookup asks again until its own timeout (mapreduce.kvstore.locate-timeout), which is the setting: this only paces it.</summary>
     private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(3);
 
     private sealed record Located(UniqueAddress Member, IActorRef Actor, Uri DataUrl, LocalBlobStore? LocalStore);

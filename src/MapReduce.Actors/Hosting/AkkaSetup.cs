@@ -128,7 +128,7 @@ public static class AkkaSetup
                     await server.DisposeAsync();
                     return Akka.Done.Instance;
                 });
-                system.ActorOf(KvStoreActor.Props(blobs, catalog!, server.BaseUrl.ToString()), "kvstore");
+                system.ActorOf(KvStoreActor.Props(blobs, catalog!, server.BaseUrl.ToString(), settings.TempSweep), "kvstore");
             });
         }
 
@@ -153,9 +153,9 @@ public static class AkkaSetup
                 var master = registry.Get<JobMasterKey>();
                 // A TotalOrder job's key ranges are sampled from chunks the master names.
                 var keyRanges = new KeyRangeSampler(blobs, async (job, max, ct) =>
-                    (await master.Ask<MasterProtocol.KeySampleChunks>(new MasterProtocol.KeySampleRequest(job.Value, max), timeout: null, ct)).Chunks);
-                var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message)) { DebugScriptPath = node.DebugScriptPath }, scratch, settings.Shuffle, node.TasksPerWorker,
-                    message => system.Log.Info("{0}", message), keyRanges) { TextSliceBytes = settings.BlockSize };
+                    (await master.Ask<MasterProtocol.KeySampleChunks>(new MasterProtocol.KeySampleRequest(job.Value, max), timeout: null, ct)).Chunks) { Timeout = settings.WorkerWaits.KeySampleTimeout };
+                var executor = new TaskExecutor(blobs, new CompiledCodeCache(codeCache, message => system.Log.Info("{0}", message), unloadAfter: settings.WorkerWaits.CodeUnloadAfter) { DebugScriptPath = node.DebugScriptPath }, scratch, settings.Shuffle, node.TasksPerWorker,
+                    message => system.Log.Info("{0}", message), keyRanges) { TextSliceBytes = settings.BlockSize, LogWriteTimeout = settings.WorkerWaits.LogWriteTimeout };
                 system.ActorOf(WorkerActor.Props(master, node.TasksPerWorker, settings.CancelGrace, settings.Master.AnnounceInterval, executor,
                     new ScratchSpace(scratch, settings.MinFreeScratch, settings.DiskFullPause)), "worker");
             });

@@ -13,9 +13,6 @@ public static class BlobBackends
         _ => new LocalBlobStore(kvstoreFolder),
     };
 
-    /// <summary>How long a starting node waits for an object store's endpoint that does not answer yet (a container starting beside it).</summary>
-    public static readonly TimeSpan StartPatience = TimeSpan.FromSeconds(10);
-
     /// <summary>
     /// Why a node cannot use the configured blob store, in one line naming what to set, or null
     /// when it can: with <c>kind = s3</c>, whether the bucket exists and the credentials may list
@@ -23,7 +20,7 @@ public static class BlobBackends
     /// </summary>
     public static Task<string?> ProblemAsync(BlobStoreSettings settings, CancellationToken ct = default) => settings.Kind switch
     {
-        BlobStoreKind.S3 => S3BlobStore.BucketProblemAsync(settings.S3!, StartPatience, ct),
+        BlobStoreKind.S3 => S3BlobStore.BucketProblemAsync(settings.S3!, settings.StartPatience, ct),
         _ => Task.FromResult<string?>(null),
     };
 

@@ -17,14 +17,18 @@ public enum BlobStoreKind
 /// </summary>
 public sealed record BlobStoreSettings(BlobStoreKind Kind, S3BlobStoreOptions? S3)
 {
+    /// <summary>kind = s3: how long a starting node asks again an endpoint that does not answer yet (a container starting beside it).</summary>
+    public required TimeSpan StartPatience { get; init; }
+
     public static BlobStoreSettings From(Config mapreduce)
     {
         var section = mapreduce.GetConfig("blob-store") ?? throw new ConfigurationException("mapreduce.blob-store is missing from the configuration");
+        var startPatience = Durations.Positive(mapreduce, "blob-store.start-patience");
         var kind = section.GetString("kind");
         switch (kind)
         {
             case "local":
-                return new BlobStoreSettings(BlobStoreKind.Local, null);
+                return new BlobStoreSettings(BlobStoreKind.Local, null) { StartPatience = startPatience };
             case "s3":
                 var bucket = section.GetString("bucket", "");
                 if (bucket.Length == 0) throw new ConfigurationException("mapreduce.blob-store.bucket must name a bucket when kind = s3");
@@ -41,7 +45,7 @@ public sealed record BlobStoreSettings(BlobStoreKind Kind, S3BlobStoreOptions? S
                     section.GetString("region"),
                     section.GetBoolean("force-path-style"),
                     NullIfEmpty(section.GetString("access-key", "")),
-                    NullIfEmpty(section.GetString("secret-key", ""))));
+                    NullIfEmpty(section.GetString("secret-key", "")))) { StartPatience = startPatience };
             default:
                 throw new ConfigurationException($"mapreduce.blob-store.kind must be local or s3, not '{kind}'");
         }

@@ -22,7 +22,7 @@ namespace MapReduce.Actors.Hosting;
 /// </summary>
 public sealed class DeadPeerProbe : ReceiveActor
 {
-    /// <summary>How long a probe's connect may take before it counts as "no answer" (not as gone).</summary>
+    /// <summary>How long a probe's connect may take before it counts as "no answer" (not as gone): a socket connect, not a wait anyone sizes, since a slow answer only leaves the decision to the failure detector.</summary>
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
 
     private sealed record Probed(Address Member, PeerState State, int Witnesses, int Members);

@@ -28,6 +28,7 @@ public sealed class HealthServer : IAsyncDisposable
         app.MapGet("/healthz", context => ReplyAsync(context, NodeHealth.Live(cluster)));
         app.MapGet("/readyz", context => ReplyAsync(context, NodeHealth.Ready(cluster, roles)));
         MetricsEndpoint.MapWithToken(app, token);
+        // Probes running at shutdown get 2 s: they answer at once (not a setting).
         return new HealthServer(await HttpEndpoint.StartAsync(app, host, https: false, TimeSpan.FromSeconds(2)).ConfigureAwait(false));
     }
 

@@ -11,17 +11,6 @@ public sealed record KvStoreClientSettings(TimeSpan LocateTimeout, TimeSpan Idle
 {
     /// <param name="mapreduce">The mapreduce section.</param>
     /// <param name="backoff">mapreduce.kvstore.backoff, as the master's settings read it.</param>
-    public static KvStoreClientSettings From(Config mapreduce, ExponentialBackoff backoff)
-    {
-        var settings = new KvStoreClientSettings(
-            mapreduce.GetTimeSpan("kvstore.locate-timeout"), mapreduce.GetTimeSpan("kvstore.idle-timeout"), mapreduce.GetTimeSpan("kvstore.away-grace"), backoff);
-        Positive("kvstore.locate-timeout", settings.LocateTimeout);
-        Positive("kvstore.idle-timeout", settings.IdleTimeout);
-        return settings;
-    }
-
-    private static void Positive(string key, TimeSpan value)
-    {
-        if (value <= TimeSpan.Zero) throw new ConfigurationException($"mapreduce.{key} ({Durations.Format(value)}) must be positive");
-    }
+    public static KvStoreClientSettings From(Config mapreduce, ExponentialBackoff backoff) => new(
+        Durations.Positive(mapreduce, "kvstore.locate-timeout"), Durations.Positive(mapreduce, "kvstore.idle-timeout"), mapreduce.GetTimeSpan("kvstore.away-grace"), backoff);
 }

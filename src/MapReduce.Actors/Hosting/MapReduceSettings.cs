@@ -44,6 +44,21 @@ public sealed record MapReduceSettings(
     /// <summary>When local mode starts a master or worker process that exited again (mapreduce.local.restart-backoff).</summary>
     public required NodeRestartSettings LocalRestart { get; init; }
 
+    /// <summary>The CLI's waits for the control API (mapreduce.client).</summary>
+    public required ClientSettings Client { get; init; }
+
+    /// <summary>How long the control API waits for the master before it answers 503 (mapreduce.http.master-timeout, slow-command-timeout).</summary>
+    public required ControlApiSettings ControlApi { get; init; }
+
+    /// <summary>How long local mode waits for its nodes to start and stop, and keeps a cluster for a detached job (mapreduce.local.*).</summary>
+    public required LocalWaitSettings LocalWaits { get; init; }
+
+    /// <summary>How the kvstore deletes temp files of writers that died (mapreduce.kvstore.sweep-every, abandoned-after).</summary>
+    public required TempSweepSettings TempSweep { get; init; }
+
+    /// <summary>A worker's own waits: unloading unused code, storing a task's log, sampling keys (mapreduce.worker.*).</summary>
+    public required WorkerWaitSettings WorkerWaits { get; init; }
+
     /// <summary>Port of a kvstore node's HTTP data channel; 0 takes any free port (clients learn it over Akka).</summary>
     public int KvStoreDataPort { get; init; }
 
@@ -89,7 +104,7 @@ public sealed record MapReduceSettings(
         var master = MasterSettings.From(section);
         var kvstoreClient = KvStoreClientSettings.From(section, master.KvStoreBackoff);
         if (AwayGraceProblem(kvstoreClient.AwayGrace, config) is { } problem) throw new ConfigurationException(problem);
-        return new MapReduceSettings(
+        var settings = new MapReduceSettings(
             section.GetStringList("seed-nodes").ToList(),
             checked((int)(section.GetByteSize("block-size") ?? throw Missing("block-size"))),
             section.GetInt("tasks-per-worker"),
@@ -119,7 +134,13 @@ public sealed record MapReduceSettings(
             Journal = NullIfEmpty(section.GetString("journal")),
             HealthPort = section.GetBoolean("health.enabled") ? section.GetInt("health.port") : null,
             LogFormat = NodeLogFormats.Parse(section.GetString("log-format")),
+            Client = ClientSettings.From(section),
+            ControlApi = ControlApiSettings.From(section),
+            LocalWaits = LocalWaitSettings.From(section),
+            TempSweep = TempSweepSettings.From(section),
+            WorkerWaits = WorkerWaitSettings.From(section),
         };
+        return DependentTimings.Problem(settings) is { } contradiction ? throw new ConfigurationException(contradiction) : settings;
     }
 
     private const string HeartbeatPause = "akka.cluster.failure-detector.acceptable-heartbeat-pause";

@@ -46,6 +46,7 @@ public sealed class BlobHttpServer : IAsyncDisposable
         ClusterTokenCheck.Use(app, token, forPeople: false);
         app.MapPut(Prefix + "{**key}", context => PutAsync(context, blobs));
         app.MapGet(Prefix + "{**key}", context => GetAsync(context, blobs));
+        // Transfers running at shutdown get 5 s to finish; a cut one is retried by its client (not a setting).
         return new BlobHttpServer(await HttpEndpoint.StartAsync(app, host, certificate is not null, TimeSpan.FromSeconds(5), ct).ConfigureAwait(false));
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Akka.Actor;
 using Akka.Event;
 using MapReduce.Actors.BlobClients;
+using MapReduce.Actors.Hosting;
 using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;
@@ -19,10 +20,8 @@ namespace MapReduce.Actors.KvStore;
 /// </summary>
 public sealed class KvStoreActor : ReceiveActor, IWithTimers
 {
-    /// <summary>How often abandoned temp files are looked for: housekeeping of disk space that no other timing depends on, so not a setting.</summary>
-    private static readonly TimeSpan SweepEvery = TimeSpan.FromMinutes(10);
-    /// <summary>A temp file untouched this long was left by a writer that died; live transfers write every few milliseconds.</summary>
-    private static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(1);
+    /// <summary>How often temp files are looked for, and how long one must be untouched to count as abandoned (mapreduce.kvstore.sweep-every, abandoned-after).</summary>
+    private readonly TempSweepSettings _sweep;
 
     private sealed record SweepIncoming;
 
@@ -30,8 +29,9 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
     private readonly CatalogStore _catalog;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
-    public KvStoreActor(IBlobStore blobs, CatalogStore catalog, string dataUrl)
+    public KvStoreActor(IBlobStore blobs, CatalogStore catalog, string dataUrl, TempSweepSettings sweep)
     {
+        _sweep = sweep;
         // Only the kvstore's own folder can be reached directly (the short circuit).
         var (root, storeId) = blobs is LocalBlobStore local ? (local.Root, local.StoreId) : ("", "");
         _blobs = blobs;
@@ -41,7 +41,7 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
         {
             try
             {
-                var deleted = await _blobs.SweepAbandonedAsync(AbandonedAfter);
+                var deleted = await _blobs.SweepAbandonedAsync(_sweep.AbandonedAfter);
                 if (deleted > 0) _log.Info("deleted {0} temp files abandoned by writers that died", deleted);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -100,10 +100,14 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    protected override void PreStart() => Timers.StartPeriodicTimer("sweep-incoming", new SweepIncoming(), SweepEvery);
+    protected override void PreStart() => Timers.StartPeriodicTimer("sweep-incoming", new SweepIncoming(), _sweep.Every);
 
-    public static Props Props(IBlobStore blobs, CatalogStore catalog, string dataUrl) =>
-        Akka.Actor.Props.Create(() => new KvStoreActor(blobs, catalog, dataUrl));
+    /// <param name="sweep">mapreduce.kvstore.sweep-every and abandoned-after; null: hocon/mapreduce.hocon's.</param>
+    public static Props Props(IBlobStore blobs, CatalogStore catalog, string dataUrl, TempSweepSettings? sweep = null)
+    {
+        var settings = sweep ?? MapReduceSettings.Defaults.TempSweep;
+        return Akka.Actor.Props.Create(() => new KvStoreActor(blobs, catalog, dataUrl, settings));
+    }
 
     /// <summary>
     /// Reads the dataset's manifest and records the dataset and its chunk rows in one transaction,

@@ -28,8 +28,9 @@ public sealed class CatalogProjection : ReceiveActor, IWithTimers
         public static readonly Flush Instance = new();
     }
 
-    /// <summary>How long rows are gathered before they are written in one transaction.</summary>
+    /// <summary>How long rows are gathered before they are written in one transaction (not a setting: a batching window far under every wait on the catalog, e.g. mapreduce.client.final-record-wait).</summary>
     internal static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(100);
+    /// <summary>A write the catalog refused is tried again this much later, until it succeeds: a retry pace, not a wait anyone sizes.</summary>
     private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
 
     private readonly CatalogStore _catalog;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using MapReduce.Actors.Hosting;
 using MapReduce.Storage.Blobs;
 
 namespace MapReduce.Actors.UserCode;
@@ -24,13 +25,11 @@ namespace MapReduce.Actors.UserCode;
 /// </summary>
 public sealed partial class CompiledCodeCache : IDisposable
 {
-    /// <summary>How long a code id no attempt uses stays loaded by default: longer than the pause between a job's maps and reduces.</summary>
-    public static readonly TimeSpan DefaultUnloadAfter = TimeSpan.FromMinutes(2);
-
     private readonly string? _folder;
     private readonly Action<string>? _log;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _unloadAfter;
+    /// <summary>How long a code id no attempt uses stays loaded (mapreduce.worker.code-unload-after).</summary>
+    public TimeSpan UnloadAfter { get; }
     private readonly ITimer _sweep;
     private readonly ConcurrentDictionary<string, Lazy<Task<LoadedCode>>> _loaded = new();
     private readonly ConcurrentDictionary<string, Lazy<Task<IUserTask>>> _started = new();
@@ -44,8 +43,9 @@ public sealed partial class CompiledCodeCache : IDisposable
         _folder = folder;
         _log = log;
         _time = time ?? TimeProvider.System;
-        _unloadAfter = unloadAfter ?? DefaultUnloadAfter;
-        var every = _unloadAfter / 2 > TimeSpan.FromSeconds(1) ? _unloadAfter / 2 : TimeSpan.FromSeconds(1);
+        UnloadAfter = unloadAfter ?? MapReduceSettings.Defaults.WorkerWaits.CodeUnloadAfter;
+        // At least a second apart: a floor on the sweep's cost, not a wait anyone sizes.
+        var every = UnloadAfter / 2 > TimeSpan.FromSeconds(1) ? UnloadAfter / 2 : TimeSpan.FromSeconds(1);
         _sweep = _time.CreateTimer(_ => Sweep(), null, every, every);
     }
 
@@ -174,7 +174,7 @@ public sealed partial class CompiledCodeCache : IDisposable
         {
             foreach (var (id, use) in _uses.ToList())
             {
-                if (use.Users > 0 || now - use.LastUsed < _unloadAfter) continue;
+                if (use.Users > 0 || now - use.LastUsed < UnloadAfter) continue;
                 if (_loaded.TryGetValue(id, out var pending) && pending.IsValueCreated && !pending.Value.IsCompleted) continue; // still loading
                 _uses.Remove(id);
                 _started.TryRemove(id, out _);
@@ -188,7 +188,7 @@ public sealed partial class CompiledCodeCache : IDisposable
             if (code is null) continue;
             code.Unload();
             DeleteTemporary(id);
-            _log?.Invoke($"{id}: unloaded, no attempt used it for {_unloadAfter.TotalSeconds:0} s");
+            _log?.Invoke($"{id}: unloaded, no attempt used it for {UnloadAfter.TotalSeconds:0} s");
             Unloaded?.Invoke(id);
         }
     }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using MapReduce.Actors.BlobClients;
+using MapReduce.Actors.Hosting;
 using MapReduce.Actors.Protocol;
 using MapReduce.Actors.UserCode;
 
@@ -26,6 +27,9 @@ public sealed class KeyRangeSampler(IBlobClient blobs, Func<JobId, int, Cancella
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
     private readonly ConcurrentDictionary<JobId, Lazy<Task<byte[]>>> _byJob = new();
+
+    /// <summary>A bound on a master that never answers and on slow reads: the attempt fails and runs again (mapreduce.worker.key-sample-timeout).</summary>
+    public TimeSpan Timeout { get; init; } = MapReduceSettings.Defaults.WorkerWaits.KeySampleTimeout;
 
     /// <summary>
     /// What is sampled of a chunk: its first <see cref="SliceBytes"/> (<paramref name="head"/>, at
@@ -69,8 +73,7 @@ public sealed class KeyRangeSampler(IBlobClient blobs, Func<JobId, int, Cancella
 
     private async Task<byte[]> SampleOrReadAsync(JobId job, IUserTask task, int reducers)
     {
-        // A bound on a master that never answers: the attempt fails and runs again (not a setting; task-timeout bounds the attempt as a whole).
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+        using var timeout = new CancellationTokenSource(Timeout);
         var chunks = await sampleChunks(job, SampleChunks, timeout.Token).ConfigureAwait(false);
         if (chunks.Count == 0) throw new InvalidOperationException($"the master listed no input chunk of {job} to sample keys from (has the job ended?)");
         var texts = new (string DocId, string Text)[chunks.Count];

@@ -27,8 +27,8 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     /// <summary>Runs opened at once while a reduce starts (each a file, or a stream over the data channel).</summary>
     private const int ParallelOpens = 16;
 
-    /// <summary>A task's log is stored best effort: past this the attempt's result goes on without it (not a setting: nothing waits on the log).</summary>
-    private static readonly TimeSpan LogWriteTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>A task's log is stored best effort: past this the attempt's result goes on without it (mapreduce.worker.log-write-timeout).</summary>
+    public TimeSpan LogWriteTimeout { get; init; } = MapReduceSettings.Defaults.WorkerWaits.LogWriteTimeout;
 
     private readonly MapOutputPool _buffers = MapOutputPool.For(code, slots);
 

@@ -396,7 +396,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         return message.Contains(e.Message, StringComparison.Ordinal) || e is HttpErrorResponseException ? message : $"{message} ({e.Message})";
     }
 
-    /// <summary>How long one look at the bucket at start may take.</summary>
+    /// <summary>How long one look at the bucket at start may take (not a setting: mapreduce.blob-store.start-patience bounds the whole check).</summary>
     private static readonly TimeSpan CheckAttemptTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>
@@ -440,7 +440,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
                     return $"cannot reach the S3 service at {endpoint} for bucket {options.Bucket} within {patience.TotalSeconds:0} s ({why}): " +
                         "check mapreduce.blob-store.service-url and that the service is running";
                 }
-                await Task.Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false);
+                await Task.Delay(TimeSpan.FromMilliseconds(500), ct).ConfigureAwait(false); // a new look, not a wait anyone sizes
             }
             catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchBucket" || (e.StatusCode == HttpStatusCode.NotFound && e.ErrorCode is null or "NotFound"))
             {

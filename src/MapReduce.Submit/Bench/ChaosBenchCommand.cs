@@ -73,7 +73,7 @@ public static class ChaosBenchCommand
         BenchStore.Clear(store);
         var clock = Stopwatch.StartNew();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, 2, 0, o.ConfigFile, settings.LocalMasters), ct);
-        var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient())), settings.KvStoreShortCircuit);
+        var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient()), settings.Client), settings.KvStoreShortCircuit);
         output.WriteLine($"cluster: 1 kvstore, {settings.LocalMasters} masters, {o.Workers} workers x 2 tasks, up in {BenchCommand.Seconds(clock.Elapsed)}");
 
         // The undisturbed answers, and the datasets the soak's jobs read by id.

@@ -62,7 +62,7 @@ public static class IncrementalBenchCommand
         var store = Path.Combine(o.BenchFolder, "store-incremental");
         BenchStore.Clear(store);
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
-        var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient())), settings.KvStoreShortCircuit);
+        var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient()), settings.Client), settings.KvStoreShortCircuit);
         output.WriteLine($"cluster: {o.Workers} workers x {o.TasksPerWorker} tasks");
         var warm = await BenchCommand.RunJobAsync(node, Job(input, codeFile, null, settings, incremental: false, "out-plain"), null, ct);
         var codeId = warm.CodeId!;

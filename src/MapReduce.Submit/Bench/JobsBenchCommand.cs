@@ -55,7 +55,7 @@ public static class JobsBenchCommand
         BenchStore.Clear(store);
         var watch = Stopwatch.StartNew();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, o.ConfigFile, settings.LocalMasters), ct);
-        var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient())), settings.KvStoreShortCircuit);
+        var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient()), settings.Client), settings.KvStoreShortCircuit);
         output.WriteLine($"cluster: 1 kvstore, {settings.LocalMasters} masters, {o.Workers} workers x {o.TasksPerWorker} tasks, up in {BenchCommand.Seconds(watch.Elapsed)}; scheduling {settings.Master.Scheduling}");
 
         var first = await BenchCommand.RunJobAsync(node, new BenchJob(new RunJob(InputFolder.List(tinyFolder), tinyFolder, null, codeFile, null, 1, settings.BlockSize), Path.Combine(o.BenchFolder, "jobs-out", "first")), null, ct);

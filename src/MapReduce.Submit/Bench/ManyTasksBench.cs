@@ -46,7 +46,7 @@ public static class ManyTasksBench
         BenchStore.Clear(store);
         var watch = Stopwatch.StartNew();
         await using var cluster = await LocalCluster.StartAsync(new LocalClusterOptions(store, o.Workers, o.TasksPerWorker, 0, config, settings.LocalMasters), ct);
-        var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient())), settings.KvStoreShortCircuit);
+        var node = new BenchClient(new ClusterApi(cluster.ApiUrls, cluster.Token, new ServerCertificateCheck(settings.Tls.ForClient()), settings.Client), settings.KvStoreShortCircuit);
         var catalog = new CatalogStore(SqlLocation.SqliteFile(Path.Combine(store, "catalog.db")));
         output.WriteLine($"many tasks: 1 kvstore, {settings.LocalMasters} masters, {o.Workers} workers x {o.TasksPerWorker} tasks, up in {BenchCommand.Seconds(watch.Elapsed)}; " +
             $"each map task one chunk of about {LineBytes} bytes and a Map that writes one pair, 1 reduce task");

@@ -20,15 +20,18 @@ public sealed class ApiException(HttpStatusCode status, string message) : Except
 /// </summary>
 /// <param name="token">The cluster token, sent as a bearer token with every request; null: none.</param>
 /// <param name="serverCheck">How the masters' HTTPS certificates are judged (null: the machine's trusted roots).</param>
-public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null, ServerCertificateCheck? serverCheck = null)
+/// <param name="waits">How long requests wait (mapreduce.client.patience, request-timeout; null: hocon/mapreduce.hocon's).</param>
+public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null, ServerCertificateCheck? serverCheck = null, ClientSettings? waits = null)
 {
     private readonly HttpClient _http = new((serverCheck ?? ServerCertificateCheck.SystemRoots).Handler(handler =>
     {
+        // Connection tuning, not a wait anyone sizes: a connect that fails goes to the next URL
+        // and is retried within Patience; idle pooled connections are closed after half a minute.
         handler.ConnectTimeout = TimeSpan.FromSeconds(5);
         handler.PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30);
     }))
     {
-        Timeout = TimeSpan.FromSeconds(120),
+        Timeout = (waits ?? MapReduceSettings.Defaults.Client).RequestTimeout,
     };
 
     private int _current;
@@ -38,8 +41,11 @@ public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null,
         .SelectMany(u => u.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         .Select(u => u.EndsWith('/') ? u : u + "/").ToList();
 
-    /// <summary>How long the cluster may be unreachable before a request fails.</summary>
-    public TimeSpan Patience { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long the cluster may be unreachable before a request fails (mapreduce.client.patience).</summary>
+    public TimeSpan Patience { get; init; } = (waits ?? MapReduceSettings.Defaults.Client).Patience;
+
+    /// <summary>The longest one request waits for its answer (mapreduce.client.request-timeout).</summary>
+    public TimeSpan RequestTimeout => _http.Timeout;
 
     /// <summary>The URL that answered last: where the status page is.</summary>
     public string CurrentUrl => Urls[_current % Urls.Count];

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
+using MapReduce.Actors.Hosting;
 using MapReduce.Actors.UserCode;
 using MapReduce.Storage.Chunking;
 
@@ -19,14 +20,13 @@ public static partial class ProjectBuild
     /// <summary>Compiler errors kept in the message; the rest are counted.</summary>
     private const int MaxErrors = 20;
 
-    private static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(10);
-
-    public static async Task<byte[]> ArchiveAsync(string csproj, CancellationToken ct)
+    /// <param name="timeout">The longest the build may take (mapreduce.client.build-timeout; null: hocon/mapreduce.hocon's).</param>
+    public static async Task<byte[]> ArchiveAsync(string csproj, CancellationToken ct, TimeSpan? timeout = null)
     {
         var output = Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mapreduce-build", Guid.NewGuid().ToString("N"))).FullName;
         try
         {
-            await PublishAsync(csproj, output, ct).ConfigureAwait(false);
+            await PublishAsync(csproj, output, timeout ?? MapReduceSettings.Defaults.Client.BuildTimeout, ct).ConfigureAwait(false);
             try
             {
                 ProjectJob.Check(output);
@@ -43,7 +43,7 @@ public static partial class ProjectBuild
         }
     }
 
-    private static async Task PublishAsync(string csproj, string output, CancellationToken ct)
+    private static async Task PublishAsync(string csproj, string output, TimeSpan buildTimeout, CancellationToken ct)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -69,7 +69,7 @@ public static partial class ProjectBuild
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(BuildTimeout);
+        timeout.CancelAfter(buildTimeout);
         try
         {
             await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
@@ -78,7 +78,7 @@ public static partial class ProjectBuild
         {
             process.Kill(entireProcessTree: true);
             if (ct.IsCancellationRequested) throw;
-            throw new InputException($"job project {System.IO.Path.GetFileName(csproj)} did not build within {BuildTimeout.TotalMinutes:0} minutes");
+            throw new InputException($"job project {System.IO.Path.GetFileName(csproj)} did not build within {(buildTimeout.TotalMinutes % 1 == 0 ? $"{buildTimeout.TotalMinutes:0} minutes" : Durations.Format(buildTimeout))}");
         }
         if (process.ExitCode != 0) throw new InputException(BuildFailure(csproj, text.ToString()));
     }

@@ -45,6 +45,7 @@ public sealed class EtaColumn : ProgressColumn
     public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
     {
         if (task.IsFinished || BarInfo.Of(task).Rate(task) is not { } rate) return Text.Empty;
+        // The estimate in seconds, capped at a day for display: not a wait.
         var left = TimeSpan.FromSeconds(Math.Min((task.MaxValue - task.Value) / rate, TimeSpan.FromDays(1).TotalSeconds));
         return new Text($"ETA {(int)left.TotalMinutes}:{left.Seconds:00}");
     }

@@ -10,7 +10,7 @@ namespace MapReduce.Submit.Display;
 /// </summary>
 public sealed class PlainProgress(TextWriter output, TimeProvider? time = null) : IJobProgress
 {
-    /// <summary>The shortest gap between two progress lines.</summary>
+    /// <summary>The shortest gap between two progress lines: a display rate, not a wait, so not a setting.</summary>
     public static readonly TimeSpan ProgressEvery = TimeSpan.FromMilliseconds(500);
 
     private readonly TimeProvider _time = time ?? TimeProvider.System;

@@ -45,6 +45,9 @@ public abstract class ControlApiTestKit : Akka.TestKit.Xunit2.TestKit, IAsyncLif
 
     public abstract Task InitializeAsync();
 
+    /// <summary>How long the routes wait for the master (null: hocon/mapreduce.hocon's).</summary>
+    protected virtual ControlApiSettings? Waits => null;
+
     /// <summary>Starts the kvstore actor, joins the cluster, and serves the control API reading blobs through <paramref name="blobs"/>.</summary>
     protected async Task StartAsync(IBlobClient blobs)
     {
@@ -53,7 +56,7 @@ public abstract class ControlApiTestKit : Akka.TestKit.Xunit2.TestKit, IAsyncLif
         cluster.Join(cluster.SelfAddress);
         await AwaitConditionAsync(() => Task.FromResult(cluster.SelfMember.Status == MemberStatus.Up), TimeSpan.FromSeconds(20));
         _app = HttpEndpoint.CreateBuilder("127.0.0.1", 0, certificate: null).Build();
-        new ControlApiRoutes(Sys, Master.Ref, Catalog, new KvStoreLocator(Sys), blobs, kvstoreTimeout: TimeSpan.FromSeconds(5)).Map(_app);
+        new ControlApiRoutes(Sys, Master.Ref, Catalog, new KvStoreLocator(Sys), blobs, kvstoreTimeout: TimeSpan.FromSeconds(5), waits: Waits).Map(_app);
         _server = await HttpEndpoint.StartAsync(_app, "127.0.0.1", https: false, TimeSpan.FromSeconds(2));
         Http = new HttpClient { BaseAddress = _server.BaseUrl };
     }

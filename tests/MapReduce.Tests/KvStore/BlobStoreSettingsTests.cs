@@ -15,7 +15,7 @@ public sealed class BlobStoreSettingsTests
     [Fact]
     public void The_default_is_the_kvstores_folder()
     {
-        Assert.Equal(new BlobStoreSettings(BlobStoreKind.Local, null), MapReduceSettings.From(MapReduceSettings.LoadConfig()).BlobStore);
+        Assert.Equal(new BlobStoreSettings(BlobStoreKind.Local, null) { StartPatience = TimeSpan.FromSeconds(10) }, MapReduceSettings.From(MapReduceSettings.LoadConfig()).BlobStore);
     }
 
     [Fact]

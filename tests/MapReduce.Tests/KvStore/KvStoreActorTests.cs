@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Akka.Actor;
+using MapReduce.Actors.Hosting;
 using MapReduce.Actors.KvStore;
 using MapReduce.Actors.Protocol;
 using MapReduce.Storage.Blobs;
@@ -242,5 +243,22 @@ public sealed class KvStoreActorTests : Akka.TestKit.Xunit2.TestKit
         _kvstore.Tell(new RegisterCode(codeId, blobKey, "task.csx"));
         Assert.Equal(message, ExpectMsg<KvStoreFailure>().Message);
         Assert.Null(_catalog.GetCode(codeId));
+    }
+
+    [Fact]
+    public void Temp_files_are_swept_as_often_and_as_old_as_the_settings_say()
+    {
+        // mapreduce.kvstore.sweep-every and abandoned-after: the defaults (10 min, 1 h) would delete neither file during the test.
+        var incoming = Directory.CreateDirectory(Path.Combine(_blobs.Root, "incoming")).FullName;
+        var abandoned = Path.Combine(incoming, "abandoned.tmp");
+        var recent = Path.Combine(incoming, "recent.tmp");
+        foreach (var (file, age) in new[] { (abandoned, TimeSpan.FromMinutes(45)), (recent, TimeSpan.FromMinutes(15)) })
+        {
+            File.WriteAllBytes(file, [1]);
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow - age);
+        }
+        Sys.ActorOf(KvStoreActor.Props(_blobs, _catalog, "http://127.0.0.1:1/", new TempSweepSettings(TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(30))));
+        AwaitCondition(() => !File.Exists(abandoned), TimeSpan.FromSeconds(5));
+        Assert.True(File.Exists(recent));
     }
 }

@@ -95,4 +95,13 @@ public sealed class JobCodeTests : IDisposable
         e = await Assert.ThrowsAsync<InputException>(() => ProjectBuild.ArchiveAsync(noMap, CancellationToken.None));
         Assert.Equal("job project NoMap.csproj: Job (NoMap.dll) must define: IEnumerable<(TKey, TValue)> Map(string docId, string chunk)", e.Message);
     }
+
+    [Fact]
+    public async Task A_build_longer_than_build_timeout_is_stopped_with_one_line()
+    {
+        // mapreduce.client.build-timeout: `dotnet publish` alone takes longer than this to start.
+        var slow = Project("Slow", "public class Job { }");
+        var e = await Assert.ThrowsAsync<InputException>(() => ProjectBuild.ArchiveAsync(slow, CancellationToken.None, TimeSpan.FromMilliseconds(200)));
+        Assert.Equal("job project Slow.csproj did not build within 200ms", e.Message);
+    }
 }
