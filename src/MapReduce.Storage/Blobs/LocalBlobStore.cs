@@ -167,7 +167,9 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
         }
         catch (IOException e) when (e is not BlobConflictException && marker is not null && Exists(marker))
         {
-            // The job's clean-up deleted the folder under this write (Publish kept nothing of it).
+            // The job's clean-up deleted the folder under this write. Publish kept no file of it; the
+            // folders it made go too (not a blob that was there before: a part the job keeps).
+            if (!Exists(key)) DeleteAll([key]);
             throw new JobEndedException(JobFence.JobOf(key)!, key);
         }
         AfterPublish?.Invoke(key);
