@@ -26,14 +26,8 @@ public static class BlobKeys
 
     public static string MapRunIn(string mapAttemptFolder, int partition) => $"{mapAttemptFolder}/p{partition:D5}";
 
-    /// <summary>Everything a job wrote: its map runs and every reduce attempt's output. Fenced once the job ended (<see cref="EndMarker"/>).</summary>
+    /// <summary>Everything a job wrote: its map runs and every reduce attempt's output. Fenced once the job ended (<see cref="MapReduce.Storage.Blobs.JobFence"/>).</summary>
     public static string JobFolder(JobId job) => $"{MapReduce.Storage.Blobs.JobFence.JobsFolder}/{job}";
-
-    /// <summary>
-    /// Stored by the job's clean-up before anything of it is deleted: from then on no write under
-    /// <see cref="JobFolder"/> stays (<see cref="MapReduce.Storage.Blobs.JobFence"/>). Outside that folder, so deleting it keeps the marker.
-    /// </summary>
-    public static string EndMarker(JobId job) => MapReduce.Storage.Blobs.JobFence.Marker(job.Value);
 
     public static string MapRunsFolder(JobId job) => $"{JobFolder(job)}/map";
 
