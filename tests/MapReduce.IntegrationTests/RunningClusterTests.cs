@@ -123,9 +123,9 @@ public sealed class RunningClusterTests(RunningCluster cluster, ITestOutputHelpe
 
         // The logs outlive the clean-up of the job's map runs: one per map attempt (each printed), none for the silent reduces.
         var blobs = Path.Combine(cluster.Store, "kvstore", "blobs");
-        // Within 10 s of the end, or, when a backup attempt ran, after the late sweep (master.late-sweep-after, 30 s):
-        // the attempt that lost the race is stopped, and may store its runs after the job's clean-up.
-        await Cli.EventuallyAsync(() => !Directory.Exists(Path.Combine(blobs, "jobs", execId, "map")), TimeSpan.FromSeconds(backups == 0 ? 10 : 45), $"the map runs are still there ({backups} backup attempts)");
+        // Within 10 s of the end, backup attempts or not: one that lost the race is stopped, and runs it
+        // stores after the job's clean-up are deleted as they land (the job's folder is fenced, JobFence).
+        await Cli.EventuallyAsync(() => !Directory.Exists(Path.Combine(blobs, "jobs", execId, "map")), TimeSpan.FromSeconds(10), $"the map runs are still there ({backups} backup attempts)");
         var logs = Directory.GetFiles(Path.Combine(blobs, "logs", execId)).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToList();
         var printed = Directory.GetFiles(Path.Combine(blobs, "logs", execId)).Select(File.ReadAllText).Order(StringComparer.Ordinal).ToList();
         if (backups == 0)

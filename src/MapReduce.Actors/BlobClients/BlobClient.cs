@@ -96,6 +96,10 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
             {
                 throw new KvStoreConflictException(e.Message);
             }
+            catch (JobEndedException e)
+            {
+                throw new KvStoreJobEndedException(e.Message);
+            }
             // A write that found the kvstore's disk full (a read that does writes this node's own disk).
             catch (IOException e) when (!read && DiskFull.Is(e))
             {
@@ -357,6 +361,7 @@ public sealed class BlobClient(IDataChannel locator, Action<string> log, bool sh
         if (response.Headers.TryGetValues(DataChannelHeaders.Corrupt, out var corrupt)) throw new BlobCorruptException(key, corrupt.FirstOrDefault() ?? "");
         var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.Conflict && text.Length > 0) throw new KvStoreConflictException(text);
+        if (response.StatusCode == HttpStatusCode.Gone && text.Length > 0) throw new KvStoreJobEndedException(text);
         if (response.StatusCode == HttpStatusCode.BadRequest && text.Length > 0) throw new KvStoreException(text);
         if (response.StatusCode == HttpStatusCode.InsufficientStorage) throw new KvStoreDiskFullException(text.Length > 0 ? text : KvStoreDiskFullException.Describe(key, url.GetLeftPart(UriPartial.Authority)));
         if (response.StatusCode == HttpStatusCode.Unauthorized)

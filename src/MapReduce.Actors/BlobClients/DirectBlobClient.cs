@@ -115,6 +115,10 @@ public sealed class DirectBlobClient(IBlobStore store, Action<string> log) : IBl
         {
             throw new KvStoreConflictException(e.Message);
         }
+        catch (JobEndedException e)
+        {
+            throw new KvStoreJobEndedException(e.Message);
+        }
         catch (BlobStoreException e)
         {
             throw new KvStoreException(e.Message);

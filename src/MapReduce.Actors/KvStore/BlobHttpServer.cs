@@ -18,7 +18,8 @@ namespace MapReduce.Actors.KvStore;
 /// heartbeats), so bulk bytes go here, as in Spark's block transfer service or HDFS data transfer.
 /// <c>PUT /blobs/{key}</c> streams the body into the blob store (a temp file renamed in the kvstore's
 /// folder, or one PutObject in an object store), published only once every byte arrived (409
-/// Conflict when the key holds other bytes: blobs are written once); <c>GET /blobs/{key}</c>
+/// Conflict when the key holds other bytes: blobs are written once; 410 Gone when the key is in the
+/// folder of a job that has ended, see <see cref="JobFence"/>); <c>GET /blobs/{key}</c>
 /// streams the blob back with its length, and a whole blob with its checksum (<see cref="DataChannelHeaders.Checksum"/>),
 /// which the client checks as the bytes arrive: corruption at rest or on the way is found by the reader.
 /// </summary>
@@ -75,6 +76,8 @@ public sealed class BlobHttpServer : IAsyncDisposable
             if (context.RequestAborted.IsCancellationRequested) return;
             if (e is BlobConflictException)
                 await ReplyAsync(context, StatusCodes.Status409Conflict, e.Message).ConfigureAwait(false);
+            else if (e is JobEndedException)
+                await ReplyAsync(context, StatusCodes.Status410Gone, e.Message).ConfigureAwait(false);
             else if (e is BadHttpRequestException || e.InnerException is BadHttpRequestException)
                 await ReplyAsync(context, StatusCodes.Status400BadRequest, $"upload of {key} was cut short: {e.Message}").ConfigureAwait(false);
             else if (DiskFull.Is(e))

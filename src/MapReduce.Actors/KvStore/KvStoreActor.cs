@@ -14,7 +14,8 @@ namespace MapReduce.Actors.KvStore;
 /// The kvstore's control side: tells where its data channel is (blob bytes move over HTTP, see
 /// <see cref="BlobHttpServer"/>) and where its folder is (a process on this machine reads and writes
 /// it directly, see <see cref="BlobClient"/>), sweeps temp files their writers abandoned, records
-/// datasets (from their manifest blobs) and code in the catalog once their blobs are stored, and deletes what the master says is no longer needed.
+/// datasets (from their manifest blobs) and code in the catalog once their blobs are stored, and deletes what the master says is no longer needed
+/// (an ended job's leftovers only after its end marker is stored: <see cref="JobFence"/>).
 /// The blobs are in its folder or in an object store (<see cref="IBlobStore"/>); with an object store
 /// it advertises no folder, and the store's I/O is awaited, not blocked on.
 /// </summary>
@@ -72,10 +73,12 @@ public sealed class KvStoreActor : ReceiveActor, IWithTimers
             _log.Info("deleted dataset {0}: {1} of its {2} chunks were stored, {3} bytes", m.DirId, blobs, chunks.Count, bytes);
             return (object)new DatasetRemoved(m.DirId, chunks.Count, bytes);
         }));
-        ReceiveAsync<RemoveFolders>(m => ReplyAsync(async () =>
+        ReceiveAsync<CleanUpJob>(m => ReplyAsync(async () =>
         {
+            // The marker first, then the deletions: a late write that lands after them deletes itself (JobFence).
+            await JobFence.EndAsync(_blobs, m.Job.Value);
             var deleted = 0;
-            foreach (var prefix in m.Prefixes) deleted += await _blobs.DeleteFolderAsync(prefix);
+            foreach (var prefix in m.Leftovers) deleted += await _blobs.DeleteFolderAsync(prefix);
             return new FoldersRemoved(deleted);
         }));
         ReceiveAsync<KeepMapOutputs>(m => ReplyAsync(async () =>

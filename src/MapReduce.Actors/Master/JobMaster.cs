@@ -57,7 +57,7 @@ public sealed class JobMaster : ReceivePersistentActor, IWithTimers
         _settings = settings;
         _snapshots = new SnapshotSchedule(settings.SnapshotAfter);
         var projection = Context.ActorOf(CatalogProjection.Props(catalog, clock), "catalog-projection");
-        var janitor = Context.ActorOf(StoreJanitor.Props(findKvStore, settings.KvStoreTimeout, settings.CancelGrace, settings.LateSweepAfter, settings.KvStoreBackoff), "store-janitor");
+        var janitor = Context.ActorOf(StoreJanitor.Props(findKvStore, settings.KvStoreTimeout, settings.KvStoreBackoff), "store-janitor");
         if (kvstoreWatch is not null) Context.ActorOf(kvstoreWatch, "kvstore-watch");
         _core = new MasterCore(Context, catalog, settings, clock, _log, projection, janitor, Persist);
 

@@ -55,7 +55,6 @@ public sealed record MasterSettings(
         {
             AnnounceInterval = mapreduce.GetTimeSpan("announce-interval"),
             CancelGrace = mapreduce.GetTimeSpan("cancel-grace"),
-            LateSweepAfter = mapreduce.GetTimeSpan("master.late-sweep-after"),
             KvStoreBackoff = ExponentialBackoff.From(mapreduce, "kvstore.backoff"),
             RestartBackoff = ExponentialBackoff.From(mapreduce, "master.restart-backoff"),
             BackupTasks = BackupTaskSettings.From(master.GetConfig("backup-tasks") ?? throw new ConfigurationException("mapreduce.master.backup-tasks is missing from the configuration")),
@@ -70,9 +69,6 @@ public sealed record MasterSettings(
 
     /// <summary>How long a worker gives user code to stop before it exits (mapreduce.cancel-grace): by then every attempt of an ended job has stopped.</summary>
     public TimeSpan CancelGrace { get; init; }
-
-    /// <summary>How long after a job ended its leftovers are deleted once more (late writes of paused workers' attempts).</summary>
-    public TimeSpan LateSweepAfter { get; init; } = Timeout.InfiniteTimeSpan;
 
     /// <summary>
     /// A held status question (a long poll) is answered with a change of counts no sooner than this

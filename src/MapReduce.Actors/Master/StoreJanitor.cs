@@ -13,6 +13,12 @@ namespace MapReduce.Actors.Master;
 /// clean-up that cannot reach the kvstore is tried again after 1 s, 2 s, 4 s, … (at most 30 s apart)
 /// until the kvstore is back, however long it is away; only then is the job archived.
 /// </summary>
+/// <remarks>
+/// One clean-up per job, no sweep later: the kvstore stores the job's end marker before it deletes
+/// anything, and a write into the job's folder after that (an attempt on a worker that was paused
+/// or cut off, or one still stopping) deletes itself (Storage.Blobs.JobFence). A timer here would
+/// be lost when the master fails over or a local cluster stops.
+/// </remarks>
 public sealed class StoreJanitor : ReceiveActor, IWithTimers
 {
     /// <summary>
@@ -29,9 +35,6 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
 
     public sealed record DatasetRemovalEnded(string DatasetId, IActorRef Requester, object Reply);
 
-    /// <summary>Deletes an ended job's folder once more, after its stopped attempts can no longer write.</summary>
-    private sealed record SweepAgain(JobState Job);
-
     /// <summary>How a clean-up went: <see cref="Unreachable"/> holds why the kvstore could not be reached, null when it is over.</summary>
     private sealed record CleanUpTried(JobState Job, int Failures, string? Unreachable, string[] InUse);
 
@@ -39,38 +42,19 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
 
     private readonly Func<TimeSpan, Task<IActorRef>> _findKvStore;
     private readonly TimeSpan _timeout;
-    private readonly TimeSpan _sweepAgainAfter;
-    private readonly TimeSpan _lateSweepAfter;
     private readonly ExponentialBackoff _backoff;
 
     public ITimerScheduler Timers { get; set; } = null!;
     private readonly ILoggingAdapter _log = Context.GetLogger();
 
     /// <param name="findKvStore">Finds the kvstore actor within the timeout given (KvStoreLocator in a cluster).</param>
-    /// <param name="sweepAgainAfter">
-    /// When a job fails or is cancelled, attempts still running are asked to stop, but one may still
-    /// store its output after the first clean-up; within this long (the workers' cancel grace) each has
-    /// stopped or its worker has exited, so the job's folder is deleted once more then.
-    /// </param>
-    /// <param name="lateSweepAfter">
-    /// An attempt on a worker that was paused (a long GC, a stalled VM) or cut off stores its output
-    /// when it runs again, possibly after the job ended, whatever the job's outcome: what the job
-    /// leaves behind is deleted once more this long after it ended (mapreduce.master.late-sweep-after).
-    /// </param>
     /// <param name="backoff">The delays between tries of a clean-up while the kvstore is away (mapreduce.kvstore.backoff); null: hocon/mapreduce.hocon's.</param>
-    public StoreJanitor(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default, TimeSpan? lateSweepAfter = null, ExponentialBackoff? backoff = null)
+    public StoreJanitor(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, ExponentialBackoff? backoff = null)
     {
         _findKvStore = findKvStore;
         _backoff = backoff ?? MapReduceSettings.Defaults.Master.KvStoreBackoff;
         _timeout = timeout;
-        _sweepAgainAfter = sweepAgainAfter;
-        _lateSweepAfter = lateSweepAfter ?? Timeout.InfiniteTimeSpan;
-        Receive<CleanUp>(m =>
-        {
-            CleanUpAsync(m.Job, 0, m.InUse ?? []).PipeTo(Self);
-            if (m.Job.Stage != JobStage.Succeeded) Timers.StartSingleTimer(("sweep", m.Job.Id), new SweepAgain(m.Job), _sweepAgainAfter);
-            if (_lateSweepAfter != Timeout.InfiniteTimeSpan) Timers.StartSingleTimer(("late-sweep", m.Job.Id), new SweepAgain(m.Job), _lateSweepAfter);
-        });
+        Receive<CleanUp>(m => CleanUpAsync(m.Job, 0, m.InUse ?? []).PipeTo(Self));
         Receive<CleanUpTried>(m =>
         {
             if (m.Unreachable is null)
@@ -85,14 +69,11 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
             Timers.StartSingleTimer(("clean-up", m.Job.Id), new CleanUpAgain(m.Job, m.Failures, m.InUse), delay);
         });
         Receive<CleanUpAgain>(m => CleanUpAsync(m.Job, m.Failures, m.InUse).PipeTo(Self));
-        // Best effort, as the first pass; nobody waits for it.
-        Receive<SweepAgain>(m => _ = SweepAsync(m.Job));
         Receive<RemoveDataset>(m => RemoveAsync(m).PipeTo(Context.Parent));
     }
 
-    public static Props Props(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, TimeSpan sweepAgainAfter = default, TimeSpan? lateSweepAfter = null,
-        ExponentialBackoff? backoff = null) =>
-        Akka.Actor.Props.Create(() => new StoreJanitor(findKvStore, timeout, sweepAgainAfter, lateSweepAfter, backoff));
+    public static Props Props(Func<TimeSpan, Task<IActorRef>> findKvStore, TimeSpan timeout, ExponentialBackoff? backoff = null) =>
+        Akka.Actor.Props.Create(() => new StoreJanitor(findKvStore, timeout, backoff));
 
     /// <summary>
     /// A job that succeeded needs none of its map runs, nor the outputs of reduce attempts that
@@ -133,8 +114,9 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
         try
         {
             var kvstore = await _findKvStore(_timeout).ConfigureAwait(false);
+            // The job's end marker goes first, whatever happens to the rest: it fences the job's folder.
+            await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(new KvStoreProtocol.CleanUpJob(job.Id, Leftovers(job)), _timeout).ConfigureAwait(false);
             if (Keep(job, inUse) is { } keep) await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(keep, _timeout).ConfigureAwait(false);
-            await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(new KvStoreProtocol.RemoveFolders(Leftovers(job)), _timeout).ConfigureAwait(false);
         }
         catch (Exception e) when (KvStoreUnreachableException.IsOutage(e))
         {
@@ -145,20 +127,6 @@ public sealed class StoreJanitor : ReceiveActor, IWithTimers
             _log.Warning("job {0}: its intermediate data stays in the store: {1}", job.Id, e.Message);
         }
         return new CleanUpTried(job, failures, null, inUse);
-    }
-
-    /// <summary>Deletes an ended job's leftovers once more (what it keeps stays kept); what fails is only space.</summary>
-    private async Task SweepAsync(JobState job)
-    {
-        try
-        {
-            var kvstore = await _findKvStore(_timeout).ConfigureAwait(false);
-            await kvstore.Ask<KvStoreProtocol.FoldersRemoved>(new KvStoreProtocol.RemoveFolders(Leftovers(job)), _timeout).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            _log.Info("job {0}: a later sweep of its intermediate data did not reach the kvstore: {1}", job.Id, e.Message);
-        }
     }
 
     private async Task<DatasetRemovalEnded> RemoveAsync(RemoveDataset m)

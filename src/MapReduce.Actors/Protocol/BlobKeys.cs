@@ -26,12 +26,12 @@ public static class BlobKeys
 
     public static string MapRunIn(string mapAttemptFolder, int partition) => $"{mapAttemptFolder}/p{partition:D5}";
 
-    /// <summary>Everything a job wrote: its map runs and every reduce attempt's output.</summary>
-    public static string JobFolder(JobId job) => $"jobs/{job}";
+    /// <summary>Everything a job wrote: its map runs and every reduce attempt's output. Fenced once the job ended (<see cref="MapReduce.Storage.Blobs.JobFence"/>).</summary>
+    public static string JobFolder(JobId job) => $"{MapReduce.Storage.Blobs.JobFence.JobsFolder}/{job}";
 
-    public static string MapRunsFolder(JobId job) => $"jobs/{job}/map";
+    public static string MapRunsFolder(JobId job) => $"{JobFolder(job)}/map";
 
-    public static string ReduceAttemptFolder(AttemptId attempt) => $"jobs/{attempt.Job}/reduce/{attempt.Name}";
+    public static string ReduceAttemptFolder(AttemptId attempt) => $"{JobFolder(attempt.Job)}/reduce/{attempt.Name}";
 
     /// <summary>The output part a reduce attempt writes (its task's index is the partition).</summary>
     public static string ReduceOutput(AttemptId attempt) => $"{ReduceAttemptFolder(attempt)}/{PartName(attempt.Task.Index)}";

@@ -47,8 +47,13 @@ public static class KvStoreProtocol
 
     public sealed record DatasetRemoved(string DirId, int Chunks, long Bytes);
 
-    /// <summary>Deletes every blob under these key prefixes (a finished job's map runs); answered with <see cref="FoldersRemoved"/>.</summary>
-    public sealed record RemoveFolders(string[] Prefixes);
+    /// <summary>
+    /// A job ended: its end marker is stored (<see cref="MapReduce.Storage.Blobs.JobFence.Marker"/>: from then on no write
+    /// into its folder stays), and only then is every blob under <paramref name="Leftovers"/> (key
+    /// prefixes in its folder: its map runs, the attempts that lost, or all of it) deleted. Answered
+    /// with <see cref="FoldersRemoved"/>; asked again (a take-over, a kvstore that was away) it does the same.
+    /// </summary>
+    public sealed record CleanUpJob(JobId Job, string[] Leftovers);
 
     public sealed record FoldersRemoved(int Blobs);
 

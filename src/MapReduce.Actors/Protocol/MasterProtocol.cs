@@ -125,7 +125,7 @@ public static class MasterProtocol
         UserCode,
         /// <summary>Storage or network trouble: retried.</summary>
         Infrastructure,
-        /// <summary>The attempt was stopped (it ran past task-timeout, or was cancelled): already accounted for by the master.</summary>
+        /// <summary>The attempt was stopped (it ran past task-timeout, or was cancelled), or its output came after its job ended and was discarded: already accounted for by the master.</summary>
         Stopped,
         /// <summary>The worker's scratch disk is full (ENOSPC): not the task's fault, so not counted; it runs again elsewhere.</summary>
         DiskFull,

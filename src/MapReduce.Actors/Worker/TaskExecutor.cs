@@ -266,10 +266,11 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     /// for want of space (this worker's scratch, or the kvstore's folder) says nothing about what was
     /// read, and re-reading every input (20,000 runs for a wide reduce) would only add load to a
     /// struggling machine; the attempt runs again elsewhere, where a corrupt input is found as usual.
+    /// Nor for output refused because its job has ended: nothing runs again, and the inputs are being deleted.
     /// </summary>
     private async Task<Exception> CorruptInputAsync(Exception e, IEnumerable<string> inputs, CancellationToken stop)
     {
-        if (e is BlobCorruptException or CompileErrorException or KvStoreDiskFullException || DiskFull.Is(e) || stop.IsCancellationRequested) return e;
+        if (e is BlobCorruptException or CompileErrorException or KvStoreDiskFullException or KvStoreJobEndedException || DiskFull.Is(e) || stop.IsCancellationRequested) return e;
         foreach (var key in inputs)
         {
             try
@@ -356,6 +357,7 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     private async Task<TaskAttemptFailed> FailedAsync(AttemptId attempt, AttemptContext context, Exception e, CancellationToken stop, InputLine? line = null)
     {
         var failed = Failed(attempt, e, stop);
+        if (e is KvStoreJobEndedException) log?.Invoke($"{attempt}: {e.Message}");
         if (failed.Kind == FailureKind.UserCode && line is not null) failed = failed with { Line = line };
         // Storage trouble or a stop says nothing about the user's code: only output it printed is worth a blob then.
         var explain = failed.Kind is FailureKind.UserCode or FailureKind.CompileError;
@@ -402,6 +404,8 @@ public sealed class TaskExecutor(IBlobClient blobs, CompiledCodeCache code, stri
     internal static TaskAttemptFailed Failed(AttemptId attempt, Exception e, CancellationToken stop) => e switch
     {
         OperationCanceledException when stop.IsCancellationRequested => new TaskAttemptFailed(attempt, FailureKind.Stopped, "stopped"),
+        // Its output came after its job's end (a paused worker, say) and was discarded: over, not failed, nothing to run again.
+        KvStoreJobEndedException ended => new TaskAttemptFailed(attempt, FailureKind.Stopped, ended.Message),
         CompileErrorException c => new TaskAttemptFailed(attempt, FailureKind.CompileError, c.Message),
         UserCodeException u => new TaskAttemptFailed(attempt, FailureKind.UserCode, u.Message),
         // A record that cannot be read (--input-format) fails every attempt alike: the job fails at once, as for code that does not compile.

@@ -18,7 +18,8 @@ public interface IBlobStore
     /// published only once complete. Blobs are written once: when the key holds a blob, the same
     /// bytes again (a retried upload) succeed and change nothing, other bytes throw
     /// <see cref="BlobConflictException"/>, as does a script under <c>code/</c> that does not hash
-    /// to its id (<see cref="CodeBlob"/>).
+    /// to its id (<see cref="CodeBlob"/>). A blob under <c>jobs/JOB/</c> once the job's end marker is
+    /// stored is deleted again and refused with <see cref="JobEndedException"/> (<see cref="JobFence"/>).
     /// </summary>
     Task<long> PutAsync(string key, Stream data, long length, CancellationToken ct = default);
 

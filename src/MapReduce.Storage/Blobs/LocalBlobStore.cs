@@ -11,6 +11,12 @@ namespace MapReduce.Storage.Blobs;
 /// </summary>
 public sealed class LocalBlobStore : IBlobStore, IDisposable
 {
+    /// <summary>The subfolder of <see cref="Root"/> that holds the blobs, at their keys.</summary>
+    public const string BlobsFolder = "blobs";
+
+    /// <summary>The subfolder of <see cref="Root"/> that holds each blob's checksum, at the blob's key.</summary>
+    public const string ChecksumsFolder = "checksums";
+
     private const string IdFileName = "store-id";
     private const string OwnerLockFileName = "owner.lock";
     private readonly string _blobRoot;
@@ -31,9 +37,9 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
     {
         Root = Path.GetFullPath(root);
         StoreId = storeId;
-        _blobRoot = Path.Combine(Root, "blobs");
+        _blobRoot = Path.Combine(Root, BlobsFolder);
         _tempRoot = Path.Combine(Root, "incoming");
-        _checksumRoot = Path.Combine(Root, "checksums");
+        _checksumRoot = Path.Combine(Root, ChecksumsFolder);
         if (!owner) return;
         Directory.CreateDirectory(Root);
         _ownerLock = FileLock.TryTake(Path.Combine(Root, OwnerLockFileName))
@@ -145,11 +151,43 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
     /// Publishes a fully written temp file under the key. Blobs are written once: a key that
     /// exists keeps its bytes, and a second write of the same bytes (a retried upload) is accepted
     /// without change, while other bytes are refused with <see cref="BlobConflictException"/>. A
-    /// script under <c>code/</c> must hash to its id (<see cref="CodeBlob"/>). The temp file is
-    /// gone afterwards in every case.
+    /// script under <c>code/</c> must hash to its id (<see cref="CodeBlob"/>). A key in the folder of
+    /// a job that has ended is refused with <see cref="JobEndedException"/>, and what this write
+    /// published is deleted again (<see cref="JobFence"/>). The temp file is gone afterwards in every case.
     /// </summary>
     /// <param name="checksum">The checksum of the temp file's bytes when its writer hashed them on the way; null: they are read once more to hash them.</param>
     public long Commit(string tempPath, string key, BlobChecksum? checksum = null)
+    {
+        var marker = JobFence.MarkerOf(key);
+        bool published;
+        long length;
+        try
+        {
+            (length, published) = Publish(tempPath, key, checksum);
+        }
+        catch (IOException e) when (e is not BlobConflictException && marker is not null && Exists(marker))
+        {
+            // The job's clean-up deleted the folder under this write. Publish kept no file of it; the
+            // folders it made go too (not a blob that was there before: a part the job keeps).
+            if (!Exists(key)) DeleteAll([key]);
+            throw new JobEndedException(JobFence.JobOf(key)!, key);
+        }
+        AfterPublish?.Invoke(key);
+        // The fence: published first, then checked (see JobFence for why that leaves nothing).
+        if (marker is not null && Exists(marker))
+        {
+            // Only what this write published: a blob that was there already is its own writer's (or the clean-up's) to delete.
+            if (published) DeleteAll([key]);
+            throw new JobEndedException(JobFence.JobOf(key)!, key);
+        }
+        return length;
+    }
+
+    /// <summary>Tests only: runs between a write's publication and its look for the job's end marker, to put a clean-up's steps there.</summary>
+    internal Action<string>? AfterPublish { get; set; }
+
+    /// <summary>The publication <see cref="Commit"/> makes: the blob's length, and whether this call put it there (false: the same bytes were there already).</summary>
+    private (long Length, bool Published) Publish(string tempPath, string key, BlobChecksum? checksum)
     {
         var target = PathOf(key);
         var length = new FileInfo(tempPath).Length;
@@ -164,14 +202,14 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
             try
             {
                 File.Move(tempPath, target, overwrite: false);
-                return length;
+                return (length, true);
             }
             catch (IOException) when (File.Exists(target))
             {
                 if (SameBytes(tempPath, target))
                 {
                     if (ChecksumOf(key) != checksum) WriteChecksum(key, checksum); // a blob from before checksums gets one
-                    return length;
+                    return (length, false);
                 }
                 // Another writer won a race for the key with other bytes: its checksum, not this one.
                 WriteChecksum(key, BlobChecksum.OfFile(target));

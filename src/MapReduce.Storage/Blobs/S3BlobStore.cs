@@ -127,8 +127,11 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
                 if (existing is { Whole: true })
                 {
                     sha256 ??= await HashAsync(body, ct).ConfigureAwait(false);
-                    if (await SameBytesAsync(existing, key, length, sha256, ct).ConfigureAwait(false)) return length;
-                    throw new BlobConflictException($"blob {key} already exists with other bytes; a blob is written once");
+                    if (!await SameBytesAsync(existing, key, length, sha256, ct).ConfigureAwait(false))
+                        throw new BlobConflictException($"blob {key} already exists with other bytes; a blob is written once");
+                    // Not this write's blob: its own writer (or the job's clean-up) deletes it when the job has ended.
+                    await FenceAsync(key, objectKey, published: false, ct).ConfigureAwait(false);
+                    return length;
                 }
                 body.Position = 0;
                 var request = new PutObjectRequest
@@ -149,18 +152,50 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
                 try
                 {
                     await _s3.PutObjectAsync(request, ct).ConfigureAwait(false);
-                    return length;
                 }
                 catch (AmazonS3Exception e) when (attempt < PutAttempts && LostRace(e))
                 {
                     // Another writer got there first, or was writing at the same time: look again.
+                    continue;
                 }
+                if (AfterPut is { } afterPut) await afterPut(key).ConfigureAwait(false);
+                await FenceAsync(key, objectKey, published: true, ct).ConfigureAwait(false);
+                return length;
             }
         }
         catch (Exception e) when (IsServiceFailure(e))
         {
             throw Failure("store", key, e);
         }
+    }
+
+    /// <summary>Tests only: runs between a PutObject and the look for the job's end marker, to put a clean-up's steps there.</summary>
+    internal Func<string, Task>? AfterPut { get; set; }
+
+    /// <summary>
+    /// The fence (<see cref="JobFence"/>), after the PutObject: a blob in the folder of a job whose
+    /// end marker is stored is deleted again (when this write <paramref name="published"/> it) and
+    /// refused with <see cref="JobEndedException"/>. When the marker cannot be looked up, the blob
+    /// is deleted too (best effort) before the failure goes on: a put that fails leaves nothing a
+    /// clean-up already past might miss.
+    /// </summary>
+    private async Task FenceAsync(string key, string objectKey, bool published, CancellationToken ct)
+    {
+        if (JobFence.MarkerOf(key) is not { } marker) return;
+        bool ended;
+        try
+        {
+            ended = await HeadAsync(_options.ObjectKey(marker), ct).ConfigureAwait(false) is { Whole: true };
+        }
+        catch when (published)
+        {
+            try { await _s3.DeleteObjectAsync(_options.Bucket, objectKey, CancellationToken.None).ConfigureAwait(false); }
+            catch (Exception e) when (IsServiceFailure(e)) { }
+            throw;
+        }
+        if (!ended) return;
+        if (published) await _s3.DeleteObjectAsync(_options.Bucket, objectKey, CancellationToken.None).ConfigureAwait(false);
+        throw new JobEndedException(JobFence.JobOf(key)!, key);
     }
 
     /// <summary>

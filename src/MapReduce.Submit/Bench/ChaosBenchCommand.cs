@@ -2,6 +2,7 @@ using System.Diagnostics;
 using MapReduce.Actors.Hosting;
 using MapReduce.Actors.Protocol;
 using MapReduce.Node;
+using MapReduce.Storage.Blobs;
 using MapReduce.Storage.Catalog;
 using MapReduce.Storage.Chunking;
 using MapReduce.Submit.Client;
@@ -240,14 +241,11 @@ public static class ChaosBenchCommand
 
     /// <summary>
     /// The files under the kvstore's folder (relative paths), read until they stop changing for
-    /// 3 s (the janitor deletes an ended job's runs a moment later) or equal <paramref name="expected"/>, at most two minutes
-    /// (the janitor sweeps an ended job once more after mapreduce.master.late-sweep-after).
+    /// 3 s (the janitor deletes an ended job's runs a moment later) or equal <paramref name="expected"/>, at most two minutes.
     /// </summary>
     private static async Task<HashSet<string>> SettledFilesAsync(string folder, HashSet<string>? expected, CancellationToken ct)
     {
-        HashSet<string> Files() => Directory.Exists(folder)
-            ? Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(folder, f)).ToHashSet(StringComparer.Ordinal)
-            : [];
+        HashSet<string> Files() => StoreFiles(folder);
         var last = Files();
         var stable = Stopwatch.StartNew();
         var watch = Stopwatch.StartNew();
@@ -265,6 +263,25 @@ public static class ChaosBenchCommand
         }
         return last;
     }
+
+    /// <summary>
+    /// The files under a kvstore folder (paths relative to it) that a soak must leave as it found
+    /// them: all but the end markers of jobs (a blob under <c>ended/</c>, and its checksum), one of
+    /// which every ended job leaves for good (Storage.Blobs.JobFence). Anything else a job leaves,
+    /// in <c>jobs/</c> or beside it, is listed.
+    /// </summary>
+    public static HashSet<string> StoreFiles(string folder)
+    {
+        if (!Directory.Exists(folder)) return [];
+        return Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(folder, f))
+            .Where(f => !IsEndMarker(f))
+            .ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>blobs/ended/JOB or checksums/ended/JOB: a job's end marker or its checksum, nothing deeper.</summary>
+    private static bool IsEndMarker(string relative) =>
+        relative.Split(Path.DirectorySeparatorChar) is [LocalBlobStore.BlobsFolder or LocalBlobStore.ChecksumsFolder, JobFence.EndedFolder, _];
 
     /// <summary>Threads that spin at the lowest priority until disposed: the machine saturated, as under a neighbour's load.</summary>
     private static IDisposable BusyThreads(int count)

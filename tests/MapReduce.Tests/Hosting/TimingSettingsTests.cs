@@ -31,4 +31,16 @@ public sealed class TimingSettingsTests
     {
         Assert.Equal(message, Assert.Throws<ConfigurationException>(() => Read(hocon)).Message);
     }
+
+    /// <summary>
+    /// mapreduce.master.late-sweep-after is gone (the kvstore fences an ended job's folder instead):
+    /// a config file that still sets it starts as before, the key read by nothing.
+    /// </summary>
+    [Fact]
+    public void A_config_that_still_sets_the_removed_late_sweep_after_starts()
+    {
+        var config = ConfigurationFactory.ParseString("mapreduce.master.late-sweep-after = 30s").WithFallback(MapReduceSettings.LoadConfig());
+        Assert.Equal(Read("").KvStoreTimeout, MapReduceSettings.From(config).Master.KvStoreTimeout);
+        Assert.False(MapReduceSettings.LoadConfig().HasPath("mapreduce.master.late-sweep-after"));
+    }
 }

@@ -289,6 +289,30 @@ public sealed class BlobHttpTests : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         Assert.Equal([1, 2, 3], _blobs.ReadAll("jobs/j/map/m00000.1/p00000"));
     }
 
+    /// <summary>The fence over both ways in: the data channel answers 410 Gone, the short circuit refuses the same; either way the client hears why and nothing stays.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_write_into_an_ended_jobs_folder_is_refused_as_such_and_leaves_nothing(bool shortCircuit)
+    {
+        var client = NewClient(shortCircuit: shortCircuit);
+        Assert.Equal(shortCircuit, await client.IsShortCircuitAsync());
+        await client.PutAsync("jobs/job-2/map/m00000.1/p00000", [1]); // a running job's
+        await JobFence.EndAsync(_blobs, "job-1");
+        var part = _folder.File("part");
+        await File.WriteAllBytesAsync(part, RandomBytes(1000));
+
+        var put = await Assert.ThrowsAsync<KvStoreJobEndedException>(() => client.PutAsync("jobs/job-1/map/m00000.2/p00000", [1, 2, 3]));
+        Assert.Equal("job job-1 has ended; this attempt's output is discarded (jobs/job-1/map/m00000.2/p00000 was not kept)", put.Message);
+        var owned = await Assert.ThrowsAsync<KvStoreJobEndedException>(() => client.PutOwnedFileAsync("jobs/job-1/reduce/r00000.2/part-00000", part));
+        Assert.Equal("job job-1 has ended; this attempt's output is discarded (jobs/job-1/reduce/r00000.2/part-00000 was not kept)", owned.Message);
+
+        Assert.False(Directory.Exists(Path.Combine(_blobs.Root, "blobs", "jobs", "job-1")));
+        Assert.False(Directory.Exists(Path.Combine(_blobs.Root, "checksums", "jobs", "job-1")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_blobs.Root, "incoming")));
+        Assert.Equal([1], await client.GetBytesAsync("jobs/job-2/map/m00000.1/p00000"));
+    }
+
     [Fact]
     public async Task A_script_that_does_not_hash_to_its_code_id_is_refused_over_http_with_409()
     {

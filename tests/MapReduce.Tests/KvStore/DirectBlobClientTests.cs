@@ -70,4 +70,14 @@ public sealed class DirectBlobClientTests : IDisposable
         Assert.Equal("blob jobs/j/reduce/r00000.1/part-00000 already exists with other bytes; a blob is written once", e.Message);
         Assert.Equal([1, 2, 3], await _client.GetBytesAsync("jobs/j/reduce/r00000.1/part-00000"));
     }
+
+    [Fact]
+    public async Task A_write_into_an_ended_jobs_folder_is_refused_with_the_stores_message_and_leaves_nothing()
+    {
+        await JobFence.EndAsync(_store, "j");
+        var e = await Assert.ThrowsAsync<KvStoreJobEndedException>(() => _client.PutAsync("jobs/j/reduce/r00000.2/part-00000", [1, 2, 3]));
+        Assert.Equal("job j has ended; this attempt's output is discarded (jobs/j/reduce/r00000.2/part-00000 was not kept)", e.Message);
+        Assert.False(_store.Exists("jobs/j/reduce/r00000.2/part-00000"));
+        Assert.Null(_store.ChecksumOf("jobs/j/reduce/r00000.2/part-00000"));
+    }
 }

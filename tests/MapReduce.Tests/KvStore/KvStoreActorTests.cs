@@ -146,28 +146,86 @@ public sealed class KvStoreActorTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public void Removing_folders_deletes_every_blob_under_them_and_nothing_beside_them()
+    public void Cleaning_up_a_job_stores_its_end_marker_and_deletes_every_blob_under_its_leftovers_and_nothing_beside_them()
     {
         _blobs.Put("jobs/job-1/map/m00000.1/p00000", [1, 2]);
         _blobs.Put("jobs/job-1/map/m00001.2/p00003", [3]);
         _blobs.Put("jobs/job-1/reduce/r00000.1/part-00000", [4]);
         _blobs.Put("jobs/job-1/reduce/r00000.2/part-00000", [5]);
 
-        _kvstore.Tell(new RemoveFolders(["jobs/job-1/map", "jobs/job-1/reduce/r00000.1", "jobs/job-2/map"]));
+        _kvstore.Tell(new CleanUpJob(new JobId("job-1"), ["jobs/job-1/map", "jobs/job-1/reduce/r00000.1"]));
         Assert.Equal(3, ExpectMsg<FoldersRemoved>().Blobs);
 
         Assert.False(Directory.Exists(BlobFolder("jobs/job-1/map")));
         Assert.False(Directory.Exists(BlobFolder("jobs/job-1/reduce/r00000.1")));
+        Assert.Equal([5], _blobs.ReadAll("jobs/job-1/reduce/r00000.2/part-00000")); // kept (the accepted part)
+        Assert.Equal(0, _blobs.LengthOf("ended/job-1"));
+        // From now on nothing lands in its folder; asked again (a take-over), the clean-up does the same.
+        Assert.Throws<JobEndedException>(() => _blobs.Put("jobs/job-1/map/m00000.3/p00000", [6]));
+        _kvstore.Tell(new CleanUpJob(new JobId("job-1"), ["jobs/job-1/map", "jobs/job-1/reduce/r00000.1"]));
+        Assert.Equal(0, ExpectMsg<FoldersRemoved>().Blobs);
         Assert.Equal([5], _blobs.ReadAll("jobs/job-1/reduce/r00000.2/part-00000"));
+    }
+
+    /// <summary>
+    /// Mark, then delete: a clean-up whose marker cannot be stored deletes nothing (it is asked
+    /// again), so a deletion is never followed by a late write the fence would not stop.
+    /// </summary>
+    [Fact]
+    public void A_job_is_marked_ended_before_anything_of_it_is_deleted()
+    {
+        _blobs.Put("jobs/job-1/map/m00000.1/p00000", [1]);
+        var calls = new List<string>();
+        var refuseMarker = true;
+        var kvstore = Sys.ActorOf(KvStoreActor.Props(new RecordingBlobStore(_blobs, calls, key => refuseMarker && key.StartsWith("ended/", StringComparison.Ordinal)), _catalog, "http://127.0.0.1:1/"));
+
+        kvstore.Tell(new CleanUpJob(new JobId("job-1"), ["jobs/job-1"]));
+        Assert.Equal("cannot store ended/job-1: disk gone", ExpectMsg<KvStoreFailure>().Message);
+        Assert.Equal(["put ended/job-1"], calls);
+        Assert.Equal([1], _blobs.ReadAll("jobs/job-1/map/m00000.1/p00000"));
+
+        refuseMarker = false;
+        calls.Clear();
+        kvstore.Tell(new CleanUpJob(new JobId("job-1"), ["jobs/job-1"]));
+        Assert.Equal(1, ExpectMsg<FoldersRemoved>().Blobs);
+        Assert.Equal(["put ended/job-1", "delete jobs/job-1"], calls);
     }
 
     [Fact]
     public void A_folder_that_escapes_the_store_is_refused_and_nothing_is_deleted()
     {
         _blobs.Put("jobs/job-1/map/m00000.1/p00000", [1]);
-        _kvstore.Tell(new RemoveFolders(["jobs/../jobs"]));
+        _kvstore.Tell(new CleanUpJob(new JobId("job-1"), ["jobs/../jobs"]));
         Assert.StartsWith("invalid blob key 'jobs/../jobs'", ExpectMsg<KvStoreFailure>().Message);
         Assert.Equal([1], _blobs.ReadAll("jobs/job-1/map/m00000.1/p00000"));
+    }
+
+    /// <summary>The kvstore's folder, with every put and folder deletion written down in order; a put <paramref name="refuse"/> names fails as a lost disk would.</summary>
+    private sealed class RecordingBlobStore(LocalBlobStore inner, List<string> calls, Func<string, bool> refuse) : IBlobStore
+    {
+        public string Location => inner.Location;
+
+        public Task<bool> ExistsAsync(string key, CancellationToken ct = default) => inner.ExistsAsync(key, ct);
+
+        public Task<long> PutAsync(string key, Stream data, long length, CancellationToken ct = default)
+        {
+            calls.Add($"put {key}");
+            return refuse(key) ? Task.FromException<long>(new IOException($"cannot store {key}: disk gone")) : inner.PutAsync(key, data, length, ct);
+        }
+
+        public Task<StoredBlob?> OpenReadAsync(string key, CancellationToken ct = default) => inner.OpenReadAsync(key, ct);
+
+        public Task<StoredBlob?> OpenReadAsync(string key, long offset, long? length, CancellationToken ct = default) => inner.OpenReadAsync(key, offset, length, ct);
+
+        public Task<(int Blobs, long Bytes)> DeleteAllAsync(IReadOnlyCollection<string> keys, CancellationToken ct = default) => inner.DeleteAllAsync(keys, ct);
+
+        public Task<int> DeleteFolderAsync(string prefix, CancellationToken ct = default)
+        {
+            calls.Add($"delete {prefix}");
+            return inner.DeleteFolderAsync(prefix, ct);
+        }
+
+        public Task<int> SweepAbandonedAsync(TimeSpan idle, CancellationToken ct = default) => inner.SweepAbandonedAsync(idle, ct);
     }
 
     /// <summary>A manifest that lists another dataset's chunk: deleting the new dataset would delete that chunk.</summary>

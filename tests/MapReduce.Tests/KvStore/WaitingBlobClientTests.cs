@@ -72,6 +72,19 @@ public sealed class WaitingBlobClientTests
         Assert.Equal([1, 2, 4, 3], Gaps(inner));
     }
 
+    /// <summary>Its job is over: asking again could never succeed, so the attempt hears it at once, even with the kvstore away and a disk-full wait set.</summary>
+    [Fact]
+    public async Task A_write_refused_because_its_job_has_ended_fails_at_once_and_is_never_made_again()
+    {
+        var ended = new KvStoreJobEndedException("job j has ended; this attempt's output is discarded (jobs/j/map/m00000.2/p00000 was not kept)");
+        var inner = new Flaky(_clock, ended);
+        var e = await Assert.ThrowsAsync<KvStoreJobEndedException>(() =>
+            Client(inner, away: () => true, diskFullWait: TimeSpan.FromSeconds(30)).PutOwnedFileAsync("jobs/j/map/m00000.2/p00000", "/tmp/run"));
+        Assert.Same(ended, e);
+        Assert.Single(inner.Calls);
+        Assert.Empty(_log);
+    }
+
     [Fact]
     public async Task Without_a_disk_full_wait_a_full_kvstore_fails_the_write_at_once()
     {

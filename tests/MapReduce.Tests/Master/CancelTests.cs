@@ -22,7 +22,7 @@ public sealed class CancelTests : MasterTestKit
         var stopped = new[] { worker.ExpectMsg<CancelAttempt>(), worker.ExpectMsg<CancelAttempt>() };
         Assert.Equal(running.Select(r => r.Attempt.Name).Order(), stopped.Select(s => s.Attempt.Name).Order());
         Assert.All(stopped, s => Assert.Equal($"job {job} was cancelled", s.Reason));
-        Assert.Equal([$"jobs/{job}"], KvStore.ExpectMsg<KvStoreProtocol.RemoveFolders>().Prefixes);
+        Assert.Equal([$"jobs/{job}"], KvStore.ExpectMsg<KvStoreProtocol.CleanUpJob>().Leftovers);
 
         // The stopped attempts report back; their slots go to the next job, and a late result changes nothing.
         foreach (var s in stopped) master.Tell(new TaskAttemptFailed(s.Attempt, FailureKind.Stopped, "stopped"), worker.Ref);

@@ -115,8 +115,9 @@ public sealed class JobMasterTests : MasterTestKit
         master.Tell(new ReduceTaskSucceeded(retry.Attempt, 1), worker.Ref);
         master.Tell(new ReduceTaskSucceeded(reduces[1].Attempt, 1), worker.Ref);
 
-        var removed = KvStore.ExpectMsg<KvStoreProtocol.RemoveFolders>();
-        Assert.Equal([$"jobs/{job}/map", $"jobs/{job}/reduce/r00000.1"], removed.Prefixes);
+        var removed = KvStore.ExpectMsg<KvStoreProtocol.CleanUpJob>();
+        Assert.Equal(job, removed.Job); // the kvstore stores its end marker first
+        Assert.Equal([$"jobs/{job}/map", $"jobs/{job}/reduce/r00000.1"], removed.Leftovers);
         Assert.Equal($"jobs/{job}/reduce/r00000.2/part-00000", StatusOf(master, job).ResultParts()[0]); // the result stays
     }
 
@@ -125,7 +126,7 @@ public sealed class JobMasterTests : MasterTestKit
     {
         var (master, worker, job) = StartJob(slots: 1);
         master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError, "task.csx does not compile"), worker.Ref);
-        Assert.Equal([$"jobs/{job}"], KvStore.ExpectMsg<KvStoreProtocol.RemoveFolders>().Prefixes);
+        Assert.Equal([$"jobs/{job}"], KvStore.ExpectMsg<KvStoreProtocol.CleanUpJob>().Leftovers);
     }
 
     [Fact]
@@ -133,13 +134,13 @@ public sealed class JobMasterTests : MasterTestKit
     {
         var (master, worker, job) = StartJob(slots: 1);
         master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError, "task.csx does not compile"), worker.Ref);
-        KvStore.ExpectMsg<KvStoreProtocol.RemoveFolders>(); // not answered: the job stays unarchived
+        KvStore.ExpectMsg<KvStoreProtocol.CleanUpJob>(); // not answered: the job stays unarchived
         Watch(master);
         Sys.Stop(master);
         ExpectTerminated(master);
 
         NewMaster();
-        Assert.Equal([$"jobs/{job}"], KvStore.ExpectMsg<KvStoreProtocol.RemoveFolders>().Prefixes);
+        Assert.Equal([$"jobs/{job}"], KvStore.ExpectMsg<KvStoreProtocol.CleanUpJob>().Leftovers);
     }
 
     [Fact]
@@ -151,7 +152,7 @@ public sealed class JobMasterTests : MasterTestKit
         KvStore.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
 
         master.Tell(new TaskAttemptFailed(worker.ExpectMsg<RunMapTask>().Attempt, FailureKind.CompileError, "task.csx does not compile"), worker.Ref);
-        KvStore.ExpectMsg<KvStoreProtocol.RemoveFolders>();
+        KvStore.ExpectMsg<KvStoreProtocol.CleanUpJob>();
 
         master.Tell(new DeleteDataset("data-1"));
         Assert.Equal("data-1", KvStore.ExpectMsg<KvStoreProtocol.RemoveDataset>().DirId);

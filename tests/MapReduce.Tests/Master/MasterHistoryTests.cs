@@ -26,7 +26,7 @@ public sealed class MasterHistoryTests(ITestOutputHelper output) : MasterTestKit
     public void Snapshots_are_taken_and_used_and_older_events_are_deleted()
     {
         var settings = Defaults with { SnapshotAfter = 20 };
-        AnswerRemoveFolders(KvStore);
+        AnswerCleanUps(KvStore);
         var master = NewMaster(settings);
         var worker = CreateTestProbe();
         master.Tell(new RegisterWorker(worker.Ref, 10, []));
@@ -173,7 +173,7 @@ public sealed class MasterHistoryTests(ITestOutputHelper output) : MasterTestKit
 
         public void ReadsTheOldJournal(string file)
         {
-            AnswerRemoveFolders(KvStore);
+            AnswerCleanUps(KvStore);
             var master = NewMaster();
 
             var running = StatusOf(master, Running);
@@ -228,7 +228,7 @@ public sealed class MasterHistoryTests(ITestOutputHelper output) : MasterTestKit
                 (state.Maps[1].Stage, state.Maps[1].CurrentAttempt, state.Maps[1].CountedFailures, state.Maps[1].LastError));
             Assert.Equal([new MapChunk("p.txt", 14, "data/packed/000000-000014"), new MapChunk("p.txt", 15, "data/packed/000000-000015")], state.Maps[7].Input!.Chunks());
 
-            AnswerRemoveFolders(KvStore);
+            AnswerCleanUps(KvStore);
             var master = NewMaster();
             var statusA = StatusOf(master, a);
             Assert.Equal((JobStage.Running, 3, 16, 0, 2), (statusA.Stage, statusA.MapsDone, statusA.MapsTotal, statusA.ReducesDone, statusA.ReducesTotal));
@@ -273,10 +273,10 @@ public sealed class MasterHistoryTests(ITestOutputHelper output) : MasterTestKit
         }
     }
 
-    private static void AnswerRemoveFolders(Akka.TestKit.TestProbe kvstore) =>
+    private static void AnswerCleanUps(Akka.TestKit.TestProbe kvstore) =>
         kvstore.SetAutoPilot(new Akka.TestKit.DelegateAutoPilot((sender, message) =>
         {
-            if (message is KvStoreProtocol.RemoveFolders) sender.Tell(new KvStoreProtocol.FoldersRemoved(0));
+            if (message is KvStoreProtocol.CleanUpJob) sender.Tell(new KvStoreProtocol.FoldersRemoved(0));
             return Akka.TestKit.AutoPilot.KeepRunning;
         }));
 
@@ -334,7 +334,7 @@ public sealed class MasterHistoryTests(ITestOutputHelper output) : MasterTestKit
         {
             Receive<RunMapTask>(m => Sender.Tell(new MapTaskSucceeded(m.Attempt, [1])));
             Receive<RunReduceTask>(m => Sender.Tell(new ReduceTaskSucceeded(m.Attempt, 1)));
-            Receive<KvStoreProtocol.RemoveFolders>(_ => Sender.Tell(new KvStoreProtocol.FoldersRemoved(0)));
+            Receive<KvStoreProtocol.CleanUpJob>(_ => Sender.Tell(new KvStoreProtocol.FoldersRemoved(0)));
         }
     }
 }

@@ -48,7 +48,7 @@ public sealed class StoreJanitorTests() : Akka.TestKit.Xunit2.TestKit(TestConfig
         {
             lock (tries) return tries.Count;
         }
-        var janitor = ChildActorOf(StoreJanitor.Props(Find, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5)));
+        var janitor = ChildActorOf(StoreJanitor.Props(Find, TimeSpan.FromSeconds(30)));
         var job = SucceededJob();
         janitor.Tell(new StoreJanitor.CleanUp(job));
 
@@ -62,12 +62,44 @@ public sealed class StoreJanitorTests() : Akka.TestKit.Xunit2.TestKit(TestConfig
             Assert.Equal(n, Tries());
             Scheduler.Advance(TimeSpan.FromMilliseconds(1));
         }
-        var remove = kvstore.ExpectMsg<KvStoreProtocol.RemoveFolders>();
-        Assert.Equal(StoreJanitor.Leftovers(job), remove.Prefixes);
+        var remove = kvstore.ExpectMsg<KvStoreProtocol.CleanUpJob>();
+        Assert.Equal(job.Id, remove.Job);
+        Assert.Equal(StoreJanitor.Leftovers(job), remove.Leftovers);
         Assert.Equal(8, Tries());
         ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // not done until the kvstore has deleted it
 
         kvstore.Reply(new KvStoreProtocol.FoldersRemoved(2));
         Assert.Equal(job.Id, ExpectMsg<StoreJanitor.CleanedUp>().Job);
+    }
+
+    /// <summary>
+    /// One clean-up per job, which carries the job so the kvstore fences its folder before it
+    /// deletes anything; no sweep later (a timer would be lost at a take-over), whatever the outcome.
+    /// </summary>
+    [Theory]
+    [InlineData(JobStage.Succeeded)]
+    [InlineData(JobStage.Failed)]
+    [InlineData(JobStage.Cancelled)]
+    public void A_job_is_cleaned_up_once_with_its_end_marker_and_never_swept_again(JobStage stage)
+    {
+        var kvstore = CreateTestProbe();
+        var janitor = ChildActorOf(StoreJanitor.Props(_ => Task.FromResult(kvstore.Ref), TimeSpan.FromSeconds(30)));
+        var job = SucceededJob() with { Stage = stage };
+        janitor.Tell(new StoreJanitor.CleanUp(job));
+
+        var cleanUp = kvstore.ExpectMsg<KvStoreProtocol.CleanUpJob>();
+        Assert.Equal(job.Id, cleanUp.Job);
+        string[] leftovers = stage == JobStage.Succeeded ? [$"jobs/{job.Id}/map"] : [$"jobs/{job.Id}"];
+        Assert.Equal(leftovers, cleanUp.Leftovers);
+        kvstore.Reply(new KvStoreProtocol.FoldersRemoved(1));
+        Assert.Equal(job.Id, ExpectMsg<StoreJanitor.CleanedUp>().Job);
+
+        // Past the workers' cancel grace and the old late sweep's 30 s, and much later: nothing more.
+        foreach (var _ in Enumerable.Range(0, 10))
+        {
+            Scheduler.Advance(TimeSpan.FromMinutes(1));
+            Settle(janitor);
+        }
+        kvstore.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 }

@@ -22,6 +22,8 @@ public sealed class ScratchSpaceTests
         { "user code that threw on its own full disk: the user's", new UserCodeException("Map threw on a.txt, line 1: IOException: full", new IOException("full", 28)),
             FailureKind.UserCode, "Map threw on a.txt, line 1: IOException: full" },
         { "another I/O error", new IOException("Input/output error", 5), FailureKind.Infrastructure, "IOException: Input/output error" },
+        { "output refused because its job has ended: over, not failed", new KvStoreJobEndedException("job j has ended; this attempt's output is discarded (jobs/j/map/m00000.2/p00000 was not kept)"),
+            FailureKind.Stopped, "job j has ended; this attempt's output is discarded (jobs/j/map/m00000.2/p00000 was not kept)" },
     };
 
     [Theory]
