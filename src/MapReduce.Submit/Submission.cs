@@ -186,19 +186,19 @@ public static class Submission
     /// </summary>
     private static async Task<JobDetail> FinalDetailAsync(ClusterApi api, string jobId, TimeSpan wait)
     {
-        var deadline = DateTime.UtcNow + wait;
+        var started = api.Time.GetTimestamp();
         while (true)
         {
             try
             {
                 var detail = await api.JobAsync(jobId, CancellationToken.None);
-                if (detail.Job.State != States.Running || DateTime.UtcNow > deadline) return detail;
+                if (detail.Job.State != States.Running || api.Time.GetElapsedTime(started) > wait) return detail;
             }
-            catch (ApiException e) when (e.Status == System.Net.HttpStatusCode.NotFound && DateTime.UtcNow < deadline)
+            catch (ApiException e) when (e.Status == System.Net.HttpStatusCode.NotFound && api.Time.GetElapsedTime(started) < wait)
             {
                 // A job with nothing to map (only empty files) can end before its first row is projected.
             }
-            await Task.Delay(50);
+            await Task.Delay(TimeSpan.FromMilliseconds(50), api.Time);
         }
     }
 

@@ -69,13 +69,18 @@ public sealed class ClusterTokenTests(RunningCluster cluster) : IDisposable
         Assert.Equal($"error: {ClusterTokenCheck.Wrong}", result.Error.Trim());
     }
 
-    /// <summary>Zero configuration: the local cluster the CLI starts makes its own token, and the CLI on its store finds it.</summary>
+    /// <summary>
+    /// Zero configuration: the local cluster the CLI starts makes its own token, and the CLI on its
+    /// store finds it. The cluster is kept for 15 s idle, so that it still runs between the CLIs
+    /// started after the submit on a loaded machine (6 s once ran out), and stops within the 20 s
+    /// the test waits for it at the end.
+    /// </summary>
     [Fact]
     public async Task A_local_cluster_makes_its_own_token_which_the_CLI_finds_on_its_store_and_others_lack()
     {
         var store = Path.Combine(_work, "store");
         var output = Path.Combine(_work, "out");
-        var submit = await Cli.RunAsync("MapReduce.Submit", ["-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--store", store, "--keep-cluster", "6s"],
+        var submit = await Cli.RunAsync("MapReduce.Submit", ["-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--store", store, "--keep-cluster", "15s"],
             TimeSpan.FromMinutes(4), withoutToken: true);
         Assert.True(submit.ExitCode == 0, submit.ToString());
         Assert.Equal(Oracle.WordCount(Cli.Samples("data")), Oracle.ReadParts(output, 4));

@@ -21,8 +21,12 @@ public sealed class ApiException(HttpStatusCode status, string message) : Except
 /// <param name="token">The cluster token, sent as a bearer token with every request; null: none.</param>
 /// <param name="serverCheck">How the masters' HTTPS certificates are judged (null: the machine's trusted roots).</param>
 /// <param name="waits">How long requests wait (mapreduce.client.patience, request-timeout; null: hocon/mapreduce.hocon's).</param>
-public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null, ServerCertificateCheck? serverCheck = null, ClientSettings? waits = null)
+/// <param name="time">The clock that <see cref="Patience"/> runs out on, and the pause between rounds of the URLs waits on (null: the system's).</param>
+public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null, ServerCertificateCheck? serverCheck = null, ClientSettings? waits = null,
+    TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private readonly HttpClient _http = new((serverCheck ?? ServerCertificateCheck.SystemRoots).Handler(handler =>
     {
         // Connection tuning, not a wait anyone sizes: a connect that fails goes to the next URL
@@ -49,6 +53,9 @@ public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null,
 
     /// <summary>The URL that answered last: where the status page is.</summary>
     public string CurrentUrl => Urls[_current % Urls.Count];
+
+    /// <summary>The clock this client's waits run on.</summary>
+    public TimeProvider Time => _time;
 
     /// <summary>The cluster token this client sends (the kvstore's data channel asks for it too).</summary>
     public string? Token => token;
@@ -90,7 +97,7 @@ public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null,
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, object? body, CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + Patience;
+        var started = _time.GetTimestamp();
         string? lastProblem = null;
         for (var tried = 0; ; tried++)
         {
@@ -122,10 +129,10 @@ public sealed class ClusterApi(IReadOnlyList<string> urls, string? token = null,
                 lastProblem = $"{baseUrl} did not answer {path} in time";
             }
             _current++;
-            if (DateTime.UtcNow > deadline)
+            if (_time.GetElapsedTime(started) > Patience)
                 throw new ApiException(HttpStatusCode.ServiceUnavailable, $"{lastProblem} (tried {string.Join(", ", Urls)} for {Patience.TotalSeconds:0} s)");
             // After a round of every URL, wait a little: a master may be starting or taking over.
-            if ((tried + 1) % Urls.Count == 0) await Task.Delay(200, ct).ConfigureAwait(false);
+            if ((tried + 1) % Urls.Count == 0) await Task.Delay(TimeSpan.FromMilliseconds(200), _time, ct).ConfigureAwait(false);
         }
     }
 

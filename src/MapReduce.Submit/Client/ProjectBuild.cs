@@ -24,9 +24,13 @@ public static partial class ProjectBuild
     public static async Task<byte[]> ArchiveAsync(string csproj, CancellationToken ct, TimeSpan? timeout = null)
     {
         var output = Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mapreduce-build", Guid.NewGuid().ToString("N"))).FullName;
+        var buildTimeout = timeout ?? MapReduceSettings.Defaults.Client.BuildTimeout;
         try
         {
-            await PublishAsync(csproj, output, timeout ?? MapReduceSettings.Defaults.Client.BuildTimeout, ct).ConfigureAwait(false);
+            // The turn may wait out another build of up to the default build timeout, whatever this one's own.
+            var turnTimeout = buildTimeout > MapReduceSettings.Defaults.Client.BuildTimeout ? buildTimeout : MapReduceSettings.Defaults.Client.BuildTimeout;
+            using (await TakeTurnAsync(turnTimeout, ct).ConfigureAwait(false))
+                await PublishAsync(csproj, output, buildTimeout, ct).ConfigureAwait(false);
             try
             {
                 ProjectJob.Check(output);
@@ -40,6 +44,34 @@ public static partial class ProjectBuild
         finally
         {
             try { Directory.Delete(output, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>
+    /// Waits until no other build of a job project runs on this machine (for this user), then holds
+    /// the turn until disposed. Two builds of one project, or of two projects that reference the same
+    /// one (the repository's SDK), write the same obj/ and bin/ folders: at the same time they can
+    /// leave a mix of both (two CLIs submitting at once; the unit and integration tests did).
+    /// </summary>
+    public static async Task<IDisposable> TakeTurnAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        var path = System.IO.Path.Combine(Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mapreduce-build")).FullName, "turn.lock");
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is an exclusive lock on the file across processes (flock on Unix); the process's end releases it.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (waited.Elapsed < timeout)
+            {
+                await Task.Delay(100, ct).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                throw new InputException($"another build of a job project on this machine held {path} for {Durations.Say(timeout)}; try again once it is over ({e.Message})");
+            }
         }
     }
 

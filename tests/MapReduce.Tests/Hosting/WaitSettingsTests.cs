@@ -65,6 +65,35 @@ public sealed class WaitSettingsTests
         Assert.EndsWith("(tried http://127.0.0.1:9/ for 1 s)", e.Message);
     }
 
+    /// <summary>
+    /// The patience runs out on the client's clock, not the wall clock: nothing listens at the URL,
+    /// and the request keeps trying (every 200 ms of that clock) until 60 s of it have passed.
+    /// </summary>
+    [Fact]
+    public async Task The_clis_patience_runs_on_its_clock()
+    {
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var api = new ClusterApi(["http://127.0.0.1:9/"], time: clock);
+        var request = api.ClusterAsync(CancellationToken.None);
+        var waited = TimeSpan.Zero;
+        while (!request.IsCompleted && waited < S(59))
+        {
+            // A real connection refusal takes real time: let it happen, then move the clock on.
+            await Task.Delay(5);
+            clock.Advance(S(1));
+            waited += S(1);
+        }
+        Assert.False(request.IsCompleted, "the request gave up before 60 s of the client's clock had passed");
+        for (var i = 0; i < 500 && !request.IsCompleted; i++)
+        {
+            await Task.Delay(5);
+            clock.Advance(S(1));
+        }
+        Assert.True(request.IsCompleted, "the request still tried after its clock had passed 60 s");
+        var e = await Assert.ThrowsAsync<ApiException>(() => request);
+        Assert.EndsWith("(tried http://127.0.0.1:9/ for 60 s)", e.Message);
+    }
+
     [Fact]
     public void A_workers_parts_default_to_the_hocons_waits()
     {

@@ -96,6 +96,20 @@ public sealed class JobCodeTests : IDisposable
         Assert.Equal("job project NoMap.csproj: Job (NoMap.dll) must define: IEnumerable<(TKey, TValue)> Map(string docId, string chunk)", e.Message);
     }
 
+    /// <summary>Builds of job projects on one machine take turns (they may share the SDK project's obj folder); one that cannot get its turn says why.</summary>
+    [Fact]
+    public async Task Builds_of_job_projects_take_turns_and_one_kept_waiting_too_long_says_so()
+    {
+        var first = await ProjectBuild.TakeTurnAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
+        var second = ProjectBuild.TakeTurnAsync(TimeSpan.FromSeconds(60), CancellationToken.None);
+        var refused = await Assert.ThrowsAsync<InputException>(() => ProjectBuild.TakeTurnAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None));
+        Assert.StartsWith("another build of a job project on this machine held ", refused.Message);
+        Assert.Contains("turn.lock for 300 ms; try again once it is over", refused.Message);
+        Assert.False(second.IsCompleted, "a second build got its turn while the first held it");
+        first.Dispose();
+        (await second.WaitAsync(TimeSpan.FromSeconds(30))).Dispose();
+    }
+
     [Fact]
     public async Task A_build_longer_than_build_timeout_is_stopped_with_one_line()
     {
