@@ -14,23 +14,17 @@ namespace MapReduce.IntegrationTests;
 [RunsAbout(100)]
 public sealed class FailureTests(ITestOutputHelper log)
 {
-    private static SortedSet<string> Expected => FailureCluster.SampleWordCount;
-
-    private static Task<CliResult> SubmitGated(FailureCluster cluster, string output) => cluster.SubmitGatedAsync(output);
-
-    private Task AssertExactOutput(Task<CliResult> submit, string output) => FailureCluster.AssertExactOutputAsync(submit, output, log);
-
     [Fact]
     public async Task A_worker_killed_mid_map()
     {
         await using var cluster = await FailureCluster.StartAsync(workers: 2);
         var output = Path.Combine(cluster.Work, "out");
-        var submit = SubmitGated(cluster, output);
+        var submit = cluster.SubmitGatedAsync(output);
         await cluster.WaitRunningAsync("map", 4, TimeSpan.FromSeconds(90));
         cluster.Kill("worker-1");
         cluster.Open("map");
         cluster.Open("reduce");
-        await AssertExactOutput(submit, output);
+        await FailureCluster.AssertExactOutputAsync(submit, output, log);
 
         // Counted once per task: the two attempts lost with the worker add nothing but themselves.
         var jobId = (await submit).SucceededJob;
@@ -39,8 +33,8 @@ public sealed class FailureTests(ITestOutputHelper log)
             TimeSpan.FromSeconds(10), "the job's counters did not reach the catalog");
         var totals = cluster.Catalog.GetCounters(jobId).Totals;
         Assert.Equal(Directory.GetFiles(Cli.Samples("data")).Sum(f => new FileInfo(f).Length), totals["map.input.bytes"]);
-        Assert.Equal(Expected.Count, totals["reduce.output.pairs"]);
-        Assert.Equal(Expected.Count, totals["reduce.groups"]);
+        Assert.Equal(FailureCluster.SampleWordCount.Count, totals["reduce.output.pairs"]);
+        Assert.Equal(FailureCluster.SampleWordCount.Count, totals["reduce.groups"]);
         Assert.Equal(Directory.GetFiles(output, "part-*").Sum(f => new FileInfo(f).Length), totals["reduce.output.bytes"]);
         Assert.Equal(2, totals["attempts.lost"]);
         Assert.Equal(0, totals["attempts.failed"]);
@@ -52,12 +46,12 @@ public sealed class FailureTests(ITestOutputHelper log)
     {
         await using var cluster = await FailureCluster.StartAsync(workers: 2);
         var output = Path.Combine(cluster.Work, "out");
-        var submit = SubmitGated(cluster, output);
+        var submit = cluster.SubmitGatedAsync(output);
         cluster.Open("map");
         await cluster.WaitRunningAsync("reduce", 4, TimeSpan.FromSeconds(90));
         cluster.Kill("worker-2");
         cluster.Open("reduce");
-        await AssertExactOutput(submit, output);
+        await FailureCluster.AssertExactOutputAsync(submit, output, log);
     }
 
     [Fact]
@@ -65,14 +59,14 @@ public sealed class FailureTests(ITestOutputHelper log)
     {
         await using var cluster = await FailureCluster.StartAsync(workers: 2);
         var output = Path.Combine(cluster.Work, "out");
-        var submit = SubmitGated(cluster, output);
+        var submit = cluster.SubmitGatedAsync(output);
         cluster.Open("map");
         await cluster.WaitRunningAsync("reduce", 4, TimeSpan.FromSeconds(90));
         cluster.Kill("master-1");
         // Results of the reduces finishing during the failover wait in the proxies for the new master.
         cluster.Open("reduce");
         await cluster.WaitMasterRecoveredAsync("master-2", TimeSpan.FromSeconds(60));
-        await AssertExactOutput(submit, output);
+        await FailureCluster.AssertExactOutputAsync(submit, output, log);
     }
 
     [Fact]
@@ -80,14 +74,14 @@ public sealed class FailureTests(ITestOutputHelper log)
     {
         await using var cluster = await FailureCluster.StartAsync(workers: 2);
         var output = Path.Combine(cluster.Work, "out");
-        var submit = SubmitGated(cluster, output);
+        var submit = cluster.SubmitGatedAsync(output);
         await cluster.WaitRunningAsync("map", 4, TimeSpan.FromSeconds(90));
         cluster.Kill("master-1");
         cluster.Kill("worker-1");
         await cluster.WaitMasterRecoveredAsync("master-2", TimeSpan.FromSeconds(60));
         cluster.Open("map");
         cluster.Open("reduce");
-        await AssertExactOutput(submit, output);
+        await FailureCluster.AssertExactOutputAsync(submit, output, log);
     }
 
     [Fact]
@@ -150,7 +144,7 @@ public sealed class FailureTests(ITestOutputHelper log)
         try
         {
             if (await Task.WhenAny(submit, supervisor) == supervisor) await supervisor; // a supervisor that failed fails the test now
-            await AssertExactOutput(submit, output);
+            await FailureCluster.AssertExactOutputAsync(submit, output, log);
         }
         finally
         {

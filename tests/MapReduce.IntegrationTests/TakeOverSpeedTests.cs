@@ -10,18 +10,12 @@ namespace MapReduce.IntegrationTests;
 [Collection(AloneCollection.Name)]
 public sealed class TakeOverSpeedTests(ITestOutputHelper log)
 {
-    private static SortedSet<string> Expected => FailureCluster.SampleWordCount;
-
-    private static Task<CliResult> SubmitGated(FailureCluster cluster, string output) => cluster.SubmitGatedAsync(output);
-
-    private Task AssertExactOutput(Task<CliResult> submit, string output) => FailureCluster.AssertExactOutputAsync(submit, output, log);
-
     [Fact]
     public async Task The_master_killed_mid_map_fails_over_in_seconds()
     {
         await using var cluster = await FailureCluster.StartAsync(workers: 2);
         var output = Path.Combine(cluster.Work, "out");
-        var submit = SubmitGated(cluster, output);
+        var submit = cluster.SubmitGatedAsync(output);
         await cluster.WaitRunningAsync("map", 4, TimeSpan.FromSeconds(90));
         var killed = Stopwatch.StartNew();
         cluster.Kill("master-1");
@@ -34,7 +28,7 @@ public sealed class TakeOverSpeedTests(ITestOutputHelper log)
         Assert.Contains("is gone (its host refuses connections to its port): downing it at once", File.ReadAllText(cluster.Node("master-2").LogFile));
         cluster.Open("map");
         cluster.Open("reduce");
-        await AssertExactOutput(submit, output);
+        await FailureCluster.AssertExactOutputAsync(submit, output, log);
         // Measured 7.5-8.2 s on the 2-core dev machine before members were downed on a refused probe; the bound leaves room for a loaded CI
         // machine while still failing on Akka's defaults (about 46 s).
         Assert.True(failover < TimeSpan.FromSeconds(12), $"failover took {failover.TotalSeconds:0.0} s");
@@ -55,7 +49,7 @@ public sealed class TakeOverSpeedTests(ITestOutputHelper log)
         var output = Path.Combine(cluster.Work, "out");
         var result = await Cli.SubmitAsync("-d", Cli.Samples("data"), "-c", Cli.Samples("wordcount"), "-o", output, "--cluster", cluster.Api);
         Assert.True(result.ExitCode == 0, result.ToString());
-        Assert.Equal(Expected, Oracle.ReadParts(output, 4));
+        Assert.Equal(FailureCluster.SampleWordCount, Oracle.ReadParts(output, 4));
     }
 
     [Fact]
@@ -63,7 +57,7 @@ public sealed class TakeOverSpeedTests(ITestOutputHelper log)
     {
         await using var cluster = await FailureCluster.StartAsync(workers: 3);
         var output = Path.Combine(cluster.Work, "out");
-        var submit = SubmitGated(cluster, output);
+        var submit = cluster.SubmitGatedAsync(output);
         await cluster.WaitRunningAsync("map", 6, TimeSpan.FromSeconds(90));
         var stopped = Stopwatch.StartNew();
         MapReduce.Node.ProcessSignals.Terminate(cluster.Node("worker-1").Process);
@@ -83,6 +77,6 @@ public sealed class TakeOverSpeedTests(ITestOutputHelper log)
 
         cluster.Open("map");
         cluster.Open("reduce");
-        await AssertExactOutput(submit, output);
+        await FailureCluster.AssertExactOutputAsync(submit, output, log);
     }
 }

@@ -13,6 +13,25 @@ namespace MapReduce.Tests.Master;
 /// </summary>
 public sealed class BackupTaskTests : MasterTestKit
 {
+    /// <summary>
+    /// A job of 3 maps and 1 reduce on a slow and a fast worker of one slot each: the fast one runs
+    /// two maps at once, and 3 s later the straggler on the slow one gets a backup on the fast one.
+    /// </summary>
+    private (Akka.TestKit.TestProbe Slow, Akka.TestKit.TestProbe Fast, JobId Job, AttemptId Straggler, AttemptId Backup) StragglerWithBackup(IActorRef master)
+    {
+        var slow = CreateTestProbe();
+        var fast = CreateTestProbe();
+        master.Tell(new RegisterWorker(slow.Ref, 1, []));
+        master.Tell(new RegisterWorker(fast.Ref, 1, []));
+        var job = Submit(master, reducers: 1);
+        var straggler = slow.ExpectMsg<RunMapTask>().Attempt;
+        master.Tell(new MapTaskSucceeded(fast.ExpectMsg<RunMapTask>().Attempt, [1]), fast.Ref);
+        master.Tell(new MapTaskSucceeded(fast.ExpectMsg<RunMapTask>().Attempt, [1]), fast.Ref);
+        Advance(master, TimeSpan.FromSeconds(3));
+        var backup = fast.ExpectMsg<RunMapTask>().Attempt;
+        return (slow, fast, job, straggler, backup);
+    }
+
     [Fact]
     public void A_straggling_map_gets_a_backup_on_the_other_worker_the_first_success_wins_and_the_loser_is_stopped()
     {
@@ -70,16 +89,7 @@ public sealed class BackupTaskTests : MasterTestKit
     public void When_the_straggler_wins_the_backup_is_stopped_and_counted_as_launched_not_won()
     {
         var master = NewMaster();
-        var slow = CreateTestProbe();
-        var fast = CreateTestProbe();
-        master.Tell(new RegisterWorker(slow.Ref, 1, []));
-        master.Tell(new RegisterWorker(fast.Ref, 1, []));
-        var job = Submit(master, reducers: 1);
-        var straggler = slow.ExpectMsg<RunMapTask>().Attempt;
-        master.Tell(new MapTaskSucceeded(fast.ExpectMsg<RunMapTask>().Attempt, [1]), fast.Ref);
-        master.Tell(new MapTaskSucceeded(fast.ExpectMsg<RunMapTask>().Attempt, [1]), fast.Ref);
-        Advance(master, TimeSpan.FromSeconds(3));
-        var backup = fast.ExpectMsg<RunMapTask>().Attempt;
+        var (slow, fast, job, straggler, backup) = StragglerWithBackup(master);
 
         master.Tell(new MapTaskSucceeded(straggler, [1]), slow.Ref);
         Assert.Equal(backup, fast.ExpectMsg<CancelAttempt>().Attempt);
@@ -104,16 +114,7 @@ public sealed class BackupTaskTests : MasterTestKit
     public void A_straggler_and_its_backup_failing_side_by_side_count_as_one_failure()
     {
         var master = NewMaster(Defaults with { MaxTaskAttempts = 2 });
-        var slow = CreateTestProbe();
-        var fast = CreateTestProbe();
-        master.Tell(new RegisterWorker(slow.Ref, 1, []));
-        master.Tell(new RegisterWorker(fast.Ref, 1, []));
-        var job = Submit(master, reducers: 1);
-        var straggler = slow.ExpectMsg<RunMapTask>().Attempt;
-        master.Tell(new MapTaskSucceeded(fast.ExpectMsg<RunMapTask>().Attempt, [1]), fast.Ref);
-        master.Tell(new MapTaskSucceeded(fast.ExpectMsg<RunMapTask>().Attempt, [1]), fast.Ref);
-        Advance(master, TimeSpan.FromSeconds(3));
-        var backup = fast.ExpectMsg<RunMapTask>().Attempt;
+        var (slow, fast, job, straggler, backup) = StragglerWithBackup(master);
 
         master.Tell(new TaskAttemptFailed(straggler, FailureKind.UserCode, "Map threw on document 'a.txt', chunk 0: boom"), slow.Ref);
         Sync(master);
