@@ -496,17 +496,60 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
     {
         var path = PathOf(prefix);
         var checksums = ChecksumPathOf(prefix);
+        // The blobs before their checksums: a checksum left a moment without its blob is nothing,
+        // a blob without its checksum would be read unverified; and the checksum of a blob that
+        // lands meanwhile goes with the others.
+        var blobs = Directory.Exists(path) ? DeleteTree(path) : 0;
+        PruneEmpty(Path.GetDirectoryName(path)!, _blobRoot);
         if (Directory.Exists(checksums))
         {
-            Directory.Delete(checksums, recursive: true);
+            DeleteTree(checksums);
             PruneEmpty(Path.GetDirectoryName(checksums)!, _checksumRoot);
         }
-        if (!Directory.Exists(path)) return 0;
-        var blobs = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Count();
-        Directory.Delete(path, recursive: true);
-        PruneEmpty(Path.GetDirectoryName(path)!, _blobRoot);
         return blobs;
     }
+
+    /// <summary>How many times <see cref="DeleteTree"/> goes over a folder that blobs keep landing in.</summary>
+    private const int DeletePasses = 5;
+
+    /// <summary>
+    /// Deletes a folder and all in it; returns how many files it deleted. A blob may land in it
+    /// meanwhile (an attempt that stores its output after its job ended: the fence takes it back
+    /// too, JobFence), and a folder that is not empty then is no error: the next pass deletes what
+    /// came. (Directory.Delete's own recursion gave up there, leaving the rest of the job's
+    /// leftovers behind.)
+    /// </summary>
+    private int DeleteTree(string path)
+    {
+        var deleted = 0;
+        for (var pass = 1; ; pass++)
+        {
+            try
+            {
+                foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).ToList())
+                {
+                    File.Delete(file);
+                    deleted++;
+                }
+                BeforeFoldersGo?.Invoke(path);
+                foreach (var folder in Directory.EnumerateDirectories(path, "*", SearchOption.AllDirectories).OrderByDescending(f => f.Length).ToList())
+                    Directory.Delete(folder);
+                Directory.Delete(path);
+                return deleted;
+            }
+            catch (DirectoryNotFoundException) when (!Directory.Exists(path))
+            {
+                return deleted;
+            }
+            catch (IOException) when (pass < DeletePasses && Directory.Exists(path))
+            {
+                // A folder was not empty: something landed in it during this pass.
+            }
+        }
+    }
+
+    /// <summary>Tests: runs in <see cref="DeleteTree"/> between deleting a pass's files and its folders (where a late blob lands in a race).</summary>
+    internal Action<string>? BeforeFoldersGo { get; set; }
 
     /// <summary>
     /// Deletes <paramref name="folder"/> and its parents while they are empty, but never a top-level

@@ -106,6 +106,32 @@ public sealed class JobFenceTests : IDisposable
         Assert.Equal([1, 2, 3], _store.ReadAll(part));
     }
 
+    /// <summary>
+    /// A late blob lands in the job's folder while the clean-up deletes it (after the files, before the
+    /// folders): the folder is not empty when its turn comes, and the deletion goes over it again
+    /// instead of giving up with the rest of the leftovers still there.
+    /// </summary>
+    [Fact]
+    public void A_blob_that_lands_while_the_jobs_folder_is_deleted_is_deleted_with_the_rest()
+    {
+        _store.Put($"jobs/{Job}/map/m00000.1/p00000", [1]);
+        _store.Put($"jobs/{Job}/map/m00001.1/p00000", [2]);
+        _store.Put($"jobs/{Job}/reduce/r00000.2/part-00000", [3]);
+        var folder = _store.PathOf($"jobs/{Job}");
+        var passes = 0;
+        _store.BeforeFoldersGo = path =>
+        {
+            if (path == folder && passes++ == 0) _store.Put($"jobs/{Job}/map/m00002.1/p00000", [4]);
+        };
+
+        Assert.Equal(4, _store.DeleteFolder($"jobs/{Job}"));
+
+        Assert.Equal(2, passes);
+        Assert.False(Directory.Exists(folder));
+        // Its checksum went with the others.
+        Assert.DoesNotContain(Directory.EnumerateFiles(_folder.Path, "*", SearchOption.AllDirectories), f => f.Contains(Job, StringComparison.Ordinal));
+    }
+
     /// <summary>The clean-up's steps: M stores the end marker, D deletes the job's folder (a failed job's leftovers).</summary>
     private void Mark() => JobFence.EndAsync(_store, Job).GetAwaiter().GetResult();
 
