@@ -157,7 +157,9 @@ public sealed class FailureTests(ITestOutputHelper log)
 
         // Only the attempt whose code exited is blamed: the others its worker held are lost, not
         // failed. Each death blames at most one attempt (two attempts exiting together blame one),
-        // and no task is blamed twice, as each kills its process once.
+        // and no map task is blamed twice, as each chunk kills its process once. (A reduce task may
+        // be: its next attempt passes the keys whose bucket has killed already and can meet the first
+        // key of a bucket no other reduce has reached yet.)
         var jobId = (await submit).SucceededJob;
         await Cli.EventuallyAsync(() => cluster.Catalog.GetJob(jobId)!.Status == "success", TimeSpan.FromSeconds(10), "the job's success did not reach the catalog");
         var attempts = cluster.Catalog.GetExecutions(jobId);
@@ -166,6 +168,7 @@ public sealed class FailureTests(ITestOutputHelper log)
         var blamed = string.Join('\n', failed.Select(a => $"{a.AttemptId}: {a.Error}"));
         Assert.True(failed.Count <= deaths, $"{failed.Count} attempts failed for {deaths} deaths:\n{blamed}");
         Assert.All(failed, a => Assert.Matches(@"^worker process exited with code 1 while running (map|reduce) " + a.TaskId + "( |$)", a.Error));
-        Assert.Equal(failed.Count, failed.Select(a => a.TaskId).Distinct().Count());
+        var maps = failed.Where(a => a.TaskId.StartsWith('m')).ToList();
+        Assert.True(maps.Count == maps.Select(a => a.TaskId).Distinct().Count(), $"a map task blamed twice:\n{blamed}");
     }
 }
