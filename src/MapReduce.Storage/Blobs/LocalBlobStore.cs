@@ -499,8 +499,12 @@ public sealed class LocalBlobStore : IBlobStore, IDisposable
         // The blobs before their checksums: a checksum left a moment without its blob is nothing,
         // a blob without its checksum would be read unverified; and the checksum of a blob that
         // lands meanwhile goes with the others.
-        var blobs = Directory.Exists(path) ? DeleteTree(path) : 0;
-        PruneEmpty(Path.GetDirectoryName(path)!, _blobRoot);
+        var blobs = 0;
+        if (Directory.Exists(path))
+        {
+            blobs = DeleteTree(path);
+            PruneEmpty(Path.GetDirectoryName(path)!, _blobRoot);
+        }
         if (Directory.Exists(checksums))
         {
             DeleteTree(checksums);
